@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { Clock, currentRequest } from '@app/core';
+import type { EntityManager } from 'typeorm';
+import { chainHash, GENESIS_HASH } from './audit-chain';
+import { AuditRepository } from './audit.repository';
+import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
+
+export interface AuditEntry {
+  action: string;
+  outcome: AuditOutcome;
+  actorType?: AuditActorType;
+  actorId?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  details?: Record<string, unknown>;
+  /** Defaults to the current request's values. */
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checked: number;
+  firstBadId?: string;
+  reason?: string;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Appends one event. Pass the EntityManager of the transaction that makes the change being recorded, so the
+   * event and the change commit or roll back together.
+   */
+  record(entry: AuditEntry, manager?: EntityManager): Promise<AuditEvent> {
+    const ctx = currentRequest();
+    return this.repo.withChainLock(manager, async (em) => {
+      const prevHash = (await this.repo.lastHash(em)) ?? GENESIS_HASH;
+      const row = Object.assign(new AuditEvent(), {
+        id: await this.repo.nextId(em),
+        occurredAt: this.clock.now(),
+        actorType: entry.actorType ?? (entry.actorId ? 'user' : 'anonymous'),
+        actorId: entry.actorId ?? null,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        outcome: entry.outcome,
+        ip: entry.ip !== undefined ? entry.ip : (ctx?.ip ?? null),
+        userAgent: entry.userAgent !== undefined ? entry.userAgent : (ctx?.userAgent ?? null),
+        requestId: entry.requestId !== undefined ? entry.requestId : (ctx?.requestId || null),
+        details: entry.details ?? {},
+        prevHash,
+      });
+      row.hash = chainHash(prevHash, row);
+      await this.repo.insert(em, row);
+      return row;
+    });
+  }
+
+  /** Recomputes the whole chain and names the first row whose link or content does not match. */
+  async verify(batchSize = 1000): Promise<ChainVerification> {
+    let expectedPrev = GENESIS_HASH;
+    let afterId = '0';
+    let checked = 0;
+    for (;;) {
+      const rows = await this.repo.page(afterId, batchSize);
+      for (const row of rows) {
+        if (row.prevHash !== expectedPrev) {
+          return { ok: false, checked, firstBadId: row.id, reason: 'previous-hash link broken (a row was removed or reordered)' };
+        }
+        if (chainHash(row.prevHash, row) !== row.hash) {
+          return { ok: false, checked, firstBadId: row.id, reason: 'content does not match its hash (the row was altered)' };
+        }
+        expectedPrev = row.hash;
+        checked++;
+      }
+      if (rows.length < batchSize) return { ok: true, checked };
+      afterId = rows[rows.length - 1].id;
+    }
+  }
+}

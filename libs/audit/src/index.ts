@@ -1,0 +1,16 @@
+import type { SchemaParts } from '@app/core';
+import { AuditEvent } from './entities/audit-event.entity';
+import { CreateAuditEvents1763900000000 } from './migrations/1763900000000-CreateAuditEvents';
+
+export { AuditModule } from './audit.module';
+export { AuditService } from './audit.service';
+export type { AuditEntry, ChainVerification } from './audit.service';
+export { AuditEvent } from './entities/audit-event.entity';
+export type { AuditActorType, AuditOutcome } from './entities/audit-event.entity';
+export { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain';
+
+export const auditSchema: Partial<SchemaParts> = {
+  entities: [AuditEvent],
+  migrations: [CreateAuditEvents1763900000000],
+  appendOnlyTables: ['audit_events'],
+};

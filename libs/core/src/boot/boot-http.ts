@@ -1,0 +1,125 @@
+import { DynamicModule, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import pino from 'pino';
+import { AppConfig, loadConfig } from '../config/load-config';
+import type { CoreRuntime } from '../core.module';
+import { prepareDatabase, DatabaseTargets } from '../database/prepare-database';
+import type { SchemaParts } from '../database/schema-parts';
+import { registerAccessLog } from '../http/access-log';
+import { refuseCredentialsInUrl } from '../http/credentials-in-url';
+import { registerJsonBodyParser } from '../http/json-body-parser';
+import { createFastifyAdapter } from '../http/fastify-adapter';
+import { buildOpenApiDocument, serveSwaggerUi } from '../http/openapi';
+import { registerSecurityHeaders } from '../http/security-headers';
+import { MetricsService } from '../metrics/metrics.service';
+import { SecretStore } from '../secrets/secret-store';
+import { filePermissionProblems } from '../secrets/self-check';
+import { Lifecycle } from '../system/lifecycle';
+
+export interface BootOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Where JSON logs go (default stdout). Tests capture them. */
+  logDestination?: NodeJS.WritableStream;
+  /** Build the app without a database or listening socket (OpenAPI generation). */
+  offline?: boolean;
+  version?: string;
+}
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  database?: DatabaseTargets;
+  url: string;
+  /** Drain and stop: readiness 503, finish in-flight requests (bounded), shutdown hooks, DB, embedded server. */
+  close(): Promise<void>;
+}
+
+export type RootModuleFactory = (runtime: CoreRuntime) => DynamicModule;
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/** Boots the HTTP API: config → file checks → secrets → database + migrations → Nest on Fastify → listen. */
+export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, opts: BootOptions = {}): Promise<RunningApp> {
+  const config = loadConfig(opts.env ?? process.env, opts.cwd);
+  const bootLog = pino({ level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } }, (opts.logDestination ?? process.stdout) as pino.DestinationStream);
+
+  const problems = filePermissionProblems(config, opts.cwd);
+  for (const p of problems) {
+    if (config.isProduction) throw new StartupError(`Refusing to start: ${p.path} ${p.reason}`);
+    bootLog.warn({ path: p.path, mode: p.mode }, `${p.path} ${p.reason}; restrict it (chmod go-rwx)`);
+  }
+
+  const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL && !opts.offline });
+  bootLog.info({ secrets: secrets.describe() }, 'secrets loaded');
+
+  let database: (DatabaseTargets & { applied: string[] }) | undefined;
+  if (!opts.offline) {
+    const started = Date.now();
+    database = await prepareDatabase(config, secrets, schema, (line) => bootLog.debug(line));
+    bootLog.info(
+      { embedded: !!database.embedded, port: database.embedded?.port, migrationsApplied: database.applied, ms: Date.now() - started },
+      'database ready',
+    );
+  }
+
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(
+      root({ config, secrets, database: { appUrl: database?.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' }, schema, offline: opts.offline, logDestination: opts.logDestination }),
+      createFastifyAdapter(config),
+      { bufferLogs: true, abortOnError: false, bodyParser: false },
+    );
+  } catch (err) {
+    await database?.embedded?.stop();
+    throw err;
+  }
+  app.useLogger(app.get(Logger));
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const requestLogger = await app.resolve(PinoLogger);
+  requestLogger.setContext('http');
+  await registerSecurityHeaders(app);
+  refuseCredentialsInUrl(fastify);
+  registerJsonBodyParser(fastify);
+  registerAccessLog(fastify, requestLogger, app.get(MetricsService));
+
+  const document = buildOpenApiDocument(app, opts.version ?? '0.1.0');
+  if (config.docsEnabled) serveSwaggerUi(app, document);
+
+  if (opts.offline) {
+    await app.init();
+    return { app, config, url: '', close: () => app.close() };
+  }
+
+  await app.listen(config.env.PORT, config.env.HOST);
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.env.PORT;
+  const host = config.env.HOST.includes(':') ? `[${config.env.HOST}]` : config.env.HOST;
+  const url = `http://${host}:${port}`;
+  bootLog.info({ url, docs: config.docsEnabled ? `${url}/docs` : undefined }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      app.get(Lifecycle).startDraining();
+      const timeout = setTimeout(() => fastify.server.closeAllConnections?.(), config.env.SHUTDOWN_TIMEOUT_MS);
+      timeout.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timeout);
+        await database?.embedded?.stop();
+        bootLog.info('stopped');
+      }
+    })());
+  return { app, config, database, url, close };
+}

@@ -1,0 +1,112 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { Env } from './env-doc.decorator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * Every environment variable the service reads, validated once at boot.
+ * Secrets are not here: they are read by the SecretStore (NAME or NAME_FILE), see `secret-definitions.ts`.
+ */
+export class Environment {
+  @Env({ description: 'Run mode: `development`, `production` or `test`. Production refuses missing secrets and loose file modes.', default: 'development' })
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Env({ description: 'Address the HTTP server binds to.', default: '127.0.0.1' })
+  @IsString()
+  @Matches(/^[0-9a-fA-F:.]+$|^localhost$/, { message: 'HOST must be an IP address or localhost' })
+  HOST = '127.0.0.1';
+
+  @Env({ description: 'Port the HTTP server listens on (0 picks a free port).', default: '3000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Env({ description: 'Directory for local state: embedded PostgreSQL data, generated development secrets.', default: '.data' })
+  @IsString()
+  @MaxLength(4096)
+  DATA_DIR = '.data';
+
+  @Env({ description: 'PostgreSQL URL the app connects with (a role that can only read and write rows). Unset: an embedded PostgreSQL is started in `DATA_DIR`.', default: '' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @Env({ description: 'PostgreSQL URL of the schema owner, used only to run migrations. Defaults to `DATABASE_URL`.', default: '' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'MIGRATIONS_DATABASE_URL must be a postgres:// URL' })
+  MIGRATIONS_DATABASE_URL?: string;
+
+  @Env({ description: 'Connection pool size per instance.', default: '10' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @Env({ description: 'Port for the embedded PostgreSQL (0 = a free port chosen at start).', default: '0' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 0;
+
+  @Env({ description: 'Comma-separated addresses/CIDRs of reverse proxies whose `X-Forwarded-For` is trusted. Anything else is ignored, so the client IP cannot be spoofed.', default: '127.0.0.1,::1' })
+  @IsString()
+  @Matches(/^[0-9a-fA-F:.,/ ]*$/, { message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs' })
+  TRUSTED_PROXIES = '127.0.0.1,::1';
+
+  @Env({ description: 'Maximum request body size in bytes (larger bodies get 413).', default: '102400' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(50 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 102400;
+
+  @Env({ description: 'Log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.', default: 'info' })
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Env({ description: 'Comma-separated CIDRs allowed to read `/metrics` without a token.', default: '127.0.0.1/32,::1/128' })
+  @IsString()
+  @Matches(/^[0-9a-fA-F:.,/ ]*$/, { message: 'METRICS_ALLOW must be a comma-separated list of CIDRs' })
+  METRICS_ALLOW = '127.0.0.1/32,::1/128';
+
+  @Env({ description: 'Serve Swagger UI at `/docs`. Defaults to on outside production, off in production.', default: '' })
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean()
+  DOCS_ENABLED?: boolean;
+
+  @Env({ description: 'How long shutdown waits for in-flight requests before closing connections (ms).', default: '10000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(120000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}

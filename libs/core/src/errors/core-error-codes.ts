@@ -1,0 +1,41 @@
+import { registerErrorCodes } from './error-registry';
+
+export enum CoreErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  MALFORMED_JSON = 'MALFORMED_JSON',
+  FORBIDDEN_PROPERTY = 'FORBIDDEN_PROPERTY',
+  BAD_REQUEST = 'BAD_REQUEST',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  CREDENTIALS_IN_URL = 'CREDENTIALS_IN_URL',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  CONFLICT = 'CONFLICT',
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+}
+
+export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
+  VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  FORBIDDEN_PROPERTY: { status: 400, title: 'The request body contains a forbidden property' },
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  CREDENTIALS_IN_URL: { status: 400, title: 'Credentials must not be sent in the URL' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+});

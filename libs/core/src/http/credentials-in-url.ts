@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { DomainException } from '../errors/domain.exception';
+
+const CREDENTIAL_PARAM = /^(access[_-]?token|token|api[_-]?key|apikey|key|session|password|secret|auth|authorization|bearer)$/i;
+const CREDENTIAL_VALUE = /\bsk_(live|test)_/;
+
+/** Refuses requests that carry a credential in the query string (it would end up in logs and proxies). */
+export function refuseCredentialsInUrl(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', async (request) => {
+    const url = request.raw.url ?? '';
+    const q = url.indexOf('?');
+    if (q < 0) return;
+    const params = new URLSearchParams(url.slice(q + 1));
+    for (const [name, value] of params) {
+      if (CREDENTIAL_PARAM.test(name) || CREDENTIAL_VALUE.test(value)) {
+        throw new DomainException(CoreErrorCode.CREDENTIALS_IN_URL, 'Send credentials in the Authorization header, never in the URL.');
+      }
+    }
+  });
+}

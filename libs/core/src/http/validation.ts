@@ -1,0 +1,28 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { DomainException, FieldError } from '../errors/domain.exception';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** Global DTO validation: unknown fields are refused, values are never echoed back. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => {
+      const list = flatten(errors);
+      return new DomainException(CoreErrorCode.VALIDATION_FAILED, `${list.length} field(s) are invalid`, { errors: list });
+    },
+  });
+}

@@ -1,0 +1,33 @@
+import type { Params } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import type { AppConfig } from '../config/load-config';
+import { redactDeep, safeUrl } from './redaction';
+
+/**
+ * nestjs-pino: JSON logs, one line per request (written by the access-log hook with route, status, latency and the
+ * trusted client IP), deep redaction of anything named like a password, secret, token or key.
+ */
+export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableStream): Params {
+  return {
+    pinoHttp: [
+      {
+        level: config.env.LOG_LEVEL,
+        autoLogging: false,
+        quietReqLogger: true,
+        base: { service: 'security-backend', pid: process.pid },
+        redact: {
+          paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+          censor: '[REDACTED]',
+        },
+        serializers: {
+          req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: safeUrl(req.url ?? '') }),
+        },
+        formatters: {
+          log: (obj: Record<string, unknown>) => redactDeep(obj) as Record<string, unknown>,
+        },
+        customAttributeKeys: { reqId: 'requestId' },
+      },
+      destination as never,
+    ].filter(Boolean) as never,
+  };
+}

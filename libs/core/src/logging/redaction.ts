@@ -1,0 +1,31 @@
+/** Field names whose values are never logged, at any depth. */
+export const SENSITIVE_KEY = /pass(word|wd|phrase)?|secret|token|api[-_]?key|^key$|keys$|authorization|cookie|pepper|private|credential|ssn|signature/i;
+
+export const REDACTED = '[REDACTED]';
+
+/** Returns a copy with sensitive keys censored (bounded depth, cycles cut). */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (seen.has(value) || depth > 8) return '[…]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SENSITIVE_KEY.test(k) ? REDACTED : redactDeep(v, depth + 1, seen);
+  }
+  return out;
+}
+
+/** The path of a URL with query values dropped (names kept), so a credential sent in a query never reaches logs. */
+export function safeUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => pair.split('=')[0])
+    .filter(Boolean)
+    .map((n) => n.replace(/[^\w.[\]-]/g, '').slice(0, 40));
+  return `${url.slice(0, q)}?${names.map((n) => `${n}=${REDACTED}`).join('&')}`;
+}

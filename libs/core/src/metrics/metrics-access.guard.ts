@@ -1,0 +1,49 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { AppConfig } from '../config/load-config';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { DomainException } from '../errors/domain.exception';
+import { SecretStore } from '../secrets/secret-store';
+
+export function blockListOf(cidrs: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of cidrs) {
+    const [addr, bits] = entry.split('/');
+    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
+    if (!isIPv4(addr) && !isIPv6(addr)) throw new Error(`Not an IP address or CIDR: ${entry}`);
+    if (bits === undefined) list.addAddress(addr, type);
+    else list.addSubnet(addr, Number(bits), type);
+  }
+  return list;
+}
+
+export function ipMatches(list: BlockList, ip: string): boolean {
+  const mapped = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+  return isIPv6(mapped) ? list.check(mapped, 'ipv6') : isIPv4(mapped) && list.check(mapped, 'ipv4');
+}
+
+/** `/metrics` is answered to trusted addresses (`METRICS_ALLOW`) or with `Authorization: Bearer <METRICS_TOKEN>`. */
+@Injectable()
+export class MetricsAccessGuard implements CanActivate {
+  private readonly allow: BlockList;
+  private readonly tokenDigest?: Buffer;
+
+  constructor(config: AppConfig, secrets: SecretStore) {
+    this.allow = blockListOf(config.metricsAllow);
+    const token = secrets.get('METRICS_TOKEN');
+    this.tokenDigest = token ? createHash('sha256').update(token).digest() : undefined;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (ipMatches(this.allow, request.ip)) return true;
+    const header = request.headers.authorization;
+    if (this.tokenDigest && header?.startsWith('Bearer ')) {
+      const presented = createHash('sha256').update(header.slice(7)).digest();
+      if (timingSafeEqual(presented, this.tokenDigest)) return true;
+    }
+    throw new DomainException(CoreErrorCode.FORBIDDEN, 'Metrics are only available to trusted addresses or with the metrics token.');
+  }
+}

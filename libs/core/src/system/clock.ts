@@ -1,0 +1,16 @@
+import { Injectable } from '@nestjs/common';
+
+/** The one source of time; tests replace it to move time forward. */
+export abstract class Clock {
+  abstract now(): Date;
+  nowMs(): number {
+    return this.now().getTime();
+  }
+}
+
+@Injectable()
+export class SystemClock extends Clock {
+  now(): Date {
+    return new Date();
+  }
+}
