@@ -1,9 +1,36 @@
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
-const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+/**
+ * Three tiers in one run: co-located unit tests (`*.spec.ts` in apps/ and libs/), integration tests on real
+ * PostgreSQL (`test/integration/*.test.ts`) and end-to-end tests over HTTP (`test/e2e/*.e2e.ts`).
+ * Nest 12 packages are ES modules; Jest on Node 20 cannot require() them, so SWC turns them into CommonJS.
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const esmPackages = [
+  '@nestjs', 'nestjs-pino', 'file-type', 'load-esm', 'uid', 'strtok3', 'token-types', '@tokenizer', '@borewit',
+  'uint8array-extras', 'cookie', 'content-disposition',
+];
+
 module.exports = {
   testEnvironment: 'node',
-  rootDir: '.', globalSetup: '<rootDir>/test/support/gs.ts',
-  testMatch: ['<rootDir>/test/support/smoke.spec.ts'],
-  transform: { '^.+\\.ts$': swc, '^.+\\.m?js$': swcJs },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|nestjs-pino|file-type)/)'],
+  rootDir: '.',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.e2e.ts'],
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper: { '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 60000,
+  maxWorkers: 2,
+  verbose: false,
 };

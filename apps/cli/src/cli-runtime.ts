@@ -1,0 +1,35 @@
+import { ConfigError, DatabaseTargets, loadConfig, prepareDatabase, resolveDatabase, SecretError, SecretStore } from '@app/core';
+import type { AppConfig } from '@app/core';
+import { existsSync } from 'node:fs';
+import { schema } from '../../api/src/schema';
+
+export interface CliRuntime {
+  config: AppConfig;
+  secrets: SecretStore;
+  database: DatabaseTargets;
+}
+
+/**
+ * Config, secrets and the database for a CLI command. With the embedded database, a server already running on
+ * `DATA_DIR` (started by `npm start`) is reused; otherwise one is started for the command and stopped after it.
+ */
+export async function cliRuntime(opts: { migrate: boolean }): Promise<CliRuntime> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const env = { LOG_LEVEL: 'warn', ...process.env };
+  const config = loadConfig(env);
+  const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL });
+  const log = () => undefined;
+  const database = opts.migrate ? await prepareDatabase(config, secrets, schema, log) : await resolveDatabase(config, secrets, log);
+  return { config, secrets, database };
+}
+
+/** One clear line on stderr and a non-zero exit. */
+export function fail(err: unknown): never {
+  const code = (err as { code?: string })?.code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') process.exit(0);
+  if (code?.startsWith('commander.')) process.exit(1); // commander has already printed its one line
+  const expected = err instanceof ConfigError || err instanceof SecretError;
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${expected ? message : message.split('\n')[0]}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,75 @@
+import { DynamicModule, Type } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { bootHttpApp, CoreRuntime, RunningApp } from '@app/core';
+import { AppModule } from '../../apps/api/src/app.module';
+import { schema } from '../../apps/api/src/schema';
+import { createTestDatabase, TestDatabase } from './database';
+
+/** Every log line an app wrote during a test, to assert on and to grep for secrets. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestApp extends RunningApp {
+  db: TestDatabase;
+  logs: LogCapture;
+  dataDir: string;
+  request(path: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  db?: TestDatabase;
+  /** Extra modules composed beside AppModule (test-only probes). */
+  imports?: (Type | DynamicModule)[];
+}
+
+/** Boots the real API (same bootstrap as `npm start`) on a free port against a fresh test database. */
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const db = opts.db ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-test-data-'));
+  const logs = new LogCapture();
+  const running = await bootHttpApp(
+    (runtime: CoreRuntime) => {
+      const mod = AppModule.register(runtime);
+      return { ...mod, imports: [...(mod.imports ?? []), ...(opts.imports ?? [])] };
+    },
+    schema,
+    {
+      env: {
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.appUrl,
+        MIGRATIONS_DATABASE_URL: db.ownerUrl,
+        LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      logDestination: logs,
+    },
+  );
+  return {
+    ...running,
+    db,
+    logs,
+    dataDir,
+    request: (path, init) => fetch(`${running.url}${path}`, init),
+    stop: async () => {
+      await running.close();
+      if (!opts.db) await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
