@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertTestDatabase, STATE_FILE } from './test-env';
+import { assertTestDatabase, stateFile } from './test-env';
 
 /**
  * One PostgreSQL for the whole run: `DATABASE_URL` when set (its database name must contain "test"), otherwise an
@@ -12,7 +12,7 @@ export default async function globalSetup(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (url) {
     assertTestDatabase(url);
-    writeFileSync(STATE_FILE, JSON.stringify({ adminUrl: url }));
+    writeFileSync(stateFile(), JSON.stringify({ adminUrl: url }));
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-pg-'));
@@ -21,5 +21,5 @@ export default async function globalSetup(): Promise<void> {
   const server = new EmbeddedServer({ dataDir: dir, superuserPassword: 'test-superuser', persistent: false });
   await server.start();
   (globalThis as { __embeddedPg?: unknown }).__embeddedPg = server;
-  writeFileSync(STATE_FILE, JSON.stringify({ adminUrl: server.url('postgres', 'test-superuser', 'postgres'), embeddedDir: dir }));
+  writeFileSync(stateFile(), JSON.stringify({ adminUrl: server.url('postgres', 'test-superuser', 'postgres'), embeddedDir: dir }));
 }

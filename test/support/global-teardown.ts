@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { STATE_FILE } from './test-env';
+import { stateFile } from './test-env';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as { __embeddedPg?: { stop(): Promise<void>; opts: { dataDir: string } } }).__embeddedPg;
@@ -7,5 +7,5 @@ export default async function globalTeardown(): Promise<void> {
     await server.stop();
     rmSync(server.opts.dataDir, { recursive: true, force: true });
   }
-  rmSync(STATE_FILE, { force: true });
+  rmSync(stateFile(), { force: true });
 }

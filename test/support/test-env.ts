@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Shared between Jest's global setup and the test workers. */
-export const STATE_FILE = join(tmpdir(), `security-backend-jest-${process.env.JEST_RUN_ID ?? 'default'}.json`);
+export function stateFile(): string {
+  return join(tmpdir(), `security-backend-jest-${process.env.JEST_RUN_ID ?? 'default'}.json`);
+}
 
 export interface HarnessState {
   adminUrl: string;
@@ -11,7 +13,7 @@ export interface HarnessState {
 }
 
 export function harnessState(): HarnessState {
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as HarnessState;
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as HarnessState;
 }
 
 /** The harness refuses to touch a database whose name lacks "test". */

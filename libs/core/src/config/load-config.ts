@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { isAbsolute, resolve } from 'node:path';
+import { envDocs } from './env-doc.decorator';
 import { Environment } from './environment';
 
 export class ConfigError extends Error {
@@ -50,7 +51,7 @@ function flatten(errors: ValidationError[]): string[] {
 
 /** Validates the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): AppConfig {
-  const known = Object.keys(new Environment());
+  const known = [...envDocs(Environment).keys()];
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = source[key];
