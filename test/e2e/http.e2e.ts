@@ -3,10 +3,15 @@ import { ProbeModule } from '../support/probe.module';
 
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-async function expectProblem(res: Response, status: number, code: string) {
+interface ProblemBody {
+  requestId: string;
+  errors: { field: string; messages: string[] }[];
+}
+
+async function expectProblem(res: Response, status: number, code: string): Promise<ProblemBody> {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const body = await res.json();
+  const body = (await res.json()) as ProblemBody;
   expect(body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String), requestId: expect.any(String) });
   expect(JSON.stringify(body)).not.toMatch(/at \w+ \(|node_modules|\/srv\/|SELECT|stack/);
   return body;
@@ -111,7 +116,7 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     const ui = await t.request('/docs');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
-    const doc = await (await t.request('/docs/openapi.json')).json();
+    const doc = (await (await t.request('/docs/openapi.json')).json()) as { openapi: string; paths: object };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/ready', '/health/live']));
   });
