@@ -11,7 +11,7 @@ const FORBIDDEN = /forbidden prototype property|forbidden constructor property/i
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['application/json']);
-  fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is empty but declared as JSON.'), undefined);
     try {
