@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+
+/** A secret the service reads as `NAME` or from the file named by `NAME_FILE`. */
+export interface SecretDefinition {
+  name: string;
+  description: string;
+  /** How a development value is generated when none is given (CSPRNG). Omit for optional secrets. */
+  generate?: () => string;
+  /** Only needed when the embedded PostgreSQL is used. */
+  embeddedDatabaseOnly?: boolean;
+}
+
+const random = (bytes: number) => () => randomBytes(bytes).toString('base64url');
+
+/** Registry of every secret; modules add theirs here so README and checks list them from one place. */
+export const SECRET_DEFINITIONS: SecretDefinition[] = [
+  { name: 'PG_SUPERUSER_PASSWORD', description: 'Superuser password of the embedded PostgreSQL.', generate: random(32), embeddedDatabaseOnly: true },
+  { name: 'DB_OWNER_PASSWORD', description: 'Password of the schema-owner role of the embedded PostgreSQL (runs migrations).', generate: random(32), embeddedDatabaseOnly: true },
+  { name: 'DB_APP_PASSWORD', description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).', generate: random(32), embeddedDatabaseOnly: true },
+  { name: 'METRICS_TOKEN', description: 'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.' },
+];
