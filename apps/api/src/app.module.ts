@@ -1,13 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
+import { NotificationsModule } from '@app/notifications';
 
 @Module({})
 export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuditModule],
+      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule],
     };
   }
 }

@@ -1,3 +1,4 @@
+import './threadpool';
 import 'reflect-metadata';
 import { bootHttpApp } from '@app/core';
 import { runMain } from './run-main';

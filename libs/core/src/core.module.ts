@@ -1,6 +1,8 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { CredentialResolvers } from './auth/credential-resolvers';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -77,10 +79,12 @@ export class CoreModule implements NestModule {
         Lifecycle,
         MetricsService,
         MetricsAccessGuard,
+        CredentialResolvers,
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers],
     };
   }
 }

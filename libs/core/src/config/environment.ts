@@ -109,4 +109,98 @@ export class Environment {
   @Min(0)
   @Max(120000)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  @Env({ description: 'Base URL used in links sent by mail (verification, password reset).', default: 'http://127.0.0.1:3000' })
+  @IsString()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
+  PUBLIC_BASE_URL = 'http://127.0.0.1:3000';
+
+  @Env({ description: 'Sender address of mails.', default: 'security-backend@localhost' })
+  @IsString()
+  @MaxLength(200)
+  MAIL_FROM = 'security-backend@localhost';
+
+  @Env({ description: 'Argon2id memory cost in KiB (OWASP: 19456 with t=2, p=1). Never lower in production.', default: '19456' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(4 * 1024 * 1024)
+  ARGON2_MEMORY_KIB = 19456;
+
+  @Env({ description: 'Argon2id time cost (iterations).', default: '2' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  ARGON2_TIME_COST = 2;
+
+  @Env({ description: 'Argon2id parallelism.', default: '1' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  ARGON2_PARALLELISM = 1;
+
+  @Env({ description: 'Size of the libuv thread pool (set before start-up; password hashing runs there).', default: '4' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(64)
+  UV_THREADPOOL_SIZE = 4;
+
+  @Env({ description: 'Concurrent password hashes allowed; the rest wait. Default: thread pool size minus one, so file and DNS work is never starved.', default: '3' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  HASH_CONCURRENCY = 3;
+
+  @Env({ description: 'Failed logins within the window that lock an account.', default: '5' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOCKOUT_MAX_ATTEMPTS = 5;
+
+  @Env({ description: 'Window (minutes) in which failed logins are counted.', default: '30' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  LOCKOUT_WINDOW_MINUTES = 30;
+
+  @Env({ description: 'How long (minutes) a locked account stays locked.', default: '30' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  LOCKOUT_DURATION_MINUTES = 30;
+
+  @Env({ description: 'Failed logins from one client IP (in the lockout window) before that IP gets growing delays (429).', default: '20' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  IP_FAILURE_THRESHOLD = 20;
+
+  @Env({ description: 'Session idle timeout in minutes.', default: '30' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  SESSION_IDLE_MINUTES = 30;
+
+  @Env({ description: 'Session absolute lifetime in hours.', default: '24' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  SESSION_ABSOLUTE_HOURS = 24;
+
+  @Env({ description: 'Maximum password age in days before login reports `passwordNeedsRotation`; 0 = off (ASVS 5.0 6.2.10: no forced periodic rotation).', default: '0' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  PASSWORD_MAX_AGE_DAYS = 0;
 }

@@ -17,5 +17,6 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
   { name: 'PG_SUPERUSER_PASSWORD', description: 'Superuser password of the embedded PostgreSQL.', generate: random(32), embeddedDatabaseOnly: true },
   { name: 'DB_OWNER_PASSWORD', description: 'Password of the schema-owner role of the embedded PostgreSQL (runs migrations).', generate: random(32), embeddedDatabaseOnly: true },
   { name: 'DB_APP_PASSWORD', description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).', generate: random(32), embeddedDatabaseOnly: true },
+  { name: 'SMTP_URL', description: 'SMTP URL for outgoing mail (`smtps://user:pass@host:465`). Unset: mails are logged instead of sent (development).' },
   { name: 'METRICS_TOKEN', description: 'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.' },
 ];

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit';
+import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { NotificationsService } from '@app/notifications';
+import { AuthErrorCode } from './auth-error-codes';
+import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+import { generatePassword } from './password/password-generator';
+import { PasswordHasher } from './password/password-hasher';
+import { PasswordPolicy } from './password/password-policy';
+import { SessionsService } from './sessions.service';
+import { newOpaqueToken, tokenDigest } from './tokens';
+
+const RESET_TTL_MS = 3_600_000;
+
+export const FORGOT_ANSWER = { status: 'accepted', message: 'If an account uses this address, a reset link is on its way to it.' } as const;
+
+/** Password change, reset and suggestion; email verification. */
+@Injectable()
+export class AccountService {
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly auth: AuthService,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Changes the password and ends every other session of the user. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<{ otherSessionsEnded: number }> {
+    if (principal.kind !== 'session') throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
+    const user = await this.repo.findById(principal.userId);
+    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      await this.audit.record({ action: 'auth.password_change', outcome: 'failure', actorId: user.id, details: { reason: 'current_password_wrong' } });
+      throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The current password is wrong.');
+    }
+    this.auth.enforcePolicy(newPassword, user);
+    const hash = await this.hasher.hash(newPassword);
+    return this.repo.transaction(async (em) => {
+      await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
+      const ended = await this.sessions.revokeAll(user.id, principal.sessionId, em);
+      await this.audit.record({ action: 'auth.password_change', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
+      return { otherSessionsEnded: ended };
+    });
+  }
+
+  /** Same answer whether or not the account exists; the mail goes through the outbox. */
+  async forgotPassword(email: string): Promise<typeof FORGOT_ANSWER> {
+    const user = await this.repo.findByEmail(email);
+    if (user && !user.disabledAt) {
+      const token = newOpaqueToken(this.random);
+      const now = this.clock.now();
+      await this.repo.transaction(async (em) => {
+        await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
+        await this.notifications.enqueueEmail(em, {
+          kind: 'auth.reset_password',
+          to: user.email,
+          subject: 'Reset your password',
+          text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
+        });
+        await this.audit.record({ action: 'auth.password_reset_request', outcome: 'success', targetType: 'user', targetId: user.id }, em);
+      });
+    }
+    return FORGOT_ANSWER;
+  }
+
+  /** Consumes a reset token (once), sets the password and ends every session of the user. */
+  async resetPassword(token: string, newPassword: string): Promise<{ sessionsEnded: number }> {
+    const hashDigest = tokenDigest(token);
+    return this.repo.transaction(async (em) => {
+      const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
+      const user = userId ? await this.repo.findById(userId, em) : null;
+      if (!user) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
+      this.auth.enforcePolicy(newPassword, user);
+      await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
+      await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [user.id]);
+      const ended = await this.sessions.revokeAll(user.id, undefined, em);
+      await this.audit.record({ action: 'auth.password_reset', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
+      return { sessionsEnded: ended };
+    });
+  }
+
+  async verifyEmail(token: string): Promise<{ emailVerified: true }> {
+    return this.repo.transaction(async (em) => {
+      const now = this.clock.now();
+      const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
+      if (!userId) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
+      await this.repo.setEmailVerified(em, userId, now);
+      await this.audit.record({ action: 'auth.email_verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId }, em);
+      return { emailVerified: true as const };
+    });
+  }
+
+  async resendVerification(principal: Principal): Promise<{ status: 'sent' | 'already_verified' }> {
+    const user = await this.repo.findById(principal.userId);
+    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (user.emailVerifiedAt) return { status: 'already_verified' };
+    await this.repo.transaction((em) => this.auth.sendVerification(em, user));
+    return { status: 'sent' };
+  }
+
+  async revokeSession(principal: Principal, sessionId: string): Promise<void> {
+    await this.repo.transaction(async (em) => {
+      if (!(await this.sessions.revoke(principal.userId, sessionId, em))) {
+        throw new DomainException(AuthErrorCode.SESSION_NOT_FOUND, 'No such session.');
+      }
+      await this.audit.record({ action: 'auth.session_revoke', outcome: 'success', actorId: principal.userId, targetType: 'session', targetId: sessionId }, em);
+    });
+  }
+
+  async revokeOtherSessions(principal: Principal): Promise<{ sessionsEnded: number }> {
+    return this.repo.transaction(async (em) => {
+      const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
+      await this.audit.record({ action: 'auth.session_revoke_all', outcome: 'success', actorId: principal.userId, details: { sessionsEnded: ended } }, em);
+      return { sessionsEnded: ended };
+    });
+  }
+
+  /** A CSPRNG password that passes the policy. */
+  suggest(length: number): { password: string; length: number } {
+    for (;;) {
+      const password = generatePassword(length);
+      if (this.policy.check(password, {}).ok) return { password, length };
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { AdminUsersService } from './admin-users.service';
+import { ChangeScopesDto } from './dto/auth.dto';
+
+@ApiTags('admin')
+@Controller('admin/users')
+@RequireScopes('admin:all')
+export class AdminUsersController {
+  constructor(private readonly admin: AdminUsersService) {}
+
+  @Patch(':id/scopes')
+  @ApiOperation({ summary: "Grant or remove a user's scopes (keys lose removed scopes at once)" })
+  changeScopes(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeScopesDto) {
+    return this.admin.changeScopes(p, id, dto.add, dto.remove);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disable a user and end all of its sessions' })
+  disable(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.admin.disable(p, id);
+  }
+}

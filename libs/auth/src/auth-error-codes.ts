@@ -1,0 +1,29 @@
+import { registerErrorCodes } from '@app/core';
+
+export enum AuthErrorCode {
+  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
+  TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
+  PASSWORD_TOO_WEAK = 'PASSWORD_TOO_WEAK',
+  SESSION_INVALID = 'SESSION_INVALID',
+  SESSION_EXPIRED = 'SESSION_EXPIRED',
+  SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
+  CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
+  TOKEN_INVALID = 'TOKEN_INVALID',
+  USER_NOT_FOUND = 'USER_NOT_FOUND',
+  SESSION_REQUIRED = 'SESSION_REQUIRED',
+  UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
+}
+
+export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
+  INVALID_CREDENTIALS: { status: 401, title: 'Email or password is wrong' },
+  TOO_MANY_LOGIN_ATTEMPTS: { status: 429, title: 'Too many failed logins from this address; wait and retry' },
+  PASSWORD_TOO_WEAK: { status: 400, title: 'The password does not meet the password policy' },
+  SESSION_INVALID: { status: 401, title: 'The session token is not valid' },
+  SESSION_EXPIRED: { status: 401, title: 'The session has expired' },
+  SESSION_NOT_FOUND: { status: 404, title: 'No such session' },
+  CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
+  TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
+  USER_NOT_FOUND: { status: 404, title: 'No such user' },
+  SESSION_REQUIRED: { status: 403, title: 'This action needs a signed-in person, not an API key' },
+  UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
+});

@@ -1,0 +1,122 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Principal, Public } from '@app/core';
+import type { FastifyRequest } from 'fastify';
+import { AccountService } from './account.service';
+import { AuthService } from './auth.service';
+import { ChangePasswordDto, ForgotPasswordDto, LoginDto, RegisterDto, ResetPasswordDto, SuggestPasswordDto, TokenDto } from './dto/auth.dto';
+import { SessionsService } from './sessions.service';
+
+const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly account: AccountService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Post('auth/register')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
+  register(@Body() dto: RegisterDto) {
+    return this.auth.register(dto);
+  }
+
+  @Post('auth/login')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
+  login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
+    return this.auth.login(dto, client(req));
+  }
+
+  @Post('auth/logout')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End this session' })
+  logout(@CurrentPrincipal() p: Principal) {
+    return this.auth.logout(p);
+  }
+
+  @Get('auth/sessions')
+  @Authenticated()
+  @ApiOperation({ summary: 'My active sessions' })
+  listSessions(@CurrentPrincipal() p: Principal) {
+    return this.sessions.list(p.userId, p.sessionId).then((items) => ({ items, nextCursor: null }));
+  }
+
+  @Delete('auth/sessions/:id')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of my sessions' })
+  revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+    return this.account.revokeSession(p, id);
+  }
+
+  @Post('auth/sessions/revoke-all')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End all my sessions but this one' })
+  revokeAll(@CurrentPrincipal() p: Principal) {
+    return this.account.revokeOtherSessions(p);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'Who am I' })
+  me(@CurrentPrincipal() p: Principal) {
+    return this.auth.me(p.userId);
+  }
+
+  @Post('auth/password')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
+  changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
+    return this.account.changePassword(p, dto.currentPassword, dto.newPassword);
+  }
+
+  @Post('auth/password/suggest')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A random password (CSPRNG) that passes the policy' })
+  suggest(@Body() dto: SuggestPasswordDto) {
+    return this.account.suggest(dto.length);
+  }
+
+  @Post('auth/email/verify')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm my email address with the token from the mail' })
+  verifyEmail(@Body() dto: TokenDto) {
+    return this.account.verifyEmail(dto.token);
+  }
+
+  @Post('auth/email/resend')
+  @Authenticated()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send the verification mail again' })
+  resend(@CurrentPrincipal() p: Principal) {
+    return this.account.resendVerification(p);
+  }
+
+  @Post('auth/password/forgot')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Ask for a reset link (same answer whether or not the account exists)' })
+  forgot(@Body() dto: ForgotPasswordDto) {
+    return this.account.forgotPassword(dto.email);
+  }
+
+  @Post('auth/password/reset')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions)' })
+  reset(@Body() dto: ResetPasswordDto) {
+    return this.account.resetPassword(dto.token, dto.newPassword);
+  }
+}

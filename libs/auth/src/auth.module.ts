@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
+import { NotificationsModule } from '@app/notifications';
+import { AccountService } from './account.service';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+import { AuthController } from './auth.controller';
+import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+import { PasswordHasher } from './password/password-hasher';
+import { PasswordPolicy } from './password/password-policy';
+import { SessionCredentialResolver } from './session-credential.resolver';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [AuditModule, NotificationsModule],
+  controllers: [AuthController, AdminUsersController],
+  providers: [
+    AuthRepository,
+    SessionsRepository,
+    PasswordHasher,
+    PasswordPolicy,
+    SessionsService,
+    AuthService,
+    AccountService,
+    AdminUsersService,
+    SessionCredentialResolver,
+  ],
+  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher],
+})
+export class AuthModule {}

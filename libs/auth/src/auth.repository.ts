@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { EmailToken, EmailTokenPurpose } from './entities/email-token.entity';
+import { User } from './entities/user.entity';
+
+export interface LockoutRules {
+  maxAttempts: number;
+  windowMinutes: number;
+  lockMinutes: number;
+}
+
+/** TypeORM answers `[rows, count]` for UPDATE/DELETE … RETURNING on PostgreSQL, and `rows` otherwise. */
+export function returnedRows<T>(result: unknown): T[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
+}
+
+/** Users, one-time email tokens and per-IP login throttles. All counters change in single atomic statements. */
+@Injectable()
+export class AuthRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.dataSource.getRepository(User).findOneBy({ email });
+  }
+
+  findById(id: string, em: EntityManager = this.dataSource.manager): Promise<User | null> {
+    return em.getRepository(User).findOneBy({ id });
+  }
+
+  async insertUser(em: EntityManager, user: Partial<User>): Promise<User> {
+    return em.getRepository(User).save(em.getRepository(User).create(user));
+  }
+
+  async existsEmailOrUsername(em: EntityManager, email: string, username: string): Promise<{ email: boolean; username: boolean }> {
+    const rows: { email: string; username: string }[] = await em.query('SELECT email, username FROM users WHERE email = $1 OR username = $2', [email, username]);
+    return { email: rows.some((r) => r.email === email), username: rows.some((r) => r.username === username) };
+  }
+
+  /**
+   * Takes one login attempt for the account, atomically, before any password check: counts it in the window and
+   * sets the lock when the count reaches the limit. Answers undefined while the account is locked, so concurrent
+   * attempts past the limit never reach the (expensive) verification.
+   */
+  async reserveAttempt(userId: string, now: Date, rules: LockoutRules): Promise<{ attempts: number; lockedNow: boolean } | undefined> {
+    const result: unknown = await this.dataSource.query(
+      `WITH fresh AS (
+         SELECT id, (failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - make_interval(mins => $3)) AS reset
+         FROM users WHERE id = $1
+       )
+       UPDATE users u SET
+         failed_attempts = CASE WHEN fresh.reset THEN 1 ELSE u.failed_attempts + 1 END,
+         failed_window_start = CASE WHEN fresh.reset THEN $2::timestamptz ELSE u.failed_window_start END,
+         locked_until = CASE WHEN (CASE WHEN fresh.reset THEN 1 ELSE u.failed_attempts + 1 END) >= $4
+                             THEN $2::timestamptz + make_interval(mins => $5) ELSE NULL END
+       FROM fresh
+       WHERE u.id = fresh.id AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
+       RETURNING u.failed_attempts, u.locked_until`,
+      [userId, now, rules.windowMinutes, rules.maxAttempts, rules.lockMinutes],
+    );
+    const row = returnedRows<{ failed_attempts: number; locked_until: Date | null }>(result)[0];
+    return row ? { attempts: row.failed_attempts, lockedNow: row.locked_until !== null } : undefined;
+  }
+
+  async clearAttempts(userId: string): Promise<void> {
+    await this.dataSource.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [userId]);
+  }
+
+  async updatePasswordHash(em: EntityManager, userId: string, hash: string, changedAt?: Date): Promise<void> {
+    const set: Partial<User> = { passwordHash: hash };
+    if (changedAt) set.passwordChangedAt = changedAt;
+    await em.getRepository(User).update({ id: userId }, set);
+  }
+
+  /** Per-IP failure counter with growing delays past the threshold. */
+  async recordIpFailure(ip: string, now: Date, windowMinutes: number, threshold: number): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO login_throttles (ip, failures, window_start, blocked_until) VALUES ($1, 1, $2, NULL)
+       ON CONFLICT (ip) DO UPDATE SET
+         failures = CASE WHEN login_throttles.window_start <= $2::timestamptz - make_interval(mins => $3) THEN 1 ELSE login_throttles.failures + 1 END,
+         window_start = CASE WHEN login_throttles.window_start <= $2::timestamptz - make_interval(mins => $3) THEN $2::timestamptz ELSE login_throttles.window_start END,
+         blocked_until = CASE WHEN login_throttles.window_start > $2::timestamptz - make_interval(mins => $3) AND login_throttles.failures + 1 > $4
+                              THEN $2::timestamptz + make_interval(secs => LEAST(900, power(2, LEAST(login_throttles.failures + 1 - $4, 10))::int))
+                              ELSE NULL END`,
+      [ip, now, windowMinutes, threshold],
+    );
+  }
+
+  async ipBlockedUntil(ip: string, now: Date): Promise<Date | undefined> {
+    const rows: { blocked_until: Date | null }[] = await this.dataSource.query('SELECT blocked_until FROM login_throttles WHERE ip = $1', [ip]);
+    const until = rows[0]?.blocked_until;
+    return until && until > now ? until : undefined;
+  }
+
+  async insertEmailToken(em: EntityManager, token: Partial<EmailToken>): Promise<void> {
+    await em.getRepository(EmailToken).insert(token as EmailToken);
+  }
+
+  /** Marks a token used and answers its user, in one statement: a token works once. */
+  async consumeEmailToken(em: EntityManager, hash: string, purpose: EmailTokenPurpose, now: Date): Promise<string | undefined> {
+    const result: unknown = await em.query(
+      `UPDATE email_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id`,
+      [hash, purpose, now],
+    );
+    return returnedRows<{ user_id: string }>(result)[0]?.user_id;
+  }
+
+  async setEmailVerified(em: EntityManager, userId: string, at: Date): Promise<void> {
+    await em.getRepository(User).update({ id: userId }, { emailVerifiedAt: at });
+  }
+
+  async setScopes(em: EntityManager, userId: string, scopes: string[]): Promise<void> {
+    await em.getRepository(User).update({ id: userId }, { scopes });
+  }
+
+  async setDisabled(em: EntityManager, userId: string, at: Date | null): Promise<void> {
+    await em.getRepository(User).update({ id: userId }, { disabledAt: at });
+  }
+}

@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit';
+import { AppConfig, Clock, DEFAULT_USER_SCOPES, DomainException, Principal, RandomSource } from '@app/core';
+import { NotificationsService } from '@app/notifications';
+import type { EntityManager } from 'typeorm';
+import { AuthErrorCode } from './auth-error-codes';
+import { AuthRepository, isUniqueViolation } from './auth.repository';
+import { User } from './entities/user.entity';
+import { PasswordHasher } from './password/password-hasher';
+import { PasswordPolicy } from './password/password-policy';
+import { SessionsService } from './sessions.service';
+import { newOpaqueToken, tokenDigest } from './tokens';
+
+export interface ClientInfo {
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  username: string;
+  role: string;
+  scopes: string[];
+  emailVerified: boolean;
+  passwordChangedAt: string;
+  createdAt: string;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  user: UserView;
+  passwordAgeDays: number;
+  passwordNeedsRotation: boolean;
+}
+
+export const REGISTRATION_ANSWER = {
+  status: 'pending_verification',
+  message: 'If the address can be registered, a message is on its way to it. Follow the link in it to finish.',
+} as const;
+
+export function userView(u: User): UserView {
+  return {
+    id: u.id,
+    email: u.email,
+    username: u.username,
+    role: u.role,
+    scopes: u.scopes,
+    emailVerified: !!u.emailVerifiedAt,
+    passwordChangedAt: u.passwordChangedAt.toISOString(),
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+const VERIFY_TTL_MS = 24 * 3_600_000;
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  enforcePolicy(password: string, user: { email?: string; username?: string }): void {
+    const result = this.policy.check(password, user);
+    if (!result.ok) {
+      throw new DomainException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', { score: result.score, suggestions: result.suggestions });
+    }
+  }
+
+  /**
+   * Registration answers the same for a new and a taken email or username (status, body and, by hashing in both
+   * paths, timing); the owner of an existing account is told by mail instead.
+   */
+  async register(input: { email: string; username: string; password: string }): Promise<typeof REGISTRATION_ANSWER> {
+    this.enforcePolicy(input.password, input);
+    const hash = await this.hasher.hash(input.password);
+    const now = this.clock.now();
+    try {
+      await this.repo.transaction(async (em) => {
+        const taken = await this.repo.existsEmailOrUsername(em, input.email, input.username);
+        if (taken.email || taken.username) return this.answerTaken(em, input, taken);
+        const user = await this.repo.insertUser(em, {
+          email: input.email,
+          username: input.username,
+          passwordHash: hash,
+          role: 'user',
+          scopes: [...DEFAULT_USER_SCOPES],
+          passwordChangedAt: now,
+        });
+        await this.sendVerification(em, user);
+        await this.audit.record({ action: 'auth.register', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id }, em);
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // A parallel registration won the race for this email/username: answer as for a taken one.
+      await this.repo.transaction((em) => this.answerTaken(em, input, { email: true, username: false }));
+    }
+    return REGISTRATION_ANSWER;
+  }
+
+  private async answerTaken(em: EntityManager, input: { email: string; username: string }, taken: { email: boolean; username: boolean }): Promise<void> {
+    await this.notifications.enqueueEmail(em, {
+      kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
+      to: input.email,
+      subject: taken.email ? 'Someone tried to register with your address' : 'Registration could not be completed',
+      text: taken.email
+        ? `Someone (maybe you) tried to create an account with this address, which already has one. If it was you, sign in or reset your password at ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/forgot. Otherwise ignore this message.`
+        : `The username "${input.username}" is not available. Register again with another username.`,
+    });
+    await this.audit.record({ action: 'auth.register', outcome: 'failure', details: { reason: taken.email ? 'email_taken' : 'username_taken' } }, em);
+  }
+
+  async sendVerification(em: EntityManager, user: User): Promise<void> {
+    const token = newOpaqueToken(this.random);
+    const now = this.clock.now();
+    await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'verify_email', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS) });
+    await this.notifications.enqueueEmail(em, {
+      kind: 'auth.verify_email',
+      to: user.email,
+      subject: 'Confirm your email address',
+      text: `Confirm your address within 24 hours: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/email/verify with {"token":"${token}"}`,
+    });
+  }
+
+  /**
+   * Login: per-IP throttle, then one atomic attempt reservation per account before the Argon2 verify (so parallel
+   * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for
+   * every failure (unknown email, wrong password, locked, disabled).
+   */
+  async login(input: { email: string; password: string }, client: ClientInfo): Promise<LoginResult> {
+    const env = this.config.env;
+    const now = this.clock.now();
+    const ip = client.ip ?? 'unknown';
+    const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
+    if (blockedUntil) {
+      const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
+      throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', { headers: { 'retry-after': retryAfter } });
+    }
+    const user = await this.repo.findByEmail(input.email);
+    if (!user || user.disabledAt) {
+      await this.hasher.verifyDummy(input.password);
+      return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
+    }
+    const attempt = await this.repo.reserveAttempt(user.id, now, { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES });
+    if (!attempt) {
+      await this.hasher.verifyDummy(input.password);
+      return this.fail(ip, now, 'locked', user.id);
+    }
+    if (!(await this.hasher.verify(user.passwordHash, input.password))) {
+      if (attempt.lockedNow) {
+        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: attempt.attempts, minutes: env.LOCKOUT_DURATION_MINUTES } });
+      }
+      return this.fail(ip, now, 'wrong_password', user.id);
+    }
+    await this.repo.clearAttempts(user.id);
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      await this.repo.updatePasswordHash(this.repo.dataSource.manager, user.id, await this.hasher.hash(input.password));
+    }
+    const issued = await this.sessions.issue(user.id, client);
+    await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: issued.session.id });
+    const ageDays = Math.floor((now.getTime() - user.passwordChangedAt.getTime()) / 86_400_000);
+    return {
+      token: issued.token,
+      expiresAt: issued.session.expiresAt.toISOString(),
+      user: userView(user),
+      passwordAgeDays: ageDays,
+      passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
+    };
+  }
+
+  private async fail(ip: string, now: Date, reason: string, userId?: string): Promise<never> {
+    await this.repo.recordIpFailure(ip, now, this.config.env.LOCKOUT_WINDOW_MINUTES, this.config.env.IP_FAILURE_THRESHOLD);
+    await this.audit.record({ action: 'auth.login', outcome: 'failure', targetType: userId ? 'user' : null, targetId: userId ?? null, details: { reason } });
+    throw new DomainException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
+  }
+
+  async logout(principal: Principal): Promise<void> {
+    if (!principal.sessionId) throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
+    await this.repo.transaction(async (em) => {
+      await this.sessions.revoke(principal.userId, principal.sessionId!, em);
+      await this.audit.record({ action: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'session', targetId: principal.sessionId }, em);
+    });
+  }
+
+  async me(userId: string): Promise<UserView> {
+    const user = await this.repo.findById(userId);
+    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    return userView(user);
+  }
+}

@@ -1,0 +1,107 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ALL_SCOPES } from '@app/core';
+
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(trimLower)
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({ allow_utf8_local_part: false, require_tld: false, allow_ip_domain: false })
+  email!: string;
+
+  @ApiProperty({ example: 'ada.lovelace', pattern: '^[a-z0-9_.-]{3,32}$', description: 'ASCII only, so look-alike (confusable) names cannot be registered' })
+  @IsString()
+  @Matches(/^[a-z0-9_.-]{3,32}$/, { message: 'username must be 3–32 characters of a-z, 0-9, _, . or -' })
+  username!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(NO_CONTROL, { message: 'password must not contain control characters' })
+  password!: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trimLower)
+  @IsString()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  password!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  currentPassword!: string;
+
+  @ApiProperty({ maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(NO_CONTROL, { message: 'newPassword must not contain control characters' })
+  newPassword!: string;
+}
+
+export class SuggestPasswordDto {
+  @ApiProperty({ minimum: 16, maximum: 64, example: 20 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(16)
+  @Max(64)
+  length!: number;
+}
+
+export class TokenDto {
+  @ApiProperty({ example: 'k2N0…(43 characters)' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'token is malformed' })
+  token!: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trimLower)
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({ require_tld: false })
+  email!: string;
+}
+
+export class ResetPasswordDto extends TokenDto {
+  @ApiProperty({ maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(NO_CONTROL, { message: 'newPassword must not contain control characters' })
+  newPassword!: string;
+}
+
+export class ChangeScopesDto {
+  @ApiProperty({ type: [String], enum: ALL_SCOPES, example: ['keys:verify'], required: false })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsIn(ALL_SCOPES, { each: true })
+  add: string[] = [];
+
+  @ApiProperty({ type: [String], enum: ALL_SCOPES, example: [], required: false })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsIn(ALL_SCOPES, { each: true })
+  remove: string[] = [];
+}

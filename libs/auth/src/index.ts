@@ -1,0 +1,23 @@
+import type { SchemaParts } from '@app/core';
+import { EmailToken } from './entities/email-token.entity';
+import { LoginThrottle } from './entities/login-throttle.entity';
+import { Session } from './entities/session.entity';
+import { User } from './entities/user.entity';
+import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
+
+export { AuthModule } from './auth.module';
+export { AuthService, REGISTRATION_ANSWER } from './auth.service';
+export type { LoginResult, UserView } from './auth.service';
+export { AdminUsersService } from './admin-users.service';
+export type { ImportedUser } from './admin-users.service';
+export { SessionsService } from './sessions.service';
+export { PasswordHasher, OWASP_ARGON2 } from './password/password-hasher';
+export type { Argon2Params } from './password/password-hasher';
+export { AuthErrorCode } from './auth-error-codes';
+export { User } from './entities/user.entity';
+
+export const authSchema: Partial<SchemaParts> = {
+  entities: [User, Session, EmailToken, LoginThrottle],
+  migrations: [CreateAuth1763900200000],
+  appendOnlyTables: [],
+};

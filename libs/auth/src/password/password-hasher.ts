@@ -1,0 +1,66 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import * as argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
+import { AppConfig } from '@app/core';
+import { Semaphore } from './semaphore';
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/**
+ * Argon2id password hashing (PHC strings), off the event loop on the libuv pool, with a semaphore so a login flood
+ * queues here instead of starving the pool. Verifies legacy bcrypt ($2a$/$2b$/$2y$) and Argon2 hashes as they are
+ * and tells the caller when a hash should be upgraded to the current parameters.
+ */
+@Injectable()
+export class PasswordHasher implements OnModuleInit {
+  readonly params: Argon2Params;
+  private readonly gate: Semaphore;
+  private dummyHash = '';
+  /** Number of verifications actually run (for tests and metrics). */
+  verifications = 0;
+
+  constructor(config: AppConfig) {
+    this.params = { memoryCost: config.env.ARGON2_MEMORY_KIB, timeCost: config.env.ARGON2_TIME_COST, parallelism: config.env.ARGON2_PARALLELISM };
+    this.gate = new Semaphore(config.env.HASH_CONCURRENCY);
+  }
+
+  /** A hash of a random password with the current parameters, so unknown users cost what known ones cost. */
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await this.hash(`dummy-${Math.random()}-${Date.now()}`);
+  }
+
+  hash(password: string): Promise<string> {
+    return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
+  }
+
+  async verify(hash: string, password: string): Promise<boolean> {
+    this.verifications++;
+    return this.gate.run(async () => {
+      if (/^\$2[aby]\$\d\d\$/.test(hash)) return bcrypt.compare(password, hash);
+      if (hash.startsWith('$argon2')) return argon2.verify(hash, password).catch(() => false);
+      return false;
+    });
+  }
+
+  /** Spends the time of one verification and always fails. */
+  async verifyDummy(password: string): Promise<false> {
+    await this.gate.run(() => argon2.verify(this.dummyHash, password).catch(() => false));
+    return false;
+  }
+
+  /** True when the hash is bcrypt, not Argon2id, or made with other parameters. */
+  needsRehash(hash: string): boolean {
+    if (!hash.startsWith('$argon2id$')) return true;
+    return argon2.needsRehash(hash, { ...this.params });
+  }
+
+  get pool(): { inUse: number; queued: number; capacity: number } {
+    return { inUse: this.gate.inUse, queued: this.gate.queued, capacity: this.gate.capacity };
+  }
+}

@@ -1,0 +1,24 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { CredentialResolver, CredentialResolvers, PresentedCredential, Principal } from '@app/core';
+import { SessionsService } from './sessions.service';
+
+/** Bearer tokens that are not API keys (`sk_…`) are sessions. */
+@Injectable()
+export class SessionCredentialResolver implements CredentialResolver, OnModuleInit {
+  constructor(
+    private readonly registry: CredentialResolvers,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  accepts(credential: PresentedCredential): boolean {
+    return credential.via === 'authorization' && !credential.value.startsWith('sk_');
+  }
+
+  resolve(credential: PresentedCredential): Promise<Principal> {
+    return this.sessions.resolve(credential.value);
+  }
+}

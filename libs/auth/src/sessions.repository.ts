@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { returnedRows } from './auth.repository';
+import { Session } from './entities/session.entity';
+
+export interface SessionWithUser extends Session {
+  role: 'user' | 'admin';
+  scopes: string[];
+  disabledAt: Date | null;
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(session: Partial<Session>, em: EntityManager = this.dataSource.manager): Promise<Session> {
+    const repo = em.getRepository(Session);
+    return repo.save(repo.create(session));
+  }
+
+  async findByTokenHash(hash: string): Promise<SessionWithUser | undefined> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
+      [hash],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return Object.assign(new Session(), {
+      id: r.id as string,
+      userId: r.user_id as string,
+      createdAt: r.created_at as Date,
+      lastSeenAt: r.last_seen_at as Date,
+      expiresAt: r.expires_at as Date,
+      revokedAt: r.revoked_at as Date | null,
+      role: r.role as 'user' | 'admin',
+      scopes: r.scopes as string[],
+      disabledAt: r.disabled_at as Date | null,
+    });
+  }
+
+  /** Throttled last-seen: writes only when the stored value is older than `staleBefore`. */
+  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
+    await this.dataSource.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3', [id, now, staleBefore]);
+  }
+
+  listActive(userId: string, now: Date): Promise<Session[]> {
+    return this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('s')
+      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.expiresAt > :now', { userId, now })
+      .orderBy('s.createdAt', 'DESC')
+      .limit(100)
+      .getMany();
+  }
+
+  /** Revokes one of the user's sessions; answers whether it existed (another user's id finds nothing). */
+  async revoke(userId: string, sessionId: string, now: Date, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const res = await em.getRepository(Session).update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: now });
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Revokes all of a user's sessions except `keep`; answers how many. */
+  async revokeAll(userId: string, now: Date, keep: string | undefined, em: EntityManager = this.dataSource.manager): Promise<number> {
+    const result: unknown = await em.query(
+      `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
+      [userId, now, keep ?? null],
+    );
+    return returnedRows(result).length;
+  }
+}

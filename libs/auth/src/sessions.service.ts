@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import type { EntityManager } from 'typeorm';
+import { AuthErrorCode } from './auth-error-codes';
+import { Session } from './entities/session.entity';
+import { SessionsRepository } from './sessions.repository';
+import { newOpaqueToken, OPAQUE_TOKEN, tokenDigest } from './tokens';
+
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+export interface IssuedSession {
+  token: string;
+  session: Session;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** Opaque bearer sessions: idle and absolute timeouts, immediate revocation, throttled last-seen writes. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly repo: SessionsRepository,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async issue(userId: string, client: { ip?: string; userAgent?: string }, em?: EntityManager): Promise<IssuedSession> {
+    const now = this.clock.now();
+    const token = newOpaqueToken(this.random);
+    const session = await this.repo.insert(
+      {
+        userId,
+        tokenHash: tokenDigest(token),
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(now.getTime() + this.config.env.SESSION_ABSOLUTE_HOURS * 3_600_000),
+        ip: client.ip ?? null,
+        userAgent: client.userAgent?.slice(0, 300) ?? null,
+      },
+      em,
+    );
+    return { token, session };
+  }
+
+  /** Resolves a presented token to a principal, or throws SESSION_INVALID / SESSION_EXPIRED. */
+  async resolve(token: string): Promise<Principal> {
+    if (!OPAQUE_TOKEN.test(token)) throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    const s = await this.repo.findByTokenHash(tokenDigest(token));
+    if (!s || s.revokedAt || s.disabledAt) throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    const now = this.clock.now();
+    const idleLimit = s.lastSeenAt.getTime() + this.config.env.SESSION_IDLE_MINUTES * 60_000;
+    if (now >= s.expiresAt || now.getTime() >= idleLimit) throw new DomainException(AuthErrorCode.SESSION_EXPIRED, 'The session has expired; sign in again.');
+    if (now.getTime() - s.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
+      await this.repo.touch(s.id, now, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS));
+    }
+    return { kind: 'session', userId: s.userId, role: s.role, scopes: s.scopes, sessionId: s.id, authenticatedAt: s.createdAt };
+  }
+
+  async list(userId: string, currentId?: string): Promise<SessionView[]> {
+    const sessions = await this.repo.listActive(userId, this.clock.now());
+    return sessions.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt.toISOString(),
+      lastSeenAt: s.lastSeenAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      ip: s.ip,
+      userAgent: s.userAgent,
+      current: s.id === currentId,
+    }));
+  }
+
+  revoke(userId: string, sessionId: string, em?: EntityManager): Promise<boolean> {
+    return this.repo.revoke(userId, sessionId, this.clock.now(), em);
+  }
+
+  revokeAll(userId: string, keep: string | undefined, em?: EntityManager): Promise<number> {
+    return this.repo.revokeAll(userId, this.clock.now(), keep, em);
+  }
+}

@@ -1,0 +1,33 @@
+/** The scope catalogue: `resource:action`, one place, each with its description (Swagger and README list it). */
+export const SCOPE_CATALOGUE = {
+  'profiles:read': "Read the owner's own profile",
+  'profiles:write': "Change the owner's own profile",
+  'profiles:read_sensitive': "Unmasked PII (the owner's own; any user's with admin:all)",
+  'keys:verify': 'Call the key verification endpoint for other services',
+  'certificates:read': 'Read the certificate inventory',
+  'certificates:write': 'Change the certificate inventory',
+  'crypto:encrypt': 'Encryption as a service: encrypt',
+  'crypto:decrypt': 'Encryption as a service: decrypt',
+  'crypto:rewrap': 'Encryption as a service: re-encrypt under the current key without revealing plaintext',
+  'crypto:hmac': 'Encryption as a service: HMAC sign and verify',
+  'audit:read': "The owner's own audit events (all events with admin:all)",
+  'admin:all': "Everything, including other users' resources",
+} as const;
+
+export type Scope = keyof typeof SCOPE_CATALOGUE;
+
+export const ALL_SCOPES = Object.keys(SCOPE_CATALOGUE) as Scope[];
+
+export const DEFAULT_USER_SCOPES: Scope[] = ['profiles:read', 'profiles:write', 'profiles:read_sensitive', 'audit:read'];
+
+export const ADMIN_SCOPE: Scope = 'admin:all';
+
+export function isScope(value: string): value is Scope {
+  return Object.prototype.hasOwnProperty.call(SCOPE_CATALOGUE, value);
+}
+
+/** `admin:all` satisfies any scope. */
+export function missingScopes(held: readonly string[], required: readonly string[]): string[] {
+  if (held.includes(ADMIN_SCOPE)) return [];
+  return required.filter((s) => !held.includes(s));
+}

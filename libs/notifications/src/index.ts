@@ -1,0 +1,16 @@
+import type { SchemaParts } from '@app/core';
+import { OutboxMessage } from './entities/outbox-message.entity';
+import { CreateOutbox1763900100000 } from './migrations/1763900100000-CreateOutbox';
+
+export { NotificationsModule } from './notifications.module';
+export { NotificationsService, backoffMs, MAX_DELIVERY_ATTEMPTS } from './notifications.service';
+export type { EmailNotification } from './notifications.service';
+export { Mailer, LogMailer } from './mailer';
+export type { MailMessage } from './mailer';
+export { OutboxMessage } from './entities/outbox-message.entity';
+
+export const notificationsSchema: Partial<SchemaParts> = {
+  entities: [OutboxMessage],
+  migrations: [CreateOutbox1763900100000],
+  appendOnlyTables: [],
+};
