@@ -7,6 +7,7 @@ import { bootHttpApp, CoreRuntime, RunningApp } from '@app/core';
 import { AppModule } from '../../apps/api/src/app.module';
 import { schema } from '../../apps/api/src/schema';
 import { createTestDatabase, TestDatabase } from './database';
+import { TestClock } from './test-clock';
 
 /** Every log line an app wrote during a test, to assert on and to grep for secrets. */
 export class LogCapture extends Writable {
@@ -21,6 +22,7 @@ export class LogCapture extends Writable {
 }
 
 export interface TestApp extends RunningApp {
+  clock?: TestClock;
   db: TestDatabase;
   logs: LogCapture;
   dataDir: string;
@@ -33,6 +35,9 @@ export interface TestAppOptions {
   db?: TestDatabase;
   /** Extra modules composed beside AppModule (test-only probes). */
   imports?: (Type | DynamicModule)[];
+  clock?: TestClock;
+  /** Production Argon2 parameters instead of the cheap ones tests use by default. */
+  productionHashing?: boolean;
 }
 
 /** Boots the real API (same bootstrap as `npm start`) on a free port against a fresh test database. */
@@ -55,9 +60,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         DATABASE_URL: db.appUrl,
         MIGRATIONS_DATABASE_URL: db.ownerUrl,
         LOG_LEVEL: 'info',
+        ...(opts.productionHashing ? {} : { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }),
         ...opts.env,
       },
       logDestination: logs,
+      clock: opts.clock,
     },
   );
   return {
@@ -65,6 +72,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     db,
     logs,
     dataDir,
+    clock: opts.clock,
     request: (path, init) => fetch(`${running.url}${path}`, init),
     stop: async () => {
       await running.close();

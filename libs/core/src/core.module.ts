@@ -31,6 +31,9 @@ export interface CoreRuntime {
   /** Build the module graph without connecting (OpenAPI generation). */
   offline?: boolean;
   logDestination?: NodeJS.WritableStream;
+  /** Tests replace time and randomness here; production uses the system clock and the CSPRNG. */
+  clock?: Clock;
+  random?: RandomSource;
 }
 
 @Global()
@@ -74,8 +77,8 @@ export class CoreModule implements NestModule {
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: SecretStore, useValue: runtime.secrets },
-        { provide: Clock, useClass: SystemClock },
-        { provide: RandomSource, useClass: CryptoRandomSource },
+        { provide: Clock, useValue: runtime.clock ?? new SystemClock() },
+        { provide: RandomSource, useValue: runtime.random ?? new CryptoRandomSource() },
         Lifecycle,
         MetricsService,
         MetricsAccessGuard,

@@ -26,6 +26,9 @@ export interface BootOptions {
   /** Build the app without a database or listening socket (OpenAPI generation). */
   offline?: boolean;
   version?: string;
+  /** Test seams: a controllable clock and randomness source. */
+  clock?: CoreRuntime['clock'];
+  random?: CoreRuntime['random'];
 }
 
 export interface RunningApp {
@@ -73,7 +76,7 @@ export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, 
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      root({ config, secrets, database: { appUrl: database?.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' }, schema, offline: opts.offline, logDestination: opts.logDestination }),
+      root({ config, secrets, database: { appUrl: database?.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' }, schema, offline: opts.offline, logDestination: opts.logDestination, clock: opts.clock, random: opts.random }),
       createFastifyAdapter(config),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );

@@ -1,0 +1,117 @@
+import { PasswordHasher } from '@app/auth';
+import { adminQuery } from '../support/database';
+import { startTestApp, TestApp } from '../support/app';
+import { freshIp, jsonPost, registerAndLogin, uniqueUser } from '../support/auth-helpers';
+import { TestClock } from '../support/test-clock';
+
+describe('lockout without lock-anyone (real PostgreSQL)', () => {
+  const clock = new TestClock();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock, env: { IP_FAILURE_THRESHOLD: '1000' } });
+  });
+  afterAll(() => t?.stop());
+
+  it('50 parallel wrong passwords run at most 5 verifications and lock the account; the right one is then refused', async () => {
+    const { user, userId } = await registerAndLogin(t);
+    const hasher = t.app.get(PasswordHasher);
+    const before = hasher.verifications;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => t.request('/v1/auth/login', jsonPost({ email: user.email, password: `wrong guess number ${i}` }, { 'x-forwarded-for': freshIp() }))),
+    );
+    const verified = hasher.verifications - before;
+    process.stdout.write(`lockout race: 50 parallel wrong passwords → ${verified} Argon2 verifications\n`);
+    expect(answers.every((r) => r.status === 401)).toBe(true);
+    expect(verified).toBeLessThanOrEqual(5);
+    const [row] = await adminQuery<{ locked_until: Date | null; failed_attempts: number }>(t.db, 'SELECT locked_until, failed_attempts FROM users WHERE id = $1', [userId]);
+    expect(row.locked_until).not.toBeNull();
+    expect(row.failed_attempts).toBe(5);
+
+    const locked = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+    expect(locked.status).toBe(401);
+    const events = await adminQuery<{ action: string }>(t.db, `SELECT action FROM audit_events WHERE target_id = $1 AND action = 'auth.lockout'`, [userId]);
+    expect(events).toHaveLength(1);
+
+    clock.advanceMinutes(31);
+    const after = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+    expect(after.status).toBe(200);
+    const [reset] = await adminQuery<{ failed_attempts: number; locked_until: Date | null }>(t.db, 'SELECT failed_attempts, locked_until FROM users WHERE id = $1', [userId]);
+    expect(reset).toEqual({ failed_attempts: 0, locked_until: null });
+  });
+
+  it('a success resets the counter, so four failures, a success and four failures do not lock', async () => {
+    const { user } = await registerAndLogin(t);
+    const attempt = (password: string) => t.request('/v1/auth/login', jsonPost({ email: user.email, password }, { 'x-forwarded-for': freshIp() }));
+    for (let i = 0; i < 4; i++) expect((await attempt('wrong password again')).status).toBe(401);
+    expect((await attempt(user.password)).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await attempt('wrong password again')).status).toBe(401);
+    expect((await attempt(user.password)).status).toBe(200);
+  });
+});
+
+describe('per-IP growing delays', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { IP_FAILURE_THRESHOLD: '3' } });
+  });
+  afterAll(() => t?.stop());
+
+  it('throttles an address after its failures with 429 and Retry-After, without locking the account for others', async () => {
+    const { user } = await registerAndLogin(t, uniqueUser());
+    const attacker = { 'x-forwarded-for': '203.0.113.66' };
+    const answers: number[] = [];
+    for (let i = 0; i < 5; i++) answers.push((await t.request('/v1/auth/login', jsonPost({ email: `victim${i}@example.com`, password: 'guess guess guess' }, attacker))).status);
+    expect(answers.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    const blocked = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, attacker));
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await blocked.json()) as { code: string }).code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
+    const owner = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': '198.18.0.9' }));
+    expect(owner.status).toBe(200);
+  });
+});
+
+describe('unknown and known emails cost the same time (production Argon2 parameters)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ productionHashing: true, env: { IP_FAILURE_THRESHOLD: '10000', LOCKOUT_MAX_ATTEMPTS: '100' } });
+  });
+  afterAll(() => t?.stop());
+
+  it('median login time of an unknown email is within 10% of a known one with a wrong password (60 tries each)', async () => {
+    const { user } = await registerAndLogin(t);
+    const time = async (email: string) => {
+      const started = process.hrtime.bigint();
+      const res = await t.request('/v1/auth/login', jsonPost({ email, password: 'definitely not it' }, { 'x-forwarded-for': '192.0.2.10' }));
+      expect(res.status).toBe(401);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    for (let i = 0; i < 5; i++) await Promise.all([time(user.email), time('warmup@example.com')]);
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      // Interleaved, so drift on the machine affects both series alike.
+      known.push(await time(user.email));
+      unknown.push(await time(`nobody${i}@example.com`));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const ratio = median(unknown) / median(known);
+    process.stdout.write(`login timing: known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms, ratio ${ratio.toFixed(3)}\n`);
+    expect(Math.abs(ratio - 1)).toBeLessThan(0.1);
+  });
+
+  it('rehashes on login when the parameters changed', async () => {
+    const { user } = await registerAndLogin(t);
+    const hashOf = async () => (await adminQuery<{ h: string }>(t.db, 'SELECT password_hash AS h FROM users WHERE email = $1', [user.email]))[0].h;
+    expect((await hashOf()).split('$')[3].split(',').sort()).toEqual(['m=19456', 'p=1', 't=2']);
+    const stronger = await startTestApp({ db: t.db, productionHashing: true, env: { ARGON2_TIME_COST: '3' } });
+    try {
+      const res = await stronger.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+      expect(res.status).toBe(200);
+      expect((await hashOf()).split('$')[3].split(',').sort()).toEqual(['m=19456', 'p=1', 't=3']);
+    } finally {
+      await stronger.stop();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { adminQuery } from './database';
+import type { TestApp } from './app';
+
+export const STRONG_PASSWORD = 'orbit velvet cactus lantern';
+
+let ipCounter = 1;
+/** A fresh client IP per scenario (the test client is loopback, a trusted proxy, so X-Forwarded-For is honoured). */
+export function freshIp(): string {
+  ipCounter++;
+  return `198.51.100.${ipCounter % 250}`.replace(/\.0$/, '.1');
+}
+
+export function jsonPost(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${token}`, ...extra };
+}
+
+export function uniqueUser(prefix = 'u') {
+  const id = randomBytes(4).toString('hex');
+  return { email: `${prefix}.${id}@example.com`, username: `${prefix}_${id}`, password: STRONG_PASSWORD };
+}
+
+export interface OutboxRow {
+  kind: string;
+  recipient: string;
+  body: string;
+}
+
+export async function outbox(t: TestApp, recipient: string): Promise<OutboxRow[]> {
+  return adminQuery<OutboxRow>(t.db, 'SELECT kind, recipient, body FROM outbox_messages WHERE recipient = $1 ORDER BY created_at', [recipient]);
+}
+
+export function tokenIn(body: string): string {
+  const m = /"token":"([A-Za-z0-9_-]{43})"/.exec(body);
+  if (!m) throw new Error(`no token in mail: ${body}`);
+  return m[1];
+}
+
+export async function registerAndLogin(t: TestApp, user = uniqueUser()): Promise<{ token: string; userId: string; user: typeof user }> {
+  const reg = await t.request('/v1/auth/register', jsonPost(user));
+  if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  const login = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+  const body = (await login.json()) as { token: string; user: { id: string } };
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(body)}`);
+  return { token: body.token, userId: body.user.id, user };
+}
