@@ -1,15 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
+import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
+import { CreateAdminCommand, DisableUserCommand, GrantScopeCommand, ImportUsersCommand, RevokeScopeCommand } from './commands/users.commands';
 
 @Module({})
 export class CliModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(runtime), AuditModule],
-      providers: [AuditVerifyCommand],
+      imports: [CoreModule.forRoot(runtime), AuditModule, AuthModule],
+      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand],
     };
   }
 }

@@ -21,3 +21,5 @@ export const authSchema: Partial<SchemaParts> = {
   migrations: [CreateAuth1763900200000],
   appendOnlyTables: [],
 };
+export { calibrateArgon2 } from './password/calibrate';
+export type { Calibration, CalibrationRow } from './password/calibrate';

@@ -4,6 +4,7 @@ import {
   IsIn,
   IsInt,
   IsOptional,
+  IsUrl,
   IsString,
   Matches,
   Max,
@@ -111,8 +112,7 @@ export class Environment {
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   @Env({ description: 'Base URL used in links sent by mail (verification, password reset).', default: 'http://127.0.0.1:3000' })
-  @IsString()
-  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
   PUBLIC_BASE_URL = 'http://127.0.0.1:3000';
 
   @Env({ description: 'Sender address of mails.', default: 'security-backend@localhost' })
