@@ -40,6 +40,14 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
     expect(reset).toEqual({ failed_attempts: 0, locked_until: null });
   });
 
+  it('parallel logins with the right password all succeed (attempts in flight wait instead of failing)', async () => {
+    const { user } = await registerAndLogin(t);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
+  });
+
   it('a success resets the counter, so four failures, a success and four failures do not lock', async () => {
     const { user } = await registerAndLogin(t);
     const attempt = (password: string) => t.request('/v1/auth/login', jsonPost({ email: user.email, password }, { 'x-forwarded-for': freshIp() }));

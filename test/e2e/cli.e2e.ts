@@ -35,4 +35,42 @@ describe('cli audit:verify', () => {
     expect(proc.output().trim().split('\n')).toHaveLength(2);
     expect(proc.output()).toMatch(/^error: Invalid configuration/);
   });
+
+  it('users:create-admin reads the password from stdin; the admin can log in with admin:all', async () => {
+    const proc = spawnNode(CLI_MAIN, ['users:create-admin', '--email', 'Ops@Example.com', '--username', 'ops', '--json'], env());
+    proc.child.stdin!.end('orbit velvet cactus lantern\n');
+    expect(await proc.exited).toBe(0);
+    expect(JSON.parse(proc.output().trim().split('\n').pop()!)).toMatchObject({ email: 'ops@example.com', role: 'admin', scopes: expect.arrayContaining(['admin:all']) });
+    const login = await t.request('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password: 'orbit velvet cactus lantern' }) });
+    expect(login.status).toBe(200);
+  });
+
+  it('users:create-admin refuses a weak password with one line', async () => {
+    const proc = spawnNode(CLI_MAIN, ['users:create-admin', '--email', 'weak@example.com', '--username', 'weakling'], env());
+    proc.child.stdin!.end('password\n');
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/^error: Choose a stronger password/m);
+  });
+
+  it('users:import takes bcrypt hashes from JSON lines', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const bcrypt = (await import('bcryptjs')).default;
+    const file = join(mkdtempSync(join(tmpdir(), 'sb-import-')), 'users.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ email: 'legacy1@example.com', username: 'legacy1', passwordHash: bcrypt.hashSync('orbit velvet cactus lantern', 4) }),
+      JSON.stringify({ email: 'legacy1@example.com', username: 'legacy1b', passwordHash: bcrypt.hashSync('x', 4) }),
+    ].join('\n'));
+    const proc = spawnNode(CLI_MAIN, ['users:import', '--file', file], env());
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).toContain('imported 1, skipped 1');
+  });
+
+  it('auth:calibrate never recommends below the OWASP parameters', async () => {
+    const proc = spawnNode(CLI_MAIN, ['auth:calibrate', '--target-ms', '10', '--json'], env());
+    expect(await proc.exited).toBe(0);
+    const result = JSON.parse(proc.output().trim().split('\n').pop()!);
+    expect(result.recommended).toMatchObject({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  });
 });

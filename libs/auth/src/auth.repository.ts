@@ -46,28 +46,45 @@ export class AuthRepository {
   }
 
   /**
-   * Takes one login attempt for the account, atomically, before any password check: counts it in the window and
-   * sets the lock when the count reaches the limit. Answers undefined while the account is locked, so concurrent
-   * attempts past the limit never reach the (expensive) verification.
+   * Takes one login attempt for the account, atomically, before any password check. Attempts in flight count like
+   * failures, so at most `maxAttempts` verifications can run in a window; a success resets the count.
+   * Answers `locked` while a lock is in force, `busy` when the limit is reached by attempts still being verified
+   * (the caller waits briefly and asks again), or the attempt number.
    */
-  async reserveAttempt(userId: string, now: Date, rules: LockoutRules): Promise<{ attempts: number; lockedNow: boolean } | undefined> {
+  async reserveAttempt(userId: string, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
     const result: unknown = await this.dataSource.query(
-      `WITH fresh AS (
-         SELECT id, (failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - make_interval(mins => $3)) AS reset
+      `WITH cur AS (
+         SELECT id,
+                (failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - make_interval(mins => $3)
+                 OR (locked_until IS NOT NULL AND locked_until <= $2::timestamptz)) AS reset
          FROM users WHERE id = $1
        )
        UPDATE users u SET
-         failed_attempts = CASE WHEN fresh.reset THEN 1 ELSE u.failed_attempts + 1 END,
-         failed_window_start = CASE WHEN fresh.reset THEN $2::timestamptz ELSE u.failed_window_start END,
-         locked_until = CASE WHEN (CASE WHEN fresh.reset THEN 1 ELSE u.failed_attempts + 1 END) >= $4
-                             THEN $2::timestamptz + make_interval(mins => $5) ELSE NULL END
-       FROM fresh
-       WHERE u.id = fresh.id AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
-       RETURNING u.failed_attempts, u.locked_until`,
-      [userId, now, rules.windowMinutes, rules.maxAttempts, rules.lockMinutes],
+         failed_attempts = CASE WHEN cur.reset THEN 1 ELSE u.failed_attempts + 1 END,
+         failed_window_start = CASE WHEN cur.reset THEN $2::timestamptz ELSE u.failed_window_start END,
+         locked_until = CASE WHEN cur.reset THEN NULL ELSE u.locked_until END
+       FROM cur
+       WHERE u.id = cur.id
+         AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
+         AND (cur.reset OR u.failed_attempts < $4)
+       RETURNING u.failed_attempts`,
+      [userId, now, rules.windowMinutes, rules.maxAttempts],
     );
-    const row = returnedRows<{ failed_attempts: number; locked_until: Date | null }>(result)[0];
-    return row ? { attempts: row.failed_attempts, lockedNow: row.locked_until !== null } : undefined;
+    const row = returnedRows<{ failed_attempts: number }>(result)[0];
+    if (row) return { attempt: row.failed_attempts };
+    const state: { locked: boolean }[] = await this.dataSource.query('SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM users WHERE id = $1', [userId, now]);
+    return state[0]?.locked ? 'locked' : 'busy';
+  }
+
+  /** After a failed verification: lock the account if the limit is reached; true only for the call that locked it. */
+  async lockIfLimitReached(userId: string, now: Date, rules: LockoutRules): Promise<boolean> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE users SET locked_until = $2::timestamptz + make_interval(mins => $4)
+       WHERE id = $1 AND failed_attempts >= $3 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
+       RETURNING id`,
+      [userId, now, rules.maxAttempts, rules.lockMinutes],
+    );
+    return returnedRows(result).length > 0;
   }
 
   async clearAttempts(userId: string): Promise<void> {

@@ -4,7 +4,7 @@ import { AppConfig, Clock, DEFAULT_USER_SCOPES, DomainException, Principal, Rand
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
-import { AuthRepository, isUniqueViolation } from './auth.repository';
+import { AuthRepository, isUniqueViolation, LockoutRules } from './auth.repository';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
@@ -54,6 +54,7 @@ export function userView(u: User): UserView {
 }
 
 const VERIFY_TTL_MS = 24 * 3_600_000;
+const NO_USER_ID = '00000000-0000-0000-0000-000000000000';
 
 @Injectable()
 export class AuthService {
@@ -146,18 +147,22 @@ export class AuthService {
       throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', { headers: { 'retry-after': retryAfter } });
     }
     const user = await this.repo.findByEmail(input.email);
+    const rules = { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES };
     if (!user || user.disabledAt) {
+      // The same statements and one verification of the same cost as for a real account, so timing tells nothing.
+      await this.repo.reserveAttempt(NO_USER_ID, now, rules);
       await this.hasher.verifyDummy(input.password);
+      await this.repo.lockIfLimitReached(NO_USER_ID, now, rules);
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
-    const attempt = await this.repo.reserveAttempt(user.id, now, { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES });
-    if (!attempt) {
+    const attempt = await this.reserveAttempt(user.id, rules);
+    if (attempt === 'locked') {
       await this.hasher.verifyDummy(input.password);
       return this.fail(ip, now, 'locked', user.id);
     }
     if (!(await this.hasher.verify(user.passwordHash, input.password))) {
-      if (attempt.lockedNow) {
-        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: attempt.attempts, minutes: env.LOCKOUT_DURATION_MINUTES } });
+      if (await this.repo.lockIfLimitReached(user.id, this.clock.now(), rules)) {
+        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } });
       }
       return this.fail(ip, now, 'wrong_password', user.id);
     }
@@ -175,6 +180,19 @@ export class AuthService {
       passwordAgeDays: ageDays,
       passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
     };
+  }
+
+  /**
+   * Reserves an attempt; while the limit is taken by attempts still being verified, waits for them (up to ~2 s)
+   * instead of refusing, so parallel correct logins succeed and parallel wrong ones never exceed the limit.
+   */
+  private async reserveAttempt(userId: string, rules: LockoutRules): Promise<'locked' | { attempt: number }> {
+    for (let i = 0; i < 40; i++) {
+      const r = await this.repo.reserveAttempt(userId, this.clock.now(), rules);
+      if (r !== 'busy') return r;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return 'locked';
   }
 
   private async fail(ip: string, now: Date, reason: string, userId?: string): Promise<never> {
