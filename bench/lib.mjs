@@ -1,5 +1,5 @@
 // Shared helpers for the benchmark scripts: start the built service on a fresh data dir, wait, stop.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,16 +28,13 @@ export function pinned(cmd, args, core) {
 
 let taskset;
 function hasTaskset() {
-  if (taskset === undefined) {
-    try {
-      const r = spawn('taskset', ['-V']);
-      taskset = true;
-      r.on('error', () => (taskset = false));
-    } catch {
-      taskset = false;
-    }
-  }
+  if (taskset === undefined) taskset = spawnSync('taskset', ['-V']).status === 0;
   return taskset;
+}
+
+/** Moves this process (the load generator) to one core, when taskset exists. */
+export function pinSelf(core) {
+  if (process.platform === 'linux' && hasTaskset()) spawnSync('taskset', ['-pc', String(core), String(process.pid)], { stdio: 'ignore' });
 }
 
 export async function startService(env = {}, core) {

@@ -87,8 +87,8 @@ export class AuthRepository {
     return returnedRows(result).length > 0;
   }
 
-  async clearAttempts(userId: string): Promise<void> {
-    await this.dataSource.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [userId]);
+  async clearAttempts(userId: string, em: EntityManager = this.dataSource.manager): Promise<void> {
+    await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [userId]);
   }
 
   async updatePasswordHash(em: EntityManager, userId: string, hash: string, changedAt?: Date): Promise<void> {

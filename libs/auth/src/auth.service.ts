@@ -166,12 +166,15 @@ export class AuthService {
       }
       return this.fail(ip, now, 'wrong_password', user.id);
     }
-    await this.repo.clearAttempts(user.id);
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      await this.repo.updatePasswordHash(this.repo.dataSource.manager, user.id, await this.hasher.hash(input.password));
-    }
-    const issued = await this.sessions.issue(user.id, client);
-    await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: issued.session.id });
+    const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(input.password) : undefined;
+    // One transaction (one commit) for everything a successful login writes.
+    const issued = await this.repo.transaction(async (em) => {
+      await this.repo.clearAttempts(user.id, em);
+      if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
+      const session = await this.sessions.issue(user.id, client, em);
+      await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: session.session.id }, em);
+      return session;
+    });
     const ageDays = Math.floor((now.getTime() - user.passwordChangedAt.getTime()) / 86_400_000);
     return {
       token: issued.token,
