@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import security from 'eslint-plugin-security';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -20,6 +21,10 @@ export default tseslint.config(
       'security/detect-non-literal-fs-filename': 'off',
       'security/detect-child-process': 'off',
     },
+  },
+  {
+    files: ['bench/**/*.mjs'],
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],
