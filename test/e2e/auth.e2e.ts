@@ -3,6 +3,7 @@ import bcrypt from 'bcryptjs';
 import { adminQuery } from '../support/database';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, freshIp, jsonPost, outbox, registerAndLogin, STRONG_PASSWORD, tokenIn, uniqueUser } from '../support/auth-helpers';
+import { waitFor } from '../support/ports';
 import { TestClock } from '../support/test-clock';
 
 async function problem(res: Response, status: number, code: string) {
@@ -77,6 +78,10 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(await countUsers(t)).toBe(before);
     });
 
+    it('refuses a NUL byte in the login email with 400, not 500', async () => {
+      await problem(await t.request('/v1/auth/login', jsonPost({ email: 'a\u0000@example.com', password: 'x' })), 400, 'VALIDATION_FAILED');
+    });
+
     it('refuses a weak password with the score and concrete suggestions', async () => {
       const u = uniqueUser();
       const body = await problem(await t.request('/v1/auth/register', jsonPost({ ...u, password: `${u.username}2024!` })), 400, 'PASSWORD_TOO_WEAK');
@@ -85,13 +90,14 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
   });
 
   describe('login and sessions', () => {
-    it('wrong password, unknown email and a disabled account give the same 401 body', async () => {
-      const { user, userId } = await registerAndLogin(t);
+    it('wrong password, unknown email and a disabled account give the same 401 body; disabling ends sessions at once', async () => {
+      const { user, userId, token } = await registerAndLogin(t);
       const ip = { 'x-forwarded-for': freshIp() };
       const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
       const wrong = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: user.email, password: 'not the password at all' }, ip)), 401, 'INVALID_CREDENTIALS'));
       const unknown = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: 'nobody@example.com', password: 'whatever password' }, ip)), 401, 'INVALID_CREDENTIALS'));
       await t.app.get(AdminUsersService).disable(undefined, userId);
+      await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
       const disabled = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, ip)), 401, 'INVALID_CREDENTIALS'));
       expect(unknown).toEqual(wrong);
       expect(disabled).toEqual(wrong);
@@ -167,13 +173,23 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect((await t.request('/v1/me', { headers: bearer(token) })).status).toBe(200);
     });
 
+    it('guessing the current password counts toward the lockout', async () => {
+      const { token, user } = await registerAndLogin(t);
+      for (let i = 0; i < 5; i++) {
+        await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: `guess number ${i}`, newPassword: 'glacier mango tulip rocket' }, bearer(token))), 400, 'CURRENT_PASSWORD_WRONG');
+      }
+      await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token))), 400, 'CURRENT_PASSWORD_WRONG');
+      clock.advanceMinutes(31);
+    });
+
     it('forgot answers the same for unknown addresses; reset works once, ends all sessions, expires after an hour', async () => {
       const { token, user } = await registerAndLogin(t);
       const known = await t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));
       const unknown = await t.request('/v1/auth/password/forgot', jsonPost({ email: 'nobody-at-all@example.com' }));
       expect(unknown.status).toBe(known.status);
       expect(await unknown.json()).toEqual(await known.json());
-      const resetToken = tokenIn((await outbox(t, user.email)).find((m) => m.kind === 'auth.reset_password')!.body);
+      const resetMail = await waitFor(async () => (await outbox(t, user.email)).find((m) => m.kind === 'auth.reset_password'), 5000);
+      const resetToken = tokenIn(resetMail.body);
       const res = await t.request('/v1/auth/password/reset', jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' }));
       expect(await res.json()).toEqual({ sessionsEnded: 1 });
       await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
@@ -182,7 +198,11 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(login.status).toBe(200);
 
       await t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));
-      const late = tokenIn((await outbox(t, user.email)).filter((m) => m.kind === 'auth.reset_password').pop()!.body);
+      const lateMail = await waitFor(async () => {
+        const mails = (await outbox(t, user.email)).filter((m) => m.kind === 'auth.reset_password');
+        return mails.length === 2 ? mails[1] : undefined;
+      }, 5000);
+      const late = tokenIn(lateMail.body);
       clock.advanceMinutes(61);
       await problem(await t.request('/v1/auth/password/reset', jsonPost({ token: late, newPassword: 'harbor pepper violin snow 2' })), 400, 'TOKEN_INVALID');
     });
@@ -218,6 +238,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { scopes: string[] }).scopes).toEqual(['keys:verify', 'profiles:read', 'profiles:read_sensitive', 'profiles:write']);
       await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: ['root:all'] }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
+      await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: null }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
       await problem(await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/scopes', { ...jsonPost({ add: [] }, bearer(adminToken)), method: 'PATCH' }), 404, 'USER_NOT_FOUND');
     });
   });

@@ -73,4 +73,12 @@ describe('cli audit:verify', () => {
     const result = JSON.parse(proc.output().trim().split('\n').pop()!);
     expect(result.recommended).toMatchObject({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
   });
+
+  it('--help lists every command and exits 0 without a database', async () => {
+    const proc = spawnNode(CLI_MAIN, ['--help'], cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
+    expect(await proc.exited).toBe(0);
+    for (const c of ['audit:verify', 'auth:calibrate', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import']) {
+      expect(proc.output()).toContain(c);
+    }
+  });
 });

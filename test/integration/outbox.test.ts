@@ -56,7 +56,9 @@ describe('notification outbox (real PostgreSQL)', () => {
     clock.advance(21_000);
     await service.deliverDue();
     expect(await row()).toEqual({ status: 'delivered', attempts: 3 });
-    expect(mailer.sent.filter((m) => m.to === 'retry@example.com')).toHaveLength(1);
+    expect(mailer.sent.filter((m) => m.to === 'retry@example.com')).toEqual([expect.objectContaining({ text: 'body' })]);
+    const [stored] = await adminQuery<{ body: string }>(t.db, `SELECT body FROM outbox_messages WHERE recipient = 'retry@example.com'`);
+    expect(stored.body).toBe('[removed after delivery]');
   });
 
   it('gives up after the maximum attempts and marks the message failed', async () => {

@@ -60,6 +60,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         DATABASE_URL: db.appUrl,
         MIGRATIONS_DATABASE_URL: db.ownerUrl,
         LOG_LEVEL: 'info',
+        MAIL_DELIVERY_INTERVAL_MS: '0',
         ...(opts.productionHashing ? {} : { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }),
         ...opts.env,
       },

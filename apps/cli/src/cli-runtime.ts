@@ -15,7 +15,8 @@ export interface CliRuntime {
  */
 export async function cliRuntime(opts: { migrate: boolean }): Promise<CliRuntime> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const env = { LOG_LEVEL: 'warn', ...process.env };
+  // The CLI never delivers mail itself: what it queues, the running service delivers.
+  const env = { LOG_LEVEL: 'warn', ...process.env, MAIL_DELIVERY_INTERVAL_MS: '0' };
   const config = loadConfig(env);
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL });
   const log = () => undefined;

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   if (command?.startsWith('migration:')) return runMigrationCommand(command, args);
   const wantsHelp = !command || command === '--help' || command === '-h' || args.includes('--help') || args.includes('-h');
-  const offlineConfig = loadConfig({ LOG_LEVEL: 'warn' });
+  const offlineConfig = loadConfig({ LOG_LEVEL: 'warn', MAIL_DELIVERY_INTERVAL_MS: '0' });
   const rt = wantsHelp ? undefined : await cliRuntime({ migrate: true });
   try {
     await CommandFactory.run(

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
@@ -18,6 +18,9 @@ export const FORGOT_ANSWER = { status: 'accepted', message: 'If an account uses 
 /** Password change, reset and suggestion; email verification. */
 @Injectable()
 export class AccountService {
+  private readonly logger = new Logger('Account');
+  private pending: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly repo: AuthRepository,
     private readonly auth: AuthService,
@@ -36,38 +39,53 @@ export class AccountService {
     if (principal.kind !== 'session') throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     const user = await this.repo.findById(principal.userId);
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
-      await this.audit.record({ action: 'auth.password_change', outcome: 'failure', actorId: user.id, details: { reason: 'current_password_wrong' } });
+    // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
+    const verdict = await this.auth.verifyWithLockout(user, currentPassword);
+    if (verdict !== 'ok') {
+      await this.audit.record({ action: 'auth.password_change', outcome: 'failure', actorId: user.id, details: { reason: verdict === 'locked' ? 'locked' : 'current_password_wrong' } });
       throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The current password is wrong.');
     }
     this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
     return this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
+      await this.repo.clearAttempts(user.id, em);
+      await this.repo.expireResetTokens(em, user.id, this.clock.now());
       const ended = await this.sessions.revokeAll(user.id, principal.sessionId, em);
       await this.audit.record({ action: 'auth.password_change', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
       return { otherSessionsEnded: ended };
     });
   }
 
-  /** Same answer whether or not the account exists; the mail goes through the outbox. */
-  async forgotPassword(email: string): Promise<typeof FORGOT_ANSWER> {
-    const user = await this.repo.findByEmail(email);
-    if (user && !user.disabledAt) {
-      const token = newOpaqueToken(this.random);
-      const now = this.clock.now();
-      await this.repo.transaction(async (em) => {
-        await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
-        await this.notifications.enqueueEmail(em, {
-          kind: 'auth.reset_password',
-          to: user.email,
-          subject: 'Reset your password',
-          text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
-        });
-        await this.audit.record({ action: 'auth.password_reset_request', outcome: 'success', targetType: 'user', targetId: user.id }, em);
-      });
-    }
+  /**
+   * Same answer, in the same time, whether or not the account exists: the lookup and the mail happen after the
+   * answer (a lost request is harmless; the person asks again).
+   */
+  forgotPassword(email: string): typeof FORGOT_ANSWER {
+    this.pending = this.pending.then(() => this.sendReset(email)).catch((err: unknown) => this.logger.error({ err }, 'password reset request failed'));
     return FORGOT_ANSWER;
+  }
+
+  /** Resolves when the reset mails asked for so far are queued (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.pending;
+  }
+
+  private async sendReset(email: string): Promise<void> {
+    const user = await this.repo.findByEmail(email);
+    if (!user || user.disabledAt) return;
+    const token = newOpaqueToken(this.random);
+    const now = this.clock.now();
+    await this.repo.transaction(async (em) => {
+      await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
+      await this.notifications.enqueueEmail(em, {
+        kind: 'auth.reset_password',
+        to: user.email,
+        subject: 'Reset your password',
+        text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
+      });
+      await this.audit.record({ action: 'auth.password_reset_request', outcome: 'success', targetType: 'user', targetId: user.id }, em);
+    });
   }
 
   /** Consumes a reset token (once), sets the password and ends every session of the user. */
@@ -76,9 +94,10 @@ export class AccountService {
     return this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
-      if (!user) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
+      if (!user || user.disabledAt) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
       this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
+      await this.repo.expireResetTokens(em, user.id, this.clock.now());
       await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [user.id]);
       const ended = await this.sessions.revokeAll(user.id, undefined, em);
       await this.audit.record({ action: 'auth.password_reset', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
@@ -105,7 +124,13 @@ export class AccountService {
     return { status: 'sent' };
   }
 
+  /** Sessions are managed by the person, never by an API key acting for them. */
+  requireSession(principal: Principal): void {
+    if (principal.kind !== 'session') throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Manage sessions from a signed-in session, not with an API key.');
+  }
+
   async revokeSession(principal: Principal, sessionId: string): Promise<void> {
+    this.requireSession(principal);
     await this.repo.transaction(async (em) => {
       if (!(await this.sessions.revoke(principal.userId, sessionId, em))) {
         throw new DomainException(AuthErrorCode.SESSION_NOT_FOUND, 'No such session.');
@@ -115,6 +140,7 @@ export class AccountService {
   }
 
   async revokeOtherSessions(principal: Principal): Promise<{ sessionsEnded: number }> {
+    this.requireSession(principal);
     return this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
       await this.audit.record({ action: 'auth.session_revoke_all', outcome: 'success', actorId: principal.userId, details: { sessionsEnded: ended } }, em);

@@ -26,7 +26,7 @@ export class AdminUsersService {
     private readonly clock: Clock,
   ) {}
 
-  async changeScopes(actor: Principal | undefined, userId: string, add: string[], remove: string[]): Promise<UserView> {
+  async changeScopes(actor: Principal | undefined, userId: string, add: string[] = [], remove: string[] = []): Promise<UserView> {
     const unknown = [...add, ...remove].filter((s) => !isScope(s));
     if (unknown.length) throw new DomainException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
     return this.repo.transaction(async (em) => {
@@ -58,7 +58,8 @@ export class AdminUsersService {
   }
 
   /** The first admin (no default accounts exist): policy-checked password, verified email, admin:all. */
-  async createAdmin(input: { email: string; username: string; password: string }): Promise<UserView> {
+  async createAdmin(raw: { email: string; username: string; password: string }): Promise<UserView> {
+    const input = { ...raw, email: raw.email.trim().toLowerCase() };
     this.auth.enforcePolicy(input.password, input);
     const hash = await this.hasher.hash(input.password);
     return this.repo.transaction(async (em) => {
@@ -81,7 +82,8 @@ export class AdminUsersService {
   async importUsers(users: ImportedUser[]): Promise<{ imported: number; skipped: number }> {
     let imported = 0;
     let skipped = 0;
-    for (const u of users) {
+    for (const raw of users) {
+      const u = { ...raw, email: raw.email.trim().toLowerCase() };
       const taken = await this.repo.transaction((em) => this.repo.existsEmailOrUsername(em, u.email, u.username));
       if (taken.email || taken.username) {
         skipped++;

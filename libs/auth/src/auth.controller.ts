@@ -46,6 +46,7 @@ export class AuthController {
   @Authenticated()
   @ApiOperation({ summary: 'My active sessions' })
   listSessions(@CurrentPrincipal() p: Principal) {
+    this.account.requireSession(p);
     return this.sessions.list(p.userId, p.sessionId).then((items) => ({ items, nextCursor: null }));
   }
 

@@ -19,6 +19,10 @@ export function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
 }
 
+export function violatedConstraint(err: unknown): string | undefined {
+  return err instanceof QueryFailedError ? (err.driverError as { constraint?: string } | undefined)?.constraint : undefined;
+}
+
 /** Users, one-time email tokens and per-IP login throttles. All counters change in single atomic statements. */
 @Injectable()
 export class AuthRepository {
@@ -52,21 +56,18 @@ export class AuthRepository {
    * (the caller waits briefly and asks again), or the attempt number.
    */
   async reserveAttempt(userId: string, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
+    // `reset` is computed from u.* inside the UPDATE: when parallel attempts queue on the row lock, PostgreSQL
+    // re-reads the row for each and re-evaluates these expressions, so every attempt sees the previous one's count.
+    const reset = `(u.failed_window_start IS NULL OR u.failed_window_start <= $2::timestamptz - make_interval(mins => $3)
+                   OR (u.locked_until IS NOT NULL AND u.locked_until <= $2::timestamptz))`;
     const result: unknown = await this.dataSource.query(
-      `WITH cur AS (
-         SELECT id,
-                (failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - make_interval(mins => $3)
-                 OR (locked_until IS NOT NULL AND locked_until <= $2::timestamptz)) AS reset
-         FROM users WHERE id = $1
-       )
-       UPDATE users u SET
-         failed_attempts = CASE WHEN cur.reset THEN 1 ELSE u.failed_attempts + 1 END,
-         failed_window_start = CASE WHEN cur.reset THEN $2::timestamptz ELSE u.failed_window_start END,
-         locked_until = CASE WHEN cur.reset THEN NULL ELSE u.locked_until END
-       FROM cur
-       WHERE u.id = cur.id
+      `UPDATE users u SET
+         failed_attempts = CASE WHEN ${reset} THEN 1 ELSE u.failed_attempts + 1 END,
+         failed_window_start = CASE WHEN ${reset} THEN $2::timestamptz ELSE u.failed_window_start END,
+         locked_until = CASE WHEN ${reset} THEN NULL ELSE u.locked_until END
+       WHERE u.id = $1
          AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
-         AND (cur.reset OR u.failed_attempts < $4)
+         AND (${reset} OR u.failed_attempts < $4)
        RETURNING u.failed_attempts`,
       [userId, now, rules.windowMinutes, rules.maxAttempts],
     );
@@ -77,8 +78,8 @@ export class AuthRepository {
   }
 
   /** After a failed verification: lock the account if the limit is reached; true only for the call that locked it. */
-  async lockIfLimitReached(userId: string, now: Date, rules: LockoutRules): Promise<boolean> {
-    const result: unknown = await this.dataSource.query(
+  async lockIfLimitReached(userId: string, now: Date, rules: LockoutRules, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const result: unknown = await em.query(
       `UPDATE users SET locked_until = $2::timestamptz + make_interval(mins => $4)
        WHERE id = $1 AND failed_attempts >= $3 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
        RETURNING id`,
@@ -89,6 +90,17 @@ export class AuthRepository {
 
   async clearAttempts(userId: string, em: EntityManager = this.dataSource.manager): Promise<void> {
     await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [userId]);
+  }
+
+  /** Locks the user row and answers its current hash (to detect a password change that raced a login). */
+  async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
+    const rows: { password_hash: string }[] = await em.query('SELECT password_hash FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    return rows[0]?.password_hash;
+  }
+
+  /** Ends every outstanding reset link of a user (after a change or a reset). */
+  async expireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
+    await em.query(`UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`, [userId, now]);
   }
 
   async updatePasswordHash(em: EntityManager, userId: string, hash: string, changedAt?: Date): Promise<void> {

@@ -4,7 +4,7 @@ import { AppConfig, Clock, DEFAULT_USER_SCOPES, DomainException, Principal, Rand
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
-import { AuthRepository, isUniqueViolation, LockoutRules } from './auth.repository';
+import { AuthRepository, isUniqueViolation, LockoutRules, violatedConstraint } from './auth.repository';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
@@ -103,7 +103,8 @@ export class AuthService {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A parallel registration won the race for this email/username: answer as for a taken one.
-      await this.repo.transaction((em) => this.answerTaken(em, input, { email: true, username: false }));
+      const emailTaken = violatedConstraint(err) !== 'uq_users_username';
+      await this.repo.transaction((em) => this.answerTaken(em, input, { email: emailTaken, username: !emailTaken }));
     }
     return REGISTRATION_ANSWER;
   }
@@ -147,7 +148,7 @@ export class AuthService {
       throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', { headers: { 'retry-after': retryAfter } });
     }
     const user = await this.repo.findByEmail(input.email);
-    const rules = { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES };
+    const rules = this.lockoutRules();
     if (!user || user.disabledAt) {
       // The same statements and one verification of the same cost as for a real account, so timing tells nothing.
       await this.repo.reserveAttempt(NO_USER_ID, now, rules);
@@ -155,26 +156,20 @@ export class AuthService {
       await this.repo.lockIfLimitReached(NO_USER_ID, now, rules);
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
-    const attempt = await this.reserveAttempt(user.id, rules);
-    if (attempt === 'locked') {
-      await this.hasher.verifyDummy(input.password);
-      return this.fail(ip, now, 'locked', user.id);
-    }
-    if (!(await this.hasher.verify(user.passwordHash, input.password))) {
-      if (await this.repo.lockIfLimitReached(user.id, this.clock.now(), rules)) {
-        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } });
-      }
-      return this.fail(ip, now, 'wrong_password', user.id);
-    }
+    const verdict = await this.verifyWithLockout(user, input.password, rules);
+    if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', user.id);
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(input.password) : undefined;
     // One transaction (one commit) for everything a successful login writes.
     const issued = await this.repo.transaction(async (em) => {
+      // A password change or reset that committed while this login verified the old password wins.
+      if ((await this.repo.lockPasswordHash(em, user.id)) !== user.passwordHash) return undefined;
       await this.repo.clearAttempts(user.id, em);
       if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
       const session = await this.sessions.issue(user.id, client, em);
       await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: session.session.id }, em);
       return session;
     });
+    if (!issued) return this.fail(ip, now, 'password_changed_during_login', user.id);
     const ageDays = Math.floor((now.getTime() - user.passwordChangedAt.getTime()) / 86_400_000);
     return {
       token: issued.token,
@@ -183,6 +178,30 @@ export class AuthService {
       passwordAgeDays: ageDays,
       passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
     };
+  }
+
+  /**
+   * Checks a user's password under the lockout: one reserved attempt, the verification, and on failure the lock
+   * (with its audit row, in one transaction) once the limit is reached. Used by login and by password change.
+   */
+  async verifyWithLockout(user: User, password: string, rules: LockoutRules = this.lockoutRules()): Promise<'ok' | 'wrong' | 'locked'> {
+    const attempt = await this.reserveAttempt(user.id, rules);
+    if (attempt === 'locked') {
+      await this.hasher.verifyDummy(password);
+      return 'locked';
+    }
+    if (await this.hasher.verify(user.passwordHash, password)) return 'ok';
+    await this.repo.transaction(async (em) => {
+      if (await this.repo.lockIfLimitReached(user.id, this.clock.now(), rules, em)) {
+        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } }, em);
+      }
+    });
+    return 'wrong';
+  }
+
+  lockoutRules(): LockoutRules {
+    const env = this.config.env;
+    return { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES };
   }
 
   /**

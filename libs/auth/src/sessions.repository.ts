@@ -45,11 +45,11 @@ export class SessionsRepository {
     await this.dataSource.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3', [id, now, staleBefore]);
   }
 
-  listActive(userId: string, now: Date): Promise<Session[]> {
+  listActive(userId: string, now: Date, idleSince: Date): Promise<Session[]> {
     return this.dataSource
       .getRepository(Session)
       .createQueryBuilder('s')
-      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.expiresAt > :now', { userId, now })
+      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.expiresAt > :now AND s.lastSeenAt > :idleSince', { userId, now, idleSince })
       .orderBy('s.createdAt', 'DESC')
       .limit(100)
       .getMany();

@@ -66,7 +66,8 @@ export class SessionsService {
   }
 
   async list(userId: string, currentId?: string): Promise<SessionView[]> {
-    const sessions = await this.repo.listActive(userId, this.clock.now());
+    const now = this.clock.now();
+    const sessions = await this.repo.listActive(userId, now, new Date(now.getTime() - this.config.env.SESSION_IDLE_MINUTES * 60_000));
     return sessions.map((s) => ({
       id: s.id,
       createdAt: s.createdAt.toISOString(),

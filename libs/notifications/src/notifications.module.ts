@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppConfig, SecretStore } from '@app/core';
+import { AppConfig, SecretStore, StartupError } from '@app/core';
 import { LogMailer, Mailer, SmtpMailer } from './mailer';
 import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
@@ -15,7 +15,10 @@ import { OutboxDeliveryJob } from './outbox-delivery.job';
       inject: [AppConfig, SecretStore],
       useFactory: (config: AppConfig, secrets: SecretStore) => {
         const url = secrets.get('SMTP_URL');
-        return url ? new SmtpMailer(url, config.env.MAIL_FROM) : new LogMailer();
+        if (url) return new SmtpMailer(url, config.env.MAIL_FROM);
+        // Logging mails is for development: the text holds one-time links that must never reach production logs.
+        if (config.isProduction) throw new StartupError('SMTP_URL (or SMTP_URL_FILE) is required in production: mails hold one-time links and are never logged there');
+        return new LogMailer();
       },
     },
   ],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { OutboxMessage } from './entities/outbox-message.entity';
 
@@ -12,8 +12,11 @@ export class NotificationsRepository {
     await em.getRepository(OutboxMessage).insert(message as QueryDeepPartialEntity<OutboxMessage>);
   }
 
-  /** Claims due messages for this worker; SKIP LOCKED lets several instances deliver without doubles. */
-  async withDueBatch(now: Date, limit: number, fn: (em: EntityManager, batch: OutboxMessage[]) => Promise<void>): Promise<number> {
+  /**
+   * Claims due messages in a short transaction (SKIP LOCKED, so several instances never take the same one) by
+   * moving their next attempt past a lease; delivery then happens outside any transaction.
+   */
+  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboxMessage[]> {
     return this.dataSource.transaction(async (em) => {
       const batch = await em
         .getRepository(OutboxMessage)
@@ -25,12 +28,15 @@ export class NotificationsRepository {
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
         .getMany();
-      if (batch.length) await fn(em, batch);
-      return batch.length;
+      if (batch.length) {
+        await em.getRepository(OutboxMessage).update({ id: In(batch.map((m) => m.id)) }, { nextAttemptAt: leaseUntil });
+      }
+      return batch;
     });
   }
 
-  async save(em: EntityManager, message: OutboxMessage): Promise<void> {
-    await em.getRepository(OutboxMessage).save(message);
+  async saveOutcome(message: OutboxMessage): Promise<void> {
+    const { id, status, attempts, nextAttemptAt, deliveredAt, lastError, body } = message;
+    await this.dataSource.getRepository(OutboxMessage).update({ id }, { status, attempts, nextAttemptAt, deliveredAt, lastError, body });
   }
 }

@@ -13,6 +13,9 @@ export interface EmailNotification {
 }
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
+/** A claimed message is retried by anyone after this long, should the claiming process die mid-delivery. */
+export const CLAIM_LEASE_MS = 5 * 60_000;
+export const REMOVED_BODY = '[removed after delivery]';
 
 /** Exponential backoff: 10 s, 20 s, 40 s … capped at one hour. */
 export function backoffMs(attempts: number): number {
@@ -44,12 +47,13 @@ export class NotificationsService {
 
   /** Delivers what is due; failures are retried with backoff, then marked failed. Returns how many were tried. */
   async deliverDue(limit = 20): Promise<number> {
-    return this.repo.withDueBatch(this.clock.now(), limit, async (em, batch) => {
-      for (const message of batch) await this.deliverOne(em, message);
-    });
+    const now = this.clock.now();
+    const batch = await this.repo.claimDue(now, new Date(now.getTime() + CLAIM_LEASE_MS), limit);
+    for (const message of batch) await this.deliverOne(message);
+    return batch.length;
   }
 
-  private async deliverOne(em: EntityManager, message: OutboxMessage): Promise<void> {
+  private async deliverOne(message: OutboxMessage): Promise<void> {
     message.attempts += 1;
     try {
       if (message.channel !== 'email') throw new Error(`no transport for channel ${message.channel}`);
@@ -57,12 +61,15 @@ export class NotificationsService {
       message.status = 'delivered';
       message.deliveredAt = this.clock.now();
       message.lastError = null;
+      message.body = REMOVED_BODY; // it may hold a one-time link: keep it no longer than needed
     } catch (err) {
       message.lastError = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      if (message.attempts >= MAX_DELIVERY_ATTEMPTS) message.status = 'failed';
-      else message.nextAttemptAt = new Date(this.clock.nowMs() + backoffMs(message.attempts));
+      if (message.attempts >= MAX_DELIVERY_ATTEMPTS) {
+        message.status = 'failed';
+        message.body = REMOVED_BODY;
+      } else message.nextAttemptAt = new Date(this.clock.nowMs() + backoffMs(message.attempts));
       this.logger.warn({ outboxId: message.id, attempts: message.attempts, status: message.status }, 'delivery failed');
     }
-    await this.repo.save(em, message);
+    await this.repo.saveOutcome(message);
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { ALL_SCOPES } from '@app/core';
 
 // Control characters (NUL included) are refused in credentials: they are never typed and break other systems.
@@ -34,6 +34,7 @@ export class LoginDto {
   @Transform(trimLower)
   @IsString()
   @MaxLength(254)
+  @Matches(NO_CONTROL, { message: 'email must not contain control characters' })
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery staple' })
@@ -94,14 +95,14 @@ export class ResetPasswordDto extends TokenDto {
 
 export class ChangeScopesDto {
   @ApiProperty({ type: [String], enum: ALL_SCOPES, example: ['keys:verify'], required: false })
-  @IsOptional()
+  @ValidateIf((_o, v) => v !== undefined)
   @IsArray()
   @ArrayMaxSize(20)
   @IsIn(ALL_SCOPES, { each: true })
   add: string[] = [];
 
   @ApiProperty({ type: [String], enum: ALL_SCOPES, example: [], required: false })
-  @IsOptional()
+  @ValidateIf((_o, v) => v !== undefined)
   @IsArray()
   @ArrayMaxSize(20)
   @IsIn(ALL_SCOPES, { each: true })

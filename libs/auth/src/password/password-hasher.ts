@@ -42,8 +42,12 @@ export class PasswordHasher implements OnModuleInit {
   async verify(hash: string, password: string): Promise<boolean> {
     this.verifications++;
     return this.gate.run(async () => {
-      if (/^\$2[aby]\$\d\d\$/.test(hash)) return bcrypt.compare(password, hash);
-      if (hash.startsWith('$argon2')) return argon2.verify(hash, password).catch(() => false);
+      try {
+        if (/^\$2[aby]\$\d\d\$/.test(hash)) return await bcrypt.compare(password, hash);
+        if (hash.startsWith('$argon2')) return await argon2.verify(hash, password);
+      } catch {
+        // A malformed (e.g. imported) hash never verifies; it must not leave a reserved attempt dangling.
+      }
       return false;
     });
   }

@@ -120,6 +120,13 @@ export class Environment {
   @MaxLength(200)
   MAIL_FROM = 'security-backend@localhost';
 
+  @Env({ description: 'How often the notification outbox is delivered (ms); 0 turns delivery off (tests read the outbox).', default: '2000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  MAIL_DELIVERY_INTERVAL_MS = 2000;
+
   @Env({ description: 'Argon2id memory cost in KiB (OWASP: 19456 with t=2, p=1). Never lower in production.', default: '19456' })
   @Transform(toInt)
   @IsInt()

@@ -97,6 +97,11 @@ export function toProblem(err: unknown, requestId: string): Problem {
     return { status: 503, body, headers: { 'retry-after': '5' }, unexpected: false };
   }
   if (err instanceof QueryFailedError) {
+    // SQLSTATE class 22 (data exception: a NUL byte, an out-of-range number) is bad input that slipped past validation.
+    const code = (err.driverError as { code?: string } | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('22')) {
+      return { status: 400, body: build(CoreErrorCode.BAD_REQUEST, requestId, 'The request contains a value that cannot be stored.'), headers: {}, unexpected: false };
+    }
     return internal(requestId);
   }
   const fst = err as { code?: string; statusCode?: number; name?: string; message?: string };
@@ -116,9 +121,9 @@ export function toProblem(err: unknown, requestId: string): Problem {
     if (!code) return status >= 500 ? internal(requestId) : { status, body: { ...build(CoreErrorCode.BAD_REQUEST, requestId, undefined), status }, headers: {}, unexpected: false };
     return { status, body: build(code, requestId, undefined), headers: {}, unexpected: false };
   }
-  if (typeof fst?.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500 && STATUS_CODES[fst.statusCode]) {
-    const code = STATUS_CODES[fst.statusCode];
-    return { status: fst.statusCode, body: build(code, requestId, undefined), headers: {}, unexpected: false };
+  if (typeof fst?.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
+    const code = STATUS_CODES[fst.statusCode] ?? CoreErrorCode.BAD_REQUEST;
+    return { status: fst.statusCode, body: { ...build(code, requestId, undefined), status: fst.statusCode }, headers: {}, unexpected: false };
   }
   return internal(requestId);
 }

@@ -4,6 +4,21 @@ import type { AppConfig } from '../config/load-config';
 import { redactDeep, safeUrl } from './redaction';
 
 /**
+ * Errors are logged with type, message, code and stack only: a TypeORM QueryFailedError also carries the SQL, its
+ * parameters (hashes, emails, tokens) and the driver error, none of which may reach the logs.
+ */
+export function safeErrorSerializer(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
+  return {
+    type: e.constructor?.name ?? e.name,
+    message: e.message,
+    code: typeof e.code === 'string' ? e.code : typeof e.driverError?.code === 'string' ? e.driverError.code : undefined,
+    stack: e.stack,
+  };
+}
+
+/**
  * nestjs-pino: JSON logs, one line per request (written by the access-log hook with route, status, latency and the
  * trusted client IP), deep redaction of anything named like a password, secret, token or key.
  */
@@ -20,6 +35,7 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
           censor: '[REDACTED]',
         },
         serializers: {
+          err: safeErrorSerializer,
           req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: safeUrl(req.url ?? '') }),
         },
         formatters: {

@@ -1,28 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { BlockList } from 'node:net';
+import { blockListOf, ipMatches } from '../http/ip';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppConfig } from '../config/load-config';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { DomainException } from '../errors/domain.exception';
 import { SecretStore } from '../secrets/secret-store';
-
-export function blockListOf(cidrs: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of cidrs) {
-    const [addr, bits] = entry.split('/');
-    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
-    if (!isIPv4(addr) && !isIPv6(addr)) throw new Error(`Not an IP address or CIDR: ${entry}`);
-    if (bits === undefined) list.addAddress(addr, type);
-    else list.addSubnet(addr, Number(bits), type);
-  }
-  return list;
-}
-
-export function ipMatches(list: BlockList, ip: string): boolean {
-  const mapped = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-  return isIPv6(mapped) ? list.check(mapped, 'ipv6') : isIPv4(mapped) && list.check(mapped, 'ipv4');
-}
 
 /** `/metrics` is answered to trusted addresses (`METRICS_ALLOW`) or with `Authorization: Bearer <METRICS_TOKEN>`. */
 @Injectable()
