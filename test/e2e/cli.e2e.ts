@@ -45,6 +45,18 @@ describe('cli audit:verify', () => {
     expect(login.status).toBe(200);
   });
 
+  it('users:grant and users:revoke-scope change a user\'s scopes', async () => {
+    const grant = spawnNode(CLI_MAIN, ['users:grant', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'], env());
+    expect(await grant.exited).toBe(0);
+    expect(JSON.parse(grant.output().trim().split('\n').pop()!).scopes).toContain('keys:verify');
+    const revoke = spawnNode(CLI_MAIN, ['users:revoke-scope', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'], env());
+    expect(await revoke.exited).toBe(0);
+    expect(JSON.parse(revoke.output().trim().split('\n').pop()!).scopes).not.toContain('keys:verify');
+    const unknown = spawnNode(CLI_MAIN, ['users:grant', '--email', 'nobody@example.com', '--scope', 'keys:verify'], env());
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output().trim()).toBe('error: No user with email nobody@example.com');
+  });
+
   it('users:create-admin refuses a weak password with one line', async () => {
     const proc = spawnNode(CLI_MAIN, ['users:create-admin', '--email', 'weak@example.com', '--username', 'weakling'], env());
     proc.child.stdin!.end('password\n');

@@ -1,5 +1,6 @@
 import { AdminUsersService, ImportedUser } from '@app/auth';
 import { readFileSync } from 'node:fs';
+import { Injectable } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { readPassword } from '../read-secret';
 
@@ -65,15 +66,19 @@ export class DisableUserCommand extends UserCommand {
   }
 }
 
-@Command({ name: 'users:grant', description: 'Grant a scope to a user' })
-export class GrantScopeCommand extends UserCommand {
+/** @Injectable so the constructor's parameter types are emitted for the subclasses (they declare none). */
+@Injectable()
+abstract class ScopeCommand extends UserCommand {
+  protected abstract readonly direction: 'add' | 'remove';
+
   constructor(private readonly users: AdminUsersService) {
     super();
   }
 
   async run(_: string[], o: EmailOptions): Promise<void> {
     const id = await this.users.findIdByEmail(need(o.email, '--email'));
-    const user = await this.users.changeScopes(undefined, id, [need(o.scope, '--scope')], []);
+    const scope = [need(o.scope, '--scope')];
+    const user = await this.users.changeScopes(undefined, id, this.direction === 'add' ? scope : [], this.direction === 'remove' ? scope : []);
     print(o.json, `${user.email}: ${user.scopes.join(' ')}`, user);
   }
 
@@ -83,22 +88,14 @@ export class GrantScopeCommand extends UserCommand {
   }
 }
 
+@Command({ name: 'users:grant', description: 'Grant a scope to a user' })
+export class GrantScopeCommand extends ScopeCommand {
+  protected readonly direction = 'add';
+}
+
 @Command({ name: 'users:revoke-scope', description: 'Remove a scope from a user (their keys lose it at once)' })
-export class RevokeScopeCommand extends UserCommand {
-  constructor(private readonly users: AdminUsersService) {
-    super();
-  }
-
-  async run(_: string[], o: EmailOptions): Promise<void> {
-    const id = await this.users.findIdByEmail(need(o.email, '--email'));
-    const user = await this.users.changeScopes(undefined, id, [], [need(o.scope, '--scope')]);
-    print(o.json, `${user.email}: ${user.scopes.join(' ')}`, user);
-  }
-
-  @Option({ flags: '--scope <scope>', description: 'the scope to remove' })
-  parseScope(v: string): string {
-    return v;
-  }
+export class RevokeScopeCommand extends ScopeCommand {
+  protected readonly direction = 'remove';
 }
 
 @Command({ name: 'users:import', description: 'Import users from JSON lines {email, username, passwordHash, role?} (bcrypt or Argon2 hashes)' })

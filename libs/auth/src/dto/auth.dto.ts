@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
@@ -7,6 +8,13 @@ import { ALL_SCOPES } from '@app/core';
 // eslint-disable-next-line no-control-regex
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+/** A password field: 1–128 characters (the policy explains what is too weak); a new one may hold no control characters. */
+function PasswordField(opts: { isNew: boolean; example?: string }): PropertyDecorator {
+  const decorators = [ApiProperty({ maxLength: 128, example: opts.example }), IsString(), MinLength(1), MaxLength(128)];
+  if (opts.isNew) decorators.push(Matches(NO_CONTROL, { message: '$property must not contain control characters' }));
+  return applyDecorators(...decorators);
+}
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -21,11 +29,7 @@ export class RegisterDto {
   @Matches(/^[a-z0-9_.-]{3,32}$/, { message: 'username must be 3–32 characters of a-z, 0-9, _, . or -' })
   username!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 128 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @Matches(NO_CONTROL, { message: 'password must not contain control characters' })
+  @PasswordField({ isNew: true, example: 'correct horse battery staple' })
   password!: string;
 }
 
@@ -37,25 +41,15 @@ export class LoginDto {
   @Matches(NO_CONTROL, { message: 'email must not contain control characters' })
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
+  @PasswordField({ isNew: false, example: 'correct horse battery staple' })
   password!: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
+  @PasswordField({ isNew: false })
   currentPassword!: string;
 
-  @ApiProperty({ maxLength: 128 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @Matches(NO_CONTROL, { message: 'newPassword must not contain control characters' })
+  @PasswordField({ isNew: true, example: 'glacier mango tulip rocket' })
   newPassword!: string;
 }
 
@@ -85,11 +79,7 @@ export class ForgotPasswordDto {
 }
 
 export class ResetPasswordDto extends TokenDto {
-  @ApiProperty({ maxLength: 128 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @Matches(NO_CONTROL, { message: 'newPassword must not contain control characters' })
+  @PasswordField({ isNew: true, example: 'glacier mango tulip rocket' })
   newPassword!: string;
 }
 
