@@ -1,4 +1,5 @@
-import { MailMessage, Mailer, MAX_DELIVERY_ATTEMPTS, NotificationsService } from '@app/notifications';
+import { MailMessage, Mailer, MAX_DELIVERY_ATTEMPTS, NotificationsService, WebhookSender } from '@app/notifications';
+import { AppConfig, SecretStore } from '@app/core';
 import { DataSource } from 'typeorm';
 import { adminQuery } from '../support/database';
 import { startTestApp, TestApp } from '../support/app';
@@ -26,7 +27,7 @@ describe('notification outbox (real PostgreSQL)', () => {
     t = await startTestApp();
     // The real repository and transaction code, with a mail transport that fails on demand and a movable clock.
     const repo = (t.app.get(NotificationsService) as unknown as { repo: ConstructorParameters<typeof NotificationsService>[0] }).repo;
-    service = new NotificationsService(repo, mailer, clock);
+    service = new NotificationsService(repo, mailer, clock, t.app.get(WebhookSender), t.app.get(AppConfig), t.app.get(SecretStore));
     // The app's own delivery job runs on real time; messages queued on this clock are due for it only in a day,
     // so it cannot race the assertions below.
     clock.advance(86_400_000);

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
@@ -10,7 +11,7 @@ export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule],
+      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule],
     };
   }
 }

@@ -15,8 +15,8 @@ export interface CliRuntime {
  */
 export async function cliRuntime(opts: { migrate: boolean }): Promise<CliRuntime> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  // The CLI never delivers mail itself: what it queues, the running service delivers.
-  const env = { LOG_LEVEL: 'warn', ...process.env, MAIL_DELIVERY_INTERVAL_MS: '0' };
+  // The CLI never delivers mail nor runs jobs itself: what it queues, the running service delivers. It caches no keys.
+  const env = { LOG_LEVEL: 'warn', ...process.env, MAIL_DELIVERY_INTERVAL_MS: '0', API_KEY_JOBS_INTERVAL_MS: '0', API_KEY_CACHE_TTL_MS: '0' };
   const config = loadConfig(env);
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL });
   const log = () => undefined;

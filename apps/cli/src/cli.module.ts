@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
 import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
+import { KeysReportCommand } from './commands/keys-report.command';
 import { CreateAdminCommand, DisableUserCommand, GrantScopeCommand, ImportUsersCommand, RevokeScopeCommand } from './commands/users.commands';
 
 @Module({})
@@ -11,8 +13,8 @@ export class CliModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(runtime), AuditModule, AuthModule],
-      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand],
+      imports: [CoreModule.forRoot(runtime), AuditModule, AuthModule, ApiKeysModule],
+      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand],
     };
   }
 }

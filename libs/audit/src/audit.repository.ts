@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, LessThan, MoreThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditEvent } from './entities/audit-event.entity';
 
@@ -32,6 +32,14 @@ export class AuditRepository {
 
   insert(em: EntityManager, row: AuditEvent): Promise<unknown> {
     return em.insert(AuditEvent, row as QueryDeepPartialEntity<AuditEvent>);
+  }
+
+  forTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<AuditEvent[]> {
+    return this.dataSource.getRepository(AuditEvent).find({
+      where: { targetType, targetId, ...(before ? { id: LessThan(before) } : {}) },
+      order: { id: 'DESC' },
+      take: limit,
+    });
   }
 
   /** Rows after `afterId`, in chain order. */

@@ -19,6 +19,19 @@ export interface AuditEntry {
   requestId?: string | null;
 }
 
+/** An event as the API shows it (no chain hashes). */
+export interface AuditEventView {
+  id: string;
+  occurredAt: string;
+  action: string;
+  outcome: AuditOutcome;
+  actorType: AuditActorType;
+  actorId: string | null;
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
 export interface ChainVerification {
   ok: boolean;
   checked: number;
@@ -60,6 +73,23 @@ export class AuditService {
       await this.repo.insert(em, row);
       return row;
     });
+  }
+
+  /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
+  async listForTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+    const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
+    const items = rows.slice(0, limit).map((r) => ({
+      id: r.id,
+      occurredAt: r.occurredAt.toISOString(),
+      action: r.action,
+      outcome: r.outcome,
+      actorType: r.actorType,
+      actorId: r.actorId,
+      ip: r.ip,
+      requestId: r.requestId,
+      details: r.details,
+    }));
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   /** Recomputes the whole chain and names the first row whose link or content does not match. */

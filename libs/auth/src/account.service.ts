@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { AppConfig, Clock, CoreErrorCode, DomainException, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
@@ -36,7 +36,7 @@ export class AccountService {
 
   /** Changes the password and ends every other session of the user. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<{ otherSessionsEnded: number }> {
-    if (principal.kind !== 'session') throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
+    if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     const user = await this.repo.findById(principal.userId);
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
@@ -126,7 +126,7 @@ export class AccountService {
 
   /** Sessions are managed by the person, never by an API key acting for them. */
   requireSession(principal: Principal): void {
-    if (principal.kind !== 'session') throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Manage sessions from a signed-in session, not with an API key.');
+    if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Manage sessions from a signed-in session, not with an API key.');
   }
 
   async revokeSession(principal: Principal, sessionId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, DEFAULT_USER_SCOPES, DomainException, isScope, Principal } from '@app/core';
+import { ADMIN_SCOPE, ChangeFeed, Clock, DEFAULT_USER_SCOPES, DomainException, isScope, Principal, USER_CHANGES_TOPIC } from '@app/core';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
 import { AuthService, UserView, userView } from './auth.service';
@@ -24,31 +24,38 @@ export class AdminUsersService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly changes: ChangeFeed,
   ) {}
 
   async changeScopes(actor: Principal | undefined, userId: string, add: string[] = [], remove: string[] = []): Promise<UserView> {
     const unknown = [...add, ...remove].filter((s) => !isScope(s));
     if (unknown.length) throw new DomainException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
-    return this.repo.transaction(async (em) => {
+    const view = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
       if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       const scopes = [...new Set([...user.scopes.filter((s) => !remove.includes(s)), ...add])].sort();
       await this.repo.setScopes(em, userId, scopes);
       await this.audit.record({ action: 'admin.user_scopes', outcome: 'success', actorId: actor?.userId ?? null, actorType: actor ? 'user' : 'system', targetType: 'user', targetId: userId, details: { add, remove } }, em);
+      await this.changes.publish(em, USER_CHANGES_TOPIC, userId); // the user's API keys lose removed scopes at once
       return userView(Object.assign(user, { scopes }));
     });
+    this.changes.emitLocal(USER_CHANGES_TOPIC, userId);
+    return view;
   }
 
   /** Disables a user and ends all of its sessions at once. */
   async disable(actor: Principal | undefined, userId: string): Promise<{ sessionsEnded: number }> {
-    return this.repo.transaction(async (em) => {
+    const result = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
       if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       await this.repo.setDisabled(em, userId, this.clock.now());
       const ended = await this.sessions.revokeAll(userId, undefined, em);
       await this.audit.record({ action: 'admin.user_disable', outcome: 'success', actorId: actor?.userId ?? null, actorType: actor ? 'user' : 'system', targetType: 'user', targetId: userId, details: { sessionsEnded: ended } }, em);
+      await this.changes.publish(em, USER_CHANGES_TOPIC, userId); // and their API keys stop at once
       return { sessionsEnded: ended };
     });
+    this.changes.emitLocal(USER_CHANGES_TOPIC, userId);
+    return result;
   }
 
   async findIdByEmail(email: string): Promise<string> {

@@ -10,7 +10,6 @@ export enum AuthErrorCode {
   CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   TOKEN_INVALID = 'TOKEN_INVALID',
   USER_NOT_FOUND = 'USER_NOT_FOUND',
-  SESSION_REQUIRED = 'SESSION_REQUIRED',
   UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
 }
 
@@ -24,6 +23,5 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
-  SESSION_REQUIRED: { status: 403, title: 'This action needs a signed-in person, not an API key' },
   UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
 });

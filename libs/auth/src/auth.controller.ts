@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal, Public } from '@app/core';
+import { Authenticated, CurrentPrincipal, Principal, Public, RequireSession } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
@@ -35,7 +35,7 @@ export class AuthController {
   }
 
   @Post('auth/logout')
-  @Authenticated()
+  @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
   logout(@CurrentPrincipal() p: Principal) {
@@ -43,15 +43,14 @@ export class AuthController {
   }
 
   @Get('auth/sessions')
-  @Authenticated()
+  @RequireSession()
   @ApiOperation({ summary: 'My active sessions' })
   listSessions(@CurrentPrincipal() p: Principal) {
-    this.account.requireSession(p);
     return this.sessions.list(p.userId, p.sessionId).then((items) => ({ items, nextCursor: null }));
   }
 
   @Delete('auth/sessions/:id')
-  @Authenticated()
+  @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
   revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
@@ -59,7 +58,7 @@ export class AuthController {
   }
 
   @Post('auth/sessions/revoke-all')
-  @Authenticated()
+  @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'End all my sessions but this one' })
   revokeAll(@CurrentPrincipal() p: Principal) {
@@ -74,7 +73,7 @@ export class AuthController {
   }
 
   @Post('auth/password')
-  @Authenticated()
+  @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {

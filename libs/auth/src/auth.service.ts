@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, DEFAULT_USER_SCOPES, DomainException, Principal, RandomSource } from '@app/core';
+import { AppConfig, Clock, CoreErrorCode, DEFAULT_USER_SCOPES, DomainException, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
@@ -224,7 +224,7 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
-    if (!principal.sessionId) throw new DomainException(AuthErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
+    if (!principal.sessionId) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
     await this.repo.transaction(async (em) => {
       await this.sessions.revoke(principal.userId, principal.sessionId!, em);
       await this.audit.record({ action: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'session', targetId: principal.sessionId }, em);

@@ -3,10 +3,12 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { CredentialResolvers } from './auth/credential-resolvers';
+import { ScopesGuard } from './auth/scopes.guard';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/load-config';
+import { ChangeFeed } from './database/change-feed';
 import type { DatabaseTargets } from './database/prepare-database';
 import type { SchemaParts } from './database/schema-parts';
 import { ProblemFilter } from './errors/problem.filter';
@@ -83,11 +85,14 @@ export class CoreModule implements NestModule {
         MetricsService,
         MetricsAccessGuard,
         CredentialResolvers,
+        ChangeFeed,
+        // Global guards run in this order: who is calling, then may they.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed],
     };
   }
 }

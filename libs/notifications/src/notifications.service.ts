@@ -1,15 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/core';
+import { AppConfig, Clock, SecretStore } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { Mailer } from './mailer';
 import { NotificationsRepository } from './notifications.repository';
+import { WebhookSender } from './webhook-sender';
 
 export interface EmailNotification {
   kind: string;
   to: string;
   subject: string;
   text: string;
+}
+
+/** An event for `NOTIFY_WEBHOOK_URL`: `kind` becomes the event type, `data` its payload. */
+export interface WebhookNotification {
+  kind: string;
+  data: Record<string, unknown>;
 }
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
@@ -30,6 +37,9 @@ export class NotificationsService {
     private readonly repo: NotificationsRepository,
     private readonly mailer: Mailer,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookSender,
+    private readonly config: AppConfig,
+    private readonly secrets: SecretStore,
   ) {}
 
   /** Queue a mail in the caller's transaction: it is sent only if that transaction commits. */
@@ -45,6 +55,22 @@ export class NotificationsService {
     });
   }
 
+  /** Queue a webhook event in the caller's transaction; a no-op when `NOTIFY_WEBHOOK_URL` is not set. */
+  async enqueueWebhook(em: EntityManager, n: WebhookNotification): Promise<void> {
+    const url = this.config.env.NOTIFY_WEBHOOK_URL;
+    if (!url) return;
+    const now = this.clock.now();
+    await this.repo.insert(em, {
+      channel: 'webhook',
+      kind: n.kind,
+      recipient: url,
+      subject: null,
+      body: JSON.stringify({ type: n.kind, createdAt: now.toISOString(), data: n.data }),
+      status: 'pending',
+      nextAttemptAt: now,
+    });
+  }
+
   /** Delivers what is due; failures are retried with backoff, then marked failed. Returns how many were tried. */
   async deliverDue(limit = 20): Promise<number> {
     const now = this.clock.now();
@@ -56,8 +82,9 @@ export class NotificationsService {
   private async deliverOne(message: OutboxMessage): Promise<void> {
     message.attempts += 1;
     try {
-      if (message.channel !== 'email') throw new Error(`no transport for channel ${message.channel}`);
-      await this.mailer.send({ to: message.recipient, subject: message.subject ?? '', text: message.body });
+      if (message.channel === 'email') await this.mailer.send({ to: message.recipient, subject: message.subject ?? '', text: message.body });
+      else if (message.channel === 'webhook') await this.sendWebhook(message);
+      else throw new Error(`no transport for channel ${String(message.channel)}`);
       message.status = 'delivered';
       message.deliveredAt = this.clock.now();
       message.lastError = null;
@@ -71,5 +98,12 @@ export class NotificationsService {
       this.logger.warn({ outboxId: message.id, attempts: message.attempts, status: message.status }, 'delivery failed');
     }
     await this.repo.saveOutcome(message);
+  }
+
+  private sendWebhook(message: OutboxMessage): Promise<void> {
+    const secret = this.secrets.require('NOTIFY_WEBHOOK_SECRET');
+    // The id and creation time were fixed when the event was queued; the signature is fresh for each attempt.
+    const body = JSON.stringify({ id: message.id, ...(JSON.parse(message.body) as object) });
+    return this.webhooks.send({ url: message.recipient, id: message.id, body, secret, timestamp: Math.floor(this.clock.nowMs() / 1000) });
   }
 }

@@ -10,6 +10,7 @@ export type AuditActorType = 'user' | 'api_key' | 'system' | 'anonymous';
 @Entity({ name: 'audit_events' })
 @Index('idx_audit_events_actor', ['actorId', 'id'])
 @Index('idx_audit_events_action', ['action', 'id'])
+@Index('idx_audit_events_target', ['targetType', 'targetId', 'id'])
 export class AuditEvent {
   @PrimaryColumn({ type: 'bigint' })
   id!: string;

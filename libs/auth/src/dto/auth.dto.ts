@@ -2,11 +2,10 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { ALL_SCOPES } from '@app/core';
+import { ALL_SCOPES, NO_CONTROL_CHARACTERS } from '@app/core';
 
 // Control characters (NUL included) are refused in credentials: they are never typed and break other systems.
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL = NO_CONTROL_CHARACTERS;
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 /** A password field: 1–128 characters (the policy explains what is too weak); a new one may hold no control characters. */

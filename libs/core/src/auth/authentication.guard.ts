@@ -1,12 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { DomainException } from '../errors/domain.exception';
 import { IS_PUBLIC } from '../http/public.decorator';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { RequestWithPrincipal } from './principal';
-import { missingScopes } from './scopes';
 import { REQUIRED_SCOPES } from './require-scopes.decorator';
 
 export function presentedCredential(request: FastifyRequest): PresentedCredential | undefined {
@@ -22,8 +21,9 @@ export function presentedCredential(request: FastifyRequest): PresentedCredentia
 }
 
 /**
- * The global guard: every route needs a principal unless marked @Public(); then the route's @RequireScopes are
- * checked against the principal's scopes (admin:all satisfies any).
+ * The first global guard: every route needs a principal unless marked @Public(). The presented credential (a
+ * session token or an API key) is handed to the resolver that accepts it; the ScopesGuard then checks the route's
+ * access rule.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -35,23 +35,16 @@ export class AuthenticationGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
-    const targets = [context.getHandler(), context.getClass()];
     // Public routes (login, health, metrics with its own token) never look at credentials: a stale token must not
     // block a login, and the metrics bearer token is not a session.
+    const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const credential = presentedCredential(request);
     if (!credential) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     const resolver = this.resolvers.find(credential);
     if (!resolver) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
-    request.principal = await resolver.resolve(credential, request);
-    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
-    const missing = missingScopes(request.principal.scopes, required);
-    if (missing.length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
-        requiredScopes: required,
-        heldScopes: request.principal.scopes,
-      });
-    }
+    const requiredScopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
+    request.principal = await resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), { requiredScopes });
     return true;
   }
 }

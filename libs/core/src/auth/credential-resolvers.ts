@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from './principal';
 
 /** A presented credential: the bearer token or the X-API-Key header value. */
@@ -8,13 +8,21 @@ export interface PresentedCredential {
   via: 'authorization' | 'x-api-key';
 }
 
+export interface RouteAccess {
+  requiredScopes: string[];
+}
+
 /**
  * Turns a credential into a principal. Each bounded context that issues credentials (sessions, API keys) registers
  * one; the first that `accepts` a credential decides it (and throws a DomainException when it is invalid).
  */
 export interface CredentialResolver {
   accepts(credential: PresentedCredential): boolean;
-  resolve(credential: PresentedCredential, request: FastifyRequest): Promise<Principal>;
+  /**
+   * May set response headers (rate-limit state, a key in its grace period) on `reply`. `route` says what the route
+   * needs, so a resolver can refuse before spending anything (a key's quota) on a request that would be refused.
+   */
+  resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Promise<Principal>;
 }
 
 @Injectable()

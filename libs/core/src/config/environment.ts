@@ -210,4 +210,55 @@ export class Environment {
   @Min(0)
   @Max(3650)
   PASSWORD_MAX_AGE_DAYS = 0;
+
+  @Env({ description: 'URL that receives signed notification webhooks (key expiry warnings, revocations, new networks). Unset: mail only. Needs `NOTIFY_WEBHOOK_SECRET`.', default: '' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'NOTIFY_WEBHOOK_URL must be an http(s) URL' })
+  NOTIFY_WEBHOOK_URL?: string;
+
+  @Env({ description: 'Redis URL (`redis://host:6379/0`). Set: per-key rate limits are shared by all instances. Unset: in-process limits.', default: '' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Env({ description: 'How new API key hashes are made: `hmac-sha256` (peppered, microseconds) or `argon2id` (tens of milliseconds on a cache miss). Stored hashes of the other scheme are upgraded on their next successful use.', default: 'hmac-sha256' })
+  @IsIn(['hmac-sha256', 'argon2id'])
+  API_KEY_HASH: 'hmac-sha256' | 'argon2id' = 'hmac-sha256';
+
+  @Env({ description: 'Active or rotating API keys a user may hold.', default: '10' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  API_KEY_MAX_PER_USER = 10;
+
+  @Env({ description: 'How long a verified API key stays in the in-process cache (ms); changes invalidate it at once.', default: '10000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  API_KEY_CACHE_TTL_MS = 10000;
+
+  @Env({ description: 'Entries in the in-process API key cache (least recently used are dropped).', default: '10000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  API_KEY_CACHE_SIZE = 10000;
+
+  @Env({ description: 'How often in-memory API key usage counts are written to the database (ms).', default: '1000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(1000)
+  USAGE_FLUSH_INTERVAL_MS = 1000;
+
+  @Env({ description: 'How often the API key jobs run (expiry, end of grace periods, expiry warnings), ms; 0 = off.', default: '60000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  API_KEY_JOBS_INTERVAL_MS = 60000;
 }

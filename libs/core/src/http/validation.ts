@@ -26,3 +26,7 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/** Text fields that end up in logs, mails or headers hold no control characters (no log or header injection). */
+// eslint-disable-next-line no-control-regex
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;

@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '@app/core';
+import { KeyReportsService } from './key-reports.service';
+
+@ApiTags('admin')
+@Controller('admin/api-keys')
+export class AdminApiKeysController {
+  constructor(private readonly reports: KeyReportsService) {}
+
+  @Get('report')
+  @RequireScopes('admin:all')
+  @ApiOperation({ summary: 'Key hygiene: no expiry, unused 30+ days, admin:all, expiring within 7 days, in grace period' })
+  report() {
+    return this.reports.hygiene();
+  }
+}

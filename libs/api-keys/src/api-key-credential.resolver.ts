@@ -1,0 +1,78 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { CoreErrorCode, CredentialResolver, CredentialResolvers, DomainException, PresentedCredential, Principal, RouteAccess } from '@app/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeyErrorCode } from './api-key-error-codes';
+import { KeyVerifier, Verification } from './key-verifier';
+
+/** `RateLimit-*` (IETF draft) on every limited answer; `Retry-After` when refused. */
+export function rateLimitHeaders(v: Verification): Record<string, string> {
+  if (!v.ratelimit) return {};
+  const headers: Record<string, string> = {
+    'ratelimit-limit': String(v.ratelimit.limit),
+    'ratelimit-remaining': String(v.ratelimit.remaining),
+    'ratelimit-reset': String(Math.ceil(v.ratelimit.resetMs / 1000)),
+  };
+  if (!v.ratelimit.allowed) headers['retry-after'] = String(Math.max(1, Math.ceil(v.ratelimit.retryAfterMs / 1000)));
+  return headers;
+}
+
+/** RFC 8594: a key in its rotation grace period still works and says when it stops. */
+export function graceHeaders(v: Verification): Record<string, string> {
+  return v.graceEndsAt ? { 'x-api-key-status': 'grace-period', sunset: v.graceEndsAt.toUTCString() } : {};
+}
+
+/** The refusal for a verification that is not VALID (the same mapping for the global guard and introspection). */
+export function refusal(v: Verification): DomainException {
+  const headers = { ...rateLimitHeaders(v), ...graceHeaders(v) };
+  switch (v.code) {
+    case 'NOT_FOUND':
+      return new DomainException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
+    case 'EXPIRED':
+      return new DomainException(ApiKeyErrorCode.API_KEY_EXPIRED, 'The API key has expired; create or rotate a key.');
+    case 'REVOKED':
+      return new DomainException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
+    case 'FORBIDDEN_IP':
+      return new DomainException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", { headers });
+    case 'INSUFFICIENT_SCOPES':
+      return new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${(v.missingScopes ?? []).join(', ')}`, {
+        requiredScopes: v.missingScopes,
+        heldScopes: v.scopes,
+        headers,
+      });
+    case 'RATE_LIMITED':
+      return new DomainException(ApiKeyErrorCode.RATE_LIMITED, `Rate limit of ${v.ratelimit?.limit} requests reached; retry later.`, { headers });
+    case 'QUOTA_EXCEEDED':
+      return new DomainException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
+    default:
+      throw new Error(`no refusal for ${v.code}`);
+  }
+}
+
+export function principalOfKey(v: Verification): Principal {
+  const key = v.key!;
+  return { kind: 'apiKey', userId: key.ownerId, role: key.ownerRole, scopes: v.scopes, keyId: key.id };
+}
+
+/** API keys (`sk_…` bearer tokens and the `X-API-Key` header) for the global guard. */
+@Injectable()
+export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleInit {
+  constructor(
+    private readonly registry: CredentialResolvers,
+    private readonly verifier: KeyVerifier,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  accepts(credential: PresentedCredential): boolean {
+    return credential.via === 'x-api-key' || credential.value.startsWith('sk_');
+  }
+
+  async resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Promise<Principal> {
+    const v = await this.verifier.verify(credential.value, request.ip, route.requiredScopes);
+    if (v.code !== 'VALID') throw refusal(v);
+    reply.headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    return principalOfKey(v);
+  }
+}

@@ -1,0 +1,40 @@
+import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
+import { API_KEY_SECURITY, DomainException, presentedCredential, Public, RequestWithPrincipal } from '@app/core';
+import type { FastifyReply } from 'fastify';
+import { ApiKeyErrorCode } from './api-key-error-codes';
+import { graceHeaders, principalOfKey, rateLimitHeaders, refusal } from './api-key-credential.resolver';
+import { KeyVerifier } from './key-verifier';
+
+/** Scopes a proxy asks for on top of the route's, e.g. nginx `proxy_set_header X-Required-Scopes "profiles:read";`. */
+function requestedScopes(header: string | string[] | undefined): string[] {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(/[\s,]+/).filter(Boolean).slice(0, 20);
+}
+
+/**
+ * API keys only (no sessions): `Authorization: Bearer sk_…` or `X-API-Key`. Used by introspection, which nginx calls
+ * for every request to a protected upstream.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly verifier: KeyVerifier) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
+    const credential = presentedCredential(request);
+    if (!credential || (credential.via === 'authorization' && !credential.value.startsWith('sk_'))) {
+      throw new DomainException(ApiKeyErrorCode.API_KEY_REQUIRED, 'Present an API key (Authorization: Bearer sk_… or X-API-Key).');
+    }
+    const v = await this.verifier.verify(credential.value, request.ip, requestedScopes(request.headers['x-required-scopes']));
+    if (v.code !== 'VALID') throw refusal(v);
+    context.switchToHttp().getResponse<FastifyReply>().headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    request.principal = principalOfKey(v);
+    return true;
+  }
+}
+
+/** One access rule: an API key, checked by ApiKeyGuard instead of the global session-or-key guard. */
+export function RequireApiKey(): MethodDecorator & ClassDecorator {
+  return applyDecorators(Public(), UseGuards(ApiKeyGuard), ApiSecurity(API_KEY_SECURITY));
+}

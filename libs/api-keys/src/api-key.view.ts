@@ -1,0 +1,71 @@
+import type { ApiKey } from './entities/api-key.entity';
+
+export interface ApiKeyView {
+  id: string;
+  ownerId: string;
+  name: string;
+  prefix: string;
+  environment: 'live' | 'test';
+  status: string;
+  scopes: string[];
+  ipAllowlist: string[];
+  rateLimit: { limit: number; windowSeconds: number } | null;
+  quota: { remaining: number; refill: { amount: number; interval: string } | null } | null;
+  createdAt: string;
+  expiresAt: string | null;
+  graceEndsAt: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+  rotatedFrom: string | null;
+  rotatedTo: string | null;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+}
+
+export interface CreatedApiKey extends ApiKeyView {
+  /** The full key: shown in this answer only. */
+  key: string;
+  warning: string;
+}
+
+export const SHOWN_ONCE = 'Store this key now: it is shown only once and cannot be recovered.';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function apiKeyView(k: ApiKey): ApiKeyView {
+  return {
+    id: k.id,
+    ownerId: k.ownerId,
+    name: k.name,
+    prefix: `sk_${k.environment}_${k.keyId}`,
+    environment: k.environment,
+    status: k.status,
+    scopes: k.scopes,
+    ipAllowlist: k.ipAllowlist,
+    rateLimit: k.rateLimit && k.rateWindowSeconds ? { limit: k.rateLimit, windowSeconds: k.rateWindowSeconds } : null,
+    quota:
+      k.quotaRemaining === null
+        ? null
+        : { remaining: k.quotaRemaining, refill: k.quotaRefillAmount && k.quotaRefillInterval ? { amount: k.quotaRefillAmount, interval: k.quotaRefillInterval } : null },
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: iso(k.expiresAt),
+    graceEndsAt: iso(k.graceEndsAt),
+    revokedAt: iso(k.revokedAt),
+    revokedReason: k.revokedReason,
+    rotatedFrom: k.rotatedFrom,
+    rotatedTo: k.rotatedTo,
+    lastUsedAt: iso(k.lastUsedAt),
+    lastUsedIp: k.lastUsedIp,
+  };
+}
+
+/** Opaque list cursors: an offset, base64url-encoded. */
+export function encodeCursor(offset: number): string {
+  return Buffer.from(`o${offset}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m ? Number(m[1]) : 0;
+}

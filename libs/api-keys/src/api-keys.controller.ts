@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { ApiKeysService } from './api-keys.service';
+import { CreateApiKeyDto, ListApiKeysQueryDto, PageQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
+import { KeyReportsService } from './key-reports.service';
+
+const uuid = new ParseUUIDPipe({ version: '4' });
+
+/** One's own keys, managed from a signed-in session (a key never mints or changes keys); admin:all manages anyone's. */
+@ApiTags('api-keys')
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly reports: KeyReportsService,
+  ) {}
+
+  @Post()
+  @RequireSession()
+  @ApiOperation({ summary: 'Create a key: the full key is in this answer only' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
+    return this.keys.create(p, dto);
+  }
+
+  @Get()
+  @RequireSession()
+  @ApiOperation({ summary: 'My keys (never the secret); filter by status, sort by createdAt, expiresAt, lastUsedAt or name' })
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListApiKeysQueryDto) {
+    return this.keys.list(p, q);
+  }
+
+  @Get(':id')
+  @RequireSession()
+  @ApiOperation({ summary: 'One key' })
+  get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.keys.get(p, id);
+  }
+
+  @Patch(':id')
+  @RequireSession()
+  @ApiOperation({ summary: 'Change name, allowlist, limits or quota; scopes can only be narrowed' })
+  update(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: UpdateApiKeyDto) {
+    return this.keys.update(p, id, dto);
+  }
+
+  @Post(':id/rotate')
+  @RequireSession()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
+  rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
+    return this.keys.rotate(p, id, dto.gracePeriodHours);
+  }
+
+  @Delete(':id')
+  @RequireSession()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke at once and for good' })
+  revoke(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.keys.revoke(p, id);
+  }
+
+  @Get(':id/usage')
+  @RequireScopes()
+  @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
+  usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: PageQueryDto) {
+    return this.reports.usageOf(p, id, q);
+  }
+}

@@ -1,0 +1,122 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AuditService } from '@app/audit';
+import { AppConfig, ChangeFeed, Clock, isDatabaseUnavailable } from '@app/core';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
+import { UsageRecorder } from './usage/usage-recorder';
+
+const WARN_DAYS = 7;
+
+export interface JobRun {
+  expired: number;
+  graceEnded: number;
+  warned: number;
+}
+
+/**
+ * Scheduled key housekeeping (every `API_KEY_JOBS_INTERVAL_MS`): mark expired keys, revoke rotated keys whose grace
+ * ended, and queue one expiry warning per key 7 days ahead (mail and webhook through the outbox). Verification
+ * never waits for these: an expired key is refused on its next request regardless. Rows are claimed with
+ * SKIP LOCKED, so instances running the jobs at once never double a warning.
+ */
+@Injectable()
+export class ApiKeyJobs implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ApiKeyJobs');
+  private running?: Promise<JobRun | undefined>;
+
+  constructor(
+    private readonly repo: ApiKeysRepository,
+    private readonly keys: ApiKeysService,
+    private readonly audit: AuditService,
+    private readonly changes: ChangeFeed,
+    private readonly usage: UsageRecorder,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    @Optional() private readonly scheduler?: SchedulerRegistry,
+  ) {
+    usage.onNetworks((seen) => this.recordNetworks(seen));
+  }
+
+  onApplicationBootstrap(): void {
+    const every = this.config.env.API_KEY_JOBS_INTERVAL_MS;
+    if (every <= 0 || !this.scheduler) return;
+    this.scheduler.addInterval('api-key-jobs', setInterval(() => void this.tick(), every));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.scheduler?.doesExist('interval', 'api-key-jobs')) this.scheduler.deleteInterval('api-key-jobs');
+    await this.running;
+  }
+
+  tick(): Promise<JobRun | undefined> {
+    this.running ??= this.runAll()
+      .catch((err: unknown) => {
+        if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'API key jobs failed');
+        return undefined;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async runAll(): Promise<JobRun> {
+    return { expired: await this.expire(), graceEnded: await this.endGracePeriods(), warned: await this.warnExpiring() };
+  }
+
+  async expire(): Promise<number> {
+    const now = this.clock.now();
+    const ids = await this.repo.transaction(async (em) => {
+      const due = await this.repo.due(em, 'expire', now);
+      for (const k of due) {
+        await this.repo.update(em, k.id, { status: 'expired', updatedAt: now });
+        await this.audit.record({ action: 'api_key.expire', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId } }, em);
+        await this.changes.publish(em, KEY_TOPIC, k.id);
+      }
+      return due.map((k) => k.id);
+    });
+    ids.forEach((id) => this.changes.emitLocal(KEY_TOPIC, id));
+    return ids.length;
+  }
+
+  async endGracePeriods(): Promise<number> {
+    const now = this.clock.now();
+    const ids = await this.repo.transaction(async (em) => {
+      const due = await this.repo.due(em, 'grace-end', now);
+      for (const k of due) {
+        await this.repo.update(em, k.id, { status: 'revoked', revokedAt: now, revokedReason: 'rotated', updatedAt: now });
+        await this.audit.record({ action: 'api_key.grace_end', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, successor: k.rotatedTo } }, em);
+        await this.changes.publish(em, KEY_TOPIC, k.id);
+      }
+      return due.map((k) => k.id);
+    });
+    ids.forEach((id) => this.changes.emitLocal(KEY_TOPIC, id));
+    return ids.length;
+  }
+
+  async warnExpiring(): Promise<number> {
+    const now = this.clock.now();
+    return this.repo.transaction(async (em) => {
+      const due = await this.repo.due(em, 'expiry-warning', now, new Date(now.getTime() + WARN_DAYS * 86_400_000));
+      for (const k of due) {
+        const when = k.expiresAt!.toISOString();
+        await this.keys.notifyOwner(em, k, 'api_key.expiring', `Your API key "${k.name}" expires on ${when.slice(0, 10)}`, `Your API key "${k.name}" (sk_${k.environment}_${k.keyId}) expires at ${when}. Rotate it before then: POST /v1/api-keys/${k.id}/rotate.`, { expiresAt: when });
+        await this.repo.update(em, k.id, { expiryWarnedAt: now });
+        await this.audit.record({ action: 'api_key.expiry_warning', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, expiresAt: when } }, em);
+      }
+      return due.length;
+    });
+  }
+
+  /** New networks from the usage recorder: recorded, and for keys used elsewhere before, audited and notified once. */
+  private async recordNetworks(seen: { keyId: string; network: string; at: Date }[]): Promise<void> {
+    await this.repo.transaction(async (em) => {
+      const fresh = await this.repo.addNetworks(em, seen);
+      for (const { keyId, network } of fresh) {
+        const key = await this.repo.findById(keyId, em);
+        if (!key) continue;
+        await this.audit.record({ action: 'api_key.new_network', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: key.id, ip: null, details: { keyId: key.keyId, network } }, em);
+        await this.keys.notifyOwner(em, key, 'api_key.new_network', `Your API key "${key.name}" was used from a new network`, `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was used from ${network} for the first time. If that was not you, revoke the key: DELETE /v1/api-keys/${key.id}.`, { network });
+      }
+    });
+  }
+}

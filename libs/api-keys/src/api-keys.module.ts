@@ -1,0 +1,60 @@
+import { Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
+import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
+import { NotificationsModule } from '@app/notifications';
+import { AdminApiKeysController } from './admin-api-keys.controller';
+import { ApiKeyCredentialResolver } from './api-key-credential.resolver';
+import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeyJobs } from './api-keys.jobs';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
+import { DenialAuditor } from './denial-auditor';
+import { KeyCache } from './key-cache';
+import { KeyHasher } from './key-hasher';
+import { KeyReportsService } from './key-reports.service';
+import { KeyVerificationController } from './key-verification.controller';
+import { KeyVerificationService } from './key-verification.service';
+import { KeyVerifier } from './key-verifier';
+import { RateLimiter } from './rate-limit/rate-limiter';
+import { UsageRecorder } from './usage/usage-recorder';
+
+@Module({
+  imports: [AuditModule, NotificationsModule, AuthModule],
+  controllers: [ApiKeysController, AdminApiKeysController, KeyVerificationController],
+  providers: [
+    ApiKeysRepository,
+    KeyHasher,
+    KeyCache,
+    RateLimiter,
+    UsageRecorder,
+    DenialAuditor,
+    KeyVerifier,
+    ApiKeyCredentialResolver,
+    ApiKeyGuard,
+    ApiKeysService,
+    KeyReportsService,
+    KeyVerificationService,
+    ApiKeyJobs,
+  ],
+  exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
+})
+export class ApiKeysModule implements OnModuleInit, OnApplicationBootstrap {
+  constructor(
+    private readonly changes: ChangeFeed,
+    private readonly cache: KeyCache,
+    private readonly hasher: KeyHasher,
+  ) {}
+
+  /** Changes made anywhere (this or another instance) drop the affected cache entries. */
+  onModuleInit(): void {
+    this.hasher.validate();
+    this.changes.subscribe(KEY_TOPIC, (id) => (id ? this.cache.invalidateKey(id) : this.cache.clear()));
+    this.changes.subscribe(USER_CHANGES_TOPIC, (id) => (id ? this.cache.invalidateOwner(id) : this.cache.clear()));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.cache.enabled) await this.changes.listen();
+  }
+}

@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ApiKey, ApiKeyStatus } from './entities/api-key.entity';
+
+/** A key with what its owner may do now: one row for a cache miss on the hot path. */
+export interface KeyWithOwner {
+  key: ApiKey;
+  ownerRole: 'user' | 'admin';
+  ownerScopes: string[];
+  ownerDisabled: boolean;
+}
+
+export interface UsageFlushRow {
+  keyId: string;
+  total: number;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+}
+
+export interface DailyCountRow {
+  keyId: string;
+  day: string;
+  outcome: string;
+  count: number;
+}
+
+export type ListSort = 'createdAt' | '-createdAt' | 'expiresAt' | '-expiresAt' | 'lastUsedAt' | '-lastUsedAt' | 'name' | '-name';
+
+/** TypeORM answers `[rows, count]` for UPDATE … RETURNING on PostgreSQL, and `rows` otherwise. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
+  }
+
+  /** Serialises key creation per owner, so parallel creations cannot pass the per-user limit together. */
+  async lockOwner(em: EntityManager, ownerId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-keys:' || $1, 0))`, [ownerId]);
+  }
+
+  countLive(em: EntityManager, ownerId: string): Promise<number> {
+    return em.getRepository(ApiKey).countBy({ ownerId, status: In(['active', 'rotating']) });
+  }
+
+  async insert(em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
+    const repo = em.getRepository(ApiKey);
+    return repo.save(repo.create(key));
+  }
+
+  findById(id: string, em: EntityManager = this.dataSource.manager): Promise<ApiKey | null> {
+    return em.getRepository(ApiKey).findOneBy({ id });
+  }
+
+  /** The row locked for the rest of the transaction (rotation, revocation, changes). */
+  findForUpdate(em: EntityManager, id: string): Promise<ApiKey | null> {
+    return em.getRepository(ApiKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.id = :id', { id }).getOne();
+  }
+
+  async update(em: EntityManager, id: string, changes: QueryDeepPartialEntity<ApiKey>): Promise<void> {
+    await em.getRepository(ApiKey).update({ id }, changes);
+  }
+
+  /**
+   * The key by its public id, with its owner's role, scopes and state. The join reads the auth context's users table
+   * (the one place outside libs/auth that does): the hot path's cache miss stays one round trip.
+   */
+  async findByKeyIdWithOwner(keyId: string): Promise<KeyWithOwner | undefined> {
+    const key = await this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .innerJoin('users', 'u', 'u.id = k.owner_id')
+      .addSelect(['u.role AS owner_role', 'u.scopes AS owner_scopes', 'u.disabled_at AS owner_disabled_at'])
+      .where('k.key_id = :keyId', { keyId })
+      .getRawAndEntities();
+    const entity = key.entities[0];
+    const raw = key.raw[0] as { owner_role: 'user' | 'admin'; owner_scopes: string[]; owner_disabled_at: Date | null } | undefined;
+    if (!entity || !raw) return undefined;
+    return { key: entity, ownerRole: raw.owner_role, ownerScopes: raw.owner_scopes, ownerDisabled: raw.owner_disabled_at !== null };
+  }
+
+  /** Compare-and-set, so a re-hash never overwrites a hash changed meanwhile. */
+  async replaceHash(id: string, oldHash: string, newHash: string): Promise<void> {
+    await this.dataSource.query('UPDATE api_keys SET hash = $3 WHERE id = $1 AND hash = $2', [id, oldHash, newHash]);
+  }
+
+  /**
+   * Takes one unit of quota in one statement: refills first when the refill period has turned (UTC), and answers
+   * `undefined` when nothing is left. Row locks make parallel requests serve exactly the quota.
+   */
+  async consumeQuota(id: string, now: Date): Promise<number | undefined> {
+    const result: unknown = await this.dataSource.query(
+      `WITH due AS (
+         SELECT quota_refill_amount IS NOT NULL
+                AND (quota_refilled_at IS NULL OR quota_refilled_at < date_trunc(quota_refill_interval, $2::timestamptz, 'UTC')) AS refill
+         FROM api_keys WHERE id = $1
+       )
+       UPDATE api_keys k SET
+         quota_remaining = CASE WHEN due.refill THEN k.quota_refill_amount - 1 ELSE k.quota_remaining - 1 END,
+         quota_refilled_at = CASE WHEN due.refill THEN $2::timestamptz ELSE k.quota_refilled_at END
+       FROM due
+       WHERE k.id = $1 AND k.quota_remaining IS NOT NULL AND (k.quota_remaining > 0 OR due.refill)
+       RETURNING k.quota_remaining`,
+      [id, now],
+    );
+    const row = rowsOf<{ quota_remaining: number }>(result)[0];
+    return row ? row.quota_remaining : undefined;
+  }
+
+  list(filter: { ownerId?: string; status?: ApiKeyStatus }, sort: ListSort, limit: number, offset: number): Promise<ApiKey[]> {
+    const desc = sort.startsWith('-');
+    const column = { createdAt: 'k.createdAt', expiresAt: 'k.expiresAt', lastUsedAt: 'k.lastUsedAt', name: 'k.name' }[sort.replace(/^-/, '') as 'name'];
+    const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k');
+    if (filter.ownerId) qb.andWhere('k.ownerId = :ownerId', { ownerId: filter.ownerId });
+    if (filter.status) qb.andWhere('k.status = :status', { status: filter.status });
+    return qb
+      .orderBy(column, desc ? 'DESC' : 'ASC', desc ? 'NULLS LAST' : 'NULLS FIRST')
+      .addOrderBy('k.id', 'ASC')
+      .limit(limit)
+      .offset(offset)
+      .getMany();
+  }
+
+  /** Adds a batch of usage in one transaction: day/outcome counts and per-key totals (never a write per request). */
+  async addUsage(totals: UsageFlushRow[], daily: DailyCountRow[]): Promise<void> {
+    await this.dataSource.transaction(async (em) => {
+      if (daily.length) {
+        await em.query(
+          `INSERT INTO api_key_usage_daily (key_id, day, outcome, count)
+           SELECT * FROM unnest($1::uuid[], $2::date[], $3::varchar[], $4::bigint[])
+           ON CONFLICT (key_id, day, outcome) DO UPDATE SET count = api_key_usage_daily.count + EXCLUDED.count`,
+          [daily.map((d) => d.keyId), daily.map((d) => d.day), daily.map((d) => d.outcome), daily.map((d) => d.count)],
+        );
+      }
+      if (totals.length) {
+        await em.query(
+          `UPDATE api_keys k SET
+             total_requests = k.total_requests + v.n,
+             last_used_at = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.at ELSE k.last_used_at END,
+             last_used_ip = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.ip ELSE k.last_used_ip END
+           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::varchar[]) AS v(id, n, at, ip)
+           WHERE k.id = v.id`,
+          [totals.map((t) => t.keyId), totals.map((t) => t.total), totals.map((t) => t.lastUsedAt), totals.map((t) => t.lastUsedIp)],
+        );
+      }
+    });
+  }
+
+  /** Records networks; answers the ones that were new for keys that had been used from elsewhere before. */
+  async addNetworks(em: EntityManager, seen: { keyId: string; network: string; at: Date }[]): Promise<{ keyId: string; network: string }[]> {
+    if (!seen.length) return [];
+    const rows: { key_id: string; network: string; known: number }[] = await em.query(
+      `WITH ins AS (
+         INSERT INTO api_key_networks (key_id, network, first_seen_at)
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
+         ON CONFLICT DO NOTHING
+         RETURNING key_id, network
+       )
+       SELECT ins.key_id, ins.network,
+              (SELECT count(*)::int FROM api_key_networks n WHERE n.key_id = ins.key_id) AS known
+       FROM ins`,
+      [seen.map((s) => s.keyId), seen.map((s) => s.network), seen.map((s) => s.at)],
+    );
+    // The statement's snapshot does not include its own inserts: `known` counts networks seen before this batch.
+    const firstBatchPerKey = new Map<string, number>();
+    for (const r of rows) firstBatchPerKey.set(r.key_id, (firstBatchPerKey.get(r.key_id) ?? 0) + 1);
+    return rows.filter((r) => r.known > 0 || firstBatchPerKey.get(r.key_id)! > 1).map((r) => ({ keyId: r.key_id, network: r.network }));
+  }
+
+  dailyCounts(keyId: string, since: string): Promise<{ day: string; outcome: string; count: string }[]> {
+    return this.dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, outcome, count::text AS count FROM api_key_usage_daily WHERE key_id = $1 AND day >= $2::date ORDER BY day, outcome`,
+      [keyId, since],
+    );
+  }
+
+  /** Keys due for a job, locked (SKIP LOCKED: several instances may run the jobs at once without doubling work). */
+  due(em: EntityManager, kind: 'expire' | 'grace-end' | 'expiry-warning', now: Date, warnBefore?: Date, limit = 500): Promise<ApiKey[]> {
+    const qb = em.getRepository(ApiKey).createQueryBuilder('k');
+    if (kind === 'expire') qb.where(`k.status IN ('active', 'rotating') AND k.expiresAt <= :now`, { now });
+    else if (kind === 'grace-end') qb.where(`k.status = 'rotating' AND k.graceEndsAt <= :now`, { now });
+    else qb.where(`k.status = 'active' AND k.expiryWarnedAt IS NULL AND k.expiresAt > :now AND k.expiresAt <= :warnBefore`, { now, warnBefore });
+    return qb.orderBy('k.id').setLock('pessimistic_write').setOnLocked('skip_locked').limit(limit).getMany();
+  }
+
+  hygiene(now: Date, unusedSince: Date, expiringBefore: Date): Promise<ApiKey[]> {
+    return this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where(`k.status IN ('active', 'rotating')`)
+      .andWhere(
+        `(k.expiresAt IS NULL OR k.status = 'rotating' OR :admin = ANY(k.scopes) OR k.expiresAt < :expiringBefore
+          OR COALESCE(k.lastUsedAt, k.createdAt) < :unusedSince)`,
+        { admin: 'admin:all', expiringBefore, unusedSince },
+      )
+      .orderBy('k.createdAt', 'ASC')
+      .limit(1000)
+      .getMany();
+  }
+}

@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit';
+import { AuthService } from '@app/auth';
+import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { NotificationsService } from '@app/notifications';
+import type { EntityManager } from 'typeorm';
+import { ApiKeyErrorCode } from './api-key-error-codes';
+import { apiKeyView, ApiKeyView, CreatedApiKey, decodeCursor, encodeCursor, SHOWN_ONCE } from './api-key.view';
+import { ApiKeysRepository, ListSort } from './api-keys.repository';
+import { CreateApiKeyDto, ListApiKeysQueryDto, QuotaDto, RateLimitDto, UpdateApiKeyDto } from './dto/api-key.dto';
+import { ApiKey } from './entities/api-key.entity';
+import { generateKey, KeyEnvironment } from './key-format';
+import { KeyHasher } from './key-hasher';
+
+export const KEY_TOPIC = 'api-key';
+const DAY_MS = 86_400_000;
+
+const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
+
+function limitColumns(rateLimit: RateLimitDto | null | undefined): Partial<ApiKey> {
+  if (rateLimit === undefined) return {};
+  return { rateLimit: rateLimit?.limit ?? null, rateWindowSeconds: rateLimit?.windowSeconds ?? null };
+}
+
+function quotaColumns(quota: QuotaDto | null | undefined): Partial<ApiKey> {
+  if (quota === undefined) return {};
+  return {
+    quotaRemaining: quota?.remaining ?? null,
+    quotaRefillAmount: quota?.refill?.amount ?? null,
+    quotaRefillInterval: quota?.refill?.interval ?? null,
+    quotaRefilledAt: null,
+  };
+}
+
+/**
+ * Managing keys: create (shown once), list, change (scopes only narrowed), rotate with a grace period, revoke.
+ * A non-admin only ever sees its own keys (another user's id answers 404); `admin:all` manages anyone's.
+ * Every change is audited in its transaction and invalidates verification caches on all instances.
+ */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly repo: ApiKeysRepository,
+    private readonly hasher: KeyHasher,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
+    private readonly users: AuthService,
+    private readonly changes: ChangeFeed,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKey> {
+    const notHeld = isAdmin(principal) ? [] : dto.scopes.filter((s) => !principal.scopes.includes(s));
+    if (notHeld.length) throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, { scopes: notHeld });
+    const environment: KeyEnvironment = dto.environment ?? 'live';
+    const { key, keyId } = generateKey(environment, (n) => this.random.bytes(n));
+    const hash = await this.hasher.hash(key);
+    const now = this.clock.now();
+    const row = await this.repo.transaction(async (em) => {
+      await this.repo.lockOwner(em, principal.userId);
+      const live = await this.repo.countLive(em, principal.userId);
+      const max = this.config.env.API_KEY_MAX_PER_USER;
+      if (live >= max) throw new DomainException(ApiKeyErrorCode.KEY_LIMIT_REACHED, `You already hold ${live} active keys (at most ${max}); revoke one first.`);
+      const created = await this.repo.insert(em, {
+        keyId,
+        ownerId: principal.userId,
+        name: dto.name,
+        environment,
+        hash,
+        scopes: [...dto.scopes].sort(),
+        ipAllowlist: dto.ipAllowlist ?? [],
+        ...limitColumns(dto.rateLimit),
+        ...quotaColumns(dto.quota),
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: new Date(now.getTime() + (dto.expiresInDays ?? 90) * DAY_MS),
+        totalRequests: 0,
+      });
+      await this.record(em, principal, 'api_key.create', created, { scopes: created.scopes, environment, expiresAt: created.expiresAt });
+      return created;
+    });
+    return { ...apiKeyView(row), key, warning: SHOWN_ONCE };
+  }
+
+  async list(principal: Principal, q: ListApiKeysQueryDto): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
+    if (q.ownerId && q.ownerId !== principal.userId && !isAdmin(principal)) return { items: [], nextCursor: null };
+    const limit = q.limit ?? 20;
+    const offset = decodeCursor(q.cursor);
+    const rows = await this.repo.list({ ownerId: q.ownerId ?? principal.userId, status: q.status }, (q.sort ?? '-createdAt') as ListSort, limit + 1, offset);
+    return { items: rows.slice(0, limit).map(apiKeyView), nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null };
+  }
+
+  async get(principal: Principal, id: string): Promise<ApiKeyView> {
+    return apiKeyView(await this.visible(principal, id));
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateApiKeyDto): Promise<ApiKeyView> {
+    const updated = await this.repo.transaction(async (em) => {
+      const key = await this.visible(principal, id, em);
+      if (key.status !== 'active' && key.status !== 'rotating') throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `The key is ${key.status}.`);
+      const widened = (dto.scopes ?? []).filter((s) => !key.scopes.includes(s));
+      if (widened.length) {
+        throw new DomainException(ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW, `Scopes can only be removed; create a new key for: ${widened.join(', ')}`, { scopes: widened });
+      }
+      const changes: Partial<ApiKey> = {
+        ...(dto.name !== undefined ? { name: dto.name } : {}),
+        ...(dto.scopes ? { scopes: [...dto.scopes].sort() } : {}),
+        ...(dto.ipAllowlist ? { ipAllowlist: dto.ipAllowlist } : {}),
+        ...limitColumns(dto.rateLimit),
+        ...quotaColumns(dto.quota),
+        updatedAt: this.clock.now(),
+      };
+      await this.repo.update(em, key.id, changes);
+      Object.assign(key, changes);
+      await this.record(em, principal, 'api_key.update', key, { changed: Object.keys(dto) });
+      await this.changes.publish(em, KEY_TOPIC, key.id);
+      return key;
+    });
+    this.changes.emitLocal(KEY_TOPIC, updated.id);
+    return apiKeyView(updated);
+  }
+
+  /** A new key with the same settings; the old one keeps working until the grace period ends. */
+  async rotate(principal: Principal, id: string, gracePeriodHours = 48): Promise<CreatedApiKey & { previous: ApiKeyView }> {
+    const now = this.clock.now();
+    const result = await this.repo.transaction(async (em) => {
+      const old = await this.visible(principal, id, em);
+      // The row lock makes parallel rotations queue here: the second sees `rotating` and is refused.
+      if (old.status !== 'active') throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `Only an active key can be rotated; this one is ${old.status}.`);
+      const { key, keyId } = generateKey(old.environment, (n) => this.random.bytes(n));
+      const successor = await this.repo.insert(em, {
+        ...pick(old),
+        keyId,
+        hash: await this.hasher.hash(key),
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: new Date(now.getTime() + Math.max(DAY_MS, (old.expiresAt?.getTime() ?? now.getTime() + 90 * DAY_MS) - old.createdAt.getTime())),
+        rotatedFrom: old.id,
+        totalRequests: 0,
+      });
+      const graceEndsAt = new Date(now.getTime() + gracePeriodHours * 3_600_000);
+      const retired: Partial<ApiKey> =
+        gracePeriodHours > 0
+          ? { status: 'rotating', graceEndsAt, rotatedTo: successor.id, updatedAt: now }
+          : { status: 'revoked', revokedAt: now, revokedReason: 'rotated', rotatedTo: successor.id, updatedAt: now };
+      await this.repo.update(em, old.id, retired);
+      Object.assign(old, retired);
+      await this.record(em, principal, 'api_key.rotate', old, { successor: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt : null });
+      await this.changes.publish(em, KEY_TOPIC, old.id);
+      return { key, successor, old };
+    });
+    this.changes.emitLocal(KEY_TOPIC, result.old.id);
+    return { ...apiKeyView(result.successor), key: result.key, warning: SHOWN_ONCE, previous: apiKeyView(result.old) };
+  }
+
+  /** Revoked at once and for good: the row stays as a tombstone, so the same secret never verifies again. */
+  async revoke(principal: Principal, id: string): Promise<void> {
+    const revoked = await this.repo.transaction(async (em) => {
+      const key = await this.visible(principal, id, em);
+      if (key.status === 'revoked') return key;
+      const now = this.clock.now();
+      const byOther = key.ownerId !== principal.userId;
+      await this.repo.update(em, key.id, { status: 'revoked', revokedAt: now, revokedReason: byOther ? 'admin' : 'owner', updatedAt: now });
+      await this.record(em, principal, 'api_key.revoke', key, { byAdmin: byOther });
+      await this.changes.publish(em, KEY_TOPIC, key.id);
+      if (byOther) await this.notifyOwner(em, key, 'api_key.revoked_by_admin', 'An administrator revoked one of your API keys', `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was revoked by an administrator at ${now.toISOString()}. Requests with it are refused from now on.`);
+      return key;
+    });
+    this.changes.emitLocal(KEY_TOPIC, revoked.id);
+  }
+
+  /** Mail to the key's owner and the signed webhook, queued in the caller's transaction. */
+  async notifyOwner(em: EntityManager, key: ApiKey, kind: string, subject: string, text: string, data: Record<string, unknown> = {}): Promise<void> {
+    const owner = await this.users.me(key.ownerId).catch(() => undefined);
+    if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner.email, subject, text });
+    await this.notifications.enqueueWebhook(em, { kind, data: { keyId: key.id, prefix: `sk_${key.environment}_${key.keyId}`, ownerId: key.ownerId, name: key.name, ...data } });
+  }
+
+  /** The key if the principal may see it: its own, or anyone's with admin:all. Otherwise 404, never 403. */
+  async visible(principal: Principal, id: string, em?: EntityManager): Promise<ApiKey> {
+    const key = em ? await this.repo.findForUpdate(em, id) : await this.repo.findById(id);
+    if (!key || (key.ownerId !== principal.userId && !isAdmin(principal))) throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+    return key;
+  }
+
+  private record(em: EntityManager, p: Principal, action: string, key: ApiKey, details: Record<string, unknown>): Promise<unknown> {
+    return this.audit.record({ action, outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'api_key', targetId: key.id, details: { keyId: key.keyId, ...details } }, em);
+  }
+}
+
+/** What a rotated key inherits. */
+function pick(k: ApiKey): Partial<ApiKey> {
+  return {
+    ownerId: k.ownerId,
+    name: k.name,
+    environment: k.environment,
+    scopes: k.scopes,
+    ipAllowlist: k.ipAllowlist,
+    rateLimit: k.rateLimit,
+    rateWindowSeconds: k.rateWindowSeconds,
+    quotaRemaining: k.quotaRemaining,
+    quotaRefillAmount: k.quotaRefillAmount,
+    quotaRefillInterval: k.quotaRefillInterval,
+    quotaRefilledAt: k.quotaRefilledAt,
+  };
+}

@@ -1,0 +1,243 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsIP,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  ValidateNested,
+  ValidationOptions,
+} from 'class-validator';
+import { isIPv4, isIPv6 } from 'node:net';
+import { ALL_SCOPES, NO_CONTROL_CHARACTERS } from '@app/core';
+
+const NO_CONTROL = NO_CONTROL_CHARACTERS;
+
+export function isCidr(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > 50) return false;
+  const [addr, bits, extra] = value.split('/');
+  if (extra !== undefined) return false;
+  const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : -1;
+  if (max < 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+}
+
+/** Each element an IPv4/IPv6 address or CIDR block. */
+function IsCidrList(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCidrList',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property must hold IPv4/IPv6 addresses or CIDR blocks (e.g. 203.0.113.0/24, 2001:db8::/32)', ...options },
+      validator: { validate: (v: unknown) => Array.isArray(v) && v.every(isCidr) },
+    });
+}
+
+/** The key's scopes: catalogue names, unique, at least one. */
+function ScopeList(required: boolean): PropertyDecorator {
+  return (target, key) => {
+    ApiProperty({ type: [String], enum: ALL_SCOPES, example: ['profiles:read'], required })(target, key);
+    IsArray()(target, key);
+    ArrayMinSize(1)(target, key);
+    ArrayMaxSize(ALL_SCOPES.length)(target, key);
+    ArrayUnique()(target, key);
+    IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })(target, key);
+  };
+}
+
+export class RateLimitDto {
+  @ApiProperty({ minimum: 1, maximum: 1_000_000, example: 100 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  limit!: number;
+
+  @ApiProperty({ minimum: 1, maximum: 86_400, example: 60 })
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  windowSeconds!: number;
+}
+
+export class QuotaRefillDto {
+  @ApiProperty({ minimum: 1, maximum: 1_000_000_000, example: 1000 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  amount!: number;
+
+  @ApiProperty({ enum: ['day', 'month'], example: 'day', description: 'Refilled to `amount` at the first use in each new UTC day or month' })
+  @IsIn(['day', 'month'])
+  interval!: 'day' | 'month';
+}
+
+export class QuotaDto {
+  @ApiProperty({ minimum: 0, maximum: 1_000_000_000, example: 1000 })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
+  remaining!: number;
+
+  @ApiPropertyOptional({ type: QuotaRefillDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => QuotaRefillDto)
+  refill?: QuotaRefillDto;
+}
+
+export class CreateApiKeyDto {
+  @ApiProperty({ minLength: 3, maxLength: 100, example: 'billing-worker' })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(100)
+  @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
+  name!: string;
+
+  @ScopeList(true)
+  scopes!: string[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 365, default: 90 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  expiresInDays?: number;
+
+  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/48'], description: 'Addresses or CIDR blocks the key may be used from (empty: anywhere)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsCidrList()
+  ipAllowlist?: string[];
+
+  @ApiPropertyOptional({ type: RateLimitDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RateLimitDto)
+  rateLimit?: RateLimitDto;
+
+  @ApiPropertyOptional({ type: QuotaDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => QuotaDto)
+  quota?: QuotaDto;
+
+  @ApiPropertyOptional({ enum: ['live', 'test'], default: 'live' })
+  @IsOptional()
+  @IsIn(['live', 'test'])
+  environment?: 'live' | 'test';
+}
+
+export class UpdateApiKeyDto {
+  @ApiPropertyOptional({ minLength: 3, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
+  @MaxLength(100)
+  @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'Only a subset of the current scopes (narrowing)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(ALL_SCOPES.length)
+  @ArrayUnique()
+  @IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })
+  scopes?: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsCidrList()
+  ipAllowlist?: string[];
+
+  @ApiPropertyOptional({ type: RateLimitDto, nullable: true, description: 'null removes the limit' })
+  @ValidateIf((_o, v) => v !== undefined && v !== null)
+  @ValidateNested()
+  @Type(() => RateLimitDto)
+  rateLimit?: RateLimitDto | null;
+
+  @ApiPropertyOptional({ type: QuotaDto, nullable: true, description: 'null removes the quota' })
+  @ValidateIf((_o, v) => v !== undefined && v !== null)
+  @ValidateNested()
+  @Type(() => QuotaDto)
+  quota?: QuotaDto | null;
+}
+
+export class RotateApiKeyDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 72, default: 48, description: 'Hours the old key keeps working (0: it stops at once)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(72)
+  gracePeriodHours?: number;
+}
+
+export const KEY_SORTS = ['createdAt', '-createdAt', 'expiresAt', '-expiresAt', 'lastUsedAt', '-lastUsedAt', 'name', '-name'] as const;
+
+export class PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is malformed' })
+  cursor?: string;
+}
+
+export class ListApiKeysQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ['active', 'rotating', 'revoked', 'expired'] })
+  @IsOptional()
+  @IsIn(['active', 'rotating', 'revoked', 'expired'])
+  status?: 'active' | 'rotating' | 'revoked' | 'expired';
+
+  @ApiPropertyOptional({ enum: KEY_SORTS, default: '-createdAt' })
+  @IsOptional()
+  @IsIn(KEY_SORTS)
+  sort?: (typeof KEY_SORTS)[number];
+
+  @ApiPropertyOptional({ description: 'Another user’s keys (admin:all only)', format: 'uuid' })
+  @IsOptional()
+  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'ownerId must be a UUID' })
+  ownerId?: string;
+}
+
+export class VerifyKeyDto {
+  @ApiProperty({ example: 'sk_live_…', maxLength: 512 })
+  @IsString()
+  @MaxLength(512)
+  key!: string;
+
+  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(ALL_SCOPES.length)
+  @IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })
+  requiredScopes?: string[];
+
+  @ApiPropertyOptional({ example: '203.0.113.7', description: "The client address the calling service saw; needed for keys with an allowlist (without it they answer FORBIDDEN_IP)" })
+  @IsOptional()
+  @IsIP()
+  ip?: string;
+}

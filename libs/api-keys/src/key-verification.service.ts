@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '@app/core';
+import { KeyVerifier } from './key-verifier';
+
+export interface VerifyAnswer {
+  valid: boolean;
+  code: string;
+  keyId: string | null;
+  ownerId: string | null;
+  environment: string | null;
+  scopes: string[];
+  expiresAt: string | null;
+  ratelimit: { limit: number; remaining: number; reset: number } | null;
+  quotaRemaining: number | null;
+}
+
+/**
+ * Verification for other services (Unkey-style): the answer is data, not an error. Details of the key are given only
+ * when the presented secret matched, so the endpoint cannot be used to probe key ids.
+ */
+@Injectable()
+export class KeyVerificationService {
+  constructor(
+    private readonly verifier: KeyVerifier,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `ip` is the address the calling service saw; a key with an allowlist fails closed (FORBIDDEN_IP) without it. */
+  async verify(key: string, requiredScopes: string[] = [], ip?: string): Promise<VerifyAnswer> {
+    const v = await this.verifier.verify(key, ip, requiredScopes);
+    const k = v.key;
+    return {
+      valid: v.code === 'VALID',
+      code: v.code,
+      keyId: k?.id ?? null,
+      ownerId: k?.ownerId ?? null,
+      environment: k?.environment ?? null,
+      scopes: k ? v.scopes : [],
+      expiresAt: k?.expiresAt?.toISOString() ?? null,
+      ratelimit: v.ratelimit ? { limit: v.ratelimit.limit, remaining: v.ratelimit.remaining, reset: this.clock.nowMs() + v.ratelimit.resetMs } : null,
+      quotaRemaining: v.quotaRemaining ?? null,
+    };
+  }
+}

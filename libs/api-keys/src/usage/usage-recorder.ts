@@ -1,0 +1,137 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, Clock, isDatabaseUnavailable } from '@app/core';
+import { ApiKeysRepository, DailyCountRow, UsageFlushRow } from '../api-keys.repository';
+import { networkOf } from './network';
+
+interface Pending {
+  total: number;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  daily: Map<string, number>;
+}
+
+export interface SeenNetwork {
+  keyId: string;
+  network: string;
+  at: Date;
+}
+
+/** Receives networks first seen by this instance since the last flush (to record and notify in one transaction). */
+export type NetworkSink = (seen: SeenNetwork[]) => Promise<void>;
+
+/**
+ * Key usage aggregated in memory and written in batches (every `USAGE_FLUSH_INTERVAL_MS`, and on shutdown): no
+ * database write per request. A failed flush puts its counts back, so nothing is lost while the database is away.
+ */
+@Injectable()
+export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('KeyUsage');
+  private pending = new Map<string, Pending>();
+  private networks: SeenNetwork[] = [];
+  /** Networks this instance already reported per key (bounded), so a busy key does not re-send them each flush. */
+  private readonly knownNetworks = new Map<string, Set<string>>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private sink?: NetworkSink;
+  flushes = 0;
+
+  constructor(
+    private readonly repo: ApiKeysRepository,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  onNetworks(sink: NetworkSink): void {
+    this.sink = sink;
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.env.USAGE_FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Last flush after the HTTP server stopped taking requests, before the database connection closes. */
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Counts one use of a key. `success` uses also set last-used and feed the network tracking. */
+  record(keyId: string, outcome: string, ip: string | undefined): void {
+    const now = this.clock.now();
+    let p = this.pending.get(keyId);
+    if (!p) this.pending.set(keyId, (p = { total: 0, lastUsedAt: null, lastUsedIp: null, daily: new Map() }));
+    p.total++;
+    const bucket = `${now.toISOString().slice(0, 10)}|${outcome}`;
+    p.daily.set(bucket, (p.daily.get(bucket) ?? 0) + 1);
+    if (outcome !== 'VALID') return;
+    p.lastUsedAt = now;
+    p.lastUsedIp = ip ?? null;
+    const network = ip ? networkOf(ip) : undefined;
+    if (!network) return;
+    let known = this.knownNetworks.get(keyId);
+    if (!known) {
+      if (this.knownNetworks.size >= 50_000) this.knownNetworks.clear();
+      this.knownNetworks.set(keyId, (known = new Set()));
+    }
+    if (known.has(network) || known.size >= 64) return;
+    known.add(network);
+    this.networks.push({ keyId, network, at: now });
+  }
+
+  /** Writes what has accumulated; concurrent callers share one flush. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    if (!this.pending.size && !this.networks.length) return;
+    const batch = this.pending;
+    const networks = this.networks;
+    this.pending = new Map();
+    this.networks = [];
+    const totals: UsageFlushRow[] = [];
+    const daily: DailyCountRow[] = [];
+    for (const [keyId, p] of batch) {
+      totals.push({ keyId, total: p.total, lastUsedAt: p.lastUsedAt, lastUsedIp: p.lastUsedIp });
+      for (const [bucket, count] of p.daily) {
+        const [day, outcome] = bucket.split('|');
+        daily.push({ keyId, day, outcome, count });
+      }
+    }
+    try {
+      await this.repo.addUsage(totals, daily);
+      this.flushes++;
+    } catch (err) {
+      this.restore(batch);
+      this.networks.unshift(...networks);
+      if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'usage flush failed; counts kept for the next flush');
+      return;
+    }
+    if (networks.length && this.sink) {
+      try {
+        await this.sink(networks);
+      } catch (err) {
+        for (const n of networks) this.knownNetworks.get(n.keyId)?.delete(n.network); // seen again later, retried then
+        if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'recording new networks failed');
+      }
+    }
+  }
+
+  private restore(batch: Map<string, Pending>): void {
+    for (const [keyId, old] of batch) {
+      const now = this.pending.get(keyId);
+      if (!now) {
+        this.pending.set(keyId, old);
+        continue;
+      }
+      now.total += old.total;
+      for (const [b, n] of old.daily) now.daily.set(b, (now.daily.get(b) ?? 0) + n);
+      if (!now.lastUsedAt) {
+        now.lastUsedAt = old.lastUsedAt;
+        now.lastUsedIp = old.lastUsedIp;
+      }
+    }
+  }
+}

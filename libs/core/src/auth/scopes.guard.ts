@@ -1,0 +1,35 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { DomainException } from '../errors/domain.exception';
+import { RequestWithPrincipal } from './principal';
+import { REQUIRED_SCOPES, REQUIRES_SESSION } from './require-scopes.decorator';
+import { missingScopes } from './scopes';
+
+/**
+ * The second global guard: the route's access rule against the principal the AuthenticationGuard resolved. Scopes
+ * from @RequireScopes (admin:all satisfies any); @RequireSession refuses API keys.
+ */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+    if (!principal) return true; // a public route: the AuthenticationGuard let it through without a principal
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(REQUIRES_SESSION, targets) && principal.kind !== 'session') {
+      throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
+    }
+    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
+    const missing = missingScopes(principal.scopes, required);
+    if (missing.length) {
+      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
+        requiredScopes: required,
+        heldScopes: principal.scopes,
+      });
+    }
+    return true;
+  }
+}
