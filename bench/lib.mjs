@@ -57,6 +57,7 @@ export async function startService(env = {}, core) {
   }
   return {
     url,
+    dataDir,
     readyMs: Date.now() - started,
     async stop() {
       child.kill('SIGTERM');
@@ -64,4 +65,11 @@ export async function startService(env = {}, core) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One counter from the service's Prometheus text (loopback may read /metrics). */
+export async function metric(url, name, labels = '') {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
 }

@@ -49,8 +49,7 @@ export function refusal(v: Verification): DomainException {
 }
 
 export function principalOfKey(v: Verification): Principal {
-  const key = v.key!;
-  return { kind: 'apiKey', userId: key.ownerId, role: key.ownerRole, scopes: v.scopes, keyId: key.id };
+  return v.key!.principal as Principal;
 }
 
 /** API keys (`sk_…` bearer tokens and the `X-API-Key` header) for the global guard. */
@@ -69,10 +68,14 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
     return credential.via === 'x-api-key' || credential.value.startsWith('sk_');
   }
 
-  async resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Promise<Principal> {
-    const v = await this.verifier.verify(credential.value, request.ip, route.requiredScopes);
+  resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Principal | Promise<Principal> {
+    const v = this.verifier.verify(credential.value, request.ip, route.requiredScopes);
+    return v instanceof Promise ? v.then((r) => this.accept(r, reply)) : this.accept(v, reply);
+  }
+
+  private accept(v: Verification, reply: FastifyReply): Principal {
     if (v.code !== 'VALID') throw refusal(v);
-    reply.headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    if (v.ratelimit || v.graceEndsAt) reply.headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
     return principalOfKey(v);
   }
 }

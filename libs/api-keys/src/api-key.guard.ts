@@ -4,7 +4,7 @@ import { API_KEY_SECURITY, DomainException, presentedCredential, Public, Request
 import type { FastifyReply } from 'fastify';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { graceHeaders, principalOfKey, rateLimitHeaders, refusal } from './api-key-credential.resolver';
-import { KeyVerifier } from './key-verifier';
+import { KeyVerifier, Verification } from './key-verifier';
 
 /** Scopes a proxy asks for on top of the route's, e.g. nginx `proxy_set_header X-Required-Scopes "profiles:read";`. */
 function requestedScopes(header: string | string[] | undefined): string[] {
@@ -20,15 +20,20 @@ function requestedScopes(header: string | string[] | undefined): string[] {
 export class ApiKeyGuard implements CanActivate {
   constructor(private readonly verifier: KeyVerifier) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const credential = presentedCredential(request);
     if (!credential || (credential.via === 'authorization' && !credential.value.startsWith('sk_'))) {
       throw new DomainException(ApiKeyErrorCode.API_KEY_REQUIRED, 'Present an API key (Authorization: Bearer sk_… or X-API-Key).');
     }
-    const v = await this.verifier.verify(credential.value, request.ip, requestedScopes(request.headers['x-required-scopes']));
+    const v = this.verifier.verify(credential.value, request.ip, requestedScopes(request.headers['x-required-scopes']));
+    return v instanceof Promise ? v.then((r) => this.accept(r, context)) : this.accept(v, context);
+  }
+
+  private accept(v: Verification, context: ExecutionContext): true {
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     if (v.code !== 'VALID') throw refusal(v);
-    context.switchToHttp().getResponse<FastifyReply>().headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    if (v.ratelimit || v.graceEndsAt) context.switchToHttp().getResponse<FastifyReply>().headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
     request.principal = principalOfKey(v);
     return true;
   }

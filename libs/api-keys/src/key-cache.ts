@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { BlockList } from 'node:net';
-import { AppConfig } from '@app/core';
+import { AppConfig, Principal } from '@app/core';
 import type { ApiKeyStatus } from './entities/api-key.entity';
 import type { KeyEnvironment } from './key-format';
 
@@ -16,12 +16,16 @@ export interface KnownKey {
   ownerDisabled: boolean;
   environment: KeyEnvironment;
   scopes: string[];
+  /** The key's scopes its owner still holds, computed once per load (changes to either invalidate the entry). */
+  effectiveScopes: string[];
   status: ApiKeyStatus;
   expiresAt: Date | null;
   graceEndsAt: Date | null;
   allowlist: BlockList | null;
   rateLimit: { limit: number; windowSeconds: number } | null;
   hasQuota: boolean;
+  /** The principal a valid use acts as (immutable, built once per load). */
+  principal: Readonly<Principal>;
 }
 
 /** A well-formed key that matches nothing (unknown id or wrong secret). */

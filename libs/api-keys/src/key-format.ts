@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type KeyEnvironment = 'live' | 'test';
@@ -63,5 +63,8 @@ export function parseKey(presented: string): ParsedKey | undefined {
 
 /** The cache key for a presented key (never stored): a hit means exactly this string verified before. */
 export function presentedDigest(presented: string): string {
-  return createHash('sha256').update(presented).digest('base64url');
+  return oneShotSha256 ? oneShotSha256('sha256', presented, 'base64url') : nodeCrypto.createHash('sha256').update(presented).digest('base64url');
 }
+
+/** `crypto.hash` (Node ≥ 20.12): a one-shot digest without a Hash object, about twice as fast for short inputs. */
+const oneShotSha256 = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;

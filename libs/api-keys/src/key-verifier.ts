@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { blockListOf, Clock, ipMatches, missingScopes } from '@app/core';
+import { blockListOf, Clock, ipMatches, MetricsService, missingScopes } from '@app/core';
+import { Counter } from 'prom-client';
 import { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
 import { DenialAuditor } from './denial-auditor';
 import { CachedKey, KeyCache, KnownKey } from './key-cache';
@@ -38,8 +39,12 @@ export function effectiveScopes(key: Pick<KnownKey, 'scopes' | 'ownerScopes'>): 
 @Injectable()
 export class KeyVerifier {
   private readonly inflight = new Map<string, Promise<CachedKey>>();
+  private readonly outcomes: Counter<'outcome'>;
+  private readonly outcomeCounters = new Map<string, { inc(): void }>();
+  private readonly lookupCounter: Counter;
   /** Presented strings refused by format or checksum (never looked up). */
   malformed = 0;
+  /** Database lookups (cache misses). */
   lookups = 0;
 
   constructor(
@@ -50,47 +55,81 @@ export class KeyVerifier {
     private readonly usage: UsageRecorder,
     private readonly denials: DenialAuditor,
     private readonly clock: Clock,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.outcomes = new Counter({ name: 'api_key_verifications_total', help: 'API key verifications by outcome (MALFORMED: refused by format or checksum, never looked up)', labelNames: ['outcome'], registers: [metrics.registry] });
+    this.lookupCounter = new Counter({ name: 'api_key_lookups_total', help: 'API key database lookups (verification cache misses)', registers: [metrics.registry] });
+  }
 
-  async verify(presented: string, ip: string | undefined, requiredScopes: readonly string[] = []): Promise<Verification> {
+  /**
+   * Synchronous on a cache hit for a key without rate limit or quota (no promise, no await: under async_hooks each
+   * one costs), a promise otherwise. `await` works on both.
+   */
+  verify(presented: string, ip: string | undefined, requiredScopes: readonly string[] = []): Verification | Promise<Verification> {
     const parsed = parseKey(presented);
     if (!parsed) {
       this.malformed++;
+      this.count('MALFORMED');
       return { code: 'NOT_FOUND', scopes: [] };
     }
     const digest = presentedDigest(presented);
-    const entry = this.cache.get(digest) ?? (await this.load(parsed, presented, digest));
-    if (entry.kind === 'unknown') return { code: 'NOT_FOUND', scopes: [] };
-    const result = await this.check(entry, ip, requiredScopes);
+    const entry = this.cache.get(digest);
+    if (entry) return this.decide(entry, ip, requiredScopes);
+    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, requiredScopes));
+  }
+
+  private decide(entry: CachedKey, ip: string | undefined, requiredScopes: readonly string[]): Verification | Promise<Verification> {
+    if (entry.kind === 'unknown') {
+      this.count('NOT_FOUND');
+      return { code: 'NOT_FOUND', scopes: [] };
+    }
+    const checked = this.check(entry, ip, requiredScopes);
+    return checked instanceof Promise ? checked.then((r) => this.finish(entry, r, ip)) : this.finish(entry, checked, ip);
+  }
+
+  private finish(entry: KnownKey, result: Verification, ip: string | undefined): Verification {
+    this.count(result.code);
     this.usage.record(entry.id, result.code, ip);
     if (result.code !== 'VALID' || result.graceEndsAt) this.denials.note(entry, result.code, ip, result.graceEndsAt);
     return result;
   }
 
-  private async check(key: KnownKey, ip: string | undefined, required: readonly string[]): Promise<Verification> {
+  /** Label children bound once: no label hashing per request. */
+  private count(outcome: string): void {
+    let c = this.outcomeCounters.get(outcome);
+    if (!c) this.outcomeCounters.set(outcome, (c = this.outcomes.labels(outcome)));
+    c.inc();
+  }
+
+  /** Synchronous unless the key has a rate limit or a quota (those may need Redis or the database). */
+  private check(key: KnownKey, ip: string | undefined, required: readonly string[]): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
-    const base = { key, scopes: effectiveScopes(key) };
-    if (key.status === 'revoked' || key.ownerDisabled) return { ...base, code: 'REVOKED' };
-    if (key.status === 'expired' || (key.expiresAt && key.expiresAt.getTime() <= now)) return { ...base, code: 'EXPIRED' };
+    if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
+    if (key.status === 'expired' || (key.expiresAt && key.expiresAt.getTime() <= now)) return outcome('EXPIRED', key);
     let graceEndsAt: Date | undefined;
     if (key.status === 'rotating') {
-      if (!key.graceEndsAt || key.graceEndsAt.getTime() <= now) return { ...base, code: 'REVOKED' };
+      if (!key.graceEndsAt || key.graceEndsAt.getTime() <= now) return outcome('REVOKED', key);
       graceEndsAt = key.graceEndsAt;
     }
-    if (key.allowlist && (!ip || !ipMatches(key.allowlist, ip))) return { ...base, code: 'FORBIDDEN_IP', graceEndsAt };
-    const missing = missingScopes(base.scopes, required);
-    if (missing.length) return { ...base, code: 'INSUFFICIENT_SCOPES', missingScopes: missing, graceEndsAt };
+    if (key.allowlist && (!ip || !ipMatches(key.allowlist, ip))) return outcome('FORBIDDEN_IP', key, graceEndsAt);
+    const missing = required.length ? missingScopes(key.effectiveScopes, required) : undefined;
+    if (missing?.length) return outcome('INSUFFICIENT_SCOPES', key, graceEndsAt, undefined, undefined, missing);
+    if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
+    return this.checkLimits(key, graceEndsAt);
+  }
+
+  private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined): Promise<Verification> {
     let ratelimit: RateLimitDecision | undefined;
     if (key.rateLimit) {
       ratelimit = await this.limiter.hit(key.id, key.rateLimit.limit, key.rateLimit.windowSeconds);
-      if (!ratelimit.allowed) return { ...base, code: 'RATE_LIMITED', ratelimit, graceEndsAt };
+      if (!ratelimit.allowed) return outcome('RATE_LIMITED', key, graceEndsAt, ratelimit);
     }
     let quotaRemaining: number | undefined;
     if (key.hasQuota) {
       quotaRemaining = await this.repo.consumeQuota(key.id, this.clock.now());
-      if (quotaRemaining === undefined) return { ...base, code: 'QUOTA_EXCEEDED', ratelimit, graceEndsAt };
+      if (quotaRemaining === undefined) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit);
     }
-    return { ...base, code: 'VALID', ratelimit, graceEndsAt, quotaRemaining };
+    return outcome('VALID', key, graceEndsAt, ratelimit, quotaRemaining);
   }
 
   /** One lookup per presented key at a time; a change during the lookup keeps its (stale) result out of the cache. */
@@ -111,6 +150,7 @@ export class KeyVerifier {
 
   private async lookup(parsed: ParsedKey, presented: string): Promise<CachedKey> {
     this.lookups++;
+    this.lookupCounter.inc();
     const row = await this.repo.findByKeyIdWithOwner(parsed.keyId);
     if (!row || row.key.environment !== parsed.environment) return { kind: 'unknown' };
     const check = await this.hasher.verify(presented, row.key.hash);
@@ -122,7 +162,13 @@ export class KeyVerifier {
   }
 }
 
+/** Every verification has one object shape (monomorphic on the hot path). */
+function outcome(code: VerifyCode, key: KnownKey, graceEndsAt?: Date, ratelimit?: RateLimitDecision, quotaRemaining?: number, missing?: string[]): Verification {
+  return { code, key, scopes: key.effectiveScopes, missingScopes: missing, ratelimit, graceEndsAt, quotaRemaining };
+}
+
 function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): KnownKey {
+  const effective = effectiveScopes({ scopes: key.scopes, ownerScopes });
   return {
     kind: 'known',
     id: key.id,
@@ -133,11 +179,13 @@ function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): 
     ownerDisabled,
     environment: key.environment,
     scopes: key.scopes,
+    effectiveScopes: effective,
     status: key.status,
     expiresAt: key.expiresAt,
     graceEndsAt: key.graceEndsAt,
     allowlist: key.ipAllowlist.length ? blockListOf(key.ipAllowlist) : null,
     rateLimit: key.rateLimit && key.rateWindowSeconds ? { limit: key.rateLimit, windowSeconds: key.rateWindowSeconds } : null,
     hasQuota: key.quotaRemaining !== null,
+    principal: Object.freeze({ kind: 'apiKey' as const, userId: key.ownerId, role: ownerRole, scopes: effective, keyId: key.id }),
   };
 }

@@ -4,11 +4,13 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { CredentialResolvers } from './auth/credential-resolvers';
 import { ScopesGuard } from './auth/scopes.guard';
+import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/load-config';
 import { ChangeFeed } from './database/change-feed';
+import { StatementCounter } from './database/statement-counter';
 import type { DatabaseTargets } from './database/prepare-database';
 import type { SchemaParts } from './database/schema-parts';
 import { ProblemFilter } from './errors/problem.filter';
@@ -47,6 +49,7 @@ export class CoreModule implements NestModule {
 
   static forRoot(runtime: CoreRuntime): DynamicModule {
     const { config } = runtime;
+    const metrics = new MetricsService();
     return {
       module: CoreModule,
       imports: [
@@ -63,7 +66,7 @@ export class CoreModule implements NestModule {
           manualInitialization: runtime.offline ?? false,
           retryAttempts: 2,
           retryDelay: 1000,
-          logging: false,
+          logger: new StatementCounter(metrics),
           extra: {
             max: config.env.DB_POOL_SIZE,
             connectionTimeoutMillis: 3000,
@@ -75,14 +78,14 @@ export class CoreModule implements NestModule {
         }),
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, ScopesController],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: SecretStore, useValue: runtime.secrets },
         { provide: Clock, useValue: runtime.clock ?? new SystemClock() },
         { provide: RandomSource, useValue: runtime.random ?? new CryptoRandomSource() },
         Lifecycle,
-        MetricsService,
+        { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,
         CredentialResolvers,
         ChangeFeed,

@@ -72,7 +72,7 @@ export class RateLimiter implements OnApplicationShutdown {
     private readonly clock: Clock,
   ) {
     if (config.env.REDIS_URL) {
-      this.redis = new Redis(config.env.REDIS_URL, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250, connectionName: 'security-backend' });
+      this.redis = new Redis(config.env.REDIS_URL, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250, connectionName: 'security-backend', retryStrategy: (attempt: number) => Math.min(attempt * 100, 500) });
       this.redis.on('error', (err: Error) => this.warn(err));
       this.shared = new RedisRateLimitStore(this.redis);
     }
@@ -96,7 +96,9 @@ export class RateLimiter implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    if (!this.redis) return;
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    this.redis.disconnect(); // also stops reconnect attempts to a Redis that never came up
   }
 
   private warn(err: unknown): void {

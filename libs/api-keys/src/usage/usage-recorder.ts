@@ -5,7 +5,8 @@ import { networkOf } from './network';
 
 interface Pending {
   total: number;
-  lastUsedAt: Date | null;
+  /** Epoch ms of the last successful use (a number: no allocation per request). */
+  lastUsedAt: number | null;
   lastUsedIp: string | null;
   daily: Map<string, number>;
 }
@@ -30,9 +31,13 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
   private networks: SeenNetwork[] = [];
   /** Networks this instance already reported per key (bounded), so a busy key does not re-send them each flush. */
   private readonly knownNetworks = new Map<string, Set<string>>();
+  /** The last address seen per key: a busy client repeats it, so the network is worked out only on a change. */
+  private readonly lastIp = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private sink?: NetworkSink;
+  /** The UTC day of the last use, recomputed only when a use falls outside it. */
+  private day = { start: 0, end: 0, label: '', buckets: new Map<string, string>() };
   flushes = 0;
 
   constructor(
@@ -58,16 +63,19 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Counts one use of a key. `success` uses also set last-used and feed the network tracking. */
   record(keyId: string, outcome: string, ip: string | undefined): void {
-    const now = this.clock.now();
+    const nowMs = this.clock.nowMs();
     let p = this.pending.get(keyId);
     if (!p) this.pending.set(keyId, (p = { total: 0, lastUsedAt: null, lastUsedIp: null, daily: new Map() }));
     p.total++;
-    const bucket = `${now.toISOString().slice(0, 10)}|${outcome}`;
+    const bucket = this.bucketOf(nowMs, outcome);
     p.daily.set(bucket, (p.daily.get(bucket) ?? 0) + 1);
     if (outcome !== 'VALID') return;
-    p.lastUsedAt = now;
+    p.lastUsedAt = nowMs;
     p.lastUsedIp = ip ?? null;
-    const network = ip ? networkOf(ip) : undefined;
+    if (!ip || this.lastIp.get(keyId) === ip) return;
+    if (this.lastIp.size >= 50_000) this.lastIp.clear();
+    this.lastIp.set(keyId, ip);
+    const network = networkOf(ip);
     if (!network) return;
     let known = this.knownNetworks.get(keyId);
     if (!known) {
@@ -76,7 +84,18 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     }
     if (known.has(network) || known.size >= 64) return;
     known.add(network);
-    this.networks.push({ keyId, network, at: now });
+    this.networks.push({ keyId, network, at: new Date(nowMs) });
+  }
+
+  /** `YYYY-MM-DD|OUTCOME`, built once per day and outcome (no string work per request). */
+  private bucketOf(ms: number, outcome: string): string {
+    if (ms < this.day.start || ms >= this.day.end) {
+      const start = ms - (ms % 86_400_000);
+      this.day = { start, end: start + 86_400_000, label: new Date(start).toISOString().slice(0, 10), buckets: new Map() };
+    }
+    let bucket = this.day.buckets.get(outcome);
+    if (!bucket) this.day.buckets.set(outcome, (bucket = `${this.day.label}|${outcome}`));
+    return bucket;
   }
 
   /** Writes what has accumulated; concurrent callers share one flush. */
@@ -94,7 +113,7 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     const totals: UsageFlushRow[] = [];
     const daily: DailyCountRow[] = [];
     for (const [keyId, p] of batch) {
-      totals.push({ keyId, total: p.total, lastUsedAt: p.lastUsedAt, lastUsedIp: p.lastUsedIp });
+      totals.push({ keyId, total: p.total, lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt), lastUsedIp: p.lastUsedIp });
       for (const [bucket, count] of p.daily) {
         const [day, outcome] = bucket.split('|');
         daily.push({ keyId, day, outcome, count });

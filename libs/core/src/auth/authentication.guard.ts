@@ -3,10 +3,9 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { DomainException } from '../errors/domain.exception';
-import { IS_PUBLIC } from '../http/public.decorator';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { RequestWithPrincipal } from './principal';
-import { REQUIRED_SCOPES } from './require-scopes.decorator';
+import { routeRule } from './route-access';
 
 export function presentedCredential(request: FastifyRequest): PresentedCredential | undefined {
   const auth = request.headers.authorization;
@@ -32,19 +31,27 @@ export class AuthenticationGuard implements CanActivate {
     private readonly resolvers: CredentialResolvers,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous when the resolver answers from memory (a cached API key): no promise per request then. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     // Public routes (login, health, metrics with its own token) never look at credentials: a stale token must not
     // block a login, and the metrics bearer token is not a session.
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rule = routeRule(this.reflector, context);
+    if (rule.isPublic) return true;
     const credential = presentedCredential(request);
+    if (!credential && rule.optional) return true;
     if (!credential) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     const resolver = this.resolvers.find(credential);
     if (!resolver) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
-    const requiredScopes = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
-    request.principal = await resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), { requiredScopes });
-    return true;
+    const principal = resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), { requiredScopes: rule.requiredScopes });
+    if (!(principal instanceof Promise)) {
+      request.principal = principal;
+      return true;
+    }
+    return principal.then((p) => {
+      request.principal = p;
+      return true;
+    });
   }
 }

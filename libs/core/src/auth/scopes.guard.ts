@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { DomainException } from '../errors/domain.exception';
 import { RequestWithPrincipal } from './principal';
-import { REQUIRED_SCOPES, REQUIRES_SESSION } from './require-scopes.decorator';
+import { routeRule } from './route-access';
 import { missingScopes } from './scopes';
 
 /**
@@ -18,12 +18,12 @@ export class ScopesGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
     if (!principal) return true; // a public route: the AuthenticationGuard let it through without a principal
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(REQUIRES_SESSION, targets) && principal.kind !== 'session') {
+    const rule = routeRule(this.reflector, context);
+    if (rule.requiresSession && principal.kind !== 'session') {
       throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
     }
-    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES, targets) ?? [];
-    const missing = missingScopes(principal.scopes, required);
+    const required = rule.requiredScopes;
+    const missing = required.length ? missingScopes(principal.scopes, required) : required;
     if (missing.length) {
       throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
         requiredScopes: required,

@@ -3,14 +3,26 @@ export interface FieldError {
   messages: string[];
 }
 
-/** An error a module raises on purpose: a stable code (mapped to HTTP in one place) and a safe detail. */
+export type DomainExceptionExtras = { errors?: FieldError[]; headers?: Record<string, string>; [key: string]: unknown };
+
+/**
+ * An error a module raises on purpose: a stable code (mapped to HTTP in one place) and a safe detail. It is control
+ * flow, not a bug, so it captures no stack trace: a flood of refused requests (bad keys, wrong passwords) does not pay
+ * for one per request, and there is nothing internal to leak.
+ */
 export class DomainException extends Error {
-  constructor(
-    readonly code: string,
-    readonly detail?: string,
-    readonly extras: { errors?: FieldError[]; headers?: Record<string, string>; [key: string]: unknown } = {},
-  ) {
+  readonly code: string;
+  readonly detail?: string;
+  readonly extras: DomainExceptionExtras;
+
+  constructor(code: string, detail?: string, extras: DomainExceptionExtras = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail ?? code);
+    Error.stackTraceLimit = limit;
     this.name = 'DomainException';
+    this.code = code;
+    this.detail = detail;
+    this.extras = extras;
   }
 }

@@ -13,4 +13,8 @@ export class SystemClock extends Clock {
   now(): Date {
     return new Date();
   }
+
+  override nowMs(): number {
+    return Date.now();
+  }
 }

@@ -1,0 +1,29 @@
+import type { Logger as TypeOrmLogger } from 'typeorm';
+import type { MetricsService } from '../metrics/metrics.service';
+
+/**
+ * TypeORM's logger slot used as a counter: every statement the app sends (transactions' BEGIN/COMMIT included)
+ * increments `db_statements_total`. Nothing is logged here: statements carry parameters (emails, hashes), and errors
+ * are reported by the problem filter without them.
+ */
+export class StatementCounter implements TypeOrmLogger {
+  constructor(private readonly metrics: MetricsService) {}
+
+  logQuery(): void {
+    this.metrics.dbStatements.inc();
+  }
+
+  logQueryError(): void {
+    /* counted in logQuery; reported by the caller */
+  }
+
+  logQuerySlow(): void {
+    /* no maxQueryExecutionTime is configured */
+  }
+
+  logSchemaBuild(): void {}
+
+  logMigration(): void {}
+
+  log(): void {}
+}
