@@ -264,6 +264,20 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const [row] = await adminQuery<{ quota_remaining: number }>(t.db, 'SELECT quota_remaining FROM api_keys WHERE id = $1', [key.id]);
       expect(row.quota_remaining).toBe(0);
     });
+    it('refills a quota when its UTC day turns', async () => {
+      const { token } = await registerAndLogin(t);
+      const key = await newKey(token, { quota: { remaining: 2, refill: { amount: 3, interval: 'day' } }, expiresInDays: 30 });
+      const use = async () => (await t.request('/v1/auth/introspect', withKey(key.key))).status;
+      // `remaining` holds for the day the key was made; the refill comes with the next UTC day.
+      expect([await use(), await use(), await use()]).toEqual([204, 204, 429]);
+      const msToNextDay = DAY - (clock.nowMs() % DAY) + 1000;
+      clock.advance(msToNextDay);
+      try {
+        expect([await use(), await use(), await use(), await use()]).toEqual([204, 204, 204, 429]);
+      } finally {
+        clock.advance(-msToNextDay);
+      }
+    });
   });
 
   describe('changing and rotating', () => {

@@ -1,5 +1,6 @@
 import { AuditService } from '@app/audit';
 import { adminQuery } from '../support/database';
+import { createKey, userWithScopes } from '../support/key-helpers';
 import { startTestApp, TestApp } from '../support/app';
 import { assertBuilt, cleanEnv, CLI_MAIN, spawnNode } from '../support/process';
 
@@ -55,6 +56,21 @@ describe('cli audit:verify', () => {
     const unknown = spawnNode(CLI_MAIN, ['users:grant', '--email', 'nobody@example.com', '--scope', 'keys:verify'], env());
     expect(await unknown.exited).toBe(1);
     expect(unknown.output().trim()).toBe('error: No user with email nobody@example.com');
+  });
+
+  it('keys:report lists keys by hygiene problem', async () => {
+    const admin = await userWithScopes(t, ['admin:all']);
+    const key = await createKey(t, admin.token, { scopes: ['admin:all'], expiresInDays: 2 });
+    const proc = spawnNode(CLI_MAIN, ['keys:report', '--json'], env());
+    expect(await proc.exited).toBe(0);
+    const report = JSON.parse(proc.output().trim().split('\n').pop()!) as { holdingAdminAll: { id: string }[]; expiringWithin7Days: { id: string }[] };
+    expect(report.holdingAdminAll.map((k) => k.id)).toContain(key.id);
+    expect(report.expiringWithin7Days.map((k) => k.id)).toContain(key.id);
+    const text = spawnNode(CLI_MAIN, ['keys:report'], env());
+    expect(await text.exited).toBe(0);
+    expect(text.output()).toContain(`holding admin:all: 1`);
+    expect(text.output()).toContain(key.prefix);
+    expect(text.output()).not.toContain(key.key);
   });
 
   it('users:create-admin refuses a weak password with one line', async () => {

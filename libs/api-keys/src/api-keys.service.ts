@@ -22,13 +22,14 @@ function limitColumns(rateLimit: RateLimitDto | null | undefined): Partial<ApiKe
   return { rateLimit: rateLimit?.limit ?? null, rateWindowSeconds: rateLimit?.windowSeconds ?? null };
 }
 
-function quotaColumns(quota: QuotaDto | null | undefined): Partial<ApiKey> {
+/** Setting a quota counts as this period's fill: `remaining` holds until the next day or month turns. */
+function quotaColumns(quota: QuotaDto | null | undefined, now: Date): Partial<ApiKey> {
   if (quota === undefined) return {};
   return {
     quotaRemaining: quota?.remaining ?? null,
     quotaRefillAmount: quota?.refill?.amount ?? null,
     quotaRefillInterval: quota?.refill?.interval ?? null,
-    quotaRefilledAt: null,
+    quotaRefilledAt: quota?.refill ? now : null,
   };
 }
 
@@ -72,7 +73,7 @@ export class ApiKeysService {
         scopes: [...dto.scopes].sort(),
         ipAllowlist: dto.ipAllowlist ?? [],
         ...limitColumns(dto.rateLimit),
-        ...quotaColumns(dto.quota),
+        ...quotaColumns(dto.quota, now),
         status: 'active',
         createdAt: now,
         updatedAt: now,
@@ -110,7 +111,7 @@ export class ApiKeysService {
         ...(dto.scopes ? { scopes: [...dto.scopes].sort() } : {}),
         ...(dto.ipAllowlist ? { ipAllowlist: dto.ipAllowlist } : {}),
         ...limitColumns(dto.rateLimit),
-        ...quotaColumns(dto.quota),
+        ...quotaColumns(dto.quota, this.clock.now()),
         updatedAt: this.clock.now(),
       };
       await this.repo.update(em, key.id, changes);
