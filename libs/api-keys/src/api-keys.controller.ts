@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { Authenticated, CurrentPrincipal, Principal, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto, ListApiKeysQueryDto, PageQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { KeyReportsService } from './key-reports.service';
@@ -61,7 +61,7 @@ export class ApiKeysController {
   }
 
   @Get(':id/usage')
-  @RequireScopes()
+  @Authenticated()
   @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
   usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: PageQueryDto) {
     return this.reports.usageOf(p, id, q);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { returnedRows } from '@app/core';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApiKey, ApiKeyStatus } from './entities/api-key.entity';
@@ -27,11 +28,6 @@ export interface DailyCountRow {
 }
 
 export type ListSort = 'createdAt' | '-createdAt' | 'expiresAt' | '-expiresAt' | 'lastUsedAt' | '-lastUsedAt' | 'name' | '-name';
-
-/** TypeORM answers `[rows, count]` for UPDATE … RETURNING on PostgreSQL, and `rows` otherwise. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
-}
 
 @Injectable()
 export class ApiKeysRepository {
@@ -110,7 +106,7 @@ export class ApiKeysRepository {
        RETURNING k.quota_remaining`,
       [id, now],
     );
-    const row = rowsOf<{ quota_remaining: number }>(result)[0];
+    const row = returnedRows<{ quota_remaining: number }>(result)[0];
     return row ? row.quota_remaining : undefined;
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { Clock, isDatabaseUnavailable } from '@app/core';
 import type { KnownKey } from './key-cache';
@@ -12,7 +12,7 @@ const WINDOW_MS = 60_000;
  * still counted in the usage aggregates. Recording happens off the request path.
  */
 @Injectable()
-export class DenialAuditor {
+export class DenialAuditor implements OnApplicationShutdown {
   private readonly logger = new Logger('KeyAudit');
   private readonly windows = new Map<string, { since: number; repeated: number }>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -56,5 +56,10 @@ export class DenialAuditor {
   /** Waits for records in flight (tests, shutdown). */
   async settle(): Promise<void> {
     await Promise.all([...this.inflight]);
+  }
+
+  /** Records in flight are written before the database connection closes. */
+  onApplicationShutdown(): Promise<void> {
+    return this.settle();
   }
 }

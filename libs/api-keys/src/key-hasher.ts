@@ -91,6 +91,14 @@ export class KeyHasher {
     return { ok: false, needsRehash: false };
   }
 
+  /**
+   * For a well-formed key whose id matches nothing: with argon2id, spend one verification's time so the answer does
+   * not tell which key ids exist (with HMAC the difference is a microsecond).
+   */
+  async spendDummy(key: string): Promise<void> {
+    if (this.scheme === 'argon2id') await this.argon2.verifyDummy(key);
+  }
+
   /** The scheme and pepper version of a stored hash (for the hygiene report), never the digest. */
   static describe(stored: string): string {
     const hmac = HMAC_PHC.exec(stored);

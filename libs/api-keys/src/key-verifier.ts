@@ -152,7 +152,10 @@ export class KeyVerifier {
     this.lookups++;
     this.lookupCounter.inc();
     const row = await this.repo.findByKeyIdWithOwner(parsed.keyId);
-    if (!row || row.key.environment !== parsed.environment) return { kind: 'unknown' };
+    if (!row || row.key.environment !== parsed.environment) {
+      await this.hasher.spendDummy(presented);
+      return { kind: 'unknown' };
+    }
     const check = await this.hasher.verify(presented, row.key.hash);
     if (!check.ok) return { kind: 'unknown' };
     if (check.needsRehash && (row.key.status === 'active' || row.key.status === 'rotating')) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { returnedRows } from '@app/core';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { EmailToken, EmailTokenPurpose } from './entities/email-token.entity';
 import { User } from './entities/user.entity';
@@ -8,11 +9,6 @@ export interface LockoutRules {
   maxAttempts: number;
   windowMinutes: number;
   lockMinutes: number;
-}
-
-/** TypeORM answers `[rows, count]` for UPDATE/DELETE … RETURNING on PostgreSQL, and `rows` otherwise. */
-export function returnedRows<T>(result: unknown): T[] {
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 }
 
 export function isUniqueViolation(err: unknown): boolean {

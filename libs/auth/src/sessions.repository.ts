@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { returnedRows } from './auth.repository';
+import { returnedRows } from '@app/core';
 import { Session } from './entities/session.entity';
 
 export interface SessionWithUser extends Session {

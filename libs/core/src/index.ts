@@ -15,6 +15,7 @@ export * from './database/embedded-server';
 export * from './database/migrate';
 export * from './database/prepare-database';
 export * from './database/provision';
+export * from './database/returned-rows';
 export * from './database/schema-parts';
 export * from './errors/core-error-codes';
 export * from './errors/domain.exception';
