@@ -1,4 +1,7 @@
-import { migrate } from '@app/core';
+import { randomBytes } from 'node:crypto';
+import { migrate, provisionDatabase } from '@app/core';
+import { Client } from 'pg';
+import { harnessState } from '../support/test-env';
 import { schema } from '../../apps/api/src/schema';
 import { adminQuery, createTestDatabase } from '../support/database';
 import { assertTestDatabase } from '../support/test-env';
@@ -17,6 +20,28 @@ describe('migrations (real PostgreSQL)', () => {
       expect(tables[0].tableowner).toBe('sb_test_owner');
     } finally {
       await db.drop();
+    }
+  });
+
+  it('provisioning roles and databases from several processes at once is safe (roles are cluster-wide)', async () => {
+    const { adminUrl } = harnessState();
+    const tag = randomBytes(3).toString('hex');
+    const owner = { name: `sb_race_owner_${tag}`, password: 'race-owner-password' };
+    const app = { name: `sb_race_app_${tag}`, password: 'race-app-password' };
+    const names = Array.from({ length: 6 }, (_, i) => `sb_test_race_${tag}_${i}`);
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      // All six create the same two roles at the same moment: before the advisory lock, this failed with
+      // "duplicate key value violates unique constraint pg_authid_rolname_index".
+      await Promise.all(names.map((database) => provisionDatabase({ adminUrl, database, owner, app })));
+      const roles = await admin.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [[owner.name, app.name]]);
+      expect(roles.rowCount).toBe(2);
+    } finally {
+      for (const n of names) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(n)}`);
+      await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(owner.name)}`);
+      await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(app.name)}`);
+      await admin.end();
     }
   });
 

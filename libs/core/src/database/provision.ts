@@ -3,6 +3,7 @@ import { Client } from 'pg';
 export const EMBEDDED_DATABASE = 'security_backend';
 export const EMBEDDED_OWNER_ROLE = 'sb_owner';
 export const EMBEDDED_APP_ROLE = 'sb_app';
+const PROVISION_LOCK_KEY = 727_271_000;
 
 export interface ProvisionOptions {
   adminUrl: string;
@@ -19,6 +20,9 @@ export async function provisionDatabase(opts: ProvisionOptions): Promise<void> {
   const admin = new Client({ connectionString: opts.adminUrl });
   await admin.connect();
   try {
+    // Roles are cluster-wide: two processes provisioning at once (test workers, instances starting together) would
+    // race between "does it exist" and CREATE/ALTER ROLE. One at a time.
+    await admin.query('SELECT pg_advisory_lock($1)', [PROVISION_LOCK_KEY]);
     for (const role of [opts.owner, opts.app]) {
       const id = admin.escapeIdentifier(role.name);
       const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name]);
@@ -37,6 +41,6 @@ export async function provisionDatabase(opts: ProvisionOptions): Promise<void> {
       `GRANT CONNECT, TEMPORARY ON DATABASE ${dbId} TO ${admin.escapeIdentifier(opts.owner.name)}, ${admin.escapeIdentifier(opts.app.name)}`,
     );
   } finally {
-    await admin.end();
+    await admin.end(); // ends the session, and with it the advisory lock
   }
 }
