@@ -181,5 +181,16 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       expect(mails).toHaveLength(2); // the first network is the baseline
       expect(mails.map((m) => m.body).join('\n')).toMatch(/198\.51\.100\.0\/24[\s\S]*2001:db8:5:6::\/64|2001:db8:5:6::\/64[\s\S]*198\.51\.100\.0\/24/);
     });
+
+    it('a key whose first batch holds two networks is told about the second only', async () => {
+      const { token, user } = await registerAndLogin(j);
+      const key = await createKey(j, token);
+      await j.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '192.0.2.1' }));
+      await j.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '198.18.0.1' }));
+      await j.app.get(UsageRecorder).flush();
+      const mails = await adminQuery<{ body: string }>(db, `SELECT body FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1`, [user.email]);
+      expect(mails).toHaveLength(1);
+      expect(mails[0].body).toContain('198.18.0.0/24');
+    });
   });
 });

@@ -273,14 +273,50 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const msToNextDay = DAY - (clock.nowMs() % DAY) + 1000;
       clock.advance(msToNextDay);
       try {
-        expect([await use(), await use(), await use(), await use()]).toEqual([204, 204, 204, 429]);
+        // Many requests at the turn of the day refill once: exactly `amount` are served.
+        const statuses = await Promise.all(Array.from({ length: 40 }, () => use()));
+        expect(statuses.filter((s) => s === 204)).toHaveLength(3);
+        expect(statuses.filter((s) => s === 429)).toHaveLength(37);
       } finally {
         clock.advance(-msToNextDay);
       }
     });
   });
 
+  describe('what a key may do', () => {
+    it('a key needs profiles:read for /me, audit:read for usage, and cannot use session-only routes without spending its quota', async () => {
+      const { token } = await registerAndLogin(t);
+      const narrow = await newKey(token, { scopes: ['audit:read'], quota: { remaining: 1 } });
+      expect(await problem(await t.request('/v1/me', withKey(narrow.key)))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
+      expect(await problem(await t.request('/v1/auth/email/resend', { method: 'POST', headers: { authorization: `Bearer ${narrow.key}` } }))).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
+      expect(await problem(await t.request('/v1/api-keys', jsonPost({ name: 'x by key', scopes: ['audit:read'] }, { authorization: `Bearer ${narrow.key}` })))).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
+      expect((await t.request('/v1/auth/introspect', withKey(narrow.key))).status).toBe(204); // the one unit of quota was still there
+      const other = await newKey(token, { scopes: ['profiles:read'] });
+      expect(await problem(await t.request(`/v1/api-keys/${other.id}/usage`, withKey(other.key)))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
+      expect(await problem(await t.request(`/v1/api-keys/${other.id}/usage?cursor=abc`, { headers: bearer(token) }))).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    });
+  });
+
   describe('changing and rotating', () => {
+    it('rotation with a grace period counts toward the key limit; without one it replaces the key', async () => {
+      const { token } = await registerAndLogin(t);
+      const keys = [];
+      for (let i = 0; i < 10; i++) keys.push(await newKey(token, { name: `limit ${i}` }));
+      expect(await problem(await t.request(`/v1/api-keys/${keys[0].id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token))))).toMatchObject({ status: 409, code: 'KEY_LIMIT_REACHED' });
+      const res = await t.request(`/v1/api-keys/${keys[0].id}/rotate`, jsonPost({ gracePeriodHours: 0 }, bearer(token)));
+      expect(res.status).toBe(201);
+      issued.push(((await res.json()) as { key: string }).key);
+    });
+
+    it('during the grace period the old key spends its successor’s quota: one quota, not two', async () => {
+      const { token } = await registerAndLogin(t);
+      const old = await newKey(token, { quota: { remaining: 3 } });
+      const rotated = (await (await t.request(`/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token)))).json()) as { key: string };
+      issued.push(rotated.key);
+      const use = async (k: string) => (await t.request('/v1/auth/introspect', withKey(k))).status;
+      expect([await use(old.key), await use(rotated.key), await use(old.key), await use(rotated.key), await use(old.key)]).toEqual([204, 204, 204, 429, 429]);
+    });
+
     it('PATCH narrows scopes and changes limits; widening is refused', async () => {
       const user = await userWithScopes(t, ['keys:verify']);
       const key = await newKey(user.token, { scopes: ['keys:verify', 'profiles:read'] });

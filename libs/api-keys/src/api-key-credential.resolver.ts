@@ -69,6 +69,7 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
   }
 
   resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Principal | Promise<Principal> {
+    if (route.requiresSession) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
     const v = this.verifier.verify(credential.value, request.ip, route.requiredScopes);
     return v instanceof Promise ? v.then((r) => this.accept(r, reply)) : this.accept(v, reply);
   }

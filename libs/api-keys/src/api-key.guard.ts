@@ -1,6 +1,7 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
-import { API_KEY_SECURITY, DomainException, presentedCredential, Public, RequestWithPrincipal } from '@app/core';
+import { Reflector } from '@nestjs/core';
+import { API_KEY_SECURITY, DomainException, presentedCredential, Public, RequestWithPrincipal, routeRule } from '@app/core';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { graceHeaders, principalOfKey, rateLimitHeaders, refusal } from './api-key-credential.resolver';
@@ -18,7 +19,10 @@ function requestedScopes(header: string | string[] | undefined): string[] {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly verifier: KeyVerifier) {}
+  constructor(
+    private readonly verifier: KeyVerifier,
+    private readonly reflector: Reflector,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
@@ -26,7 +30,8 @@ export class ApiKeyGuard implements CanActivate {
     if (!credential || (credential.via === 'authorization' && !credential.value.startsWith('sk_'))) {
       throw new DomainException(ApiKeyErrorCode.API_KEY_REQUIRED, 'Present an API key (Authorization: Bearer sk_… or X-API-Key).');
     }
-    const v = this.verifier.verify(credential.value, request.ip, requestedScopes(request.headers['x-required-scopes']));
+    const scopes = [...routeRule(this.reflector, context).requiredScopes, ...requestedScopes(request.headers['x-required-scopes'])];
+    const v = this.verifier.verify(credential.value, request.ip, scopes);
     return v instanceof Promise ? v.then((r) => this.accept(r, context)) : this.accept(v, context);
   }
 

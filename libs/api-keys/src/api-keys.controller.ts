@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal, RequireSession } from '@app/core';
+import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
-import { CreateApiKeyDto, ListApiKeysQueryDto, PageQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
+import { CreateApiKeyDto, EventsPageQueryDto, ListApiKeysQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { KeyReportsService } from './key-reports.service';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
@@ -61,9 +61,9 @@ export class ApiKeysController {
   }
 
   @Get(':id/usage')
-  @Authenticated()
+  @RequireScopes('audit:read')
   @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
-  usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: PageQueryDto) {
+  usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: EventsPageQueryDto) {
     return this.reports.usageOf(p, id, q);
   }
 }

@@ -92,18 +92,15 @@ export class ApiKeysRepository {
    * `undefined` when nothing is left. Row locks make parallel requests serve exactly the quota.
    */
   async consumeQuota(id: string, now: Date): Promise<number | undefined> {
+    // No CTE: a waiting UPDATE re-evaluates SET and WHERE against the row version it locks, so parallel requests
+    // at the turn of a period refill once (a CTE's value would be frozen in its earlier snapshot).
+    const due = `(quota_refill_amount IS NOT NULL AND (quota_refilled_at IS NULL OR quota_refilled_at < date_trunc(quota_refill_interval, $2::timestamptz, 'UTC')))`;
     const result: unknown = await this.dataSource.query(
-      `WITH due AS (
-         SELECT quota_refill_amount IS NOT NULL
-                AND (quota_refilled_at IS NULL OR quota_refilled_at < date_trunc(quota_refill_interval, $2::timestamptz, 'UTC')) AS refill
-         FROM api_keys WHERE id = $1
-       )
-       UPDATE api_keys k SET
-         quota_remaining = CASE WHEN due.refill THEN k.quota_refill_amount - 1 ELSE k.quota_remaining - 1 END,
-         quota_refilled_at = CASE WHEN due.refill THEN $2::timestamptz ELSE k.quota_refilled_at END
-       FROM due
-       WHERE k.id = $1 AND k.quota_remaining IS NOT NULL AND (k.quota_remaining > 0 OR due.refill)
-       RETURNING k.quota_remaining`,
+      `UPDATE api_keys SET
+         quota_remaining = CASE WHEN ${due} THEN quota_refill_amount - 1 ELSE quota_remaining - 1 END,
+         quota_refilled_at = CASE WHEN ${due} THEN $2::timestamptz ELSE quota_refilled_at END
+       WHERE id = $1 AND quota_remaining IS NOT NULL AND (quota_remaining > 0 OR ${due})
+       RETURNING quota_remaining`,
       [id, now],
     );
     const row = returnedRows<{ quota_remaining: number }>(result)[0];
@@ -149,25 +146,41 @@ export class ApiKeysRepository {
     });
   }
 
-  /** Records networks; answers the ones that were new for keys that had been used from elsewhere before. */
+  /**
+   * Records networks and answers the ones worth telling the owner about: every new network of a key, except the
+   * very first one it was ever used from (the baseline). Per-key locks (taken in key order, so never a deadlock)
+   * make instances flushing the same key at once agree on which network came first.
+   */
   async addNetworks(em: EntityManager, seen: { keyId: string; network: string; at: Date }[]): Promise<{ keyId: string; network: string }[]> {
     if (!seen.length) return [];
-    const rows: { key_id: string; network: string; known: number }[] = await em.query(
-      `WITH ins AS (
-         INSERT INTO api_key_networks (key_id, network, first_seen_at)
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
-         ON CONFLICT DO NOTHING
-         RETURNING key_id, network
-       )
-       SELECT ins.key_id, ins.network,
-              (SELECT count(*)::int FROM api_key_networks n WHERE n.key_id = ins.key_id) AS known
-       FROM ins`,
-      [seen.map((s) => s.keyId), seen.map((s) => s.network), seen.map((s) => s.at)],
+    const keys = [...new Set(seen.map((s) => s.keyId))].sort();
+    for (const k of keys) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-key-networks:' || $1, 0))`, [k]);
+    const before: { key_id: string; n: number }[] = await em.query(
+      'SELECT key_id, count(*)::int AS n FROM api_key_networks WHERE key_id = ANY($1::uuid[]) GROUP BY key_id',
+      [keys],
     );
-    // The statement's snapshot does not include its own inserts: `known` counts networks seen before this batch.
-    const firstBatchPerKey = new Map<string, number>();
-    for (const r of rows) firstBatchPerKey.set(r.key_id, (firstBatchPerKey.get(r.key_id) ?? 0) + 1);
-    return rows.filter((r) => r.known > 0 || firstBatchPerKey.get(r.key_id)! > 1).map((r) => ({ keyId: r.key_id, network: r.network }));
+    const known = new Map(before.map((r) => [r.key_id, r.n]));
+    const ordered = [...seen].sort((a, b) => a.at.getTime() - b.at.getTime());
+    const inserted: { key_id: string; network: string }[] = await em.query(
+      `INSERT INTO api_key_networks (key_id, network, first_seen_at)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
+       ON CONFLICT DO NOTHING
+       RETURNING key_id, network`,
+      [ordered.map((s) => s.keyId), ordered.map((s) => s.network), ordered.map((s) => s.at)],
+    );
+    const fresh = new Set(inserted.map((r) => `${r.key_id}|${r.network}`));
+    const notify: { keyId: string; network: string }[] = [];
+    const baselineTaken = new Set([...known.keys()]);
+    for (const s of ordered) {
+      if (!fresh.has(`${s.keyId}|${s.network}`)) continue;
+      fresh.delete(`${s.keyId}|${s.network}`); // the same network twice in one batch counts once
+      if (!baselineTaken.has(s.keyId)) {
+        baselineTaken.add(s.keyId); // the key's first network ever: recorded, not notified
+        continue;
+      }
+      notify.push({ keyId: s.keyId, network: s.network });
+    }
+    return notify;
   }
 
   dailyCounts(keyId: string, since: string): Promise<{ day: string; outcome: string; count: string }[]> {

@@ -131,6 +131,15 @@ export class ApiKeysService {
       const old = await this.visible(principal, id, em);
       // The row lock makes parallel rotations queue here: the second sees `rotating` and is refused.
       if (old.status !== 'active') throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `Only an active key can be rotated; this one is ${old.status}.`);
+      // During a grace period both keys are live and both count toward the owner's limit.
+      if (gracePeriodHours > 0) {
+        await this.repo.lockOwner(em, old.ownerId);
+        const live = await this.repo.countLive(em, old.ownerId);
+        const max = this.config.env.API_KEY_MAX_PER_USER;
+        if (live >= max) {
+          throw new DomainException(ApiKeyErrorCode.KEY_LIMIT_REACHED, `The owner holds ${live} live keys (at most ${max}): rotate with gracePeriodHours 0, or revoke a key first.`);
+        }
+      }
       const { key, keyId } = generateKey(old.environment, (n) => this.random.bytes(n));
       const successor = await this.repo.insert(em, {
         ...pick(old),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { BlockList } from 'node:net';
-import { AppConfig, Principal } from '@app/core';
+import { AppConfig, ChangeFeed, Principal } from '@app/core';
 import type { ApiKeyStatus } from './entities/api-key.entity';
 import type { KeyEnvironment } from './key-format';
 
@@ -24,6 +24,8 @@ export interface KnownKey {
   allowlist: BlockList | null;
   rateLimit: { limit: number; windowSeconds: number } | null;
   hasQuota: boolean;
+  /** The row whose quota a use spends: the successor's while a rotated key is in its grace period. */
+  quotaKeyId: string;
   /** The principal a valid use acts as (immutable, built once per load). */
   principal: Readonly<Principal>;
 }
@@ -50,7 +52,10 @@ export class KeyCache {
   /** Bumped by every invalidation: a lookup that started before it must not cache its (possibly stale) result. */
   generation = 0;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly changes: ChangeFeed,
+  ) {
     this.enabled = config.env.API_KEY_CACHE_TTL_MS > 0;
     this.lru = new LRUCache<string, CachedKey>({
       max: config.env.API_KEY_CACHE_SIZE,
@@ -67,7 +72,8 @@ export class KeyCache {
   }
 
   set(digest: string, value: CachedKey, generation: number): void {
-    if (!this.enabled || generation !== this.generation) return;
+    // Without a listening change feed, another instance's revocation would go unseen: then nothing is cached.
+    if (!this.enabled || generation !== this.generation || !this.changes.listening) return;
     this.lru.set(digest, value);
     if (value.kind === 'known') {
       addTo(this.byKey, value.id, digest);

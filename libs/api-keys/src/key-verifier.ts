@@ -38,7 +38,7 @@ export function effectiveScopes(key: Pick<KnownKey, 'scopes' | 'ownerScopes'>): 
  */
 @Injectable()
 export class KeyVerifier {
-  private readonly inflight = new Map<string, Promise<CachedKey>>();
+  private readonly inflight = new Map<string, { generation: number; promise: Promise<CachedKey> }>();
   private readonly outcomes: Counter<'outcome'>;
   private readonly outcomeCounters = new Map<string, { inc(): void }>();
   private readonly lookupCounter: Counter;
@@ -126,26 +126,30 @@ export class KeyVerifier {
     }
     let quotaRemaining: number | undefined;
     if (key.hasQuota) {
-      quotaRemaining = await this.repo.consumeQuota(key.id, this.clock.now());
+      quotaRemaining = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now());
       if (quotaRemaining === undefined) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit);
     }
     return outcome('VALID', key, graceEndsAt, ratelimit, quotaRemaining);
   }
 
-  /** One lookup per presented key at a time; a change during the lookup keeps its (stale) result out of the cache. */
+  /**
+   * One lookup per presented key at a time. A lookup that started before an invalidation is neither cached nor
+   * joined by requests arriving after it (they could otherwise be answered from a row read before a revocation).
+   */
   private load(parsed: ParsedKey, presented: string, digest: string): Promise<CachedKey> {
-    let pending = this.inflight.get(digest);
-    if (!pending) {
-      const generation = this.cache.generation;
-      pending = this.lookup(parsed, presented)
-        .then((value) => {
-          this.cache.set(digest, value, generation);
-          return value;
-        })
-        .finally(() => this.inflight.delete(digest));
-      this.inflight.set(digest, pending);
-    }
-    return pending;
+    const generation = this.cache.generation;
+    const pending = this.inflight.get(digest);
+    if (pending && pending.generation === generation) return pending.promise;
+    const promise = this.lookup(parsed, presented)
+      .then((value) => {
+        this.cache.set(digest, value, generation);
+        return value;
+      })
+      .finally(() => {
+        if (this.inflight.get(digest)?.promise === promise) this.inflight.delete(digest);
+      });
+    this.inflight.set(digest, { generation, promise });
+    return promise;
   }
 
   private async lookup(parsed: ParsedKey, presented: string): Promise<CachedKey> {
@@ -189,6 +193,7 @@ function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): 
     allowlist: key.ipAllowlist.length ? blockListOf(key.ipAllowlist) : null,
     rateLimit: key.rateLimit && key.rateWindowSeconds ? { limit: key.rateLimit, windowSeconds: key.rateWindowSeconds } : null,
     hasQuota: key.quotaRemaining !== null,
+    quotaKeyId: key.status === 'rotating' && key.rotatedTo ? key.rotatedTo : key.id,
     principal: Object.freeze({ kind: 'apiKey' as const, userId: key.ownerId, role: ownerRole, scopes: effective, keyId: key.id }),
   };
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal, Public, RequireSession } from '@app/core';
+import { CurrentPrincipal, Principal, Public, RequireScopes, RequireSession } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
@@ -66,7 +66,7 @@ export class AuthController {
   }
 
   @Get('me')
-  @Authenticated()
+  @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'Who am I' })
   me(@CurrentPrincipal() p: Principal) {
     return this.auth.me(p.userId);
@@ -97,7 +97,7 @@ export class AuthController {
   }
 
   @Post('auth/email/resend')
-  @Authenticated()
+  @RequireSession()
   @HttpCode(202)
   @ApiOperation({ summary: 'Send the verification mail again' })
   resend(@CurrentPrincipal() p: Principal) {

@@ -3,6 +3,7 @@ export * from './auth/credential-resolvers';
 export * from './auth/current-principal.decorator';
 export * from './auth/principal';
 export * from './auth/require-scopes.decorator';
+export * from './auth/route-access';
 export * from './auth/scopes';
 export * from './auth/scopes.guard';
 export * from './boot/boot-http';

@@ -206,6 +206,22 @@ export class PageQueryDto {
   cursor?: string;
 }
 
+export class EventsPageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page of events' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[1-9][0-9]{0,17}$/, { message: 'cursor is malformed' })
+  cursor?: string;
+}
+
 export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ['active', 'rotating', 'revoked', 'expired'] })
   @IsOptional()

@@ -24,18 +24,22 @@ export function gcra(tat: number | undefined, now: number, limit: number, window
   return { decision: { allowed: true, limit, remaining, resetMs: Math.ceil(next - now), retryAfterMs: 0 }, tat: next };
 }
 
-/** The same algorithm in Redis, atomically (Lua): KEYS[1] bucket; ARGV now, limit, windowMs. */
+/**
+ * The same algorithm in Redis, atomically (Lua): KEYS[1] bucket; ARGV now (ms), limit, windowMs. Times are kept in
+ * integer microseconds and stored with `%.0f`: Lua's `tostring` keeps 14 significant digits, which would round a
+ * millisecond timestamp plus a sub-millisecond interval back to the same value and never fill a high-rate bucket.
+ */
 export const GCRA_LUA = `
-local now = tonumber(ARGV[1])
+local now = tonumber(ARGV[1]) * 1000
 local limit = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
+local window = tonumber(ARGV[3]) * 1000
 local interval = window / limit
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local nxt = tat + interval
 if nxt - now > window then
-  return {0, 0, math.ceil(tat - now), math.ceil(nxt - window - now)}
+  return {0, 0, math.ceil((tat - now) / 1000), math.ceil((nxt - window - now) / 1000)}
 end
-redis.call('SET', KEYS[1], tostring(nxt), 'PX', math.max(1, math.ceil(nxt - now)))
-return {1, math.floor((window - (nxt - now)) / interval + 0.000000001), math.ceil(nxt - now), 0}
+redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.max(1, math.ceil((nxt - now) / 1000)))
+return {1, math.floor((window - (nxt - now)) / interval + 0.000000001), math.ceil((nxt - now) / 1000), 0}
 `;

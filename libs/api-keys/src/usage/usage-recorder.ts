@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { isIP } from 'node:net';
 import { AppConfig, Clock, isDatabaseUnavailable } from '@app/core';
 import { ApiKeysRepository, DailyCountRow, UsageFlushRow } from '../api-keys.repository';
 import { networkOf } from './network';
@@ -39,6 +40,8 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
   /** The UTC day of the last use, recomputed only when a use falls outside it. */
   private day = { start: 0, end: 0, label: '', buckets: new Map<string, string>() };
   flushes = 0;
+  /** Uses whose counts were dropped because their batch could not be written (never expected; logged). */
+  dropped = 0;
 
   constructor(
     private readonly repo: ApiKeysRepository,
@@ -62,7 +65,9 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Counts one use of a key. `success` uses also set last-used and feed the network tracking. */
-  record(keyId: string, outcome: string, ip: string | undefined): void {
+  record(keyId: string, outcome: string, rawIp: string | undefined): void {
+    // Only a real address is kept (a trusted proxy could still forward anything in X-Forwarded-For).
+    const ip = rawIp && rawIp.length <= 45 && isIP(rawIp) ? rawIp : undefined;
     const nowMs = this.clock.nowMs();
     let p = this.pending.get(keyId);
     if (!p) this.pending.set(keyId, (p = { total: 0, lastUsedAt: null, lastUsedIp: null, daily: new Map() }));
@@ -98,9 +103,13 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     return bucket;
   }
 
-  /** Writes what has accumulated; concurrent callers share one flush. */
-  flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+  /**
+   * Writes everything recorded before the call. A flush already running took its batch earlier, so this waits for
+   * it and then writes what came after (joining it would miss the newest counts).
+   */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = this.write().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
@@ -123,9 +132,15 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
       await this.repo.addUsage(totals, daily);
       this.flushes++;
     } catch (err) {
-      this.restore(batch);
-      this.networks.unshift(...networks);
-      if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'usage flush failed; counts kept for the next flush');
+      if (isDatabaseUnavailable(err)) {
+        // The database is away: keep the counts for the next flush.
+        this.restore(batch);
+        this.networks.unshift(...networks);
+        return;
+      }
+      // Anything else would fail the same way every second and block all later counts: drop this batch, loudly.
+      this.dropped += totals.reduce((n, t) => n + t.total, 0);
+      this.logger.error({ err, keys: totals.length, uses: totals.reduce((n, t) => n + t.total, 0) }, 'usage flush failed; batch dropped');
       return;
     }
     if (networks.length && this.sink) {

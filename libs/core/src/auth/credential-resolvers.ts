@@ -10,6 +10,8 @@ export interface PresentedCredential {
 
 export interface RouteAccess {
   requiredScopes: string[];
+  /** The route is for people only: a key is refused before it spends rate limit or quota. */
+  requiresSession: boolean;
 }
 
 /**

@@ -17,8 +17,13 @@ export class ScopesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
-    if (!principal) return true; // a public route: the AuthenticationGuard let it through without a principal
     const rule = routeRule(this.reflector, context);
+    if (!principal) {
+      // Public and optional-authentication routes run without one; a route-level guard (ApiKeyGuard) checks its own
+      // principal against the same rule. Anything else without a principal is refused, never let through.
+      if (rule.isPublic || (rule.optional && !rule.requiredScopes.length && !rule.requiresSession)) return true;
+      throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+    }
     if (rule.requiresSession && principal.kind !== 'session') {
       throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
     }

@@ -68,7 +68,7 @@ export class ChangeFeed implements OnApplicationShutdown {
 
   private async connect(): Promise<void> {
     const url = (this.dataSource.options as { url?: string }).url;
-    const client = new Client({ connectionString: url, application_name: 'security-backend-listener' });
+    const client = new Client({ connectionString: url, application_name: 'security-backend-listener', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client.on('notification', (msg) => this.onNotification(msg.payload));
     client.on('error', (err) => this.logger.warn({ err }, 'change listener connection error'));
     client.on('end', () => this.onLost(client));
@@ -77,6 +77,8 @@ export class ChangeFeed implements OnApplicationShutdown {
       await client.query(`LISTEN ${CHANGE_CHANNEL}`);
       this.client = client;
       this.retryMs = 250;
+      // Whatever was cached before LISTEN was in place may have missed a notice: subscribers start afresh.
+      for (const topic of this.handlers.keys()) this.emitLocal(topic, undefined);
     } catch (err) {
       await client.end().catch(() => undefined);
       this.logger.warn({ err }, 'change listener could not connect; retrying');
