@@ -4,6 +4,7 @@ import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
+import { EncryptionModule } from '@app/encryption';
 import { NotificationsModule } from '@app/notifications';
 
 @Module({})
@@ -11,7 +12,7 @@ export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule],
+      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule],
     };
   }
 }

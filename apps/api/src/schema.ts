@@ -2,7 +2,8 @@ import { apiKeysSchema } from '@app/api-keys';
 import { auditSchema } from '@app/audit';
 import { authSchema } from '@app/auth';
 import { mergeSchemaParts } from '@app/core';
+import { encryptionSchema } from '@app/encryption';
 import { notificationsSchema } from '@app/notifications';
 
 /** Every bounded context's tables, migrations and grants, in one list for the API, the CLI and the tests. */
-export const schema = mergeSchemaParts(auditSchema, notificationsSchema, authSchema, apiKeysSchema);
+export const schema = mergeSchemaParts(auditSchema, notificationsSchema, authSchema, apiKeysSchema, encryptionSchema);

@@ -255,6 +255,20 @@ export class Environment {
   @Max(1000)
   USAGE_FLUSH_INTERVAL_MS = 1000;
 
+  @Env({ description: 'Oldest key version of `ENCRYPTION_KEYS` that may still decrypt (raise it to retire older versions after a rewrap).', default: '1' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(999_999)
+  ENCRYPTION_MIN_DECRYPTION_VERSION = 1;
+
+  @Env({ description: 'Warn when a key version has made this percentage of the 2^32 encryptions AES-GCM allows with random IVs.', default: '50' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  ENCRYPTION_WARN_PERCENT = 50;
+
   @Env({ description: 'How often the API key jobs run (expiry, end of grace periods, expiry warnings), ms; 0 = off.', default: '60000' })
   @Transform(toInt)
   @IsInt()

@@ -19,6 +19,7 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
   { name: 'DB_APP_PASSWORD', description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).', generate: random(32), embeddedDatabaseOnly: true },
   { name: 'SMTP_URL', description: 'SMTP URL for outgoing mail (`smtps://user:pass@host:465`). Unset: mails are logged instead of sent (development).' },
   { name: 'API_KEY_PEPPERS', description: 'Server-side peppers for API key hashes, `version:secret` comma-separated (e.g. `2:…,1:…`); the highest version hashes new keys, older ones still verify until keys are re-hashed on use.', generate: () => `1:${random(32)()}` },
+  { name: 'ENCRYPTION_KEYS', description: 'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.', generate: () => `v1:${randomBytes(32).toString('base64')}` },
   { name: 'NOTIFY_WEBHOOK_SECRET', description: 'HMAC secret that signs notification webhooks (`Webhook-Signature: t=…,v1=…`). Required when `NOTIFY_WEBHOOK_URL` is set.' },
   { name: 'METRICS_TOKEN', description: 'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.' },
 ];

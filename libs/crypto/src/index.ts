@@ -1,0 +1,7 @@
+export { CryptoModule } from './crypto.module';
+export type { CryptoModuleOptions } from './crypto.module';
+export { CryptoService, DecryptionFailed, aadOf } from './crypto.service';
+export { Keyring, KeyringError } from './keyring';
+export { CryptoRandom, SystemCryptoRandom, EncryptionCounter, NoopEncryptionCounter } from './crypto-random';
+export { decodeEnvelope, encodeEnvelope, keyVersionOf, ENVELOPE_FORMAT } from './envelope';
+export type { Envelope } from './envelope';

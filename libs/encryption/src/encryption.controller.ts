@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { CiphertextDto, EncryptDto, HmacDto, VerifyHmacDto } from './dto/encryption.dto';
+import { EncryptionService } from './encryption.service';
+
+@ApiTags('crypto')
+@Controller()
+export class EncryptionController {
+  constructor(private readonly encryption: EncryptionService) {}
+
+  @Post('crypto/encrypt')
+  @RequireScopes('crypto:encrypt')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Encrypt (AES-256-GCM, current key version) bound to your context' })
+  encrypt(@CurrentPrincipal() p: Principal, @Body() dto: EncryptDto) {
+    return this.encryption.encrypt(p, dto.context, dto.plaintext);
+  }
+
+  @Post('crypto/decrypt')
+  @RequireScopes('crypto:decrypt')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Decrypt a ciphertext made for your context' })
+  decrypt(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
+    return this.encryption.decrypt(p, dto.context, dto.ciphertext);
+  }
+
+  @Post('crypto/rewrap')
+  @RequireScopes('crypto:rewrap')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Re-encrypt under the current key version without revealing the plaintext' })
+  rewrap(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
+    return this.encryption.rewrap(p, dto.context, dto.ciphertext);
+  }
+
+  @Post('crypto/hmac')
+  @RequireScopes('crypto:hmac')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'HMAC-SHA-256 of data under your context' })
+  hmac(@CurrentPrincipal() p: Principal, @Body() dto: HmacDto) {
+    return this.encryption.hmac(p, dto.context, dto.data);
+  }
+
+  @Post('crypto/verify')
+  @RequireScopes('crypto:hmac')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Verify an HMAC in constant time' })
+  verify(@CurrentPrincipal() p: Principal, @Body() dto: VerifyHmacDto) {
+    return this.encryption.verify(p, dto.context, dto.data, dto.mac);
+  }
+
+  @Get('admin/keyring')
+  @RequireScopes('admin:all')
+  @ApiOperation({ summary: 'Key versions, which encrypts and decrypts, and encryptions per version' })
+  keyring() {
+    return this.encryption.keyringStatus();
+  }
+}

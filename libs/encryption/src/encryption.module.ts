@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
+import { AppConfig, SecretStore } from '@app/core';
+import { EncryptionController } from './encryption.controller';
+import { EncryptionRepository } from './encryption.repository';
+import { EncryptionService } from './encryption.service';
+import { PersistentEncryptionCounter } from './persistent-encryption-counter';
+
+/** Composes libs/crypto with the product: keys from the secret store, counters in PostgreSQL, the HTTP API. */
+const crypto = CryptoModule.register({
+  providers: [
+    {
+      provide: Keyring,
+      inject: [SecretStore, AppConfig],
+      useFactory: (secrets: SecretStore, config: AppConfig) => Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
+    },
+    EncryptionRepository,
+    PersistentEncryptionCounter,
+    { provide: EncryptionCounter, useExisting: PersistentEncryptionCounter },
+  ],
+  exports: [EncryptionRepository, PersistentEncryptionCounter],
+});
+
+@Module({
+  imports: [crypto],
+  controllers: [EncryptionController],
+  providers: [EncryptionService],
+  exports: [crypto],
+})
+export class EncryptionModule {}

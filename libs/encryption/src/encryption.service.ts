@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { CryptoService, DecryptionFailed, decodeEnvelope, Keyring } from '@app/crypto';
+import { DomainException, Principal } from '@app/core';
+import { EncryptionErrorCode } from './encryption-error-codes';
+import { EncryptionRepository } from './encryption.repository';
+import { PersistentEncryptionCounter } from './persistent-encryption-counter';
+
+const PURPOSE = 'transit';
+
+/**
+ * Encryption as a service (Vault Transit style). The AAD binds each ciphertext to its caller (the principal's user)
+ * and the caller's context, so one user's ciphertexts never decrypt for another, nor under another context.
+ */
+@Injectable()
+export class EncryptionService {
+  constructor(
+    private readonly crypto: CryptoService,
+    private readonly keyring: Keyring,
+    private readonly repo: EncryptionRepository,
+    private readonly counter: PersistentEncryptionCounter,
+  ) {}
+
+  encrypt(p: Principal, context: string, plaintext: string): { ciphertext: string; keyVersion: number } {
+    const ciphertext = this.crypto.encrypt(PURPOSE, this.context(p, context), Buffer.from(plaintext, 'base64'));
+    return { ciphertext, keyVersion: this.crypto.currentVersion };
+  }
+
+  decrypt(p: Principal, context: string, ciphertext: string): { plaintext: string } {
+    return { plaintext: this.guard(() => this.crypto.decrypt(PURPOSE, this.context(p, context), ciphertext)).toString('base64') };
+  }
+
+  rewrap(p: Principal, context: string, ciphertext: string): { ciphertext: string; keyVersion: number } {
+    const rewrapped = this.guard(() => this.crypto.rewrap(PURPOSE, this.context(p, context), ciphertext));
+    return { ciphertext: rewrapped, keyVersion: decodeEnvelope(rewrapped)!.keyVersion };
+  }
+
+  hmac(p: Principal, context: string, data: string): { mac: string } {
+    return { mac: this.crypto.hmac(PURPOSE, this.context(p, context), Buffer.from(data, 'base64')) };
+  }
+
+  verify(p: Principal, context: string, data: string, mac: string): { valid: boolean } {
+    return { valid: this.crypto.verifyHmac(PURPOSE, this.context(p, context), Buffer.from(data, 'base64'), mac) };
+  }
+
+  /** Versions, which one encrypts, which still decrypt, and encryptions per version against the 2^32 bound. */
+  async keyringStatus(): Promise<Record<string, unknown>> {
+    await this.counter.flush();
+    const counts = new Map((await this.repo.all()).map((r) => [r.keyVersion, r.encryptions]));
+    return {
+      current: this.keyring.current,
+      minDecryptionVersion: this.keyring.minDecryptionVersion,
+      warnAtEncryptions: this.counter.warnAt,
+      versions: this.keyring.versions.map((v) => ({
+        version: v,
+        encrypts: v === this.keyring.current,
+        decrypts: this.keyring.canDecrypt(v),
+        encryptions: counts.get(v) ?? 0,
+        shareOfGcmLimit: (counts.get(v) ?? 0) / 2 ** 32,
+      })),
+    };
+  }
+
+  private context(p: Principal, context: string): string {
+    return `transit|${p.userId}|${context}`;
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof DecryptionFailed) throw new DomainException(EncryptionErrorCode.DECRYPTION_FAILED, 'The ciphertext cannot be decrypted in this context.');
+      throw err;
+    }
+  }
+}

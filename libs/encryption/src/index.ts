@@ -1,0 +1,14 @@
+import type { SchemaParts } from '@app/core';
+import { EncryptionCounterRow } from './entities/encryption-counter.entity';
+import { CreateEncryptionCounters1763900400000 } from './migrations/1763900400000-CreateEncryptionCounters';
+
+export { EncryptionModule } from './encryption.module';
+export { EncryptionService } from './encryption.service';
+export { EncryptionErrorCode } from './encryption-error-codes';
+export { PersistentEncryptionCounter, GCM_RANDOM_IV_LIMIT } from './persistent-encryption-counter';
+
+export const encryptionSchema: Partial<SchemaParts> = {
+  entities: [EncryptionCounterRow],
+  migrations: [CreateEncryptionCounters1763900400000],
+  appendOnlyTables: [],
+};
