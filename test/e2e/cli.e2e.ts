@@ -105,7 +105,7 @@ describe('cli audit:verify', () => {
   it('--help lists every command and exits 0 without a database', async () => {
     const proc = spawnNode(CLI_MAIN, ['--help'], cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
     expect(await proc.exited).toBe(0);
-    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import']) {
+    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import']) {
       expect(proc.output()).toContain(c);
     }
   });

@@ -6,13 +6,14 @@ import { AuthModule } from '@app/auth';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
 import { NotificationsModule } from '@app/notifications';
+import { ProfilesModule } from '@app/profiles';
 
 @Module({})
 export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule],
+      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule],
     };
   }
 }

@@ -4,6 +4,7 @@ import { authSchema } from '@app/auth';
 import { mergeSchemaParts } from '@app/core';
 import { encryptionSchema } from '@app/encryption';
 import { notificationsSchema } from '@app/notifications';
+import { profilesSchema } from '@app/profiles';
 
 /** Every bounded context's tables, migrations and grants, in one list for the API, the CLI and the tests. */
-export const schema = mergeSchemaParts(auditSchema, notificationsSchema, authSchema, apiKeysSchema, encryptionSchema);
+export const schema = mergeSchemaParts(auditSchema, notificationsSchema, authSchema, apiKeysSchema, encryptionSchema, profilesSchema);

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     await CommandFactory.run(
       CliModule.register({
         config: rt?.config ?? offlineConfig,
-        secrets: rt?.secrets ?? SecretStore.load(offlineConfig, []),
+        secrets: rt?.secrets ?? SecretStore.ephemeral(offlineConfig),
         database: { appUrl: rt?.database.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' },
         schema,
         offline: !rt,

@@ -18,7 +18,7 @@ export class Keyring {
   private readonly masters: Map<number, Buffer>;
   private readonly subkeys = new Map<string, Buffer>();
   readonly current: number;
-  readonly minDecryptionVersion: number;
+  private minVersion: number;
 
   constructor(masters: Map<number, Buffer>, minDecryptionVersion = 1) {
     if (!masters.size) throw new KeyringError('the keyring holds no key');
@@ -29,7 +29,17 @@ export class Keyring {
     this.masters = masters;
     this.current = Math.max(...masters.keys());
     if (minDecryptionVersion > this.current) throw new KeyringError(`minDecryptionVersion ${minDecryptionVersion} is above the newest key v${this.current}`);
-    this.minDecryptionVersion = minDecryptionVersion;
+    this.minVersion = minDecryptionVersion;
+  }
+
+  get minDecryptionVersion(): number {
+    return this.minVersion;
+  }
+
+  /** Retires every version up to and including `version` (never the current one; never lowers the bar). */
+  retireThrough(version: number): void {
+    if (version >= this.current) throw new KeyringError(`v${version} is the current key or newer; add a newer key first`);
+    this.minVersion = Math.max(this.minVersion, version + 1);
   }
 
   /** `v1:<base64 32 bytes>,v2:…` */
@@ -50,7 +60,7 @@ export class Keyring {
   }
 
   canDecrypt(version: number): boolean {
-    return version >= this.minDecryptionVersion && this.masters.has(version);
+    return version >= this.minVersion && this.masters.has(version);
   }
 
   /** The 32-byte subkey for a purpose under a key version (derived once, then kept). */

@@ -1,13 +1,17 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
-import { CiphertextDto, EncryptDto, HmacDto, VerifyHmacDto } from './dto/encryption.dto';
+import { CiphertextDto, EncryptDto, HmacDto, RetireDto, VerifyHmacDto } from './dto/encryption.dto';
 import { EncryptionService } from './encryption.service';
+import { KeyringAdminService } from './keyring-admin.service';
 
 @ApiTags('crypto')
 @Controller()
 export class EncryptionController {
-  constructor(private readonly encryption: EncryptionService) {}
+  constructor(
+    private readonly encryption: EncryptionService,
+    private readonly keyringAdmin: KeyringAdminService,
+  ) {}
 
   @Post('crypto/encrypt')
   @RequireScopes('crypto:encrypt')
@@ -29,7 +33,7 @@ export class EncryptionController {
   @RequireScopes('crypto:rewrap')
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-encrypt under the current key version without revealing the plaintext' })
-  rewrap(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
+  rewrapOne(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
     return this.encryption.rewrap(p, dto.context, dto.ciphertext);
   }
 
@@ -51,8 +55,24 @@ export class EncryptionController {
 
   @Get('admin/keyring')
   @RequireScopes('admin:all')
-  @ApiOperation({ summary: 'Key versions, which encrypts and decrypts, and encryptions per version' })
+  @ApiOperation({ summary: 'Key versions, which encrypts and decrypts, encryptions and ciphertexts per version, rewrap progress' })
   keyring() {
-    return this.encryption.keyringStatus();
+    return this.keyringAdmin.status();
+  }
+
+  @Post('admin/keyring/rewrap')
+  @RequireScopes('admin:all')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start moving every ciphertext to the current key version (batches, resumable)' })
+  rewrap(@CurrentPrincipal() p: Principal) {
+    return this.keyringAdmin.startRewrap(p);
+  }
+
+  @Post('admin/keyring/retire')
+  @RequireScopes('admin:all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Retire key versions up to one (refused while ciphertexts still use them)' })
+  retire(@CurrentPrincipal() p: Principal, @Body() dto: RetireDto) {
+    return this.keyringAdmin.retire(p, dto.version);
   }
 }

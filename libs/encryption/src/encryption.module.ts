@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
 import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
 import { AppConfig, SecretStore } from '@app/core';
 import { EncryptionController } from './encryption.controller';
 import { EncryptionRepository } from './encryption.repository';
+import { CiphertextStores } from './ciphertext-stores';
 import { EncryptionService } from './encryption.service';
+import { KeyringAdminService } from './keyring-admin.service';
+import { RewrapService } from './rewrap.service';
 import { PersistentEncryptionCounter } from './persistent-encryption-counter';
 
 /** Composes libs/crypto with the product: keys from the secret store, counters in PostgreSQL, the HTTP API. */
@@ -22,9 +26,9 @@ const crypto = CryptoModule.register({
 });
 
 @Module({
-  imports: [crypto],
+  imports: [crypto, AuditModule],
   controllers: [EncryptionController],
-  providers: [EncryptionService],
-  exports: [crypto],
+  providers: [EncryptionService, CiphertextStores, RewrapService, KeyringAdminService],
+  exports: [crypto, CiphertextStores, RewrapService, KeyringAdminService],
 })
 export class EncryptionModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EncryptionCounterRow } from './entities/encryption-counter.entity';
 
 @Injectable()
@@ -18,6 +18,19 @@ export class EncryptionRepository {
       [versions, versions.map((v) => counts.get(v)), now],
     );
     return new Map(rows.map((r) => [r.key_version, Number(r.encryptions)]));
+  }
+
+  async retiredThrough(): Promise<number> {
+    const rows: { retired_through: number }[] = await this.dataSource.query('SELECT retired_through FROM keyring_state WHERE id = 1');
+    return rows[0]?.retired_through ?? 0;
+  }
+
+  async retireThrough(version: number, em: EntityManager = this.dataSource.manager): Promise<void> {
+    await em.query('UPDATE keyring_state SET retired_through = GREATEST(retired_through, $1), updated_at = now() WHERE id = 1', [version]);
+  }
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
   }
 
   all(): Promise<EncryptionCounterRow[]> {

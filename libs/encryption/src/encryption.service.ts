@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CryptoService, DecryptionFailed, decodeEnvelope, Keyring } from '@app/crypto';
+import { CryptoService, DecryptionFailed, decodeEnvelope } from '@app/crypto';
 import { DomainException, Principal } from '@app/core';
 import { EncryptionErrorCode } from './encryption-error-codes';
-import { EncryptionRepository } from './encryption.repository';
-import { PersistentEncryptionCounter } from './persistent-encryption-counter';
 
 const PURPOSE = 'transit';
 
@@ -15,9 +13,6 @@ const PURPOSE = 'transit';
 export class EncryptionService {
   constructor(
     private readonly crypto: CryptoService,
-    private readonly keyring: Keyring,
-    private readonly repo: EncryptionRepository,
-    private readonly counter: PersistentEncryptionCounter,
   ) {}
 
   encrypt(p: Principal, context: string, plaintext: string): { ciphertext: string; keyVersion: number } {
@@ -40,24 +35,6 @@ export class EncryptionService {
 
   verify(p: Principal, context: string, data: string, mac: string): { valid: boolean } {
     return { valid: this.crypto.verifyHmac(PURPOSE, this.context(p, context), Buffer.from(data, 'base64'), mac) };
-  }
-
-  /** Versions, which one encrypts, which still decrypt, and encryptions per version against the 2^32 bound. */
-  async keyringStatus(): Promise<Record<string, unknown>> {
-    await this.counter.flush();
-    const counts = new Map((await this.repo.all()).map((r) => [r.keyVersion, r.encryptions]));
-    return {
-      current: this.keyring.current,
-      minDecryptionVersion: this.keyring.minDecryptionVersion,
-      warnAtEncryptions: this.counter.warnAt,
-      versions: this.keyring.versions.map((v) => ({
-        version: v,
-        encrypts: v === this.keyring.current,
-        decrypts: this.keyring.canDecrypt(v),
-        encryptions: counts.get(v) ?? 0,
-        shareOfGcmLimit: (counts.get(v) ?? 0) / 2 ** 32,
-      })),
-    };
   }
 
   private context(p: Principal, context: string): string {

@@ -6,6 +6,11 @@ export { EncryptionModule } from './encryption.module';
 export { EncryptionService } from './encryption.service';
 export { EncryptionErrorCode } from './encryption-error-codes';
 export { PersistentEncryptionCounter, GCM_RANDOM_IV_LIMIT } from './persistent-encryption-counter';
+export { CiphertextStores } from './ciphertext-stores';
+export type { CiphertextStore } from './ciphertext-stores';
+export { RewrapService } from './rewrap.service';
+export type { RewrapState } from './rewrap.service';
+export { KeyringAdminService } from './keyring-admin.service';
 
 export const encryptionSchema: Partial<SchemaParts> = {
   entities: [EncryptionCounterRow],

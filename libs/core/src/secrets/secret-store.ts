@@ -40,6 +40,16 @@ export class SecretStore {
     return store;
   }
 
+  /**
+   * Throwaway values for building the module graph without running anything (CLI `--help`): generated in memory,
+   * never written, never used to reach data.
+   */
+  static ephemeral(config: AppConfig, definitions: SecretDefinition[] = SECRET_DEFINITIONS): SecretStore {
+    const store = new SecretStore(config);
+    for (const def of definitions) if (def.generate && !def.embeddedDatabaseOnly) store.set(def.name, def.generate(), 'generated');
+    return store;
+  }
+
   get secretsDir(): string {
     return join(this.config.dataDir, 'secrets');
   }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsBase64, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBase64, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const CONTEXT = /^[A-Za-z0-9._:/-]{1,100}$/;
 const CONTEXT_MESSAGE = 'context must be 1–100 characters of A-Z a-z 0-9 . _ : / -';
@@ -41,4 +41,12 @@ export class VerifyHmacDto extends HmacDto {
   @IsString()
   @Matches(/^v\d{1,6}\.[A-Za-z0-9_-]{43}$/, { message: 'mac must be a MAC from /crypto/hmac' })
   mac!: string;
+}
+
+export class RetireDto {
+  @ApiProperty({ example: 1, description: 'Retire this version and every older one' })
+  @IsInt()
+  @Min(1)
+  @Max(999_999)
+  version!: number;
 }

@@ -1,0 +1,75 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Keyring } from '@app/crypto';
+import { Clock } from '@app/core';
+import { CiphertextStores } from './ciphertext-stores';
+
+export interface RewrapState {
+  state: 'idle' | 'running' | 'done' | 'failed';
+  targetVersion: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  rewrapped: number;
+  remaining: number | null;
+  error?: string;
+}
+
+/**
+ * Moves every envelope under an older key version to the current one, store by store, in batches: each batch is
+ * one transaction (decrypt and re-encrypt in memory, never a plaintext written anywhere), so a crash loses at most
+ * the batch in flight, and a rerun continues with the rows still under old versions.
+ */
+@Injectable()
+export class RewrapService {
+  private readonly logger = new Logger('Rewrap');
+  private current: RewrapState = { state: 'idle', targetVersion: null, startedAt: null, finishedAt: null, rewrapped: 0, remaining: null };
+  private running?: Promise<RewrapState>;
+
+  constructor(
+    private readonly stores: CiphertextStores,
+    private readonly keyring: Keyring,
+    private readonly clock: Clock,
+  ) {}
+
+  get state(): RewrapState {
+    return { ...this.current };
+  }
+
+  /** Starts a run in the background (or reports the one running). */
+  start(batchSize = 200): RewrapState {
+    if (!this.running) {
+      this.running = this.run(batchSize)
+        .catch(() => this.current)
+        .finally(() => (this.running = undefined));
+    }
+    return this.state;
+  }
+
+  async run(batchSize = 200, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
+    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, remaining: await this.remaining() };
+    onProgress?.(this.state);
+    try {
+      for (const store of this.stores.all()) {
+        for (;;) {
+          const n = await store.rewrapBatch(batchSize);
+          if (n === 0) break;
+          this.current.rewrapped += n;
+          this.current.remaining = Math.max(0, (this.current.remaining ?? 0) - n);
+          onProgress?.(this.state);
+        }
+      }
+      this.current = { ...this.current, state: 'done', finishedAt: this.clock.now().toISOString(), remaining: await this.remaining() };
+    } catch (err) {
+      this.logger.error({ err }, 'rewrap failed; rerun to continue where it stopped');
+      this.current = { ...this.current, state: 'failed', finishedAt: this.clock.now().toISOString(), error: err instanceof Error ? err.message.slice(0, 200) : 'failed' };
+    }
+    onProgress?.(this.state);
+    return this.state;
+  }
+
+  /** Envelopes under versions older than the current one, across all stores. */
+  async remaining(): Promise<number> {
+    let n = 0;
+    for (const store of this.stores.all()) for (const [v, count] of await store.countByVersion()) if (v < this.keyring.current) n += count;
+    return n;
+  }
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
+import { ProfilesService } from './profiles.service';
+
+@ApiTags('profiles')
+@Controller('profiles')
+export class ProfilesController {
+  constructor(private readonly profiles: ProfilesService) {}
+
+  @Get('me')
+  @RequireScopes('profiles:read')
+  @ApiOperation({ summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)' })
+  me(@CurrentPrincipal() p: Principal, @Query() q: RevealQueryDto) {
+    return this.profiles.get(p, p.userId, q.reveal);
+  }
+
+  @Put('me')
+  @RequireScopes('profiles:write')
+  @ApiOperation({ summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field' })
+  update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateProfileDto) {
+    return this.profiles.update(p, dto);
+  }
+
+  @Post('search')
+  @RequireScopes('admin:all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Find profiles by SSN through the blind index (admin; audited)' })
+  search(@CurrentPrincipal() p: Principal, @Body() dto: SsnSearchDto) {
+    return this.profiles.searchBySsn(p, dto.ssn);
+  }
+
+  @Get(':userId')
+  @RequireScopes('profiles:read')
+  @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
+  get(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string, @Query() q: RevealQueryDto) {
+    return this.profiles.get(p, userId, q.reveal);
+  }
+}

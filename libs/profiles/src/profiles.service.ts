@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit';
+import { ADMIN_SCOPE, Clock, CoreErrorCode, DomainException, missingScopes, Principal } from '@app/core';
+import { DecryptionFailed } from '@app/crypto';
+import { UpdateProfileDto } from './dto/profile.dto';
+import { Profile } from './entities/profile.entity';
+import { ProfileCodec, SensitiveValues } from './profile-codec';
+import { ProfilesErrorCode } from './profiles-error-codes';
+import { ProfilesRepository } from './profiles.repository';
+
+/** A session must have signed in this recently to see unmasked data. */
+export const RECENT_LOGIN_MS = 15 * 60_000;
+
+export interface ProfileView {
+  userId: string;
+  displayName: string | null;
+  phone: string | null;
+  address: string | null;
+  dateOfBirth: string | null;
+  ssn: string | null;
+  cardNumber: string | null;
+  medicalInfo?: Record<string, unknown> | null;
+  revealed: boolean;
+  updatedAt: string | null;
+}
+
+const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
+
+/**
+ * Profiles with per-field encrypted PII. Reads are masked unless `reveal` is asked by a principal holding
+ * `profiles:read_sensitive` (a session must also have signed in within 15 minutes); every reveal is audited. Every
+ * read checks the row's integrity MAC: a row changed behind the service's back answers 409 and is audited.
+ */
+@Injectable()
+export class ProfilesService {
+  constructor(
+    private readonly repo: ProfilesRepository,
+    private readonly codec: ProfileCodec,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(p: Principal, userId: string, reveal = false): Promise<ProfileView> {
+    if (userId !== p.userId && !isAdmin(p)) throw new DomainException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
+    if (reveal) this.assertMayReveal(p);
+    const row = await this.repo.find(userId);
+    if (!row) return emptyView(userId);
+    await this.assertIntact(row);
+    if (!reveal) return maskedView(row);
+    const values = await this.openOrFail(row);
+    await this.audit.record({ action: 'profile.reveal', outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'user', targetId: userId, details: { fields: ['ssn', 'cardNumber', 'medicalInfo'] } });
+    return { ...maskedView(row), ssn: values.ssn, cardNumber: values.cardNumber, medicalInfo: values.medicalInfo, revealed: true };
+  }
+
+  /** Merges the given fields (absent: unchanged, null: cleared); every envelope of the row moves to the current key. */
+  async update(p: Principal, dto: UpdateProfileDto): Promise<ProfileView> {
+    const row = await this.repo.transaction(async (em) => {
+      const existing = await this.repo.findForUpdate(em, p.userId);
+      if (existing) await this.assertIntact(existing);
+      const current: SensitiveValues = existing ? await this.openOrFail(existing) : { ssn: null, cardNumber: null, medicalInfo: null };
+      const next = existing ?? Object.assign(new Profile(), { userId: p.userId, displayName: null, phone: null, address: null, dateOfBirth: null });
+      for (const f of ['displayName', 'phone', 'address', 'dateOfBirth'] as const) if (dto[f] !== undefined) next[f] = dto[f] ?? null;
+      this.codec.seal(next, {
+        ssn: dto.ssn !== undefined ? dto.ssn : current.ssn,
+        cardNumber: dto.cardNumber !== undefined ? dto.cardNumber : current.cardNumber,
+        medicalInfo: dto.medicalInfo !== undefined ? dto.medicalInfo : current.medicalInfo,
+      });
+      next.updatedAt = this.clock.now();
+      await this.repo.save(em, next);
+      const changed = Object.keys(dto);
+      await this.audit.record({ action: 'profile.update', outcome: 'success', actorId: p.userId, actorType: p.kind === 'apiKey' ? 'api_key' : 'user', targetType: 'user', targetId: p.userId, details: { fields: changed } }, em);
+      return next;
+    });
+    return maskedView(row);
+  }
+
+  /** Admin lookup by SSN through the blind index: no row is decrypted to search. */
+  async searchBySsn(p: Principal, ssn: string): Promise<{ items: ProfileView[] }> {
+    const rows = await this.repo.findByBlindIndex(this.codec.blindIndexCandidates(ssn));
+    await this.audit.record({ action: 'profile.search_ssn', outcome: 'success', actorId: p.userId, details: { matches: rows.length } });
+    const items: ProfileView[] = [];
+    for (const row of rows) {
+      await this.assertIntact(row);
+      items.push(maskedView(row));
+    }
+    return { items };
+  }
+
+  private assertMayReveal(p: Principal): void {
+    if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
+      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', { requiredScopes: ['profiles:read_sensitive'], heldScopes: p.scopes });
+    }
+    if (p.kind === 'session' && (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)) {
+      throw new DomainException(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, 'Sign in again (within the last 15 minutes) to see unmasked data.');
+    }
+  }
+
+  private async assertIntact(row: Profile): Promise<void> {
+    if (this.codec.intact(row)) return;
+    await this.integrityFailure(row);
+  }
+
+  private async openOrFail(row: Profile): Promise<SensitiveValues> {
+    try {
+      return this.codec.open(row);
+    } catch (err) {
+      if (err instanceof DecryptionFailed) return this.integrityFailure(row);
+      throw err;
+    }
+  }
+
+  private async integrityFailure(row: Profile): Promise<never> {
+    await this.audit.record({ action: 'profile.integrity_failed', outcome: 'failure', actorType: 'system', targetType: 'user', targetId: row.userId });
+    throw new DomainException(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED, 'The stored profile failed its integrity check; it is not served.');
+  }
+}
+
+export function maskedView(row: Profile): ProfileView {
+  return {
+    userId: row.userId,
+    displayName: row.displayName,
+    phone: row.phone,
+    address: row.address,
+    dateOfBirth: row.dateOfBirth,
+    ssn: row.ssnLast4 ? `***-**-${row.ssnLast4}` : null,
+    cardNumber: row.cardLast4 ? `**** **** **** ${row.cardLast4}` : null,
+    revealed: false,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function emptyView(userId: string): ProfileView {
+  return { userId, displayName: null, phone: null, address: null, dateOfBirth: null, ssn: null, cardNumber: null, revealed: false, updatedAt: null };
+}
