@@ -37,8 +37,8 @@ export function pinSelf(core) {
   if (process.platform === 'linux' && hasTaskset()) spawnSync('taskset', ['-pc', String(core), String(process.pid)], { stdio: 'ignore' });
 }
 
-export async function startService(env = {}, core) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
+export async function startService(env = {}, core, opts = {}) {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'sb-bench-'));
   const port = await freePort();
   const [cmd, args] = pinned(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], core);
   const started = Date.now();
@@ -62,7 +62,7 @@ export async function startService(env = {}, core) {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.on('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

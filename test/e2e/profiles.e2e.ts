@@ -97,6 +97,42 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
     expect((await t.request('/v1/profiles/me?reveal=true', { headers: bearer(b.token) })).status).toBe(200);
   });
 
+  it('exports everything held about me: account, decrypted profile, key metadata (no secrets), sessions, audit events', async () => {
+    const u = await registerAndLogin(t);
+    await put(t, u.token, PROFILE);
+    const key = await createKey(t, u.token, { name: 'export me' });
+    const res = await t.request('/v1/profiles/me/export', { headers: bearer(u.token) });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const doc = JSON.parse(text) as { account: { email: string }; profile: { ssn: string; medicalInfo: unknown }; apiKeys: { id: string }[]; sessions: unknown[]; auditEvents: { action: string }[] };
+    expect(doc.account.email).toBe(u.user.email);
+    expect(doc.profile).toMatchObject({ ssn: '123456789', medicalInfo: { allergies: ['penicillin'] } });
+    expect(doc.apiKeys.map((k) => k.id)).toEqual([key.id]);
+    expect(text).not.toContain(key.key);
+    expect(text).not.toMatch(/hmac-sha256|argon2id|password_hash|passwordHash/);
+    expect(doc.sessions.length).toBeGreaterThanOrEqual(1);
+    expect(doc.auditEvents.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.register', 'profile.update', 'api_key.create']));
+    expect(await adminQuery(db, `SELECT 1 FROM audit_events WHERE action = 'profile.export' AND actor_id = $1`, [u.userId])).toHaveLength(1);
+    const narrow = await createKey(t, u.token, { scopes: ['profiles:read'] });
+    expect((await t.request('/v1/profiles/me/export', withKey(narrow.key))).status).toBe(403);
+  });
+
+  it('a rewrap leaves a tampered row alone (audited, still failing its check) and moves every other one', async () => {
+    const tampered = await adminQuery<{ user_id: string }>(db, `SELECT user_id FROM profiles WHERE phone = '+1 555 0100'`);
+    expect(tampered.length).toBeGreaterThanOrEqual(1); // from the integrity test above
+    const t3 = await startTestApp({ db, env: { ENCRYPTION_KEYS: `${V2},${V1}` } });
+    try {
+      const { RewrapService } = await import('@app/encryption');
+      const result = await t3.app.get(RewrapService).run(2);
+      expect(result).toMatchObject({ state: 'done', skipped: tampered.length, remaining: tampered.length });
+      const left = await adminQuery<{ user_id: string }>(db, 'SELECT user_id FROM profiles WHERE key_version = 1');
+      expect(left.map((r) => r.user_id).sort()).toEqual(tampered.map((r) => r.user_id).sort());
+      expect(await adminQuery(db, `SELECT 1 FROM audit_events WHERE action = 'profile.integrity_failed' AND details->>'during' = 'rewrap'`)).toHaveLength(tampered.length);
+    } finally {
+      await t3.close();
+    }
+  });
+
   it('after adding a key version, a rewrap killed mid-way and run again moves all 10,000 profiles; retiring is refused until then', async () => {
     // A database of its own: the rows tampered with above are (rightly) never rewrapped.
     const db = await createTestDatabase();

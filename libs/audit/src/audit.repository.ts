@@ -42,6 +42,15 @@ export class AuditRepository {
     });
   }
 
+  /** Events a user did or that were about them (as actor, or as the target user), newest first. */
+  aboutUser(userId: string, limit: number): Promise<AuditEvent[]> {
+    return this.dataSource.getRepository(AuditEvent).find({
+      where: [{ actorId: userId }, { targetType: 'user', targetId: userId }],
+      order: { id: 'DESC' },
+      take: limit,
+    });
+  }
+
   /** Rows after `afterId`, in chain order. */
   page(afterId: string, limit: number): Promise<AuditEvent[]> {
     return this.dataSource.getRepository(AuditEvent).find({ where: { id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit });

@@ -39,6 +39,20 @@ export interface ChainVerification {
   reason?: string;
 }
 
+function eventView(r: AuditEvent): AuditEventView {
+  return {
+    id: r.id,
+    occurredAt: r.occurredAt.toISOString(),
+    action: r.action,
+    outcome: r.outcome,
+    actorType: r.actorType,
+    actorId: r.actorId,
+    ip: r.ip,
+    requestId: r.requestId,
+    details: r.details,
+  };
+}
+
 @Injectable()
 export class AuditService {
   constructor(
@@ -78,18 +92,13 @@ export class AuditService {
   /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
   async listForTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
     const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
-    const items = rows.slice(0, limit).map((r) => ({
-      id: r.id,
-      occurredAt: r.occurredAt.toISOString(),
-      action: r.action,
-      outcome: r.outcome,
-      actorType: r.actorType,
-      actorId: r.actorId,
-      ip: r.ip,
-      requestId: r.requestId,
-      details: r.details,
-    }));
+    const items = rows.slice(0, limit).map(eventView);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** What the log holds about a user (their own actions and actions on them), newest first, for data exports. */
+  async aboutUser(userId: string, limit = 5000): Promise<AuditEventView[]> {
+    return (await this.repo.aboutUser(userId, limit)).map(eventView);
   }
 
   /** Recomputes the whole chain and names the first row whose link or content does not match. */

@@ -4,8 +4,11 @@ import { Injectable } from '@nestjs/common';
 export interface CiphertextStore {
   name: string;
   countByVersion(): Promise<Map<number, number>>;
-  /** Re-encrypts up to `limit` rows under older versions to the current one, in one transaction; answers how many. */
-  rewrapBatch(limit: number): Promise<number>;
+  /**
+   * Re-encrypts up to `limit` rows under older versions to the current one, in one transaction. Rows it cannot
+   * rewrap (failed integrity) it adds to `skip` and leaves alone; later batches of the run pass over them.
+   */
+  rewrapBatch(limit: number, skip: Set<string>): Promise<{ rewrapped: number; skipped: number }>;
 }
 
 /** Registry the bounded contexts that store ciphertexts add themselves to (profiles …). */

@@ -9,6 +9,8 @@ export interface RewrapState {
   startedAt: string | null;
   finishedAt: string | null;
   rewrapped: number;
+  /** Rows left alone because they failed their integrity check (audited by their store). */
+  skipped: number;
   remaining: number | null;
   error?: string;
 }
@@ -21,7 +23,7 @@ export interface RewrapState {
 @Injectable()
 export class RewrapService {
   private readonly logger = new Logger('Rewrap');
-  private current: RewrapState = { state: 'idle', targetVersion: null, startedAt: null, finishedAt: null, rewrapped: 0, remaining: null };
+  private current: RewrapState = { state: 'idle', targetVersion: null, startedAt: null, finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
   private running?: Promise<RewrapState>;
 
   constructor(
@@ -45,15 +47,17 @@ export class RewrapService {
   }
 
   async run(batchSize = 200, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
-    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, remaining: await this.remaining() };
+    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, skipped: 0, remaining: await this.remaining() };
     onProgress?.(this.state);
     try {
       for (const store of this.stores.all()) {
+        const skip = new Set<string>();
         for (;;) {
-          const n = await store.rewrapBatch(batchSize);
-          if (n === 0) break;
-          this.current.rewrapped += n;
-          this.current.remaining = Math.max(0, (this.current.remaining ?? 0) - n);
+          const { rewrapped, skipped } = await store.rewrapBatch(batchSize, skip);
+          if (rewrapped === 0 && skipped === 0) break;
+          this.current.rewrapped += rewrapped;
+          this.current.skipped += skipped;
+          this.current.remaining = Math.max(0, (this.current.remaining ?? 0) - rewrapped - skipped);
           onProgress?.(this.state);
         }
       }

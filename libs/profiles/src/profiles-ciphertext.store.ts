@@ -30,10 +30,11 @@ export class ProfilesCiphertextStore implements CiphertextStore, OnModuleInit {
    * Decrypts and re-seals up to `limit` rows under older versions, in memory, in one transaction. A row that fails
    * its integrity check is left as it is (and audited): rewrapping would launder tampered data into a valid MAC.
    */
-  async rewrapBatch(limit: number): Promise<number> {
+  async rewrapBatch(limit: number, skip: Set<string>): Promise<{ rewrapped: number; skipped: number }> {
     return this.repo.transaction(async (em) => {
-      const rows = await this.repo.lockBatchBelow(em, this.keyring.current, limit);
-      let done = 0;
+      const rows = await this.repo.lockBatchBelow(em, this.keyring.current, limit, [...skip]);
+      let skipped = 0;
+      const sealed = [];
       for (const row of rows) {
         let values;
         try {
@@ -41,13 +42,15 @@ export class ProfilesCiphertextStore implements CiphertextStore, OnModuleInit {
           values = this.codec.open(row);
         } catch {
           await this.audit.record({ action: 'profile.integrity_failed', outcome: 'failure', actorType: 'system', targetType: 'user', targetId: row.userId, details: { during: 'rewrap' } }, em);
+          skip.add(row.userId);
+          skipped++;
           continue;
         }
         this.codec.seal(row, values);
-        await this.repo.save(em, row);
-        done++;
+        sealed.push(row);
       }
-      return done;
+      await this.repo.updateSealed(em, sealed);
+      return { rewrapped: sealed.length, skipped };
     });
   }
 }

@@ -2,18 +2,29 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
+import { ProfileExportService } from './profile-export.service';
 import { ProfilesService } from './profiles.service';
 
 @ApiTags('profiles')
 @Controller('profiles')
 export class ProfilesController {
-  constructor(private readonly profiles: ProfilesService) {}
+  constructor(
+    private readonly profiles: ProfilesService,
+    private readonly exports: ProfileExportService,
+  ) {}
 
   @Get('me')
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)' })
   me(@CurrentPrincipal() p: Principal, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, p.userId, q.reveal);
+  }
+
+  @Get('me/export')
+  @RequireScopes('profiles:read_sensitive')
+  @ApiOperation({ summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)' })
+  export(@CurrentPrincipal() p: Principal) {
+    return this.exports.export(p);
   }
 
   @Put('me')

@@ -28,8 +28,24 @@ export class ProfilesRepository {
   }
 
   /** Rows whose envelopes are under an older key version, locked (SKIP LOCKED: two rewrap runs share the work). */
-  lockBatchBelow(em: EntityManager, version: number, limit: number): Promise<Profile[]> {
-    return em.getRepository(Profile).createQueryBuilder('p').where('p.keyVersion < :version', { version }).orderBy('p.userId').limit(limit).setLock('pessimistic_write').setOnLocked('skip_locked').getMany();
+  lockBatchBelow(em: EntityManager, version: number, limit: number, skip: string[] = []): Promise<Profile[]> {
+    const qb = em.getRepository(Profile).createQueryBuilder('p').where('p.keyVersion < :version', { version });
+    if (skip.length) qb.andWhere('p.userId NOT IN (:...skip)', { skip });
+    return qb.orderBy('p.userId').limit(limit).setLock('pessimistic_write').setOnLocked('skip_locked').getMany();
+  }
+
+  /** Writes re-sealed envelopes (and their MACs and blind indexes) for a whole batch in one statement. */
+  async updateSealed(em: EntityManager, rows: Profile[]): Promise<void> {
+    if (!rows.length) return;
+    const col = <K extends keyof Profile>(k: K) => rows.map((r) => r[k]);
+    await em.query(
+      `UPDATE profiles p SET ssn_ct = v.ssn_ct, ssn_blind_index = v.ssn_blind_index, card_ct = v.card_ct, medical_ct = v.medical_ct,
+              key_version = v.key_version, integrity_mac = v.integrity_mac
+       FROM unnest($1::uuid[], $2::text[], $3::varchar[], $4::text[], $5::text[], $6::int[], $7::varchar[])
+            AS v(user_id, ssn_ct, ssn_blind_index, card_ct, medical_ct, key_version, integrity_mac)
+       WHERE p.user_id = v.user_id`,
+      [col('userId'), col('ssnCiphertext'), col('ssnBlindIndex'), col('cardCiphertext'), col('medicalCiphertext'), col('keyVersion'), col('integrityMac')],
+    );
   }
 
   async countByVersion(): Promise<Map<number, number>> {

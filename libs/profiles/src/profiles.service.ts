@@ -7,6 +7,7 @@ import { Profile } from './entities/profile.entity';
 import { ProfileCodec, SensitiveValues } from './profile-codec';
 import { ProfilesErrorCode } from './profiles-error-codes';
 import { ProfilesRepository } from './profiles.repository';
+import { RevealAuditor } from './reveal-auditor';
 
 /** A session must have signed in this recently to see unmasked data. */
 export const RECENT_LOGIN_MS = 15 * 60_000;
@@ -37,6 +38,7 @@ export class ProfilesService {
     private readonly repo: ProfilesRepository,
     private readonly codec: ProfileCodec,
     private readonly audit: AuditService,
+    private readonly reveals: RevealAuditor,
     private readonly clock: Clock,
   ) {}
 
@@ -48,7 +50,7 @@ export class ProfilesService {
     await this.assertIntact(row);
     if (!reveal) return maskedView(row);
     const values = await this.openOrFail(row);
-    await this.audit.record({ action: 'profile.reveal', outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'user', targetId: userId, details: { fields: ['ssn', 'cardNumber', 'medicalInfo'] } });
+    await this.reveals.reveal(p, userId, ['ssn', 'cardNumber', 'medicalInfo']);
     return { ...maskedView(row), ssn: values.ssn, cardNumber: values.cardNumber, medicalInfo: values.medicalInfo, revealed: true };
   }
 
