@@ -117,6 +117,33 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
     expect((await t.request('/v1/profiles/me/export', withKey(narrow.key))).status).toBe(403);
   });
 
+  it('erasure with the password: account, profile, keys and sessions gone, audit events pseudonymised, chain intact', async () => {
+    const u = await registerAndLogin(t);
+    await put(t, u.token, PROFILE);
+    const key = await createKey(t, u.token);
+    expect((await t.request('/v1/me', withKey(key.key))).status).toBe(200); // cached
+    const erase = (password: string) => t.request('/v1/profiles/me', { method: 'DELETE', headers: { ...bearer(u.token), 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+    expect(await problem(await erase('not my password'))).toMatchObject({ status: 400, code: 'CURRENT_PASSWORD_WRONG' });
+    expect((await t.request('/v1/profiles/me', { method: 'DELETE', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: JSON.stringify({ password: u.user.password }) })).status).toBe(403);
+    const res = await erase(u.user.password);
+    expect(res.status).toBe(200);
+    const { pseudonym } = (await res.json()) as { pseudonym: string };
+    expect(pseudonym).toMatch(/^erased-[0-9a-f]{16}$/);
+    expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_INVALID' });
+    expect((await t.request('/v1/me', { headers: bearer(u.token) })).status).toBe(401);
+    expect((await t.request('/v1/auth/login', jsonPost({ email: u.user.email, password: u.user.password }))).status).toBe(401);
+    for (const table of ['users', 'profiles', 'api_keys', 'sessions']) {
+      const col = table === 'users' ? 'id' : table === 'profiles' || table === 'sessions' ? 'user_id' : 'owner_id';
+      expect({ table, rows: (await adminQuery(db, `SELECT 1 FROM ${table} WHERE ${col} = $1`, [u.userId])).length }).toEqual({ table, rows: 0 });
+    }
+    const mentions = await adminQuery(db, `SELECT id FROM audit_events WHERE actor_id = $1 OR target_id = $1 OR details::text LIKE $2`, [u.userId, `%${u.user.email}%`]);
+    expect(mentions).toHaveLength(0);
+    expect(await adminQuery(db, 'SELECT 1 FROM outbox_messages WHERE recipient = $1', [u.user.email])).toHaveLength(0);
+    expect((await adminQuery(db, `SELECT 1 FROM audit_events WHERE actor_id = $1 OR target_id = $1`, [pseudonym])).length).toBeGreaterThanOrEqual(3);
+    const { AuditService } = await import('@app/audit');
+    expect(await t.app.get(AuditService).verify()).toMatchObject({ ok: true });
+  });
+
   it('a rewrap leaves a tampered row alone (audited, still failing its check) and moves every other one', async () => {
     const tampered = await adminQuery<{ user_id: string }>(db, `SELECT user_id FROM profiles WHERE phone = '+1 555 0100'`);
     expect(tampered.length).toBeGreaterThanOrEqual(1); // from the integrity test above

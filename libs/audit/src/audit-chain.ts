@@ -28,6 +28,29 @@ export interface ChainedFields {
   details: Record<string, unknown>;
 }
 
+/** Chain version 2: the personal fields, salted, as one digest the row hash covers. */
+export function piiDigest(salt: string, row: Pick<ChainedFields, 'actorId' | 'targetId' | 'ip' | 'userAgent' | 'details'>): string {
+  const body = canonicalJson({ actorId: row.actorId, targetId: row.targetId, ip: row.ip, userAgent: row.userAgent, details: row.details });
+  return createHash('sha256').update(salt).update('\n').update(body).digest('hex');
+}
+
+/** Version 2 row hash: everything but the personal fields, plus their digest. */
+export function chainHashV2(prevHash: string, row: ChainedFields, digest: string): string {
+  const body = canonicalJson({
+    v: 2,
+    id: String(row.id),
+    occurredAt: row.occurredAt,
+    actorType: row.actorType,
+    action: row.action,
+    targetType: row.targetType,
+    outcome: row.outcome,
+    requestId: row.requestId,
+    pii: digest,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/** Version 1 row hash (rows written before chain version 2). */
 export function chainHash(prevHash: string, row: ChainedFields): string {
   const body = canonicalJson({
     id: String(row.id),

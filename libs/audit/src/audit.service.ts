@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, currentRequest } from '@app/core';
 import type { EntityManager } from 'typeorm';
-import { chainHash, GENESIS_HASH } from './audit-chain';
+import { randomBytes } from 'node:crypto';
+import { chainHash, chainHashV2, GENESIS_HASH, piiDigest } from './audit-chain';
 import { AuditRepository } from './audit.repository';
 import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
 
@@ -35,8 +36,18 @@ export interface AuditEventView {
 export interface ChainVerification {
   ok: boolean;
   checked: number;
+  /** Rows whose personal fields were erased (their digest still chains; their erased fields are not vouched for). */
+  redacted?: number;
   firstBadId?: string;
   reason?: string;
+}
+
+/** A row matches its hash: v1 over all fields; v2 over its digest, which must match its personal fields unless erased. */
+function rowIntact(row: AuditEvent): boolean {
+  if (row.chainVersion === 1) return chainHash(row.prevHash, row) === row.hash;
+  if (!row.piiDigest) return false;
+  if (!row.redactedAt && (!row.piiSalt || piiDigest(row.piiSalt, row) !== row.piiDigest)) return false;
+  return chainHashV2(row.prevHash, row, row.piiDigest) === row.hash;
 }
 
 function eventView(r: AuditEvent): AuditEventView {
@@ -82,8 +93,12 @@ export class AuditService {
         requestId: entry.requestId !== undefined ? entry.requestId : (ctx?.requestId || null),
         details: entry.details ?? {},
         prevHash,
+        chainVersion: 2,
+        piiSalt: randomBytes(16).toString('hex'),
+        redactedAt: null,
       });
-      row.hash = chainHash(prevHash, row);
+      row.piiDigest = piiDigest(row.piiSalt!, row);
+      row.hash = chainHashV2(prevHash, row, row.piiDigest);
       await this.repo.insert(em, row);
       return row;
     });
@@ -96,6 +111,26 @@ export class AuditService {
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
+  /**
+   * Erasure: in every version-2 event by or about the user, replaces their id with a pseudonym, clears IP, user agent
+   * and details, and marks the row redacted; the chain still verifies. Version-1 rows (written before chain v2)
+   * cannot be changed without breaking the chain and are counted, not changed.
+   */
+  async pseudonymiseUser(userId: string, pseudonym: string, em: EntityManager): Promise<{ redacted: number; keptV1: number }> {
+    const result: unknown = await em.query(
+      `UPDATE audit_events SET
+         actor_id = CASE WHEN actor_id = $1 THEN $2 ELSE actor_id END,
+         target_id = CASE WHEN target_id = $1 THEN $2 ELSE target_id END,
+         ip = NULL, user_agent = NULL, details = '{}'::jsonb, pii_salt = NULL, redacted_at = $3
+       WHERE (actor_id = $1 OR target_id = $1) AND chain_version = 2
+       RETURNING id`,
+      [userId, pseudonym, this.clock.now()],
+    );
+    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as unknown[];
+    const v1: { n: string }[] = await em.query(`SELECT count(*)::text AS n FROM audit_events WHERE (actor_id = $1 OR target_id = $1) AND chain_version = 1`, [userId]);
+    return { redacted: rows.length, keptV1: Number(v1[0].n) };
+  }
+
   /** What the log holds about a user (their own actions and actions on them), newest first, for data exports. */
   async aboutUser(userId: string, limit = 5000): Promise<AuditEventView[]> {
     return (await this.repo.aboutUser(userId, limit)).map(eventView);
@@ -106,19 +141,21 @@ export class AuditService {
     let expectedPrev = GENESIS_HASH;
     let afterId = '0';
     let checked = 0;
+    let redacted = 0;
     for (;;) {
       const rows = await this.repo.page(afterId, batchSize);
       for (const row of rows) {
         if (row.prevHash !== expectedPrev) {
           return { ok: false, checked, firstBadId: row.id, reason: 'previous-hash link broken (a row was removed or reordered)' };
         }
-        if (chainHash(row.prevHash, row) !== row.hash) {
+        if (!rowIntact(row)) {
           return { ok: false, checked, firstBadId: row.id, reason: 'content does not match its hash (the row was altered)' };
         }
+        if (row.redactedAt) redacted++;
         expectedPrev = row.hash;
         checked++;
       }
-      if (rows.length < batchSize) return { ok: true, checked };
+      if (rows.length < batchSize) return { ok: true, checked, redacted };
       afterId = rows[rows.length - 1].id;
     }
   }

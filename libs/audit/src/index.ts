@@ -2,16 +2,19 @@ import type { SchemaParts } from '@app/core';
 import { AuditEvent } from './entities/audit-event.entity';
 import { CreateAuditEvents1763900000000 } from './migrations/1763900000000-CreateAuditEvents';
 import { AuditTargetIndex1763900250000 } from './migrations/1763900250000-AuditTargetIndex';
+import { AuditChainV21763900600000 } from './migrations/1763900600000-AuditChainV2';
 
 export { AuditModule } from './audit.module';
 export { AuditService } from './audit.service';
 export type { AuditEntry, AuditEventView, ChainVerification } from './audit.service';
 export { AuditEvent } from './entities/audit-event.entity';
 export type { AuditActorType, AuditOutcome } from './entities/audit-event.entity';
-export { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain';
+export { canonicalJson, chainHash, chainHashV2, piiDigest, GENESIS_HASH } from './audit-chain';
 
 export const auditSchema: Partial<SchemaParts> = {
   entities: [AuditEvent],
-  migrations: [CreateAuditEvents1763900000000, AuditTargetIndex1763900250000],
+  migrations: [CreateAuditEvents1763900000000, AuditTargetIndex1763900250000, AuditChainV21763900600000],
   appendOnlyTables: ['audit_events'],
+  // Erasure overwrites personal fields of chain-v2 rows; hashes, digests, actions and times stay untouchable.
+  redactableColumns: { audit_events: ['actor_id', 'target_id', 'ip', 'user_agent', 'details', 'pii_salt', 'redacted_at'] },
 };

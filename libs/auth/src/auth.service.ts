@@ -231,6 +231,26 @@ export class AuthService {
     });
   }
 
+  /**
+   * Re-checks the signed-in user's password before a destructive action, under the login lockout (a stolen session
+   * cannot guess it freely). Throws CURRENT_PASSWORD_WRONG.
+   */
+  async confirmPassword(userId: string, password: string, action: string): Promise<UserView> {
+    const user = await this.repo.findById(userId);
+    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    const verdict = await this.verifyWithLockout(user, password);
+    if (verdict !== 'ok') {
+      await this.audit.record({ action, outcome: 'failure', actorId: user.id, details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' } });
+      throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
+    }
+    return userView(user);
+  }
+
+  /** Deletes the account; its sessions, email tokens, API keys and profile go with it (foreign keys cascade). */
+  async deleteAccount(em: EntityManager, userId: string): Promise<void> {
+    await em.query('DELETE FROM users WHERE id = $1', [userId]);
+  }
+
   async me(userId: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');

@@ -71,6 +71,12 @@ export class NotificationsService {
     });
   }
 
+  /** Erasure: drops every message to an address (pending ones are never sent). */
+  async forgetRecipient(em: EntityManager, address: string): Promise<number> {
+    const rows: unknown = await em.query('DELETE FROM outbox_messages WHERE recipient = $1 RETURNING id', [address]);
+    return (Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0] : (rows as unknown[])).length;
+  }
+
   /** Delivers what is due; failures are retried with backoff, then marked failed. Returns how many were tried. */
   async deliverDue(limit = 20): Promise<number> {
     const now = this.clock.now();

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
-import { RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
+import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
+import { ProfileErasureService } from './profile-erasure.service';
 import { ProfileExportService } from './profile-export.service';
 import { ProfilesService } from './profiles.service';
 
@@ -11,6 +12,7 @@ export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesService,
     private readonly exports: ProfileExportService,
+    private readonly erasure: ProfileErasureService,
   ) {}
 
   @Get('me')
@@ -25,6 +27,14 @@ export class ProfilesController {
   @ApiOperation({ summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)' })
   export(@CurrentPrincipal() p: Principal) {
     return this.exports.export(p);
+  }
+
+  @Delete('me')
+  @RequireSession()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)' })
+  erase(@CurrentPrincipal() p: Principal, @Body() dto: EraseDto) {
+    return this.erasure.erase(p, dto.password);
   }
 
   @Put('me')

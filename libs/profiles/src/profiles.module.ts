@@ -3,7 +3,9 @@ import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { EncryptionModule } from '@app/encryption';
+import { NotificationsModule } from '@app/notifications';
 import { ProfileCodec } from './profile-codec';
+import { ProfileErasureService } from './profile-erasure.service';
 import { ProfileExportService } from './profile-export.service';
 import { ProfilesCiphertextStore } from './profiles-ciphertext.store';
 import { ProfilesController } from './profiles.controller';
@@ -12,9 +14,9 @@ import { ProfilesService } from './profiles.service';
 import { RevealAuditor } from './reveal-auditor';
 
 @Module({
-  imports: [EncryptionModule, AuditModule, AuthModule, ApiKeysModule],
+  imports: [EncryptionModule, AuditModule, AuthModule, ApiKeysModule, NotificationsModule],
   controllers: [ProfilesController],
-  providers: [ProfilesRepository, ProfileCodec, ProfilesService, ProfilesCiphertextStore, ProfileExportService, RevealAuditor],
+  providers: [ProfilesRepository, ProfileCodec, ProfilesService, ProfilesCiphertextStore, ProfileExportService, RevealAuditor, ProfileErasureService],
   exports: [ProfilesService],
 })
 export class ProfilesModule {}

@@ -48,6 +48,19 @@ export class AuditEvent {
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   details!: Record<string, unknown>;
 
+  @Column({ name: 'chain_version', type: 'smallint', default: 1 })
+  chainVersion!: number;
+
+  /** Random per row (v2): keeps the digest of personal data from being confirmed by guessing. Cleared on erasure. */
+  @Column({ name: 'pii_salt', type: 'varchar', length: 32, nullable: true })
+  piiSalt!: string | null;
+
+  @Column({ name: 'pii_digest', type: 'char', length: 64, nullable: true })
+  piiDigest!: string | null;
+
+  @Column({ name: 'redacted_at', type: 'timestamptz', nullable: true })
+  redactedAt!: Date | null;
+
   @Column({ name: 'prev_hash', type: 'char', length: 64 })
   prevHash!: string;
 

@@ -56,7 +56,7 @@ async function withMigrationLock<T>(ownerUrl: string, schema: SchemaParts, fn: (
 export function migrate(ownerUrl: string, appUrl: string, schema: SchemaParts): Promise<MigrateResult> {
   return withMigrationLock(ownerUrl, schema, async (ds) => {
     const applied = await ds.runMigrations({ transaction: 'each' });
-    await grantAppRole(ds, userOf(ownerUrl), userOf(appUrl), schema.appendOnlyTables);
+    await grantAppRole(ds, userOf(ownerUrl), userOf(appUrl), schema.appendOnlyTables, schema.redactableColumns ?? {});
     return { applied: applied.map((m) => m.name) };
   });
 }
@@ -77,7 +77,7 @@ export function pendingSchemaSql(ownerUrl: string, schema: SchemaParts): Promise
   });
 }
 
-async function grantAppRole(ds: DataSource, owner: string, app: string, appendOnly: string[]): Promise<void> {
+async function grantAppRole(ds: DataSource, owner: string, app: string, appendOnly: string[], redactable: Record<string, string[]>): Promise<void> {
   if (owner === app) return;
   const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
   await ds.transaction(async (em) => {
@@ -87,6 +87,8 @@ async function grantAppRole(ds: DataSource, owner: string, app: string, appendOn
     await em.query(`REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM ${q(app)}`);
     for (const table of appendOnly) {
       await em.query(`REVOKE UPDATE, DELETE ON ${q(table)} FROM ${q(app)}`);
+      const columns = redactable[table] ?? [];
+      if (columns.length) await em.query(`GRANT UPDATE (${columns.map(q).join(', ')}) ON ${q(table)} TO ${q(app)}`);
     }
   });
 }

@@ -6,6 +6,8 @@ export interface SchemaParts {
   migrations: Function[];
   /** Tables the app role may only SELECT and INSERT (no UPDATE/DELETE/TRUNCATE), e.g. the audit log. */
   appendOnlyTables: string[];
+  /** Columns of append-only tables the app may still overwrite (erasure of personal data), per table. */
+  redactableColumns?: Record<string, string[]>;
 }
 
 export function mergeSchemaParts(...parts: Partial<SchemaParts>[]): SchemaParts {
@@ -13,5 +15,6 @@ export function mergeSchemaParts(...parts: Partial<SchemaParts>[]): SchemaParts 
     entities: parts.flatMap((p) => p.entities ?? []),
     migrations: parts.flatMap((p) => p.migrations ?? []),
     appendOnlyTables: parts.flatMap((p) => p.appendOnlyTables ?? []),
+    redactableColumns: Object.assign({}, ...parts.map((p) => p.redactableColumns ?? {})) as Record<string, string[]>,
   };
 }

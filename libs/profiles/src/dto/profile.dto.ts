@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO8601, IsObject, IsOptional, IsString, Matches, MaxLength, registerDecorator, ValidateIf, ValidationOptions } from 'class-validator';
 import { NO_CONTROL_CHARACTERS } from '@app/core';
@@ -102,4 +102,11 @@ export class SsnSearchDto {
   @IsString()
   @Matches(/^\d{3}-?\d{2}-?\d{4}$/, { message: 'ssn must be AAA-GG-SSSS' })
   ssn!: string;
+}
+
+export class EraseDto {
+  @ApiProperty({ example: 'correct horse battery staple', description: 'The account password, to confirm' })
+  @IsString()
+  @MaxLength(128)
+  password!: string;
 }
