@@ -125,8 +125,16 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
     const erase = (password: string) => t.request('/v1/profiles/me', { method: 'DELETE', headers: { ...bearer(u.token), 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
     expect(await problem(await erase('not my password'))).toMatchObject({ status: 400, code: 'CURRENT_PASSWORD_WRONG' });
     expect((await t.request('/v1/profiles/me', { method: 'DELETE', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: JSON.stringify({ password: u.user.password }) })).status).toBe(403);
+    const bystander = await registerAndLogin(t);
+    const bystanderKey = await createKey(t, bystander.token);
+    expect((await t.request('/v1/me', withKey(bystanderKey.key))).status).toBe(200); // both keys' uses wait in the same batch
     const res = await erase(u.user.password);
     expect(res.status).toBe(200);
+    const { UsageRecorder } = await import('@app/api-keys');
+    await t.app.get(UsageRecorder).flush(); // holds a use of a key that no longer exists: it must not sink the batch
+    expect(t.app.get(UsageRecorder).dropped).toBe(0);
+    const [b] = await adminQuery<{ total_requests: string }>(db, 'SELECT total_requests::text FROM api_keys WHERE id = $1', [bystanderKey.id]);
+    expect(Number(b.total_requests)).toBeGreaterThanOrEqual(1);
     const { pseudonym } = (await res.json()) as { pseudonym: string };
     expect(pseudonym).toMatch(/^erased-[0-9a-f]{16}$/);
     expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_INVALID' });

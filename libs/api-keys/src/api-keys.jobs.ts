@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AuditService } from '@app/audit';
 import { AppConfig, ChangeFeed, Clock, isDatabaseUnavailable } from '@app/core';
 import { ApiKeysRepository } from './api-keys.repository';
+import type { ApiKey } from './entities/api-key.entity';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
 import { UsageRecorder } from './usage/usage-recorder';
 
@@ -63,28 +64,22 @@ export class ApiKeyJobs implements OnApplicationBootstrap, OnApplicationShutdown
     return { expired: await this.expire(), graceEnded: await this.endGracePeriods(), warned: await this.warnExpiring() };
   }
 
-  async expire(): Promise<number> {
-    const now = this.clock.now();
-    const ids = await this.repo.transaction(async (em) => {
-      const due = await this.repo.due(em, 'expire', now);
-      for (const k of due) {
-        await this.repo.update(em, k.id, { status: 'expired', updatedAt: now });
-        await this.audit.record({ action: 'api_key.expire', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId } }, em);
-        await this.changes.publish(em, KEY_TOPIC, k.id);
-      }
-      return due.map((k) => k.id);
-    });
-    ids.forEach((id) => this.changes.emitLocal(KEY_TOPIC, id));
-    return ids.length;
+  expire(): Promise<number> {
+    return this.transition('expire', 'api_key.expire', (now) => ({ status: 'expired', updatedAt: now }));
   }
 
-  async endGracePeriods(): Promise<number> {
+  endGracePeriods(): Promise<number> {
+    return this.transition('grace-end', 'api_key.grace_end', (now) => ({ status: 'revoked', revokedAt: now, revokedReason: 'rotated', updatedAt: now }));
+  }
+
+  /** Moves every due key to a new state in one transaction (audited, announced), then drops it from local caches. */
+  private async transition(kind: 'expire' | 'grace-end', action: string, changes: (now: Date) => Partial<ApiKey>): Promise<number> {
     const now = this.clock.now();
     const ids = await this.repo.transaction(async (em) => {
-      const due = await this.repo.due(em, 'grace-end', now);
+      const due = await this.repo.due(em, kind, now);
       for (const k of due) {
-        await this.repo.update(em, k.id, { status: 'revoked', revokedAt: now, revokedReason: 'rotated', updatedAt: now });
-        await this.audit.record({ action: 'api_key.grace_end', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, successor: k.rotatedTo } }, em);
+        await this.repo.update(em, k.id, changes(now));
+        await this.audit.record({ action, outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, successor: k.rotatedTo ?? undefined } }, em);
         await this.changes.publish(em, KEY_TOPIC, k.id);
       }
       return due.map((k) => k.id);

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
-import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
-import { AppConfig, SecretStore } from '@app/core';
+import { CryptoModule, CryptoRandom, EncryptionCounter, Keyring } from '@app/crypto';
+import { AppConfig, RandomSource, SecretStore } from '@app/core';
 import { EncryptionController } from './encryption.controller';
 import { EncryptionRepository } from './encryption.repository';
 import { CiphertextStores } from './ciphertext-stores';
@@ -18,6 +18,8 @@ const crypto = CryptoModule.register({
       inject: [SecretStore, AppConfig],
       useFactory: (secrets: SecretStore, config: AppConfig) => Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
     },
+    // The product's one injectable source of randomness (tests replace it in one place) also makes IVs and tokens.
+    { provide: CryptoRandom, inject: [RandomSource], useFactory: (random: RandomSource): CryptoRandom => ({ bytes: (n: number) => random.bytes(n) }) },
     EncryptionRepository,
     PersistentEncryptionCounter,
     { provide: EncryptionCounter, useExisting: PersistentEncryptionCounter },

@@ -190,7 +190,7 @@ export class RotateApiKeyDto {
 
 export const KEY_SORTS = ['createdAt', '-createdAt', 'expiresAt', '-expiresAt', 'lastUsedAt', '-lastUsedAt', 'name', '-name'] as const;
 
-export class PageQueryDto {
+export class LimitQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
@@ -198,7 +198,9 @@ export class PageQueryDto {
   @Min(1)
   @Max(100)
   limit?: number;
+}
 
+export class PageQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
   @IsOptional()
   @IsString()
@@ -206,15 +208,7 @@ export class PageQueryDto {
   cursor?: string;
 }
 
-export class EventsPageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
+export class EventsPageQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page of events' })
   @IsOptional()
   @IsString()
