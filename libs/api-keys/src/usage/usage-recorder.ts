@@ -65,9 +65,7 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Counts one use of a key. `success` uses also set last-used and feed the network tracking. */
-  record(keyId: string, outcome: string, rawIp: string | undefined): void {
-    // Only a real address is kept (a trusted proxy could still forward anything in X-Forwarded-For).
-    const ip = rawIp && rawIp.length <= 45 && isIP(rawIp) ? rawIp : undefined;
+  record(keyId: string, outcome: string, ip: string | undefined): void {
     const nowMs = this.clock.nowMs();
     let p = this.pending.get(keyId);
     if (!p) this.pending.set(keyId, (p = { total: 0, lastUsedAt: null, lastUsedIp: null, daily: new Map() }));
@@ -76,19 +74,23 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     p.daily.set(bucket, (p.daily.get(bucket) ?? 0) + 1);
     if (outcome !== 'VALID') return;
     p.lastUsedAt = nowMs;
-    p.lastUsedIp = ip ?? null;
-    if (!ip || this.lastIp.get(keyId) === ip) return;
+    // A busy client repeats its address: that one was checked already. Only a real address is kept (a trusted proxy
+    // could still forward anything in X-Forwarded-For).
+    const known = ip !== undefined && this.lastIp.get(keyId) === ip;
+    p.lastUsedIp = ip !== undefined && (known || (ip.length <= 45 && isIP(ip) !== 0)) ? ip : null;
+    const address = p.lastUsedIp;
+    if (!address || known) return;
     if (this.lastIp.size >= 50_000) this.lastIp.clear();
-    this.lastIp.set(keyId, ip);
-    const network = networkOf(ip);
+    this.lastIp.set(keyId, address);
+    const network = networkOf(address);
     if (!network) return;
-    let known = this.knownNetworks.get(keyId);
-    if (!known) {
+    let networks = this.knownNetworks.get(keyId);
+    if (!networks) {
       if (this.knownNetworks.size >= 50_000) this.knownNetworks.clear();
-      this.knownNetworks.set(keyId, (known = new Set()));
+      this.knownNetworks.set(keyId, (networks = new Set()));
     }
-    if (known.has(network) || known.size >= 64) return;
-    known.add(network);
+    if (networks.has(network) || networks.size >= 64) return;
+    networks.add(network);
     this.networks.push({ keyId, network, at: new Date(nowMs) });
   }
 
