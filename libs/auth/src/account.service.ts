@@ -37,14 +37,8 @@ export class AccountService {
   /** Changes the password and ends every other session of the user. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<{ otherSessionsEnded: number }> {
     if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
-    const user = await this.repo.findById(principal.userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
-    const verdict = await this.auth.verifyWithLockout(user, currentPassword);
-    if (verdict !== 'ok') {
-      await this.audit.record({ action: 'auth.password_change', outcome: 'failure', actorId: user.id, details: { reason: verdict === 'locked' ? 'locked' : 'current_password_wrong' } });
-      throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The current password is wrong.');
-    }
+    const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
     this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
     return this.repo.transaction(async (em) => {
