@@ -153,7 +153,8 @@ export class AuthService {
       // The same statements and one verification of the same cost as for a real account, so timing tells nothing.
       await this.repo.reserveAttempt(NO_USER_ID, now, rules);
       await this.hasher.verifyDummy(input.password);
-      await this.repo.lockIfLimitReached(NO_USER_ID, now, rules);
+      // In a transaction like a real account's (BEGIN, UPDATE, COMMIT): under load each round trip shows in timing.
+      await this.repo.transaction((em) => this.repo.lockIfLimitReached(NO_USER_ID, now, rules, em));
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
     const verdict = await this.verifyWithLockout(user, input.password, rules);
