@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { CertificatesModule } from '@app/certificates';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
 import { NotificationsModule } from '@app/notifications';
@@ -13,7 +14,7 @@ export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule],
+      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule, CertificatesModule],
     };
   }
 }

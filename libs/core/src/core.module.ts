@@ -10,6 +10,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/load-config';
 import { ChangeFeed } from './database/change-feed';
+import { JobRunner } from './jobs/job-runner';
 import { StatementCounter } from './database/statement-counter';
 import type { DatabaseTargets } from './database/prepare-database';
 import type { SchemaParts } from './database/schema-parts';
@@ -89,13 +90,14 @@ export class CoreModule implements NestModule {
         MetricsAccessGuard,
         CredentialResolvers,
         ChangeFeed,
+        JobRunner,
         // Global guards run in this order: who is calling, then may they.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed, JobRunner],
     };
   }
 }

@@ -36,3 +36,6 @@ export * from './secrets/secret-store';
 export * from './system/clock';
 export * from './system/lifecycle';
 export * from './system/random';
+export * from './jobs/job-run.entity';
+export * from './jobs/job-runner';
+export * from './jobs/jobs-schema';

@@ -275,4 +275,55 @@ export class Environment {
   @Min(0)
   @Max(86_400_000)
   API_KEY_JOBS_INTERVAL_MS = 60000;
+
+  @Env({ description: 'Comma-separated directories whose certificate files may be added to the inventory (`{path}` sources). Unset: `DATA_DIR/tls` outside production, none in production.', default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  CERT_FILE_DIRS?: string;
+
+  @Env({ description: 'Which endpoints may be probed for certificates: hostnames, `*.wildcards`, CIDRs and the words `loopback`, `private`, `public`, comma-separated; `none` for nothing. Checked on the addresses DNS returns. Unset: `loopback,public` outside production, none in production.', default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  CERT_ENDPOINT_ALLOW?: string;
+
+  @Env({ description: 'Time allowed to connect to an endpoint and finish the TLS handshake (ms).', default: '5000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  CERT_ENDPOINT_TIMEOUT_MS = 5000;
+
+  @Env({ description: 'A certificate expiring within this many days is WARN.', default: '30' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  CERT_WARN_DAYS = 30;
+
+  @Env({ description: 'A certificate expiring within this many days (or expired) is CRITICAL.', default: '7' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  CERT_CRITICAL_DAYS = 7;
+
+  @Env({ description: 'When the daily certificate check runs (cron syntax, UTC); `off` turns it off.', default: '0 3 * * *' })
+  @IsString()
+  @Matches(/^(off|[0-9*,/\- ]{9,100})$/, { message: 'CERT_CHECK_CRON must be a cron expression (5 or 6 fields) or off' })
+  CERT_CHECK_CRON = '0 3 * * *';
+
+  @Env({ description: 'Certificates checked at once by the scheduled check.', default: '4' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  CERT_CHECK_CONCURRENCY = 4;
+
+  @Env({ description: 'PEM file of extra trust anchors (a private CA) against which chain completeness is judged, besides the public roots and, in development, the dev CA.', default: '' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  CERT_EXTRA_CA_FILE?: string;
 }

@@ -1,0 +1,66 @@
+import type { CertificateDetails } from './certificate-parser';
+import type { CertificateCheck } from './entities/certificate-check.entity';
+import type { Certificate } from './entities/certificate.entity';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export interface CertificateView {
+  id: string;
+  label: string | null;
+  source: { type: Certificate['sourceType']; path?: string; host?: string; port?: number; servername?: string | null };
+  expectedHost: string | null;
+  status: Certificate['status'];
+  statusReason: string | null;
+  subject: string | null;
+  notAfter: string | null;
+  daysLeft: number | null;
+  fingerprintSha256: string | null;
+  lastCheckedAt: string | null;
+  createdAt: string;
+  managedBy: 'user' | 'service';
+}
+
+export function toView(c: Certificate, now: Date): CertificateView {
+  const source: CertificateView['source'] =
+    c.sourceType === 'endpoint' ? { type: 'endpoint', host: c.host!, port: c.port!, servername: c.servername } : c.sourceType === 'file' ? { type: 'file', path: c.path! } : { type: 'pem' };
+  return {
+    id: c.id,
+    label: c.label,
+    source,
+    expectedHost: c.expectedHost,
+    status: c.status,
+    statusReason: c.statusReason,
+    subject: c.subject,
+    notAfter: iso(c.notAfter),
+    daysLeft: c.notAfter ? Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000) : null,
+    fingerprintSha256: c.fingerprintSha256,
+    lastCheckedAt: iso(c.lastCheckedAt),
+    createdAt: c.createdAt.toISOString(),
+    managedBy: c.ownerId ? 'user' : 'service',
+  };
+}
+
+export interface CertificateDetailView extends CertificateView {
+  chain: CertificateDetails[];
+  pem: string | null;
+  checks: { checkedAt: string; trigger: string; status: string; fingerprintSha256: string | null; protocol: string | null; cipher: string | null; results: CertificateCheck['results'] }[];
+}
+
+export function toDetailView(c: Certificate, checks: CertificateCheck[], now: Date): CertificateDetailView {
+  return {
+    ...toView(c, now),
+    chain: c.chain,
+    pem: c.pem,
+    checks: checks.map((k) => ({ checkedAt: k.checkedAt.toISOString(), trigger: k.trigger, status: k.status, fingerprintSha256: k.fingerprintSha256, protocol: k.protocol, cipher: k.cipher, results: k.results })),
+  };
+}
+
+export function encodeCursor(offset: number): string {
+  return Buffer.from(`o${offset}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,50 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { CertificatesService } from './certificates.service';
+import { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
+
+const uuid = new ParseUUIDPipe({ version: '4' });
+
+@ApiTags('certificates')
+@Controller('certificates')
+export class CertificatesController {
+  constructor(private readonly certificates: CertificatesService) {}
+
+  @Post()
+  @RequireScopes('certificates:write')
+  @ApiOperation({ summary: 'Add a certificate from a PEM chain, a file under CERT_FILE_DIRS, or a live TLS endpoint; it is checked at once' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateCertificateDto) {
+    return this.certificates.create(p, dto);
+  }
+
+  @Get()
+  @RequireScopes('certificates:read')
+  @ApiOperation({ summary: 'My certificates (all with admin:all) with status and days left; filter by status, source, expiry; sort' })
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListCertificatesQueryDto) {
+    return this.certificates.list(p, q);
+  }
+
+  @Get(':id')
+  @RequireScopes('certificates:read')
+  @ApiOperation({ summary: 'One certificate: parsed chain details and the latest checks' })
+  get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.certificates.get(p, id);
+  }
+
+  @Post(':id/check')
+  @RequireScopes('certificates:write')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would' })
+  check(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
+    return this.certificates.checkNow(p, id);
+  }
+
+  @Delete(':id')
+  @RequireScopes('certificates:write')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Stop monitoring a certificate (its check history goes with it)' })
+  async remove(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string): Promise<void> {
+    await this.certificates.remove(p, id);
+  }
+}

@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NO_CONTROL_CHARACTERS } from '@app/core';
+import { CHECK_STATUSES } from '../certificate-checks';
+import { MAX_PEM_BYTES } from '../certificate-parser';
+
+/** A DNS name (letters, digits, hyphens; dots between labels) or an IPv4/IPv6 address. */
+const HOST = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9.]{7,15}$|^[0-9A-Fa-f:.]{2,45}$/;
+
+export class CreateCertificateDto {
+  @ApiPropertyOptional({ description: 'A PEM chain, leaf first (intermediates after it; the root is optional)', maxLength: MAX_PEM_BYTES })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PEM_BYTES)
+  pem?: string;
+
+  @ApiPropertyOptional({ example: '/etc/ssl/example/fullchain.pem', description: 'A certificate file on the server, inside a directory of CERT_FILE_DIRS (files holding a private key are refused)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  @Matches(/^\/[^\0\r\n]*$/, { message: 'path must be an absolute path without control characters' })
+  path?: string;
+
+  @ApiPropertyOptional({ example: 'example.com', description: 'A TLS endpoint whose served chain is fetched (allowed by CERT_ENDPOINT_ALLOW)' })
+  @IsOptional()
+  @IsString()
+  @Matches(HOST, { message: 'host must be a DNS name or an IP address' })
+  host?: string;
+
+  @ApiPropertyOptional({ example: 443, minimum: 1, maximum: 65535, description: 'With host (default 443)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port?: number;
+
+  @ApiPropertyOptional({ example: 'www.example.com', description: 'With host: the SNI name to ask for and check (default: host)' })
+  @IsOptional()
+  @IsString()
+  @Matches(HOST, { message: 'servername must be a DNS name' })
+  servername?: string;
+
+  @ApiPropertyOptional({ example: 'api.example.com', description: 'With pem or path: a host name or IP the leaf must cover (endpoints check their own)' })
+  @IsOptional()
+  @IsString()
+  @Matches(HOST, { message: 'expectedHost must be a DNS name or an IP address' })
+  expectedHost?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'public API' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'label must not contain control characters' })
+  label?: string;
+}
+
+export const CERTIFICATE_SORTS = ['notAfter', '-notAfter', 'createdAt', '-createdAt', 'lastCheckedAt', '-lastCheckedAt', 'subject', '-subject'] as const;
+export type CertificateSort = (typeof CERTIFICATE_SORTS)[number];
+
+export class ListCertificatesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is malformed' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ enum: CHECK_STATUSES })
+  @IsOptional()
+  @IsIn(CHECK_STATUSES)
+  status?: (typeof CHECK_STATUSES)[number];
+
+  @ApiPropertyOptional({ enum: ['pem', 'file', 'endpoint'] })
+  @IsOptional()
+  @IsIn(['pem', 'file', 'endpoint'])
+  source?: 'pem' | 'file' | 'endpoint';
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 3650, description: 'Only certificates expiring within this many days (expired ones included)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  expiresWithinDays?: number;
+
+  @ApiPropertyOptional({ enum: CERTIFICATE_SORTS, default: 'notAfter' })
+  @IsOptional()
+  @IsIn(CERTIFICATE_SORTS)
+  sort?: CertificateSort;
+}
+
+export class CertificateCheckResultDto {
+  @ApiProperty({ enum: ['retrieval', 'expiry', 'validity', 'hostname', 'chain', 'key-strength', 'signature-algorithm', 'self-signed'] })
+  name!: string;
+
+  @ApiProperty({ enum: CHECK_STATUSES })
+  status!: string;
+
+  @ApiProperty({ example: 'the leaf expires in 12 days (2026-12-05T00:00:00.000Z); warning at 30' })
+  reason!: string;
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP, isIPv4 } from 'node:net';
+import { AppConfig, blockListOf, ipMatches, splitList } from '@app/core';
+
+/** DNS behind a class, so tests can answer with addresses of their own (rebinding cases). */
+export abstract class HostResolver {
+  abstract resolve(host: string): Promise<string[]>;
+}
+
+@Injectable()
+export class DnsHostResolver extends HostResolver {
+  async resolve(host: string): Promise<string[]> {
+    if (isIP(host)) return [host];
+    const answers = await lookup(host, { all: true, verbatim: true });
+    return answers.map((a) => a.address);
+  }
+}
+
+export class EndpointRefused extends Error {}
+
+type AddressClass = 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved' | 'public';
+
+const RANGES: [AddressClass, string[]][] = [
+  ['unspecified', ['0.0.0.0/8', '::/128']],
+  ['loopback', ['127.0.0.0/8', '::1/128']],
+  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7']],
+  ['link-local', ['169.254.0.0/16', 'fe80::/10']],
+  ['multicast', ['224.0.0.0/4', 'ff00::/8']],
+  // Reserved, benchmarking, and translation prefixes that can reach private networks (NAT64, 6to4, Teredo).
+  ['reserved', ['240.0.0.0/4', '192.0.0.0/24', '198.18.0.0/15', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32', '100::/64']],
+];
+const CLASSES = RANGES.map(([name, cidrs]) => [name, blockListOf(cidrs)] as const);
+
+export function classifyAddress(ip: string): AddressClass {
+  for (const [name, list] of CLASSES) if (ipMatches(list, ip)) return name;
+  return 'public';
+}
+
+/** Classes that stay closed unless a CIDR entry names them: cloud metadata (169.254.169.254) and the like. */
+const NEVER_BY_NAME = new Set<AddressClass>(['unspecified', 'link-local', 'multicast', 'reserved']);
+const KEYWORDS = new Set(['loopback', 'private', 'public']);
+
+export interface EndpointRules {
+  names: string[];
+  wildcards: string[];
+  classes: Set<string>;
+  cidrs: BlockList;
+  hasCidrs: boolean;
+}
+
+export function parseEndpointRules(spec: string): EndpointRules {
+  const rules: EndpointRules = { names: [], wildcards: [], classes: new Set(), cidrs: new BlockList(), hasCidrs: false };
+  const cidrs: string[] = [];
+  for (const raw of splitList(spec)) {
+    const entry = raw.toLowerCase();
+    if (entry === 'none') continue;
+    if (KEYWORDS.has(entry)) rules.classes.add(entry);
+    else if (isIP(entry.split('/')[0])) cidrs.push(entry);
+    else if (entry.startsWith('*.') && /^[a-z0-9.-]+$/.test(entry.slice(2))) rules.wildcards.push(entry.slice(1));
+    else if (/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/.test(entry)) rules.names.push(entry);
+    else throw new Error(`CERT_ENDPOINT_ALLOW: "${raw}" is not a hostname, *.wildcard, CIDR, loopback, private, public or none`);
+  }
+  rules.cidrs = blockListOf(cidrs);
+  rules.hasCidrs = cidrs.length > 0;
+  return rules;
+}
+
+/**
+ * Which endpoints may be probed. The host's name may be allowed by a name or wildcard entry; otherwise each address
+ * DNS returns is judged by CIDR and class entries. The probe then connects to the address that was judged, never
+ * resolving again, so a name cannot be re-pointed (DNS rebinding) between the check and the connection.
+ */
+@Injectable()
+export class EndpointPolicy {
+  readonly rules: EndpointRules;
+
+  constructor(
+    config: AppConfig,
+    private readonly resolver: HostResolver,
+  ) {
+    const spec = config.env.CERT_ENDPOINT_ALLOW ?? (config.isProduction ? 'none' : 'loopback,public');
+    this.rules = parseEndpointRules(spec);
+  }
+
+  private nameAllowed(host: string): boolean {
+    const h = host.toLowerCase().replace(/\.$/, '');
+    return this.rules.names.includes(h) || this.rules.wildcards.some((w) => h.endsWith(w) && h.length > w.length);
+  }
+
+  addressAllowed(ip: string, byName: boolean): boolean {
+    if (this.rules.hasCidrs && ipMatches(this.rules.cidrs, ip)) return true;
+    const cls = classifyAddress(ip);
+    if (NEVER_BY_NAME.has(cls)) return false;
+    return byName || this.rules.classes.has(cls);
+  }
+
+  /** The address to connect to, or EndpointRefused (the same message whether the name is refused or unknown). */
+  async authorize(host: string): Promise<string> {
+    const refused = new EndpointRefused(`${host} is not allowed by CERT_ENDPOINT_ALLOW or does not resolve`);
+    const byName = !isIP(host) && this.nameAllowed(host);
+    let addresses: string[];
+    try {
+      addresses = await this.resolver.resolve(host);
+    } catch {
+      throw refused;
+    }
+    const allowed = addresses.filter((a) => this.addressAllowed(a, byName));
+    // Every address must pass: a name that also resolves somewhere forbidden is refused as a whole.
+    if (!addresses.length || allowed.length !== addresses.length) throw refused;
+    return allowed.find((a) => isIPv4(a)) ?? allowed[0];
+  }
+}
