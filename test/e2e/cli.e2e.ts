@@ -1,4 +1,9 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AuditService } from '@app/audit';
+import { issue, pki } from '../support/certs';
 import { adminQuery } from '../support/database';
 import { createKey, userWithScopes } from '../support/key-helpers';
 import { startTestApp, TestApp } from '../support/app';
@@ -105,8 +110,46 @@ describe('cli audit:verify', () => {
   it('--help lists every command and exits 0 without a database', async () => {
     const proc = spawnNode(CLI_MAIN, ['--help'], cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
     expect(await proc.exited).toBe(0);
-    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import']) {
+    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run']) {
       expect(proc.output()).toContain(c);
     }
+  });
+
+  it('certs:dev makes a dev CA and a localhost leaf (keys 0600, dir 0700) without a database; a second run keeps them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-certs-dev-'));
+    const first = spawnNode(CLI_MAIN, ['certs:dev', '--json'], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
+    expect(await first.exited).toBe(0);
+    const made = JSON.parse(first.output().trim().split('\n').pop()!) as { createdCa: boolean; createdLeaf: boolean; leafFingerprint: string; paths: Record<string, string> };
+    expect(made).toMatchObject({ createdCa: true, createdLeaf: true });
+    expect(statSync(made.paths.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(made.paths.key).mode & 0o777).toBe(0o600);
+    expect(statSync(made.paths.caKey).mode & 0o777).toBe(0o600);
+    const leaf = new X509Certificate(readFileSync(made.paths.cert));
+    const ca = new X509Certificate(readFileSync(made.paths.caCert));
+    expect(leaf.verify(ca.publicKey) && leaf.checkHost('localhost') && leaf.checkIP('127.0.0.1')).toBeTruthy();
+    expect(leaf.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const again = spawnNode(CLI_MAIN, ['certs:dev', '--json'], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
+    expect(await again.exited).toBe(0);
+    expect(JSON.parse(again.output().trim().split('\n').pop()!)).toMatchObject({ createdCa: false, createdLeaf: false, leafFingerprint: made.leafFingerprint });
+  });
+
+  it('certs:check checks every certificate and prints a table; jobs:run records the run in job_runs', async () => {
+    const { token } = await userWithScopes(t, ['certificates:write']);
+    const { intermediate } = await pki();
+    const leaf = await issue(intermediate, { cn: 'cli.example.test', dns: ['cli.example.test'], notAfter: new Date(Date.now() + 20 * 86_400_000) });
+    const res = await t.request('/v1/certificates', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ pem: leaf.pem + intermediate.pem }) });
+    expect(res.status).toBe(201);
+    const table = spawnNode(CLI_MAIN, ['certs:check'], env());
+    expect(await table.exited).toBe(0);
+    expect(table.output()).toMatch(/status\s+daysLeft\s+source\s+subject\s+reason/);
+    expect(table.output()).toMatch(/CRITICAL\s+19\s+pem\s+CN=cli\.example\.test\s+chain: incomplete/);
+    const job = spawnNode(CLI_MAIN, ['jobs:run', 'certificate-check', '--json'], env());
+    expect(await job.exited).toBe(0);
+    expect(JSON.parse(job.output().trim().split('\n').pop()!)).toMatchObject({ status: 'ran', outcome: 'success', counts: { checked: 1, critical: 1 } });
+    const runs = await adminQuery<{ outcome: string }>(t.db, `SELECT outcome FROM job_runs WHERE job = 'certificate-check' AND period LIKE 'manual:%'`);
+    expect(runs.map((r) => r.outcome)).toEqual(['success', 'success']);
+    const unknown = spawnNode(CLI_MAIN, ['jobs:run', 'nope'], env());
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output()).toContain('unknown job "nope"');
   });
 });

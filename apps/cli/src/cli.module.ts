@@ -2,12 +2,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from '@app/api-keys';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { CertificatesModule } from '@app/certificates';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
+import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
 import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
+import { CertsCheckCommand, CertsDevCommand } from './commands/certs.commands';
 import { CryptoRetireCommand, CryptoRewrapCommand, CryptoStatusCommand } from './commands/crypto.commands';
+import { JobsRunCommand } from './commands/jobs-run.command';
 import { KeysReportCommand } from './commands/keys-report.command';
 import { CreateAdminCommand, DisableUserCommand, GrantScopeCommand, ImportUsersCommand, RevokeScopeCommand } from './commands/users.commands';
 
@@ -16,8 +20,8 @@ export class CliModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(runtime), AuditModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule],
-      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand, CryptoRewrapCommand, CryptoRetireCommand, CryptoStatusCommand],
+      imports: [CoreModule.forRoot(runtime), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule, CertificatesModule],
+      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand, CryptoRewrapCommand, CryptoRetireCommand, CryptoStatusCommand, CertsDevCommand, CertsCheckCommand, JobsRunCommand],
     };
   }
 }

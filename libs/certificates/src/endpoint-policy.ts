@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { AppConfig, blockListOf, ipMatches, splitList } from '@app/core';
+import { isHostname } from './hostname';
 
 /** DNS behind a class, so tests can answer with addresses of their own (rebinding cases). */
 export abstract class HostResolver {
@@ -57,8 +58,8 @@ export function parseEndpointRules(spec: string): EndpointRules {
     if (entry === 'none') continue;
     if (KEYWORDS.has(entry)) rules.classes.add(entry);
     else if (isIP(entry.split('/')[0])) cidrs.push(entry);
-    else if (entry.startsWith('*.') && /^[a-z0-9.-]+$/.test(entry.slice(2))) rules.wildcards.push(entry.slice(1));
-    else if (/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/.test(entry)) rules.names.push(entry);
+    else if (entry.startsWith('*.') && isHostname(entry.slice(2))) rules.wildcards.push(entry.slice(1));
+    else if (isHostname(entry)) rules.names.push(entry.replace(/\.$/, ''));
     else throw new Error(`CERT_ENDPOINT_ALLOW: "${raw}" is not a hostname, *.wildcard, CIDR, loopback, private, public or none`);
   }
   rules.cidrs = blockListOf(cidrs);

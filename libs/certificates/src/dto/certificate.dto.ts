@@ -1,12 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationOptions } from 'class-validator';
 import { NO_CONTROL_CHARACTERS } from '@app/core';
 import { CHECK_STATUSES } from '../certificate-checks';
 import { MAX_PEM_BYTES } from '../certificate-parser';
+import { isHostname, isHostOrIp } from '../hostname';
 
-/** A DNS name (letters, digits, hyphens; dots between labels) or an IPv4/IPv6 address. */
-const HOST = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9.]{7,15}$|^[0-9A-Fa-f:.]{2,45}$/;
+function IsHost(options: ValidationOptions & { namesOnly?: boolean }): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isHost',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: { validate: (v: unknown) => typeof v === 'string' && (options.namesOnly ? isHostname(v) : isHostOrIp(v)) },
+    });
+}
 
 export class CreateCertificateDto {
   @ApiPropertyOptional({ description: 'A PEM chain, leaf first (intermediates after it; the root is optional)', maxLength: MAX_PEM_BYTES })
@@ -25,7 +34,7 @@ export class CreateCertificateDto {
   @ApiPropertyOptional({ example: 'example.com', description: 'A TLS endpoint whose served chain is fetched (allowed by CERT_ENDPOINT_ALLOW)' })
   @IsOptional()
   @IsString()
-  @Matches(HOST, { message: 'host must be a DNS name or an IP address' })
+  @IsHost({ message: 'host must be a DNS name or an IP address' })
   host?: string;
 
   @ApiPropertyOptional({ example: 443, minimum: 1, maximum: 65535, description: 'With host (default 443)' })
@@ -38,13 +47,13 @@ export class CreateCertificateDto {
   @ApiPropertyOptional({ example: 'www.example.com', description: 'With host: the SNI name to ask for and check (default: host)' })
   @IsOptional()
   @IsString()
-  @Matches(HOST, { message: 'servername must be a DNS name' })
+  @IsHost({ message: 'servername must be a DNS name', namesOnly: true })
   servername?: string;
 
   @ApiPropertyOptional({ example: 'api.example.com', description: 'With pem or path: a host name or IP the leaf must cover (endpoints check their own)' })
   @IsOptional()
   @IsString()
-  @Matches(HOST, { message: 'expectedHost must be a DNS name or an IP address' })
+  @IsHost({ message: 'expectedHost must be a DNS name or an IP address' })
   expectedHost?: string;
 
   @ApiPropertyOptional({ maxLength: 100, example: 'public API' })
