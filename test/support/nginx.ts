@@ -1,7 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDevCertificates } from '@app/certificates';
+import { nginxSize, renderMainConfig, renderSite, siteTemplate, upstreamServers } from '../../apps/api/src/nginx-config';
 import { freePortForTests, isListening, waitFor } from './ports';
 
 export function nginxBinary(): string | undefined {
@@ -46,6 +48,61 @@ http {
   return {
     port,
     dir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGQUIT');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningTlsFront {
+  httpsPort: number;
+  httpPort: number;
+  dir: string;
+  /** The dev CA that signed nginx's certificate, for clients to trust. */
+  ca: string;
+  accessLog(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shipped site template (docker/nginx/templates) rendered exactly as `npm run start:tls` renders it, in front of
+ * the given app addresses, with a dev CA and localhost certificate made for the test.
+ */
+export async function startTlsFront(binary: string, upstreams: string[], bodyLimitBytes = 102400): Promise<RunningTlsFront> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-nginx-tls-'));
+  for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
+  const certs = await ensureDevCertificates(join(dir, 'data'));
+  const httpsPort = await freePortForTests();
+  const httpPort = await freePortForTests();
+  const site = renderSite(siteTemplate(), {
+    SB_UPSTREAM_SERVERS: upstreamServers(upstreams),
+    SB_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
+    SB_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+    SB_SERVER_NAME: 'localhost',
+    SB_TLS_CERT: certs.paths.cert,
+    SB_TLS_KEY: certs.paths.key,
+    SB_TLS_TRUSTED: certs.paths.caCert,
+    SB_HTTPS_PORT_SUFFIX: `:${httpsPort}`,
+    SB_BODY_LIMIT: nginxSize(bodyLimitBytes),
+    SB_RESOLVER: '127.0.0.1',
+  });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, renderMainConfig(dir, site));
+  const test = spawnSync(binary, ['-t', '-p', dir, '-c', conf], { encoding: 'utf8' });
+  if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
+  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', conf], { stdio: 'ignore' });
+  await waitFor(async () => ((await isListening(httpsPort)) && (await isListening(httpPort)) ? true : undefined), 10_000, 50);
+  return {
+    httpsPort,
+    httpPort,
+    dir,
+    ca: readFileSync(certs.paths.caCert, 'utf8'),
+    accessLog: () => (existsSync(join(dir, 'logs', 'access.log')) ? readFileSync(join(dir, 'logs', 'access.log'), 'utf8') : ''),
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

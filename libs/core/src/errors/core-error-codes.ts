@@ -8,6 +8,8 @@ export enum CoreErrorCode {
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   CREDENTIALS_IN_URL = 'CREDENTIALS_IN_URL',
+  /** Answered by nginx on plain HTTP for API paths (docker/nginx); never by the app itself. */
+  HTTPS_REQUIRED = 'HTTPS_REQUIRED',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
   INSUFFICIENT_SCOPES = 'INSUFFICIENT_SCOPES',
@@ -30,6 +32,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   CREDENTIALS_IN_URL: { status: 400, title: 'Credentials must not be sent in the URL' },
+  HTTPS_REQUIRED: { status: 403, title: 'HTTPS required' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   INSUFFICIENT_SCOPES: { status: 403, title: 'The credential lacks a required scope' },

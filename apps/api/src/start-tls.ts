@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDevCertificates } from '@app/certificates';
+import { loadConfig } from '@app/core';
+import { nginxSize, renderMainConfig, renderSite, siteTemplate, upstreamServers } from './nginx-config';
+
+/**
+ * `npm run start:tls`: local HTTPS in one command. Makes the dev CA and localhost certificate if missing, renders the
+ * shipped nginx site template into DATA_DIR/nginx, starts the API on 127.0.0.1 (trusting only nginx's address) and
+ * nginx on 127.0.0.1:8443 (HTTPS) and :8080 (plain HTTP: redirects for browsers, 403 for the API), and stops both on
+ * Ctrl-C. Ports: TLS_HTTPS_PORT, TLS_HTTP_PORT, and PORT for the API (default 3000).
+ */
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1–65535), got "${raw}"`);
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+function findNginx(): string | undefined {
+  for (const candidate of [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx', 'nginx']) {
+    if (candidate && spawnSync(candidate, ['-v']).status === 0) return candidate;
+  }
+  return undefined;
+}
+
+async function waitReady(url: string, app: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (app.exitCode !== null) fail(`the API exited during start-up (code ${app.exitCode})`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  fail(`the API did not become ready within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  const httpsPort = port('TLS_HTTPS_PORT', 8443);
+  const httpPort = port('TLS_HTTP_PORT', 8080);
+  const appPort = port('PORT', 3000);
+  const env = { ...process.env, HOST: '127.0.0.1', PORT: String(appPort), TRUSTED_PROXIES: '127.0.0.1', PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `https://localhost:${httpsPort}` };
+  const config = loadConfig(env);
+  const nginx = findNginx();
+  if (!nginx) fail('nginx is not installed: Debian/Ubuntu `sudo apt-get install nginx`, macOS `brew install nginx` (or set NGINX_BIN)');
+
+  const certs = await ensureDevCertificates(config.dataDir);
+  const dir = join(config.dataDir, 'nginx');
+  for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  const site = renderSite(siteTemplate(), {
+    SB_UPSTREAM_SERVERS: upstreamServers([`127.0.0.1:${appPort}`]),
+    SB_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
+    SB_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+    SB_SERVER_NAME: 'localhost',
+    SB_TLS_CERT: certs.paths.cert,
+    SB_TLS_KEY: certs.paths.key,
+    SB_TLS_TRUSTED: certs.paths.caCert,
+    SB_HTTPS_PORT_SUFFIX: httpsPort === 443 ? '' : `:${httpsPort}`,
+    SB_BODY_LIMIT: nginxSize(config.env.BODY_LIMIT_BYTES),
+    SB_RESOLVER: '127.0.0.1',
+  });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, renderMainConfig(dir, site));
+  const check = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', conf], { encoding: 'utf8' });
+  if (check.status !== 0) fail(`nginx rejected the generated ${conf}:\n${check.stderr}`);
+
+  const app = spawn(process.execPath, ['--enable-source-maps', join(__dirname, 'main.js')], { env, stdio: 'inherit' });
+  let stopping = false;
+  let proxy: ChildProcess | undefined;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    const exits = [app, proxy].filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
+    proxy?.kill('SIGQUIT'); // nginx: graceful shutdown
+    if (app.exitCode === null) app.kill('SIGTERM'); // the API drains in-flight requests
+    await Promise.all(exits);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  app.on('exit', (code) => void stop(code ?? 1));
+
+  await waitReady(`http://127.0.0.1:${appPort}/health/ready`, app, 60_000);
+  proxy = spawn(nginx, ['-p', dir, '-c', conf], { stdio: 'inherit' });
+  proxy.on('exit', (code) => {
+    if (!stopping) process.stderr.write(`nginx exited (code ${code}); stopping the API\n`);
+    void stop(code ?? 1);
+  });
+  process.stdout.write(
+    `\nhttps://localhost:${httpsPort} (Swagger UI at /docs) via nginx -> API on 127.0.0.1:${appPort}\n` +
+      `http://localhost:${httpPort} redirects browsers and refuses the API (403 HTTPS_REQUIRED)\n` +
+      `trust ${certs.paths.caCert} to avoid certificate warnings (curl --cacert …); Ctrl-C stops both\n\n`,
+  );
+}
+
+void main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
