@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
+import { ensureDevCertificates } from '@app/certificates';
 import { startTestApp, TestApp } from '../support/app';
 import { freshIp, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -174,6 +175,40 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
       s.on('error', reject);
     });
     expect(alpn).toBe('h2');
+  });
+
+  it('the certbot deploy hook tests the config, reloads nginx onto the renewed certificate and re-checks the inventory', async () => {
+    if (!available) return;
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: front.httpsPort, servername: 'localhost', ca: front.ca }, () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+    const before = await served();
+    rmSync(join(front.dir, 'data', 'tls', 'localhost.pem'));
+    const renewed = await ensureDevCertificates(join(front.dir, 'data')); // certbot would have written the new files
+    expect(renewed.createdLeaf).toBe(true);
+    const hook = spawnSync('sh', [join(ROOT, 'docker', 'certbot', 'deploy-hook.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: cleanEnv({
+        RENEWED_LINEAGE: '/etc/letsencrypt/live/localhost',
+        RENEWED_DOMAINS: 'localhost',
+        SB_NGINX: `${nginxBinary()} -p ${front.dir} -c ${join(front.dir, 'nginx.conf')}`,
+        SB_CLI: `${process.execPath} ${join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js')}`,
+        DATABASE_URL: t.db.appUrl,
+        MIGRATIONS_DATABASE_URL: t.db.ownerUrl,
+        DATA_DIR: t.dataDir,
+      }),
+    });
+    expect(hook.stderr).toContain('nginx reloaded');
+    expect(hook.stderr).toContain('certificate inventory re-checked');
+    expect(hook.status).toBe(0);
+    await waitFor(async () => ((await served()) === renewed.leafFingerprint ? true : undefined), 5000, 100);
+    expect(renewed.leafFingerprint).not.toBe(before);
   });
 
   it('refuses bodies over the app’s limit at nginx (413)', async () => {

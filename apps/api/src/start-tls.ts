@@ -73,12 +73,12 @@ async function main(): Promise<void> {
 
   const app = spawn(process.execPath, ['--enable-source-maps', join(__dirname, 'main.js')], { env, stdio: 'inherit' });
   let stopping = false;
-  let proxy: ChildProcess | undefined;
+  const running: { proxy?: ChildProcess } = {};
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    const exits = [app, proxy].filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
-    proxy?.kill('SIGQUIT'); // nginx: graceful shutdown
+    const exits = [app, running.proxy].filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
+    running.proxy?.kill('SIGQUIT'); // nginx: graceful shutdown
     if (app.exitCode === null) app.kill('SIGTERM'); // the API drains in-flight requests
     await Promise.all(exits);
     process.exit(code);
@@ -88,7 +88,8 @@ async function main(): Promise<void> {
   app.on('exit', (code) => void stop(code ?? 1));
 
   await waitReady(`http://127.0.0.1:${appPort}/health/ready`, app, 60_000);
-  proxy = spawn(nginx, ['-p', dir, '-c', conf], { stdio: 'inherit' });
+  const proxy = spawn(nginx, ['-p', dir, '-c', conf], { stdio: 'inherit' });
+  running.proxy = proxy;
   proxy.on('exit', (code) => {
     if (!stopping) process.stderr.write(`nginx exited (code ${code}); stopping the API\n`);
     void stop(code ?? 1);

@@ -14,10 +14,21 @@ export interface DatabaseTargets {
   embedded?: EmbeddedServer;
 }
 
+/** A URL without a password gets the one from the secret store (`DATABASE_PASSWORD[_FILE]`); one with a password keeps it. */
+export function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const parsed = new URL(url);
+  if (parsed.password) return url;
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 /** Resolves where the database is; with no `DATABASE_URL`, starts (or reuses) the embedded server and provisions it. */
 export async function resolveDatabase(config: AppConfig, secrets: SecretStore, log: (msg: string) => void): Promise<DatabaseTargets> {
   if (config.env.DATABASE_URL) {
-    return { appUrl: config.env.DATABASE_URL, ownerUrl: config.env.MIGRATIONS_DATABASE_URL ?? config.env.DATABASE_URL };
+    const appUrl = withPassword(config.env.DATABASE_URL, secrets.get('DATABASE_PASSWORD'));
+    const ownerUrl = config.env.MIGRATIONS_DATABASE_URL ? withPassword(config.env.MIGRATIONS_DATABASE_URL, secrets.get('MIGRATIONS_DATABASE_PASSWORD') ?? secrets.get('DATABASE_PASSWORD')) : appUrl;
+    return { appUrl, ownerUrl };
   }
   const embedded = new EmbeddedServer({
     dataDir: config.dataDir,

@@ -17,6 +17,8 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
   { name: 'PG_SUPERUSER_PASSWORD', description: 'Superuser password of the embedded PostgreSQL.', generate: random(32), embeddedDatabaseOnly: true },
   { name: 'DB_OWNER_PASSWORD', description: 'Password of the schema-owner role of the embedded PostgreSQL (runs migrations).', generate: random(32), embeddedDatabaseOnly: true },
   { name: 'DB_APP_PASSWORD', description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).', generate: random(32), embeddedDatabaseOnly: true },
+  { name: 'DATABASE_PASSWORD', description: 'Password for `DATABASE_URL` when the URL itself carries none (so a container passes it as a file, `DATABASE_PASSWORD_FILE`, not in its environment).' },
+  { name: 'MIGRATIONS_DATABASE_PASSWORD', description: 'Password for `MIGRATIONS_DATABASE_URL` when that URL carries none.' },
   { name: 'SMTP_URL', description: 'SMTP URL for outgoing mail (`smtps://user:pass@host:465`). Unset: mails are logged instead of sent (development).' },
   { name: 'API_KEY_PEPPERS', description: 'Server-side peppers for API key hashes, `version:secret` comma-separated (e.g. `2:…,1:…`); the highest version hashes new keys, older ones still verify until keys are re-hashed on use.', generate: () => `1:${random(32)()}` },
   { name: 'ENCRYPTION_KEYS', description: 'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.', generate: () => `v1:${randomBytes(32).toString('base64')}` },
