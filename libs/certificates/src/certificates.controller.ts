@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { CertificatesErrorCode as E } from './certificates-error-codes';
 import { CertificatesService } from './certificates.service';
 import { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
 
@@ -13,6 +14,7 @@ export class CertificatesController {
 
   @Post()
   @RequireScopes('certificates:write')
+  @ApiProblems(E.CERTIFICATE_SOURCE_INVALID, E.CERTIFICATE_PEM_INVALID, E.CERTIFICATE_PATH_NOT_ALLOWED, E.CERTIFICATE_ENDPOINT_NOT_ALLOWED, E.CERTIFICATE_EXISTS)
   @ApiOperation({ summary: 'Add a certificate from a PEM chain, a file under CERT_FILE_DIRS, or a live TLS endpoint; it is checked at once' })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateCertificateDto) {
     return this.certificates.create(p, dto);
@@ -27,6 +29,7 @@ export class CertificatesController {
 
   @Get(':id')
   @RequireScopes('certificates:read')
+  @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @ApiOperation({ summary: 'One certificate: parsed chain details and the latest checks' })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.get(p, id);
@@ -34,6 +37,7 @@ export class CertificatesController {
 
   @Post(':id/check')
   @RequireScopes('certificates:write')
+  @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @HttpCode(200)
   @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would' })
   check(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
@@ -42,6 +46,7 @@ export class CertificatesController {
 
   @Delete(':id')
   @RequireScopes('certificates:write')
+  @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop monitoring a certificate (its check history goes with it)' })
   async remove(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string): Promise<void> {

@@ -22,6 +22,7 @@ export * from './errors/core-error-codes';
 export * from './errors/domain.exception';
 export * from './errors/error-registry';
 export * from './errors/problem';
+export * from './http/api-problems';
 export * from './http/ip';
 export * from './http/openapi';
 export * from './http/public.decorator';

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { allErrorCodes } from '../errors/error-registry';
+import { addCommonProblems } from './api-problems';
 
 export const SESSION_SECURITY = 'session';
 export const API_KEY_SECURITY = 'apiKey';
@@ -24,10 +25,12 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       ].join('\n'),
     )
     .setVersion(version)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A session token from POST /v1/auth/login, or an API key (sk_live_…)' }, SESSION_SECURITY)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque session token or sk_ API key', description: 'A session token from POST /v1/auth/login, or an API key (sk_live_…)' }, SESSION_SECURITY)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (sk_live_… / sk_test_…)' }, API_KEY_SECURITY)
     .build();
-  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  addCommonProblems(document);
+  return document;
 }
 
 export function serveSwaggerUi(app: INestApplication, document: OpenAPIObject): void {

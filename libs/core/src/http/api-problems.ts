@@ -1,0 +1,64 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse, OpenAPIObject } from '@nestjs/swagger';
+import { errorDefinition } from '../errors/error-registry';
+
+const PROBLEM_SCHEMA_REF = { $ref: '#/components/schemas/Problem' };
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+function describeCodes(codes: string[]): string {
+  return codes.map((c) => `\`${c}\` ${errorDefinition(c)?.title ?? ''}`.trim()).join('; ');
+}
+
+/** The error codes an operation can answer besides the common ones, grouped by HTTP status in its Swagger entry. */
+export function ApiProblems(...codes: string[]): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, string[]>();
+  for (const code of codes) {
+    const def = errorDefinition(code);
+    if (!def) throw new Error(`ApiProblems: unknown error code ${code}`);
+    byStatus.set(def.status, [...(byStatus.get(def.status) ?? []), code]);
+  }
+  return applyDecorators(...[...byStatus].map(([status, list]) => ApiResponse({ status, description: describeCodes(list), content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } })));
+}
+
+/**
+ * Adds what every operation of its kind can answer, so each one lists all its error codes: 400 for input, 401/403/429
+ * for credentials and scopes on secured routes, 500 and 503 everywhere; and the Problem schema they refer to.
+ */
+export function addCommonProblems(document: OpenAPIObject): void {
+  document.components ??= {};
+  document.components.schemas ??= {};
+  document.components.schemas.Problem = {
+    type: 'object',
+    description: 'RFC 9457 problem details',
+    required: ['type', 'title', 'status', 'detail', 'code', 'requestId'],
+    properties: {
+      type: { type: 'string', example: 'urn:problem:insufficient-scopes' },
+      title: { type: 'string', example: 'The credential lacks a required scope' },
+      status: { type: 'integer', example: 403 },
+      detail: { type: 'string', example: 'This needs the scope certificates:read.' },
+      code: { type: 'string', example: 'INSUFFICIENT_SCOPES' },
+      requestId: { type: 'string', example: '0f9c1d2e3a4b5c6d7e8f90a1b2c3d4e5' },
+      errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } } } },
+    },
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const add = (status: number, codes: string[]) => {
+        const key = String(status);
+        const existing = op.responses[key] as { description?: string; content?: unknown } | undefined;
+        const description = existing?.description ? `${existing.description}; ${describeCodes(codes)}` : describeCodes(codes);
+        op.responses[key] = { ...existing, description, content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } };
+      };
+      if (op.requestBody || op.parameters?.length) add(400, op.requestBody ? ['VALIDATION_FAILED', 'MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : ['VALIDATION_FAILED']);
+      if (op.security?.length) {
+        add(401, ['UNAUTHENTICATED', 'SESSION_INVALID', 'SESSION_EXPIRED', 'API_KEY_INVALID', 'API_KEY_REVOKED', 'API_KEY_EXPIRED']);
+        add(403, op.security.some((s) => 'apiKey' in s) ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED'] : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED']);
+        if (op.security.some((s) => 'apiKey' in s)) add(429, ['RATE_LIMITED', 'QUOTA_EXCEEDED']);
+      }
+      add(500, ['INTERNAL_ERROR']);
+      add(503, ['DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, TestApp } from '../support/app';
+import { createKey, userWithScopes } from '../support/key-helpers';
+import { ROOT } from '../support/process';
+import { requireOrSkip } from '../support/test-env';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+
+/** Swagger UI in a real headless Chromium, under the product's CSP and helmet headers. */
+describe('Swagger UI in a real browser', () => {
+  const available = requireOrSkip(existsSync(CHROMIUM), `Chromium (${CHROMIUM})`);
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!available) return;
+    t = await startTestApp();
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    // CSP violations are also reported as DOM events; collect them where the page can see them.
+    // (Browser-side code as text: the test project has no DOM typings.)
+    await page.addInitScript({ content: `window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));` });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  async function authorize(key: string): Promise<void> {
+    await page.locator('.auth-wrapper button.authorize').click();
+    const section = page.locator('.auth-container').filter({ hasText: 'X-API-Key' });
+    const logout = section.locator('button', { hasText: 'Logout' });
+    if (await logout.count()) await logout.click();
+    await section.locator('input').fill(key);
+    await section.locator('button.authorize', { hasText: 'Authorize' }).click();
+    await page.locator('.dialog-ux button.close-modal').click();
+  }
+
+  async function execute(operation: string): Promise<string> {
+    const op = page.locator(`#${operation}`);
+    if (!(await op.locator('.try-out__btn').count())) await op.locator('.opblock-summary').click();
+    const tryOut = op.locator('.try-out__btn', { hasText: 'Try it out' });
+    if (await tryOut.count()) await tryOut.click();
+    const responses = op.locator('.live-responses-table tr.response .response-col_status');
+    const before = await responses.count();
+    await op.locator('button.execute').click();
+    await op.locator('.live-responses-table tr.response .response-col_status').first().waitFor();
+    await page.waitForFunction(`document.querySelectorAll('#${operation} .live-responses-table tr.response .response-col_status').length >= ${Math.max(before, 1)}`);
+    return (await responses.first().innerText()).trim();
+  }
+
+  it('loads /docs without console errors or CSP violations, every module tagged', async () => {
+    if (!available) return;
+    const res = await page.goto(`${t.url}/docs`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.locator('.swagger-ui .info .title').waitFor();
+    expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('Security backend');
+    for (const tag of ['auth', 'api-keys', 'profiles', 'certificates', 'crypto']) {
+      expect(await page.locator(`#operations-tag-${tag}`).count()).toBe(1);
+    }
+    expect(problems).toEqual([]);
+    expect(await page.evaluate('window.cspViolations')).toEqual([]);
+  });
+
+  it('"Authorize" with a fresh API key, then "Try it out": 200 with the scope, 403 without it', async () => {
+    if (!available) return;
+    const owner = await userWithScopes(t, ['certificates:read']);
+    const scoped = await createKey(t, owner.token, { name: 'swagger scoped', scopes: ['certificates:read'] });
+    const unscoped = await createKey(t, owner.token, { name: 'swagger unscoped', scopes: ['profiles:read'] });
+
+    await authorize(scoped.key);
+    expect(await execute('operations-certificates-Certificates_list')).toBe('200');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#operations-certificates-Certificates_list').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'swagger-ui-try-it-out.png'), fullPage: false });
+
+    await authorize(unscoped.key);
+    expect(await execute('operations-certificates-Certificates_list')).toBe('403');
+    const body = await page.locator('#operations-certificates-Certificates_list .live-responses-table tr.response .response-col_description pre').first().innerText();
+    expect(body).toContain('INSUFFICIENT_SCOPES');
+    expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    expect(await page.evaluate('window.cspViolations')).toEqual([]);
+  });
+});
