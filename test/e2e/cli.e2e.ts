@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditService } from '@app/audit';
 import { issue, pki } from '../support/certs';
+import { waitFor } from '../support/ports';
 import { adminQuery } from '../support/database';
 import { createKey, userWithScopes } from '../support/key-helpers';
 import { startTestApp, TestApp } from '../support/app';
@@ -110,7 +111,7 @@ describe('cli audit:verify', () => {
   it('--help lists every command and exits 0 without a database', async () => {
     const proc = spawnNode(CLI_MAIN, ['--help'], cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
     expect(await proc.exited).toBe(0);
-    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run']) {
+    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'crypto:add-key']) {
       expect(proc.output()).toContain(c);
     }
   });
@@ -151,5 +152,43 @@ describe('cli audit:verify', () => {
     const unknown = spawnNode(CLI_MAIN, ['jobs:run', 'nope'], env());
     expect(await unknown.exited).toBe(1);
     expect(unknown.output()).toContain('unknown job "nope"');
+  });
+
+  it('keys:issue prints a working key once; keys:list shows it; keys:revoke stops it at once', async () => {
+    const owner = await userWithScopes(t, ['certificates:read']);
+    const [row] = await adminQuery<{ email: string }>(t.db, 'SELECT email FROM users WHERE id = $1', [owner.userId]);
+    const issue = spawnNode(CLI_MAIN, ['keys:issue', '--email', row.email, '--name', 'ci deploy', '--scopes', 'certificates:read', '--expires-in-days', '30', '--json'], env());
+    expect(await issue.exited).toBe(0);
+    const issued = JSON.parse(issue.output().trim().split('\n').pop()!) as { id: string; key: string; scopes: string[] };
+    expect(issued.scopes).toEqual(['certificates:read']);
+    expect((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status).toBe(200);
+
+    const tooMuch = spawnNode(CLI_MAIN, ['keys:issue', '--email', row.email, '--scopes', 'admin:all'], env());
+    expect(await tooMuch.exited).toBe(1);
+    expect(tooMuch.output()).toMatch(/^error: .*admin:all/m);
+
+    const list = spawnNode(CLI_MAIN, ['keys:list', '--email', row.email], env());
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toMatch(new RegExp(`${issued.id}\\s+sk_live_\\S+\\s+active\\s+\\S+\\s+\\S+\\s+ci deploy\\s+certificates:read`));
+
+    const revoke = spawnNode(CLI_MAIN, ['keys:revoke', issued.id], env());
+    expect(await revoke.exited).toBe(0);
+    expect(revoke.output()).toMatch(/^revoked sk_live_/);
+    await waitFor(async () => ((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status === 401 ? true : undefined), 3000, 50);
+    const bad = spawnNode(CLI_MAIN, ['keys:revoke', 'not-a-uuid'], env());
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('must be a UUID');
+  });
+
+  it('crypto:add-key writes a new newest version into the key file, keeping the older ones (file stays 0600)', async () => {
+    const file = join(t.dataDir, 'secrets', 'ENCRYPTION_KEYS');
+    const before = readFileSync(file, 'utf8').trim();
+    const proc = spawnNode(CLI_MAIN, ['crypto:add-key', '--json'], env());
+    expect(await proc.exited).toBe(0);
+    expect(JSON.parse(proc.output().trim().split('\n').pop()!)).toMatchObject({ version: 2, file, versions: [1, 2] });
+    const after = readFileSync(file, 'utf8').trim();
+    expect(after).toMatch(/^v2:[A-Za-z0-9+/]{43}=,/);
+    expect(after.endsWith(before)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 });

@@ -12,6 +12,7 @@ export type { Verification, VerifyCode } from './key-verifier';
 export { ApiKeyJobs } from './api-keys.jobs';
 export { UsageRecorder } from './usage/usage-recorder';
 export { ApiKeyErrorCode } from './api-key-error-codes';
+export { CreateApiKeyDto } from './dto/api-key.dto';
 export { API_KEY_PATTERN, parseKey } from './key-format';
 export { ApiKey } from './entities/api-key.entity';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditService } from '@app/audit';
-import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal } from '@app/core';
+import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal, RandomSource, SecretStore } from '@app/core';
 import { Keyring } from '@app/crypto';
 import type { DataSource } from 'typeorm';
 import { CiphertextStores } from './ciphertext-stores';
@@ -25,6 +25,8 @@ export class KeyringAdminService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly changes: ChangeFeed,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: SecretStore,
+    private readonly random: RandomSource,
   ) {}
 
   /** Retirements made at run time (persisted) apply on every instance, at boot and when announced. */
@@ -34,6 +36,21 @@ export class KeyringAdminService implements OnApplicationBootstrap {
       if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'reloading the keyring state failed');
     }));
     if (this.dataSource.isInitialized) await this.reload();
+  }
+
+  /**
+   * Generates the next key version and writes it into the file ENCRYPTION_KEYS is read from (newest first), keeping
+   * every older version. Instances encrypt with it after their next restart; then `crypto:rewrap` moves old data.
+   */
+  async addKeyVersion(): Promise<{ version: number; file: string; versions: number[] }> {
+    const current = this.secrets.require('ENCRYPTION_KEYS');
+    const versions = Keyring.parse(current).versions;
+    const version = Math.max(...versions) + 1;
+    const next = [`v${version}:${this.random.bytes(32).toString('base64')}`, ...current.split(',').map((p) => p.trim()).filter(Boolean)].join(',');
+    Keyring.parse(next); // the new value must load before it replaces the old one
+    const file = this.secrets.replaceFile('ENCRYPTION_KEYS', next);
+    await this.audit.record({ action: 'keyring.add_version', outcome: 'success', actorType: 'system', targetType: 'keyring', targetId: `v${version}`, details: { version, previous: versions } });
+    return { version, file, versions: [...versions, version] };
   }
 
   async status(): Promise<Record<string, unknown>> {

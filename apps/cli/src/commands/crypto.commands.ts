@@ -71,3 +71,24 @@ export class CryptoStatusCommand extends CommandRunner {
     process.stdout.write(`${JSON.stringify(await this.admin.status(), null, 2)}\n`);
   }
 }
+
+@Command({ name: 'crypto:add-key', description: 'Add a new encryption key version to the ENCRYPTION_KEYS file (newest first); restart instances, then crypto:rewrap' })
+export class CryptoAddKeyCommand extends CommandRunner {
+  constructor(private readonly admin: KeyringAdminService) {
+    super();
+  }
+
+  async run(_: string[], o: { json?: boolean }): Promise<void> {
+    const r = await this.admin.addKeyVersion();
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify(r)}\n`
+        : `added v${r.version} to ${r.file} (versions ${r.versions.map((v) => `v${v}`).join(', ')})\nnext: restart every instance (they encrypt with v${r.version} from then on), then run crypto:rewrap\n`,
+    );
+  }
+
+  @Option({ flags: '--json', description: 'machine-readable output' })
+  parseJson(): boolean {
+    return true;
+  }
+}

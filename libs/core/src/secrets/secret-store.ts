@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/load-config';
 import { modeProblem } from './file-modes';
@@ -67,6 +67,28 @@ export class SecretStore {
   /** Where each secret came from (never the value), for the boot log. */
   describe(): Record<string, SecretSource> {
     return Object.fromEntries(this.sources);
+  }
+
+  /** The file a secret was read from (NAME_FILE, or the generated development file); undefined when it came from NAME. */
+  filePath(name: string): string | undefined {
+    const source = this.sources.get(name);
+    if (source === 'file') return this.config.source[`${name}_FILE`];
+    if (source === 'stored' || source === 'generated') return join(this.secretsDir, name);
+    return undefined;
+  }
+
+  /**
+   * Replaces a file-backed secret atomically (a 0600 temporary file beside it, then rename), so a crash leaves the old
+   * or the new value, never half of one. Running processes keep the value they loaded until restarted.
+   */
+  replaceFile(name: string, value: string): string {
+    const path = this.filePath(name);
+    if (!path) throw new SecretError(`${name} comes from the environment; set ${name}_FILE to let the service write it`);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, path);
+    this.set(name, value, this.sources.get(name)!);
+    return path;
   }
 
   /** All loaded secret values, so log capture tests and redaction can look for them. */

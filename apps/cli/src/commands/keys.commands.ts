@@ -1,0 +1,118 @@
+import { ApiKeysService, CreateApiKeyDto } from '@app/api-keys';
+import { AdminUsersService, AuthService } from '@app/auth';
+import { ADMIN_SCOPE, Principal } from '@app/core';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { Command, CommandRunner, Option } from 'nest-commander';
+
+interface KeyOptions {
+  email?: string;
+  name?: string;
+  scopes?: string[];
+  expiresInDays?: number;
+  status?: string;
+  json?: boolean;
+}
+
+/** The operator at the console acts as an administrator (it can reach the database anyway); its audit actor is the system. */
+const OPERATOR: Principal = { kind: 'session', userId: '00000000-0000-0000-0000-000000000000', role: 'admin', scopes: [ADMIN_SCOPE] };
+
+abstract class KeysCommand extends CommandRunner {
+  @Option({ flags: '--email <email>', description: "the key owner's email" })
+  parseEmail(v: string): string {
+    return v.trim().toLowerCase();
+  }
+
+  @Option({ flags: '--json', description: 'machine-readable output' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+@Command({ name: 'keys:issue', description: "Issue an API key for a user (shown once): --email, --name, --scopes a,b (within the user's scopes), --expires-in-days" })
+export class KeysIssueCommand extends KeysCommand {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly users: AdminUsersService,
+    private readonly auth: AuthService,
+  ) {
+    super();
+  }
+
+  async run(_: string[], o: KeyOptions): Promise<void> {
+    if (!o.email) throw new Error('--email is required');
+    const user = await this.auth.me(await this.users.findIdByEmail(o.email));
+    const dto = plainToInstance(CreateApiKeyDto, { name: o.name ?? 'issued by the admin CLI', scopes: o.scopes ?? [], ...(o.expiresInDays ? { expiresInDays: o.expiresInDays } : {}) });
+    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length) throw new Error(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
+    // Issued as the owner would create it: the scopes must be ones the owner holds.
+    const created = await this.keys.create({ kind: 'session', userId: user.id, role: user.role as Principal['role'], scopes: user.scopes }, dto);
+    if (o.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+    else process.stdout.write(`${created.key}\n  id ${created.id}  owner ${user.email}  scopes ${created.scopes.join(' ') || '(none)'}  expires ${created.expiresAt}\n  ${created.warning}\n`);
+  }
+
+  @Option({ flags: '--name <name>', description: 'a label for the key' })
+  parseName(v: string): string {
+    return v;
+  }
+
+  @Option({ flags: '--scopes <list>', description: 'comma-separated scopes, e.g. profiles:read,certificates:read' })
+  parseScopes(v: string): string[] {
+    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+
+  @Option({ flags: '--expires-in-days <n>', description: '1–365 (default 90)' })
+  parseDays(v: string): number {
+    return Number(v);
+  }
+}
+
+@Command({ name: 'keys:list', description: "A user's API keys (--email; --status active|rotating|revoked|expired): prefix, name, scopes, status, expiry, last use" })
+export class KeysListCommand extends KeysCommand {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly users: AdminUsersService,
+  ) {
+    super();
+  }
+
+  async run(_: string[], o: KeyOptions): Promise<void> {
+    if (!o.email) throw new Error('--email is required');
+    const ownerId = await this.users.findIdByEmail(o.email);
+    const items = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.keys.list(OPERATOR, { ownerId, limit: 100, cursor, status: o.status as never });
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(items)}\n`);
+      return;
+    }
+    const rows = items.map((k) => [k.id, k.prefix, k.status, k.expiresAt?.slice(0, 10) ?? 'never', k.lastUsedAt?.slice(0, 16) ?? 'never', k.name, k.scopes.join(' ')]);
+    const header = ['id', 'prefix', 'status', 'expires', 'last used', 'name', 'scopes'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const r of [header, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  }
+
+  @Option({ flags: '--status <status>', description: 'only keys in this state' })
+  parseStatus(v: string): string {
+    if (!['active', 'rotating', 'revoked', 'expired'].includes(v)) throw new Error('--status must be active, rotating, revoked or expired');
+    return v;
+  }
+}
+
+@Command({ name: 'keys:revoke', arguments: '<id>', description: 'Revoke an API key at once on every instance (its owner is notified)' })
+export class KeysRevokeCommand extends KeysCommand {
+  constructor(private readonly keys: ApiKeysService) {
+    super();
+  }
+
+  async run([id]: string[], o: KeyOptions): Promise<void> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
+    await this.keys.revoke(OPERATOR, id);
+    const key = await this.keys.get(OPERATOR, id);
+    process.stdout.write(o.json ? `${JSON.stringify(key)}\n` : `revoked ${key.prefix} (${key.name}) at ${key.revokedAt}\n`);
+  }
+}
