@@ -41,21 +41,23 @@ http {
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const test = spawnSync(binary, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
+  return { port, dir, stop: await launch(binary, dir, [port]) };
+}
+
+/** `nginx -t`, then nginx in the foreground until every port listens; returns how to stop it (and remove its dir). */
+async function launch(binary: string, dir: string, ports: number[]): Promise<() => Promise<void>> {
+  const conf = join(dir, 'nginx.conf');
+  const test = spawnSync(binary, ['-t', '-p', dir, '-c', conf], { encoding: 'utf8' });
   if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
-  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  await waitFor(async () => ((await isListening(port)) ? true : undefined), 10_000, 50);
-  return {
-    port,
-    dir,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', conf], { stdio: 'ignore' });
+  await waitFor(async () => ((await Promise.all(ports.map((p) => isListening(p)))).every(Boolean) ? true : undefined), 10_000, 50);
+  return async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGQUIT');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
   };
 }
 
@@ -91,25 +93,14 @@ export async function startTlsFront(binary: string, upstreams: string[], bodyLim
     SB_BODY_LIMIT: nginxSize(bodyLimitBytes),
     SB_RESOLVER: '127.0.0.1',
   });
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, renderMainConfig(dir, site));
-  const test = spawnSync(binary, ['-t', '-p', dir, '-c', conf], { encoding: 'utf8' });
-  if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
-  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', conf], { stdio: 'ignore' });
-  await waitFor(async () => ((await isListening(httpsPort)) && (await isListening(httpPort)) ? true : undefined), 10_000, 50);
+  writeFileSync(join(dir, 'nginx.conf'), renderMainConfig(dir, site));
+  const stop = await launch(binary, dir, [httpsPort, httpPort]);
   return {
     httpsPort,
     httpPort,
     dir,
     ca: readFileSync(certs.paths.caCert, 'utf8'),
     accessLog: () => (existsSync(join(dir, 'logs', 'access.log')) ? readFileSync(join(dir, 'logs', 'access.log'), 'utf8') : ''),
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

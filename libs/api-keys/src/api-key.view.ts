@@ -58,14 +58,3 @@ export function apiKeyView(k: ApiKey): ApiKeyView {
     lastUsedIp: k.lastUsedIp,
   };
 }
-
-/** Opaque list cursors: an offset, base64url-encoded. */
-export function encodeCursor(offset: number): string {
-  return Buffer.from(`o${offset}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : 0;
-}

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
-import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, decodeCursor, DomainException, encodeCursor, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { ApiKeyErrorCode } from './api-key-error-codes';
-import { apiKeyView, ApiKeyView, CreatedApiKey, decodeCursor, encodeCursor, SHOWN_ONCE } from './api-key.view';
+import { apiKeyView, ApiKeyView, CreatedApiKey, SHOWN_ONCE } from './api-key.view';
 import { ApiKeysRepository, ListSort } from './api-keys.repository';
 import { CreateApiKeyDto, ListApiKeysQueryDto, QuotaDto, RateLimitDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';

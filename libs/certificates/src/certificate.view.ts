@@ -54,13 +54,3 @@ export function toDetailView(c: Certificate, checks: CertificateCheck[], now: Da
     checks: checks.map((k) => ({ checkedAt: k.checkedAt.toISOString(), trigger: k.trigger, status: k.status, fingerprintSha256: k.fingerprintSha256, protocol: k.protocol, cipher: k.cipher, results: k.results })),
   };
 }
-
-export function encodeCursor(offset: number): string {
-  return Buffer.from(`o${offset}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : 0;
-}

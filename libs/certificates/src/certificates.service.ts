@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, DomainException, Principal } from '@app/core';
+import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, Principal } from '@app/core';
 import { QueryFailedError } from 'typeorm';
 import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateInspector } from './certificate-inspector';
 import { CertificateMonitor } from './certificate-monitor';
 import { CertificateParseError, parsePemChain, toPem } from './certificate-parser';
-import { CertificateDetailView, CertificateView, decodeCursor, encodeCursor, toDetailView, toView } from './certificate.view';
+import { CertificateDetailView, CertificateView, toDetailView, toView } from './certificate.view';
 import { CertificatesErrorCode } from './certificates-error-codes';
 import { CertificatesRepository } from './certificates.repository';
 import type { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';

@@ -24,6 +24,7 @@ export * from './errors/error-registry';
 export * from './errors/problem';
 export * from './http/api-problems';
 export * from './http/ip';
+export * from './http/pagination';
 export * from './http/openapi';
 export * from './http/public.decorator';
 export * from './http/request-context';

@@ -21,7 +21,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ALL_SCOPES, NO_CONTROL_CHARACTERS } from '@app/core';
+import { ALL_SCOPES, LimitQueryDto, NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
 
 const NO_CONTROL = NO_CONTROL_CHARACTERS;
 
@@ -189,24 +189,6 @@ export class RotateApiKeyDto {
 }
 
 export const KEY_SORTS = ['createdAt', '-createdAt', 'expiresAt', '-expiresAt', 'lastUsedAt', '-lastUsedAt', 'name', '-name'] as const;
-
-export class LimitQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
-
-export class PageQueryDto extends LimitQueryDto {
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is malformed' })
-  cursor?: string;
-}
 
 export class EventsPageQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page of events' })

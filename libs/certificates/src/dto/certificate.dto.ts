@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationOptions } from 'class-validator';
-import { NO_CONTROL_CHARACTERS } from '@app/core';
+import { NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
 import { CHECK_STATUSES } from '../certificate-checks';
 import { MAX_PEM_BYTES } from '../certificate-parser';
 import { isHostname, isHostOrIp } from '../hostname';
@@ -67,21 +67,7 @@ export class CreateCertificateDto {
 export const CERTIFICATE_SORTS = ['notAfter', '-notAfter', 'createdAt', '-createdAt', 'lastCheckedAt', '-lastCheckedAt', 'subject', '-subject'] as const;
 export type CertificateSort = (typeof CERTIFICATE_SORTS)[number];
 
-export class ListCertificatesQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is malformed' })
-  cursor?: string;
-
+export class ListCertificatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: CHECK_STATUSES })
   @IsOptional()
   @IsIn(CHECK_STATUSES)
