@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto, EventsPageQueryDto, ListApiKeysQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { KeyReportsService } from './key-reports.service';
+import { ApiKeyErrorCode } from './api-key-error-codes';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
@@ -19,6 +20,7 @@ export class ApiKeysController {
   @Post()
   @RequireSession()
   @ApiOperation({ summary: 'Create a key: the full key is in this answer only' })
+  @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(p, dto);
   }
@@ -33,6 +35,7 @@ export class ApiKeysController {
   @Get(':id')
   @RequireSession()
   @ApiOperation({ summary: 'One key' })
+  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.get(p, id);
   }
@@ -40,6 +43,7 @@ export class ApiKeysController {
   @Patch(':id')
   @RequireSession()
   @ApiOperation({ summary: 'Change name, allowlist, limits or quota; scopes can only be narrowed' })
+  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW)
   update(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: UpdateApiKeyDto) {
     return this.keys.update(p, id, dto);
   }
@@ -48,6 +52,7 @@ export class ApiKeysController {
   @RequireSession()
   @HttpCode(201)
   @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
+  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
     return this.keys.rotate(p, id, dto.gracePeriodHours);
   }
@@ -56,6 +61,7 @@ export class ApiKeysController {
   @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke at once and for good' })
+  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   revoke(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.revoke(p, id);
   }
@@ -63,6 +69,7 @@ export class ApiKeysController {
   @Get(':id/usage')
   @RequireScopes('audit:read')
   @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
+  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: EventsPageQueryDto) {
     return this.reports.usageOf(p, id, q);
   }

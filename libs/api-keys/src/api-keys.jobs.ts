@@ -1,7 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, ChangeFeed, Clock, isDatabaseUnavailable } from '@app/core';
+import { AppConfig, ChangeFeed, Clock, JobScheduler } from '@app/core';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKey } from './entities/api-key.entity';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -16,16 +15,13 @@ export interface JobRun {
 }
 
 /**
- * Scheduled key housekeeping (every `API_KEY_JOBS_INTERVAL_MS`): mark expired keys, revoke rotated keys whose grace
- * ended, and queue one expiry warning per key 7 days ahead (mail and webhook through the outbox). Verification
- * never waits for these: an expired key is refused on its next request regardless. Rows are claimed with
- * SKIP LOCKED, so instances running the jobs at once never double a warning.
+ * Scheduled key housekeeping (every `API_KEY_JOBS_INTERVAL_MS`, through the shared scheduler: one instance per
+ * period): mark expired keys, revoke rotated keys whose grace ended, and queue one expiry warning per key 7 days ahead
+ * (mail and webhook through the outbox). Verification never waits for these: an expired key is refused on its next
+ * request regardless. Rows are claimed with SKIP LOCKED, so even overlapping runs never double a warning.
  */
 @Injectable()
-export class ApiKeyJobs implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('ApiKeyJobs');
-  private running?: Promise<JobRun | undefined>;
-
+export class ApiKeyJobs implements OnModuleInit {
   constructor(
     private readonly repo: ApiKeysRepository,
     private readonly keys: ApiKeysService,
@@ -34,30 +30,16 @@ export class ApiKeyJobs implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly usage: UsageRecorder,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-    @Optional() private readonly scheduler?: SchedulerRegistry,
+    private readonly scheduler: JobScheduler,
   ) {
     usage.onNetworks((seen) => this.recordNetworks(seen));
   }
 
-  onApplicationBootstrap(): void {
-    const every = this.config.env.API_KEY_JOBS_INTERVAL_MS;
-    if (every <= 0 || !this.scheduler) return;
-    this.scheduler.addInterval('api-key-jobs', setInterval(() => void this.tick(), every));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.scheduler?.doesExist('interval', 'api-key-jobs')) this.scheduler.deleteInterval('api-key-jobs');
-    await this.running;
-  }
-
-  tick(): Promise<JobRun | undefined> {
-    this.running ??= this.runAll()
-      .catch((err: unknown) => {
-        if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'API key jobs failed');
-        return undefined;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+  onModuleInit(): void {
+    const everyMs = this.config.env.API_KEY_JOBS_INTERVAL_MS;
+    this.scheduler.register({ name: 'api-keys.expire', everyMs, run: async () => ({ expired: await this.expire() }) });
+    this.scheduler.register({ name: 'api-keys.grace-end', everyMs, run: async () => ({ graceEnded: await this.endGracePeriods() }) });
+    this.scheduler.register({ name: 'api-keys.expiry-warnings', everyMs, run: async () => ({ warned: await this.warnExpiring() }) });
   }
 
   async runAll(): Promise<JobRun> {

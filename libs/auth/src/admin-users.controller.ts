@@ -1,8 +1,9 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeScopesDto } from './dto/auth.dto';
+import { AuthErrorCode } from './auth-error-codes';
 
 @ApiTags('admin')
 @Controller('admin/users')
@@ -12,6 +13,7 @@ export class AdminUsersController {
 
   @Patch(':id/scopes')
   @ApiOperation({ summary: "Grant or remove a user's scopes (keys lose removed scopes at once)" })
+  @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   changeScopes(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeScopesDto) {
     return this.admin.changeScopes(p, id, dto.add, dto.remove);
   }
@@ -19,6 +21,7 @@ export class AdminUsersController {
   @Post(':id/disable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable a user and end all of its sessions' })
+  @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   disable(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.admin.disable(p, id);
   }

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, Public, RequireScopes, RequireSession } from '@app/core';
+import { ApiProblems, CurrentPrincipal, Principal, Public, RequireScopes, RequireSession } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
 import { ChangePasswordDto, ForgotPasswordDto, LoginDto, RegisterDto, ResetPasswordDto, SuggestPasswordDto, TokenDto } from './dto/auth.dto';
 import { SessionsService } from './sessions.service';
+import { AuthErrorCode } from './auth-error-codes';
 
 const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 
@@ -22,6 +23,7 @@ export class AuthController {
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
+  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK)
   register(@Body() dto: RegisterDto) {
     return this.auth.register(dto);
   }
@@ -30,6 +32,7 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
+  @ApiProblems(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, AuthErrorCode.INVALID_CREDENTIALS)
   login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto, client(req));
   }
@@ -53,6 +56,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
+  @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
   revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
     return this.account.revokeSession(p, id);
   }
@@ -76,6 +80,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
+  @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG, AuthErrorCode.PASSWORD_TOO_WEAK)
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
     return this.account.changePassword(p, dto.currentPassword, dto.newPassword);
   }
@@ -92,6 +97,7 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm my email address with the token from the mail' })
+  @ApiProblems(AuthErrorCode.TOKEN_INVALID)
   verifyEmail(@Body() dto: TokenDto) {
     return this.account.verifyEmail(dto.token);
   }
@@ -116,6 +122,7 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions)' })
+  @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK)
   reset(@Body() dto: ResetPasswordDto) {
     return this.account.resetPassword(dto.token, dto.newPassword);
   }

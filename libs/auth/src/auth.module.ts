@@ -5,6 +5,7 @@ import { AccountService } from './account.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
+import { AuthJobs } from './auth.jobs';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { PasswordHasher } from './password/password-hasher';
@@ -18,6 +19,7 @@ import { SessionsService } from './sessions.service';
   controllers: [AuthController, AdminUsersController],
   providers: [
     AuthRepository,
+    AuthJobs,
     SessionsRepository,
     PasswordHasher,
     PasswordPolicy,

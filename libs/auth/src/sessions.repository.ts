@@ -14,6 +14,15 @@ export interface SessionWithUser extends Session {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** Sessions ended (expired, idle or revoked) more than a day ago, and spent or expired email tokens, are deleted. */
+  async purgeEnded(now: Date, idleMinutes: number): Promise<{ sessions: number; emailTokens: number }> {
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    const idleBefore = new Date(dayAgo.getTime() - idleMinutes * 60_000);
+    const sessions = await this.dataSource.query(`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $2 RETURNING id`, [dayAgo, idleBefore]);
+    const tokens = await this.dataSource.query(`DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $1 RETURNING id`, [dayAgo]);
+    return { sessions: returnedRows(sessions).length, emailTokens: returnedRows(tokens).length };
+  }
+
   async insert(session: Partial<Session>, em: EntityManager = this.dataSource.manager): Promise<Session> {
     const repo = em.getRepository(Session);
     return repo.save(repo.create(session));

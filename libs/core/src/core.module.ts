@@ -11,6 +11,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/load-config';
 import { ChangeFeed } from './database/change-feed';
 import { JobRunner } from './jobs/job-runner';
+import { JobScheduler } from './jobs/job-scheduler';
+import { JobsController } from './jobs/jobs.controller';
 import { StatementCounter } from './database/statement-counter';
 import type { DatabaseTargets } from './database/prepare-database';
 import type { SchemaParts } from './database/schema-parts';
@@ -79,7 +81,7 @@ export class CoreModule implements NestModule {
         }),
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
       ],
-      controllers: [HealthController, MetricsController, ScopesController],
+      controllers: [HealthController, MetricsController, ScopesController, JobsController],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: SecretStore, useValue: runtime.secrets },
@@ -91,13 +93,14 @@ export class CoreModule implements NestModule {
         CredentialResolvers,
         ChangeFeed,
         JobRunner,
+        JobScheduler,
         // Global guards run in this order: who is calling, then may they.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ScopesGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed, JobRunner],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed, JobRunner, JobScheduler],
     };
   }
 }

@@ -40,4 +40,5 @@ export * from './system/lifecycle';
 export * from './system/random';
 export * from './jobs/job-run.entity';
 export * from './jobs/job-runner';
+export * from './jobs/job-scheduler';
 export * from './jobs/jobs-schema';

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { CiphertextDto, EncryptDto, HmacDto, RetireDto, VerifyHmacDto } from './dto/encryption.dto';
 import { EncryptionService } from './encryption.service';
 import { KeyringAdminService } from './keyring-admin.service';
+import { EncryptionErrorCode } from './encryption-error-codes';
 
 @ApiTags('crypto')
 @Controller()
@@ -25,6 +26,7 @@ export class EncryptionController {
   @RequireScopes('crypto:decrypt')
   @HttpCode(200)
   @ApiOperation({ summary: 'Decrypt a ciphertext made for your context' })
+  @ApiProblems(EncryptionErrorCode.DECRYPTION_FAILED)
   decrypt(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
     return this.encryption.decrypt(p, dto.context, dto.ciphertext);
   }
@@ -33,6 +35,7 @@ export class EncryptionController {
   @RequireScopes('crypto:rewrap')
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-encrypt under the current key version without revealing the plaintext' })
+  @ApiProblems(EncryptionErrorCode.DECRYPTION_FAILED)
   rewrapOne(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
     return this.encryption.rewrap(p, dto.context, dto.ciphertext);
   }
@@ -72,6 +75,7 @@ export class EncryptionController {
   @RequireScopes('admin:all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Retire key versions up to one (refused while ciphertexts still use them)' })
+  @ApiProblems(EncryptionErrorCode.KEY_VERSION_NOT_RETIRABLE, EncryptionErrorCode.KEY_VERSION_IN_USE)
   retire(@CurrentPrincipal() p: Principal, @Body() dto: RetireDto) {
     return this.keyringAdmin.retire(p, dto.version);
   }

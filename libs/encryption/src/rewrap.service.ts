@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Keyring } from '@app/crypto';
-import { Clock } from '@app/core';
+import { Clock, JobScheduler } from '@app/core';
 import { CiphertextStores } from './ciphertext-stores';
+
+export const REWRAP_JOB = 'crypto.rewrap';
 
 export interface RewrapState {
   state: 'idle' | 'running' | 'done' | 'failed';
@@ -21,7 +23,7 @@ export interface RewrapState {
  * the batch in flight, and a rerun continues with the rows still under old versions.
  */
 @Injectable()
-export class RewrapService {
+export class RewrapService implements OnModuleInit {
   private readonly logger = new Logger('Rewrap');
   private current: RewrapState = { state: 'idle', targetVersion: null, startedAt: null, finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
   private running?: Promise<RewrapState>;
@@ -30,7 +32,22 @@ export class RewrapService {
     private readonly stores: CiphertextStores,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
+    private readonly scheduler: JobScheduler,
   ) {}
+
+  /** Hourly (one instance): whatever is still under an older key version moves to the current one, batch by batch. */
+  onModuleInit(): void {
+    this.scheduler.register({
+      name: REWRAP_JOB,
+      everyMs: 3_600_000,
+      run: async () => {
+        if (!(await this.remaining())) return { rewrapped: 0, skipped: 0, remaining: 0 };
+        const s = await this.run();
+        if (s.state === 'failed') throw new Error(s.error ?? 'rewrap failed');
+        return { rewrapped: s.rewrapped, skipped: s.skipped, remaining: s.remaining ?? 0 };
+      },
+    });
+  }
 
   get state(): RewrapState {
     return { ...this.current };

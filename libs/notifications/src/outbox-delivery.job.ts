@@ -1,47 +1,29 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { AppConfig, isDatabaseUnavailable } from '@app/core';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AppConfig, JobScheduler } from '@app/core';
 import { NotificationsService } from './notifications.service';
 
+export const OUTBOX_DELIVERY_JOB = 'outbox-delivery';
+
 /**
- * Delivers the outbox every `MAIL_DELIVERY_INTERVAL_MS` (0 = off; tests read the outbox instead). Moves to the shared,
- * locked scheduler with the scale-out issue; SKIP LOCKED claims already make several instances safe.
+ * Delivers the outbox every `MAIL_DELIVERY_INTERVAL_MS` (0 = off; tests read the outbox instead) through the shared
+ * scheduler; messages are claimed with SKIP LOCKED and a lease, so even overlapping runs never send one twice.
  */
 @Injectable()
-export class OutboxDeliveryJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('OutboxDelivery');
-  private running?: Promise<void>;
-
+export class OutboxDeliveryJob implements OnModuleInit {
   constructor(
     private readonly notifications: NotificationsService,
     private readonly config: AppConfig,
-    @Optional() private readonly scheduler?: SchedulerRegistry,
+    private readonly scheduler: JobScheduler,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const every = this.config.env.MAIL_DELIVERY_INTERVAL_MS;
-    if (every <= 0) return;
-    if (!this.scheduler) throw new Error('MAIL_DELIVERY_INTERVAL_MS > 0 needs ScheduleModule in the composition root');
-    this.scheduler.addInterval('outbox-delivery', setInterval(() => void this.tick(), every));
+  onModuleInit(): void {
+    this.scheduler.register({ name: OUTBOX_DELIVERY_JOB, everyMs: this.config.env.MAIL_DELIVERY_INTERVAL_MS, run: () => this.drain() });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.scheduler?.doesExist('interval', 'outbox-delivery')) this.scheduler.deleteInterval('outbox-delivery');
-    await this.running;
-  }
-
-  tick(): Promise<void> {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while ((await this.notifications.deliverDue()) > 0) {
-        /* keep going while there is a backlog */
-      }
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'outbox delivery failed');
-    }
+  /** Delivers while there is a backlog. */
+  async drain(): Promise<{ tried: number }> {
+    let tried = 0;
+    for (let n = await this.notifications.deliverDue(); n > 0; n = await this.notifications.deliverDue()) tried += n;
+    return { tried };
   }
 }

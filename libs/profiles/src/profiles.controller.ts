@@ -1,10 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { AuthErrorCode } from '@app/auth';
+import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfileErasureService } from './profile-erasure.service';
 import { ProfileExportService } from './profile-export.service';
 import { ProfilesService } from './profiles.service';
+import { ProfilesErrorCode } from './profiles-error-codes';
 
 @ApiTags('profiles')
 @Controller('profiles')
@@ -18,6 +20,7 @@ export class ProfilesController {
   @Get('me')
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)' })
+  @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   me(@CurrentPrincipal() p: Principal, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, p.userId, q.reveal);
   }
@@ -25,6 +28,7 @@ export class ProfilesController {
   @Get('me/export')
   @RequireScopes('profiles:read_sensitive')
   @ApiOperation({ summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)' })
+  @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   export(@CurrentPrincipal() p: Principal) {
     return this.exports.export(p);
   }
@@ -33,6 +37,7 @@ export class ProfilesController {
   @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)' })
+  @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG)
   erase(@CurrentPrincipal() p: Principal, @Body() dto: EraseDto) {
     return this.erasure.erase(p, dto.password);
   }
@@ -40,6 +45,7 @@ export class ProfilesController {
   @Put('me')
   @RequireScopes('profiles:write')
   @ApiOperation({ summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field' })
+  @ApiProblems(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateProfileDto) {
     return this.profiles.update(p, dto);
   }
@@ -48,6 +54,7 @@ export class ProfilesController {
   @RequireScopes('admin:all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Find profiles by SSN through the blind index (admin; audited)' })
+  @ApiProblems(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   search(@CurrentPrincipal() p: Principal, @Body() dto: SsnSearchDto) {
     return this.profiles.searchBySsn(p, dto.ssn);
   }
@@ -55,6 +62,7 @@ export class ProfilesController {
   @Get(':userId')
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
+  @ApiProblems(ProfilesErrorCode.PROFILE_NOT_FOUND, ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   get(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, userId, q.reveal);
   }

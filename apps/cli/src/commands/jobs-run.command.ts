@@ -1,35 +1,15 @@
-import { ApiKeyJobs } from '@app/api-keys';
-import { CERTIFICATE_CHECK_JOB, CertificateMonitor } from '@app/certificates';
-import { JobCounts, JobRunner } from '@app/core';
-import { NotificationsService } from '@app/notifications';
+import { JobScheduler } from '@app/core';
 import { Command, CommandRunner, Option } from 'nest-commander';
 
-@Command({ name: 'jobs:run', arguments: '<name>', description: 'Run a job now (recorded in job_runs): certificate-check, api-key-jobs, outbox-delivery' })
+@Command({ name: 'jobs:run', arguments: '<name>', description: 'Run a scheduled job now under its lock, recorded in job_runs (jobs:run --list names them)' })
 export class JobsRunCommand extends CommandRunner {
-  private readonly jobs: Record<string, () => Promise<JobCounts>>;
-
-  constructor(
-    private readonly runner: JobRunner,
-    monitor: CertificateMonitor,
-    apiKeyJobs: ApiKeyJobs,
-    notifications: NotificationsService,
-  ) {
+  constructor(private readonly scheduler: JobScheduler) {
     super();
-    this.jobs = {
-      [CERTIFICATE_CHECK_JOB]: () => monitor.checkAll('manual'),
-      'api-key-jobs': async () => ({ ...(await apiKeyJobs.runAll()) }),
-      'outbox-delivery': async () => {
-        let delivered = 0;
-        for (let n = await notifications.deliverDue(); n > 0; n = await notifications.deliverDue()) delivered += n;
-        return { tried: delivered };
-      },
-    };
   }
 
   async run([name]: string[], o: { json?: boolean }): Promise<void> {
-    const job = Object.prototype.hasOwnProperty.call(this.jobs, name) ? this.jobs[name] : undefined;
-    if (!job) throw new Error(`unknown job "${name}"; jobs: ${Object.keys(this.jobs).join(', ')}`);
-    const result = await this.runner.run(name, `manual:${new Date().toISOString()}`, job);
+    if (!this.scheduler.names.includes(name)) throw new Error(`unknown job "${name}"; jobs: ${this.scheduler.names.join(', ')}`);
+    const result = await this.scheduler.runNow(name);
     if (result.status === 'skipped') throw new Error(`job ${name} is running on another instance; try again when it has finished`);
     process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `${name}: ${result.outcome} ${JSON.stringify(result.counts)}${result.error ? ` (${result.error})` : ''}\n`);
     if (result.outcome !== 'success') process.exitCode = 1;

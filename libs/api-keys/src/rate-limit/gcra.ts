@@ -28,6 +28,8 @@ export function gcra(tat: number | undefined, now: number, limit: number, window
  * The same algorithm in Redis, atomically (Lua): KEYS[1] bucket; ARGV now (ms), limit, windowMs. Times are kept in
  * integer microseconds and stored with `%.0f`: Lua's `tostring` keeps 14 significant digits, which would round a
  * millisecond timestamp plus a sub-millisecond interval back to the same value and never fill a high-rate bucket.
+ * A bucket is kept at least a second after it would be full again (a past TAT counts as now, so keeping it is
+ * harmless): instances whose clocks differ by milliseconds, or a slow round trip, must not find it already gone.
  */
 export const GCRA_LUA = `
 local now = tonumber(ARGV[1]) * 1000
@@ -40,6 +42,6 @@ local nxt = tat + interval
 if nxt - now > window then
   return {0, 0, math.ceil((tat - now) / 1000), math.ceil((nxt - window - now) / 1000)}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.max(1, math.ceil((nxt - now) / 1000)))
+redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.max(1000, math.ceil((nxt - now) / 1000)))
 return {1, math.floor((window - (nxt - now)) / interval + 0.000000001), math.ceil((nxt - now) / 1000), 0}
 `;

@@ -51,7 +51,12 @@ export function addCommonProblems(document: OpenAPIObject): void {
         const description = existing?.description ? `${existing.description}; ${describeCodes(codes)}` : describeCodes(codes);
         op.responses[key] = { ...existing, description, content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } };
       };
-      if (op.requestBody || op.parameters?.length) add(400, op.requestBody ? ['VALIDATION_FAILED', 'MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : ['VALIDATION_FAILED']);
+      const inPath = op.parameters?.some((p) => 'in' in p && p.in === 'path');
+      add(400, [...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []), ...(op.requestBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []), ...(inPath ? ['BAD_REQUEST'] : []), 'CREDENTIALS_IN_URL']);
+      if (op.requestBody) {
+        add(413, ['PAYLOAD_TOO_LARGE']);
+        add(415, ['UNSUPPORTED_MEDIA_TYPE']);
+      }
       if (op.security?.length) {
         add(401, ['UNAUTHENTICATED', 'SESSION_INVALID', 'SESSION_EXPIRED', 'API_KEY_INVALID', 'API_KEY_REVOKED', 'API_KEY_EXPIRED']);
         add(403, op.security.some((s) => 'apiKey' in s) ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED'] : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED']);

@@ -9,9 +9,9 @@ import type { JobOutcome } from './job-run.entity';
 export type JobCounts = Record<string, number>;
 
 export interface JobResult {
-  /** `skipped`: another instance holds the job (`locked`) or this period already succeeded (`already-ran`). */
+  /** `skipped`: another instance holds the job (`locked`), this period already succeeded (`already-ran`), or the database is away (`unavailable`). */
   status: 'ran' | 'skipped';
-  reason?: 'locked' | 'already-ran';
+  reason?: 'locked' | 'already-ran' | 'unavailable';
   runId?: string;
   outcome?: JobOutcome;
   counts?: JobCounts;
@@ -75,6 +75,12 @@ export class JobRunner {
     }
     await db.query(`UPDATE job_runs SET outcome = $2, finished_at = $3, counts = $4, error = $5 WHERE id = $1`, [id, outcome, this.clock.now(), JSON.stringify(counts), error ?? null]);
     return { status: 'ran', runId: id, outcome, counts, error };
+  }
+
+  /** Run records older than the retention are dropped (one hourly job). */
+  async purgeBefore(before: Date): Promise<{ deleted: number }> {
+    const rows = await this.dataSource.manager.query(`DELETE FROM job_runs WHERE started_at < $1 AND outcome <> 'running' RETURNING id`, [before]);
+    return { deleted: returnedRows(rows).length };
   }
 
   /** The latest runs of a job, newest first. */

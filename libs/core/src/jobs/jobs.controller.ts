@@ -1,0 +1,28 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../auth/require-scopes.decorator';
+import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { JobScheduler } from './job-scheduler';
+
+@ApiTags('admin')
+@Controller('admin/jobs')
+export class JobsController {
+  constructor(private readonly scheduler: JobScheduler) {}
+
+  @Get()
+  @RequireScopes('admin:all')
+  @ApiOperation({ summary: 'Scheduled jobs: schedule, next run on this instance, and the last runs across all instances (admin)' })
+  list() {
+    return this.scheduler.describe();
+  }
+
+  @Post(':name/run')
+  @RequireScopes('admin:all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Run a job now under its lock (admin); answers the run, or that another instance holds it' })
+  run(@Param('name') name: string) {
+    if (!this.scheduler.names.includes(name)) throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
+    return this.scheduler.runNow(name);
+  }
+}
