@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { startTestApp, TestApp } from '../support/app';
 import { ProbeModule } from '../support/probe.module';
 
@@ -103,6 +104,27 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('permissions-policy')).toMatch(/camera=\(\).*microphone=\(\).*geolocation=\(\)/);
+    expect(res.headers.get('cache-control')).toContain('no-store');
+    // No CORS: a browser on another origin can never read an answer (credentials travel in headers, not cookies).
+    const preflight = await t.request('/v1/me', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await t.request('/v1/me', { headers: { origin: 'https://evil.example' } })).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves no TRACE (or any undeclared method) and lists no directories', async () => {
+    // fetch() refuses to send TRACE, so node:http does.
+    for (const [method, path] of [['TRACE', '/v1/me'], ['TRACE', '/'], ['GET', '/v1/'], ['GET', '/node_modules/'], ['GET', '/dist/']] as const) {
+      const { status, type } = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+        const req = httpRequest(`${t.url}${path}`, { method }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']) });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect([404, 405]).toContain(status);
+      expect(type).toContain('application/problem+json');
+    }
   });
 
   it('logs one JSON line per request with route, status, latency and client ip, redacting the authorization header', async () => {

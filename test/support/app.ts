@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { bootHttpApp, CoreRuntime, RunningApp } from '@app/core';
+import { bootHttpApp, CoreRuntime, RunningApp, SecretStore } from '@app/core';
 import { AppModule } from '../../apps/api/src/app.module';
 import { schema } from '../../apps/api/src/schema';
 import { createTestDatabase, TestDatabase } from './database';
@@ -19,6 +19,20 @@ export class LogCapture extends Writable {
   get text(): string {
     return this.lines.join('\n');
   }
+}
+
+/** Secrets hygiene (ASVS 16.2.5): logs never hold a configured secret, a full API key, or a bearer credential. */
+export function assertNoSecretsLogged(text: string, secretValues: string[]): void {
+  for (const value of secretValues) {
+    for (const part of value.split(',')) {
+      const bare = part.replace(/^v?\d+:/, '');
+      if (bare.length >= 8 && text.includes(bare)) throw new Error('a configured secret appears in the logs');
+    }
+  }
+  const key = /sk_(live|test)_[A-Za-z0-9]{12}_[A-Za-z0-9]{20,}/.exec(text);
+  if (key) throw new Error(`an API key appears in the logs: ${key[0].slice(0, 20)}…`);
+  const bearer = /Bearer [A-Za-z0-9._~+/-]{20,}/.exec(text);
+  if (bearer) throw new Error('a bearer credential appears in the logs');
 }
 
 export interface TestApp extends RunningApp {
@@ -68,15 +82,22 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       clock: opts.clock,
     },
   );
+  // Every app a test starts is checked on the way down: no secret, API key or bearer token in anything it logged.
+  const secretValues = running.app.get(SecretStore).allValues().filter((v) => v.length >= 8);
+  const close = async () => {
+    await running.close();
+    assertNoSecretsLogged(logs.text, secretValues);
+  };
   return {
     ...running,
     db,
     logs,
     dataDir,
     clock: opts.clock,
+    close,
     request: (path, init) => fetch(`${running.url}${path}`, init),
     stop: async () => {
-      await running.close();
+      await close();
       if (!opts.db) await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

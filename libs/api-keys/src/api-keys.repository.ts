@@ -95,6 +95,7 @@ export class ApiKeysRepository {
     // No CTE: a waiting UPDATE re-evaluates SET and WHERE against the row version it locks, so parallel requests
     // at the turn of a period refill once (a CTE's value would be frozen in its earlier snapshot).
     const due = `(quota_refill_amount IS NOT NULL AND (quota_refilled_at IS NULL OR quota_refilled_at < date_trunc(quota_refill_interval, $2::timestamptz, 'UTC')))`;
+    // sql-safe: `due` is the constant SQL fragment above; the values are bind parameters.
     const result: unknown = await this.dataSource.query(
       `UPDATE api_keys SET
          quota_remaining = CASE WHEN ${due} THEN quota_refill_amount - 1 ELSE quota_remaining - 1 END,

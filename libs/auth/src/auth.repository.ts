@@ -56,6 +56,7 @@ export class AuthRepository {
     // re-reads the row for each and re-evaluates these expressions, so every attempt sees the previous one's count.
     const reset = `(u.failed_window_start IS NULL OR u.failed_window_start <= $2::timestamptz - make_interval(mins => $3)
                    OR (u.locked_until IS NOT NULL AND u.locked_until <= $2::timestamptz))`;
+    // sql-safe: `reset` is the constant SQL fragment above; the values are bind parameters.
     const result: unknown = await this.dataSource.query(
       `UPDATE users u SET
          failed_attempts = CASE WHEN ${reset} THEN 1 ELSE u.failed_attempts + 1 END,

@@ -88,6 +88,7 @@ async function grantAppRole(ds: DataSource, owner: string, app: string, appendOn
     for (const table of appendOnly) {
       await em.query(`REVOKE UPDATE, DELETE ON ${q(table)} FROM ${q(app)}`);
       const columns = redactable[table] ?? [];
+      // sql-safe: column names from the schema parts in code, each quoted by q().
       if (columns.length) await em.query(`GRANT UPDATE (${columns.map(q).join(', ')}) ON ${q(table)} TO ${q(app)}`);
     }
   });

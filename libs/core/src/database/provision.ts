@@ -24,19 +24,22 @@ export async function provisionDatabase(opts: ProvisionOptions): Promise<void> {
     // race between "does it exist" and CREATE/ALTER ROLE. One at a time.
     await admin.query('SELECT pg_advisory_lock($1)', [PROVISION_LOCK_KEY]);
     for (const role of [opts.owner, opts.app]) {
-      const id = admin.escapeIdentifier(role.name);
+      const id = admin.escapeIdentifier(role.name); // sql-safe: ${id} and ${dbId} below are quoted identifiers
       const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name]);
-      if (!exists.rowCount) await admin.query(`CREATE ROLE ${id} LOGIN`);
+      if (!exists.rowCount) await admin.query(`CREATE ROLE ${id} LOGIN`); // sql-safe: quoted identifier
+      // sql-safe: a quoted identifier and a quoted literal
       await admin.query(
         `ALTER ROLE ${id} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${admin.escapeLiteral(role.password)}`,
       );
     }
     const db = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
-    const dbId = admin.escapeIdentifier(opts.database);
+    const dbId = admin.escapeIdentifier(opts.database); // sql-safe: a quoted identifier, used below
     if (!db.rowCount) {
+      // sql-safe: quoted identifiers
       await admin.query(`CREATE DATABASE ${dbId} OWNER ${admin.escapeIdentifier(opts.owner.name)} ENCODING 'UTF8' TEMPLATE template0`);
     }
-    await admin.query(`REVOKE ALL ON DATABASE ${dbId} FROM PUBLIC`);
+    await admin.query(`REVOKE ALL ON DATABASE ${dbId} FROM PUBLIC`); // sql-safe: quoted identifier
+    // sql-safe: quoted identifiers
     await admin.query(
       `GRANT CONNECT, TEMPORARY ON DATABASE ${dbId} TO ${admin.escapeIdentifier(opts.owner.name)}, ${admin.escapeIdentifier(opts.app.name)}`,
     );

@@ -6,6 +6,11 @@ export enum CoreErrorCode {
   FORBIDDEN_PROPERTY = 'FORBIDDEN_PROPERTY',
   BAD_REQUEST = 'BAD_REQUEST',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** Answered by the HTTP parser hook (fastify-adapter.ts) for headers or a URL over Node's limit. */
+  REQUEST_HEADERS_TOO_LARGE = 'REQUEST_HEADERS_TOO_LARGE',
+  REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
+  /** Answered by Fastify's router hook (fastify-adapter.ts) for a path parameter over 200 characters. */
+  URI_TOO_LONG = 'URI_TOO_LONG',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   CREDENTIALS_IN_URL = 'CREDENTIALS_IN_URL',
   /** Answered by nginx on plain HTTP for API paths (docker/nginx); never by the app itself. */
@@ -30,6 +35,9 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   FORBIDDEN_PROPERTY: { status: 400, title: 'The request body contains a forbidden property' },
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers or URL too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
+  URI_TOO_LONG: { status: 414, title: 'A path parameter is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   CREDENTIALS_IN_URL: { status: 400, title: 'Credentials must not be sent in the URL' },
   HTTPS_REQUIRED: { status: 403, title: 'HTTPS required' },

@@ -1,0 +1,216 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecretStore } from '@app/core';
+import { startTestApp, TestApp } from '../support/app';
+import { adminQuery } from '../support/database';
+import { createKey, userWithScopes } from '../support/key-helpers';
+import { ROOT } from '../support/process';
+
+/**
+ * Schema-driven fuzzing: every operation of the app's own OpenAPI document gets generated requests (wrong types,
+ * missing and extra fields, huge and empty strings, deep nesting, Unicode, NUL bytes, out-of-range numbers, SQL and
+ * log injection, prototype keys, invalid ids, bad headers), with and without valid credentials. Seeded: a failure
+ * prints the seed and path to replay (FUZZ_SEED, FUZZ_RUNS).
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
+
+interface Operation {
+  method: string;
+  path: string;
+  pathParams: string[];
+  query: { name: string; schema: Schema }[];
+  body?: Schema;
+}
+
+interface Schema {
+  type?: string;
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  required?: string[];
+}
+
+const document = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+  components: { schemas: Record<string, Schema> };
+};
+const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? resolve(document.components.schemas[s.$ref.split('/').pop()!]) : s);
+
+const operations: Operation[] = Object.entries(document.paths).flatMap(([path, item]) =>
+  Object.entries(item).map(([method, op]) => ({
+    method: method.toUpperCase(),
+    path,
+    pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+    query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
+    body: resolve(op.requestBody?.content['application/json']?.schema),
+  })),
+);
+
+const INJECTIONS = [
+  "' OR '1'='1",
+  "1' OR 1=1--",
+  "'; DROP TABLE users;--",
+  '" UNION SELECT password_hash FROM users--',
+  "1; SELECT pg_sleep(3)--",
+  "' AND (SELECT 1 FROM pg_sleep(3))::text = '1",
+  '\u0000',
+  'a\u0000b',
+  '\r\nX-Injected: 1\r\n',
+  '\n{"level":60,"msg":"forged log line"}',
+  '../../../../etc/passwd',
+  '<script>alert(1)</script>',
+  '${jndi:ldap://127.0.0.1/x}',
+  '%00%0d%0a',
+  '__proto__',
+  'constructor',
+  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ☃ \u202e',
+  '',
+  ' ',
+  '-1',
+  '1e309',
+  'NaN',
+  'sk_live_AAAAAAAAAAAA_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+];
+
+const hostileString = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...INJECTIONS) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(5000), 'é'.repeat(70_000)) },
+  { weight: 1, arbitrary: fc.uuid() },
+);
+const deep = (depth: number): unknown => (depth === 0 ? 'bottom' : { nested: deep(depth - 1) });
+const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 5, arbitrary: hostileString },
+  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.constantFrom(-1, 0, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, 0.5)) },
+  { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, [[[[]]]], deep(64), { $ne: null }, { $gt: '' }) },
+  { weight: 1, arbitrary: fc.array(hostileString, { maxLength: 5 }) },
+  { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), hostileString, { maxKeys: 4 }) },
+);
+
+/** A body from the schema, each field kept, dropped, or given a hostile value; sometimes extra or prototype keys. */
+function bodyFor(schema: Schema | undefined): fc.Arbitrary<string> {
+  const props = Object.keys(schema?.properties ?? {});
+  const field = fc.record(Object.fromEntries(props.map((p) => [p, fc.option(hostileValue, { nil: undefined, freq: 3 })])) as Record<string, fc.Arbitrary<unknown>>);
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(field, fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), hostileValue, { maxKeys: 3 }))).map(([f, extra]) => JSON.stringify({ ...f, ...(extra ?? {}) })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{"__proto__":{"admin":true}}',
+        '{"constructor":{"prototype":{"admin":true}}}',
+        '{"a":',
+        '[]',
+        'null',
+        '"string"',
+        '{"email":"a@b.c","email":"x"}',
+        `{${'"k":{'.repeat(500)}${'}'.repeat(500)}}`,
+      ),
+    },
+  );
+}
+
+const credentials = ['none', 'session', 'admin', 'key', 'malformed', 'garbage'] as const;
+
+describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEED})`, () => {
+  let t: TestApp;
+  let tokens: Record<(typeof credentials)[number], Record<string, string>>;
+  let secretValues: string[];
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { CERT_ENDPOINT_ALLOW: 'none', IP_FAILURE_THRESHOLD: '10000' } });
+    const user = await userWithScopes(t, ['certificates:read', 'certificates:write', 'keys:verify', 'crypto:encrypt', 'crypto:decrypt', 'crypto:hmac', 'crypto:rewrap']);
+    const admin = await userWithScopes(t, ['admin:all']);
+    const key = await createKey(t, user.token, { scopes: ['profiles:read', 'certificates:read', 'crypto:encrypt'] });
+    tokens = {
+      none: {},
+      session: { authorization: `Bearer ${user.token}` },
+      admin: { authorization: `Bearer ${admin.token}` },
+      key: { 'x-api-key': key.key },
+      malformed: { authorization: 'Bearer sk_live_short' },
+      garbage: { authorization: `Basic ${'A'.repeat(3000)}`, 'x-forwarded-for': "1.2.3.4'; DROP TABLE users;--", 'x-request-id': `<script>${'x'.repeat(300)}` },
+    };
+    secretValues = t.app.get(SecretStore).allValues().flatMap((v) => v.split(',').map((p) => p.replace(/^v?\d+:/, ''))).filter((v) => v.length >= 8);
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  /** What the tables that rejected requests must never change look like (counts and a digest of key columns). */
+  async function fingerprint(): Promise<string> {
+    const [row] = await adminQuery<{ f: string }>(
+      t.db,
+      `SELECT concat_ws('|',
+         (SELECT md5(coalesce(string_agg(id || email || role || array_to_string(scopes, ',') || coalesce(disabled_at::text, '') || password_hash, ',' ORDER BY id), '')) FROM users),
+         (SELECT md5(coalesce(string_agg(id || status || name || array_to_string(scopes, ',') || coalesce(expires_at::text, ''), ',' ORDER BY id), '')) FROM api_keys),
+         (SELECT count(*) FROM sessions WHERE revoked_at IS NULL), (SELECT count(*) FROM profiles), (SELECT max(updated_at)::text FROM profiles),
+         (SELECT count(*) FROM certificates), (SELECT count(*) FROM email_tokens)) AS f`,
+    );
+    return row.f;
+  }
+
+  const LEAKS: [string, RegExp][] = [
+    ['stack trace', /\bat [\w.<>]+ \(?[^)\s]*:\d+:\d+\)?/],
+    ['SQL text', /\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[\s\S]{0,80}\b(FROM|SET|VALUES|WHERE)\b/],
+    ['database error', /QueryFailedError|duplicate key value|violates (?:check|foreign key|unique|not-null)|relation "|column "|syntax error at or near/i],
+    ['file path', /(?:\/(?:work|home|usr|opt|tmp|app)\/[\w./-]+|node_modules)/],
+  ];
+
+  it('answers every generated request without a 5xx, as problem+json when refused, leaking nothing, changing nothing when refused', async () => {
+    let sent = 0;
+    // The stored state as of the last accepted request: a refused one must leave it exactly so.
+    let known = await fingerprint();
+    const byStatus = new Map<number, number>();
+    const arbitrary = fc
+      .nat({ max: operations.length - 1 })
+      .chain((i) => {
+        const op = operations[i];
+        return fc.record({
+          op: fc.constant(op),
+          credential: fc.constantFrom(...credentials),
+          path: fc.tuple(...op.pathParams.map(() => fc.oneof(fc.uuid(), hostileString))).map((vals) => op.pathParams.reduce((p, name, k) => p.replace(`{${name}}`, encodeURIComponent(String(vals[k]))), op.path)),
+          query: fc.subarray([...op.query.map((q) => q.name), 'extra', 'sort', '__proto__[x]']).chain((names) => fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), hostileString)))),
+          body: op.body || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method) ? fc.option(bodyFor(op.body), { freq: 8 }) : fc.constant(null),
+          contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16'),
+        });
+      });
+
+    await fc.assert(
+      fc.asyncProperty(arbitrary, async ({ op, credential, path, query, body, contentType }) => {
+        const qs = new URLSearchParams(query as [string, string][]).toString();
+        const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
+          method: op.method,
+          headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
+          body: body ?? undefined,
+        });
+        sent++;
+        byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+        const text = await res.text();
+        const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
+        if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready')) throw new Error(`5xx: ${where}`);
+        if (res.status >= 400) {
+          if (!(res.headers.get('content-type') ?? '').includes('application/problem+json')) throw new Error(`not problem+json: ${where}`);
+          const problem = JSON.parse(text) as { code?: string; status?: number };
+          if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status) throw new Error(`bad problem document: ${where}`);
+        }
+        for (const [what, pattern] of LEAKS) if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
+        for (const secret of secretValues) if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
+        const now = await fingerprint();
+        if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
+        known = now;
+      }),
+      {
+        numRuns: RUNS,
+        seed: SEED,
+        endOnFailure: true,
+        // A short report: the seed and path replay the case (FUZZ_SEED=…); the full counterexample can be megabytes.
+        reporter: (out) => {
+          if (out.failed) throw new Error(`fuzzing failed after ${out.numRuns} runs; replay with FUZZ_SEED=${out.seed} (path ${out.counterexamplePath}): ${String(out.errorInstance).slice(0, 1500)}`);
+        },
+      },
+    );
+    process.stdout.write(`fuzzed ${sent} requests over ${operations.length} operations: ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`);
+    expect(sent).toBe(RUNS);
+  }, 900_000);
+});
