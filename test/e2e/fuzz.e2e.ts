@@ -159,6 +159,7 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
 
   it('answers every generated request without a 5xx, as problem+json when refused, leaking nothing, changing nothing when refused', async () => {
     let sent = 0;
+    let slowest = 0;
     // The stored state as of the last accepted request: a refused one must leave it exactly so.
     let known = await fingerprint();
     const byStatus = new Map<number, number>();
@@ -179,16 +180,21 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
     await fc.assert(
       fc.asyncProperty(arbitrary, async ({ op, credential, path, query, body, contentType }) => {
         const qs = new URLSearchParams(query as [string, string][]).toString();
+        const started = Date.now();
         const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
           method: op.method,
           headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
           body: body ?? undefined,
         });
         sent++;
+        const elapsed = Date.now() - started;
+        slowest = Math.max(slowest, elapsed);
         byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
         const text = await res.text();
         const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
         if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready')) throw new Error(`5xx: ${where}`);
+        // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
+        if (elapsed > 2500) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
         if (res.status >= 400) {
           if (!(res.headers.get('content-type') ?? '').includes('application/problem+json')) throw new Error(`not problem+json: ${where}`);
           const problem = JSON.parse(text) as { code?: string; status?: number };
@@ -210,7 +216,7 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
         },
       },
     );
-    process.stdout.write(`fuzzed ${sent} requests over ${operations.length} operations: ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`);
+    process.stdout.write(`fuzzed ${sent} requests over ${operations.length} operations (slowest ${slowest} ms): ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`);
     expect(sent).toBe(RUNS);
   }, 900_000);
 });

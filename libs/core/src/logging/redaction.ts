@@ -17,15 +17,21 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
   return out;
 }
 
+/** API keys and long opaque tokens in a path (pasted into the wrong place) are masked; long paths are cut. */
+function safePath(path: string): string {
+  const masked = path.replace(/sk_(live|test)_[A-Za-z0-9_]+/g, `sk_$1_${REDACTED}`).replace(/[A-Za-z0-9_-]{40,}/g, REDACTED);
+  return masked.length > 300 ? `${masked.slice(0, 300)}…` : masked;
+}
+
 /** The path of a URL with query values dropped (names kept), so a credential sent in a query never reaches logs. */
 export function safeUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  if (q < 0) return safePath(url);
   const names = url
     .slice(q + 1)
     .split('&')
     .map((pair) => pair.split('=')[0])
     .filter(Boolean)
     .map((n) => n.replace(/[^\w.[\]-]/g, '').slice(0, 40));
-  return `${url.slice(0, q)}?${names.map((n) => `${n}=${REDACTED}`).join('&')}`;
+  return `${safePath(url.slice(0, q))}?${names.slice(0, 20).map((n) => `${n}=${REDACTED}`).join('&')}`;
 }
