@@ -15,6 +15,14 @@ export class ProfilesRepository {
     return em.getRepository(Profile).findOneBy({ userId });
   }
 
+  /**
+   * Serialises writers of one user's profile for the rest of the transaction, also before the row exists: a row lock
+   * alone cannot stop two first writes from both inserting (one would fail on the primary key with a 500).
+   */
+  async lockUser(em: EntityManager, userId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('profiles:' || $1, 0))`, [userId]);
+  }
+
   findForUpdate(em: EntityManager, userId: string): Promise<Profile | null> {
     return em.getRepository(Profile).createQueryBuilder('p').setLock('pessimistic_write').where('p.userId = :userId', { userId }).getOne();
   }

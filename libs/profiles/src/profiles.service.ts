@@ -57,6 +57,7 @@ export class ProfilesService {
   /** Merges the given fields (absent: unchanged, null: cleared); every envelope of the row moves to the current key. */
   async update(p: Principal, dto: UpdateProfileDto): Promise<ProfileView> {
     const row = await this.repo.transaction(async (em) => {
+      await this.repo.lockUser(em, p.userId);
       const existing = await this.repo.findForUpdate(em, p.userId);
       if (existing) await this.assertIntact(existing);
       const current: SensitiveValues = existing ? await this.openOrFail(existing) : { ssn: null, cardNumber: null, medicalInfo: null };
