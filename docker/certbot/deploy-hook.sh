@@ -18,6 +18,8 @@ SB_CLI=${SB_CLI:-npm run --silent cli --}
 log() { printf '%s deploy-hook: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
 log "renewed ${RENEWED_LINEAGE:-(lineage not given)} for ${RENEWED_DOMAINS:-(domains not given)}"
+# Relative paths in SB_NGINX / SB_CLI (e.g. -f docker/compose.yaml) are relative to the checkout.
+cd "$SB_DIR"
 
 # A broken configuration must not take the running nginx down: test first, reload only if it passes.
 # shellcheck disable=SC2086 # SB_NGINX and SB_CLI are command lines, split on purpose
@@ -29,7 +31,6 @@ fi
 $SB_NGINX -s reload
 log "nginx reloaded"
 
-cd "$SB_DIR"
 # shellcheck disable=SC2086
 if $SB_CLI certs:check; then
   log "certificate inventory re-checked"

@@ -178,8 +178,12 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
       });
 
     await fc.assert(
-      fc.asyncProperty(arbitrary, async ({ op, credential, path, query, body, contentType }) => {
+      fc.asyncProperty(arbitrary, async ({ op, credential: drawn, path, query, body, contentType }) => {
+        let credential = drawn;
         const qs = new URLSearchParams(query as [string, string][]).toString();
+        // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
+        // covered by auth.e2e); without a credential they are still fuzzed here.
+        if (['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) && (credential === 'session' || credential === 'admin')) credential = 'none';
         const started = Date.now();
         const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
           method: op.method,
@@ -194,7 +198,7 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
         const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
         if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready')) throw new Error(`5xx: ${where}`);
         // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
-        if (elapsed > 2500) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
+        if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
         if (res.status >= 400) {
           if (!(res.headers.get('content-type') ?? '').includes('application/problem+json')) throw new Error(`not problem+json: ${where}`);
           const problem = JSON.parse(text) as { code?: string; status?: number };

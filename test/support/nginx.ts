@@ -92,6 +92,7 @@ export async function startTlsFront(binary: string, upstreams: string[], bodyLim
     SB_HTTPS_PORT_SUFFIX: `:${httpsPort}`,
     SB_BODY_LIMIT: nginxSize(bodyLimitBytes),
     SB_RESOLVER: '127.0.0.1',
+    SB_ACME_ROOT: join(dir, 'acme'),
   });
   writeFileSync(join(dir, 'nginx.conf'), renderMainConfig(dir, site));
   const stop = await launch(binary, dir, [httpsPort, httpPort]);

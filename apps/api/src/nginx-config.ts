@@ -14,6 +14,8 @@ export interface NginxSiteValues {
   SB_HTTPS_PORT_SUFFIX: string;
   SB_BODY_LIMIT: string;
   SB_RESOLVER: string;
+  /** Webroot for ACME HTTP-01 challenges (certbot --webroot -w <this>). */
+  SB_ACME_ROOT: string;
 }
 
 /** The repository root (where package.json is), from the source tree or from dist/. */

@@ -39,6 +39,10 @@ async function waitReady(url: string, app: ChildProcess, timeoutMs: number): Pro
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
+  // Not ready in time: stop it (it would hold the port) before giving up.
+  const exited = new Promise((r) => app.once('exit', r));
+  app.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   fail(`the API did not become ready within ${timeoutMs / 1000} s`);
 }
 
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
     SB_HTTPS_PORT_SUFFIX: httpsPort === 443 ? '' : `:${httpsPort}`,
     SB_BODY_LIMIT: nginxSize(config.env.BODY_LIMIT_BYTES),
     SB_RESOLVER: '127.0.0.1',
+    SB_ACME_ROOT: join(dir, 'acme'),
   });
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, renderMainConfig(dir, site));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AppConfig, splitList } from '@app/core';
 
 export const MAX_CERT_FILE_BYTES = 256 * 1024;
@@ -19,21 +19,27 @@ export class CertificateFiles {
     for (const d of this.directories) if (!isAbsolute(d)) throw new Error(`CERT_FILE_DIRS: "${d}" is not an absolute path`);
   }
 
-  /** The real path (symlinks resolved) when it lies inside an allowed directory; FileRefused otherwise. */
+  /**
+   * Checks that the path, with symlinks resolved, lies inside an allowed directory (FileRefused otherwise), and returns
+   * it as given (normalised): certbot's `live/…/fullchain.pem` is a symlink re-pointed at each renewal, so the
+   * inventory must keep following the link, re-checked on every read.
+   */
   async resolveAllowed(path: string): Promise<string> {
     if (!isAbsolute(path)) throw new FileRefused('path must be absolute');
-    const real = await realpath(path).catch(() => path);
+    const given = resolve(path);
+    const real = await realpath(given).catch(() => given);
     for (const dir of this.directories) {
       const root = await realpath(dir).catch(() => dir);
       const rel = relative(root, real);
-      if (rel && !rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..')) return real;
+      if (rel && !isAbsolute(rel) && !rel.split(sep).includes('..')) return given;
     }
     throw new FileRefused(`path is not inside a directory allowed by CERT_FILE_DIRS`);
   }
 
   /** The file's text, if it is a regular file inside an allowed directory and not larger than 256 KiB. */
   async read(path: string): Promise<string> {
-    const real = await this.resolveAllowed(path);
+    const given = await this.resolveAllowed(path);
+    const real = await realpath(given).catch(() => given);
     let handle;
     try {
       handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);

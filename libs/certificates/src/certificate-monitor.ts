@@ -33,11 +33,15 @@ export class CertificateMonitor {
   async check(id: string, trigger: CheckTrigger): Promise<CheckOutcome | undefined> {
     const row = await this.repo.findById(id);
     if (!row) return undefined;
+    const startedAt = this.clock.now();
     const observation = await this.inspector.inspect(row);
     let afterCommit: (() => void) | undefined;
     const outcome = await this.repo.transaction(async (em) => {
       const locked = await this.repo.findForUpdate(em, id);
       if (!locked) return undefined;
+      // Another check that started later has already been recorded (a manual one racing the daily one): applying this
+      // older observation would move the alert state backwards and report a renewal twice.
+      if (locked.lastCheckedAt && locked.lastCheckedAt > startedAt) return { row: locked, observation };
       const applied = await this.apply(em, locked, observation, trigger);
       afterCommit = applied.afterCommit;
       return applied.outcome;

@@ -14,7 +14,7 @@ export class CertificatesController {
 
   @Post()
   @RequireScopes('certificates:write')
-  @ApiProblems(E.CERTIFICATE_SOURCE_INVALID, E.CERTIFICATE_PEM_INVALID, E.CERTIFICATE_PATH_NOT_ALLOWED, E.CERTIFICATE_ENDPOINT_NOT_ALLOWED, E.CERTIFICATE_EXISTS)
+  @ApiProblems(E.CERTIFICATE_SOURCE_INVALID, E.CERTIFICATE_PEM_INVALID, E.CERTIFICATE_PATH_NOT_ALLOWED, E.CERTIFICATE_ENDPOINT_NOT_ALLOWED, E.CERTIFICATE_EXISTS, E.CERTIFICATE_LIMIT_REACHED)
   @ApiOperation({ summary: 'Add a certificate from a PEM chain, a file under CERT_FILE_DIRS, or a live TLS endpoint; it is checked at once' })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateCertificateDto) {
     return this.certificates.create(p, dto);
@@ -39,7 +39,7 @@ export class CertificatesController {
   @RequireScopes('certificates:write')
   @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would' })
+  @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would. Within 10 s of the last check it answers that check instead' })
   check(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.checkNow(p, id);
   }

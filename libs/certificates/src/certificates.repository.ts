@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { returnedRows } from '@app/core';
+import { METRICS_QUERY_TAG, returnedRows } from '@app/core';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CertificateSort } from './dto/certificate.dto';
 import { CertificateCheck } from './entities/certificate-check.entity';
@@ -44,6 +44,10 @@ export class CertificatesRepository {
       .where(ownerId ? 'c.ownerId = :ownerId' : 'c.ownerId IS NULL', { ownerId })
       .andWhere('c.sourceKey = :sourceKey', { sourceKey })
       .getOne();
+  }
+
+  countOwned(ownerId: string): Promise<number> {
+    return this.dataSource.getRepository(Certificate).countBy({ ownerId });
   }
 
   async update(em: EntityManager, id: string, changes: Partial<Certificate>): Promise<void> {
@@ -96,7 +100,7 @@ export class CertificatesRepository {
 
   /** What the metrics report: every certificate's expiry and status. */
   async gaugeRows(): Promise<{ id: string; subject: string | null; source: string; notAfter: Date | null; status: CheckStatus | null }[]> {
-    const rows = await this.dataSource.query(`SELECT id, subject, source_type AS source, not_after AS "notAfter", status FROM certificates ORDER BY id LIMIT 10000`);
+    const rows = await this.dataSource.query(`${METRICS_QUERY_TAG} SELECT id, subject, source_type AS source, not_after AS "notAfter", status FROM certificates ORDER BY id LIMIT 10000`);
     return returnedRows(rows);
   }
 }

@@ -15,6 +15,9 @@ import type { Certificate } from './entities/certificate.entity';
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
 const HISTORY_SHOWN = 20;
+const MANUAL_CHECK_INTERVAL_MS = 10_000;
+/** Entries one user may monitor (each is probed daily and can alert). */
+export const MAX_CERTIFICATES_PER_OWNER = 500;
 
 type NewSource = Pick<Certificate, 'sourceType' | 'sourceKey' | 'pem' | 'path' | 'host' | 'port' | 'servername' | 'expectedHost'>;
 
@@ -34,6 +37,7 @@ export class CertificatesService {
   async create(p: Principal, dto: CreateCertificateDto): Promise<CertificateDetailView> {
     const source = await this.sourceOf(dto);
     if (await this.repo.findBySource(p.userId, source.sourceKey)) throw new DomainException(CertificatesErrorCode.CERTIFICATE_EXISTS, 'You already monitor this certificate source.');
+    if ((await this.repo.countOwned(p.userId)) >= MAX_CERTIFICATES_PER_OWNER) throw new DomainException(CertificatesErrorCode.CERTIFICATE_LIMIT_REACHED, `You already monitor ${MAX_CERTIFICATES_PER_OWNER} certificates; delete some first.`);
     // The first look happens before the transaction: an endpoint may take seconds, and no lock should wait on it.
     const observation = await this.inspector.inspect(source);
     const now = this.clock.now();
@@ -75,8 +79,8 @@ export class CertificatesService {
     }
     if (dto.path !== undefined) {
       try {
-        const real = await this.files.resolveAllowed(dto.path);
-        return { ...base, sourceType: 'file', sourceKey: `file:${real}`, path: real };
+        const path = await this.files.resolveAllowed(dto.path);
+        return { ...base, sourceType: 'file', sourceKey: `file:${path}`, path };
       } catch (err) {
         if (err instanceof FileRefused) throw new DomainException(CertificatesErrorCode.CERTIFICATE_PATH_NOT_ALLOWED, `${err.message}.`);
         throw err;
@@ -113,7 +117,11 @@ export class CertificatesService {
   }
 
   async checkNow(p: Principal, id: string): Promise<CertificateDetailView> {
-    await this.visible(p, id);
+    const row = await this.visible(p, id);
+    // At most one manual check per certificate every 10 s: more would only let a caller flood the webhook with alerts.
+    if (row.lastCheckedAt && this.clock.nowMs() - row.lastCheckedAt.getTime() < MANUAL_CHECK_INTERVAL_MS) {
+      return toDetailView(row, await this.repo.checks(id, HISTORY_SHOWN), this.clock.now());
+    }
     const outcome = await this.monitor.check(id, 'manual');
     if (!outcome) throw this.notFound();
     return toDetailView(outcome.row, await this.repo.checks(id, HISTORY_SHOWN), this.clock.now());

@@ -20,6 +20,12 @@ export class DnsHostResolver extends HostResolver {
 
 export class EndpointRefused extends Error {}
 
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('DNS timeout')), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 type AddressClass = 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved' | 'public';
 
 const RANGES: [AddressClass, string[]][] = [
@@ -100,9 +106,12 @@ export class EndpointPolicy {
   async authorize(host: string): Promise<string> {
     const refused = new EndpointRefused(`${host} is not allowed by CERT_ENDPOINT_ALLOW or does not resolve`);
     const byName = !isIP(host) && this.nameAllowed(host);
+    // Nothing but a name entry could allow it, and none does: refuse without asking DNS (a slow zone would hold a
+    // thread of the libuv pool that Argon2 and file reads share).
+    if (!byName && !this.rules.classes.size && !this.rules.hasCidrs) throw refused;
     let addresses: string[];
     try {
-      addresses = await this.resolver.resolve(host);
+      addresses = await withTimeout(this.resolver.resolve(host), 3000);
     } catch {
       throw refused;
     }

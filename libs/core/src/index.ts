@@ -18,6 +18,7 @@ export * from './database/prepare-database';
 export * from './database/provision';
 export * from './database/returned-rows';
 export * from './database/schema-parts';
+export { METRICS_QUERY_TAG } from './database/statement-counter';
 export * from './errors/core-error-codes';
 export * from './errors/domain.exception';
 export * from './errors/error-registry';

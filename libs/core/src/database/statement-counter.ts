@@ -6,11 +6,14 @@ import type { MetricsService } from '../metrics/metrics.service';
  * increments `db_statements_total`. Nothing is logged here: statements carry parameters (emails, hashes), and errors
  * are reported by the problem filter without them.
  */
+export const METRICS_QUERY_TAG = '/* metrics */';
+
 export class StatementCounter implements TypeOrmLogger {
   constructor(private readonly metrics: MetricsService) {}
 
-  logQuery(): void {
-    this.metrics.dbStatements.inc();
+  // Statements a metrics scrape itself sends (tagged with METRICS_QUERY_TAG) are not the service's own work.
+  logQuery(query: string): void {
+    if (!query.startsWith(METRICS_QUERY_TAG)) this.metrics.dbStatements.inc();
   }
 
   logQueryError(): void {

@@ -43,7 +43,9 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
  * get the same problem+json shape as everything else instead of Fastify's default body, then the socket closes.
  */
 export function answerClientError(err: Error & { code?: string }, socket: import('node:net').Socket): void {
-  if (!socket.writable) {
+  // On a keep-alive connection a response may be in flight: writing now would land inside it.
+  const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }

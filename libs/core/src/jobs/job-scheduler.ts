@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { isDatabaseUnavailable } from '../errors/problem';
@@ -32,7 +32,7 @@ export interface JobInfo {
  * job the scheduled minute (or second, for 6-field expressions), whichever instance gets there first.
  */
 @Injectable()
-export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly jobs = new Map<string, JobDefinition>();
   private readonly crons = new Map<string, CronJob>();
@@ -81,7 +81,8 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the pool closes (TypeORM's own shutdown hook): stop the timers and let running jobs finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const name of this.jobs.keys()) {
       if (this.registry?.doesExist('cron', `job:${name}`)) this.registry.deleteCronJob(`job:${name}`);
