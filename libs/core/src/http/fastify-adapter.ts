@@ -2,6 +2,8 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/load-config';
+import { CoreErrorCode } from '../errors/core-error-codes';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem';
 import { blockListOf, ipMatches } from './ip';
 import { requestIdFor } from './request-id';
 
@@ -23,19 +25,17 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     clientErrorHandler: answerClientError,
+    // Router errors (a path parameter over maxParamLength, a malformed URL) answer in the one problem shape too.
     frameworkErrors: (err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
-      const [status, code, title] = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'URI_TOO_LONG', 'A path parameter is too long'] : [400, 'BAD_REQUEST', 'The request URL is malformed'];
-      void reply
-        .code(status)
-        .type('application/problem+json; charset=utf-8')
-        .send(JSON.stringify({ type: `urn:problem:${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail: `${title}.`, code, requestId: request.id }));
+      const body = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? problemBody(CoreErrorCode.URI_TOO_LONG, request.id) : problemBody(CoreErrorCode.BAD_REQUEST, request.id, 'The request URL is malformed.');
+      void reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
     },
   });
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'REQUEST_HEADERS_TOO_LARGE', 'Request headers or URL too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive'],
+const CLIENT_ERRORS: Record<string, CoreErrorCode> = {
+  HPE_HEADER_OVERFLOW: CoreErrorCode.REQUEST_HEADERS_TOO_LARGE,
+  ERR_HTTP_REQUEST_TIMEOUT: CoreErrorCode.REQUEST_TIMEOUT,
 };
 
 /**
@@ -49,7 +49,7 @@ export function answerClientError(err: Error & { code?: string }, socket: import
     socket.destroy();
     return;
   }
-  const [status, code, title] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'BAD_REQUEST', 'Bad request'];
-  const body = JSON.stringify({ type: `urn:problem:${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail: `${title}.`, code, requestId: 'none' });
-  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const problem = problemBody(CLIENT_ERRORS[err.code ?? ''] ?? CoreErrorCode.BAD_REQUEST, 'none');
+  const body = JSON.stringify(problem);
+  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
