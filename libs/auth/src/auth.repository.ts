@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { returnedRows } from '@app/core';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EmailToken, EmailTokenPurpose } from './entities/email-token.entity';
 import { User } from './entities/user.entity';
 
@@ -11,13 +11,6 @@ export interface LockoutRules {
   lockMinutes: number;
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
-}
-
-export function violatedConstraint(err: unknown): string | undefined {
-  return err instanceof QueryFailedError ? (err.driverError as { constraint?: string } | undefined)?.constraint : undefined;
-}
 
 /** Users, one-time email tokens and per-IP login throttles. All counters change in single atomic statements. */
 @Injectable()

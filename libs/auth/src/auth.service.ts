@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, CoreErrorCode, DEFAULT_USER_SCOPES, DomainException, Principal, RandomSource } from '@app/core';
+import { AppConfig, Clock, CoreErrorCode, DEFAULT_USER_SCOPES, DomainException, isUniqueViolation, Principal, RandomSource, violatedConstraint } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
-import { AuthRepository, isUniqueViolation, LockoutRules, violatedConstraint } from './auth.repository';
+import { AuthRepository, LockoutRules } from './auth.repository';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';

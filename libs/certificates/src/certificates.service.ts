@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, Principal } from '@app/core';
-import { QueryFailedError } from 'typeorm';
+import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, isUniqueViolation, Principal } from '@app/core';
 import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateInspector } from './certificate-inspector';
 import { CertificateMonitor } from './certificate-monitor';
@@ -52,7 +51,7 @@ export class CertificatesService {
         return applied.outcome.row;
       });
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === '23505') throw new DomainException(CertificatesErrorCode.CERTIFICATE_EXISTS, 'You already monitor this certificate source.');
+      if (isUniqueViolation(err)) throw new DomainException(CertificatesErrorCode.CERTIFICATE_EXISTS, 'You already monitor this certificate source.');
       throw err;
     }
     afterCommit?.();

@@ -16,6 +16,7 @@ export * from './database/embedded-server';
 export * from './database/migrate';
 export * from './database/prepare-database';
 export * from './database/provision';
+export * from './database/query-errors';
 export * from './database/returned-rows';
 export * from './database/schema-parts';
 export { METRICS_QUERY_TAG } from './database/statement-counter';
