@@ -25,21 +25,25 @@ export class CertificateFiles {
    * inventory must keep following the link, re-checked on every read.
    */
   async resolveAllowed(path: string): Promise<string> {
+    return (await this.confine(path)).given;
+  }
+
+  /** The normalised path as given and its real path, once the real path is known to lie inside an allowed directory. */
+  private async confine(path: string): Promise<{ given: string; real: string }> {
     if (!isAbsolute(path)) throw new FileRefused('path must be absolute');
     const given = resolve(path);
     const real = await realpath(given).catch(() => given);
     for (const dir of this.directories) {
       const root = await realpath(dir).catch(() => dir);
       const rel = relative(root, real);
-      if (rel && !isAbsolute(rel) && !rel.split(sep).includes('..')) return given;
+      if (rel && !isAbsolute(rel) && !rel.split(sep).includes('..')) return { given, real };
     }
     throw new FileRefused(`path is not inside a directory allowed by CERT_FILE_DIRS`);
   }
 
   /** The file's text, if it is a regular file inside an allowed directory and not larger than 256 KiB. */
   async read(path: string): Promise<string> {
-    const given = await this.resolveAllowed(path);
-    const real = await realpath(given).catch(() => given);
+    const { real } = await this.confine(path);
     let handle;
     try {
       handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
