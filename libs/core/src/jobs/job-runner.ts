@@ -18,11 +18,6 @@ export interface JobResult {
   error?: string;
 }
 
-/** The scheduled minute a tick belongs to (`2026-11-24T03:00Z`): instances firing a few ms apart agree on it. */
-export function periodOfMinute(at: Date): string {
-  return `${at.toISOString().slice(0, 16)}Z`;
-}
-
 /**
  * Runs a job at most once at a time across every instance sharing the database, and at most once per period:
  * a transaction-scoped PostgreSQL advisory lock per job (gone with the connection if the process dies) and a unique
