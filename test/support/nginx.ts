@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevCertificates } from '@app/certificates';
-import { nginxSize, renderMainConfig, renderSite, siteTemplate, upstreamServers } from '../../apps/api/src/nginx-config';
+import { localSiteValues, renderMainConfig, renderSite, siteTemplate } from '../../apps/api/src/nginx-config';
 import { freePortForTests, isListening, waitFor } from './ports';
 
 export function nginxBinary(): string | undefined {
@@ -81,19 +81,7 @@ export async function startTlsFront(binary: string, upstreams: string[], bodyLim
   const certs = await ensureDevCertificates(join(dir, 'data'));
   const httpsPort = await freePortForTests();
   const httpPort = await freePortForTests();
-  const site = renderSite(siteTemplate(), {
-    SB_UPSTREAM_SERVERS: upstreamServers(upstreams),
-    SB_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
-    SB_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    SB_SERVER_NAME: 'localhost',
-    SB_TLS_CERT: certs.paths.cert,
-    SB_TLS_KEY: certs.paths.key,
-    SB_TLS_TRUSTED: certs.paths.caCert,
-    SB_HTTPS_PORT_SUFFIX: `:${httpsPort}`,
-    SB_BODY_LIMIT: nginxSize(bodyLimitBytes),
-    SB_RESOLVER: '127.0.0.1',
-    SB_ACME_ROOT: join(dir, 'acme'),
-  });
+  const site = renderSite(siteTemplate(), localSiteValues({ upstreams, httpsPort, httpPort, certs: certs.paths, bodyLimitBytes, dir }));
   writeFileSync(join(dir, 'nginx.conf'), renderMainConfig(dir, site));
   const stop = await launch(binary, dir, [httpsPort, httpPort]);
   return {

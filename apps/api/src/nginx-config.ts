@@ -39,6 +39,26 @@ export function renderSite(template: string, values: NginxSiteValues): string {
   });
 }
 
+/**
+ * The site on loopback with the development certificates, as `npm run start:tls` runs it (the tests render the same
+ * values): HTTPS and HTTP on 127.0.0.1, server name localhost, files under `dir`.
+ */
+export function localSiteValues(o: { upstreams: string[]; httpsPort: number; httpPort: number; certs: { cert: string; key: string; caCert: string }; bodyLimitBytes: number; dir: string }): NginxSiteValues {
+  return {
+    SB_UPSTREAM_SERVERS: upstreamServers(o.upstreams),
+    SB_HTTPS_LISTEN: `127.0.0.1:${o.httpsPort}`,
+    SB_HTTP_LISTEN: `127.0.0.1:${o.httpPort}`,
+    SB_SERVER_NAME: 'localhost',
+    SB_TLS_CERT: o.certs.cert,
+    SB_TLS_KEY: o.certs.key,
+    SB_TLS_TRUSTED: o.certs.caCert,
+    SB_HTTPS_PORT_SUFFIX: o.httpsPort === 443 ? '' : `:${o.httpsPort}`,
+    SB_BODY_LIMIT: nginxSize(o.bodyLimitBytes),
+    SB_RESOLVER: '127.0.0.1',
+    SB_ACME_ROOT: join(o.dir, 'acme'),
+  };
+}
+
 export function upstreamServers(addresses: string[]): string {
   return addresses.map((a) => `server ${a} max_fails=3 fail_timeout=10s;`).join('\n    ');
 }

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDevCertificates } from '@app/certificates';
 import { loadConfig } from '@app/core';
-import { nginxSize, renderMainConfig, renderSite, siteTemplate, upstreamServers } from './nginx-config';
+import { localSiteValues, renderMainConfig, renderSite, siteTemplate } from './nginx-config';
 
 /**
  * `npm run start:tls`: local HTTPS in one command. Makes the dev CA and localhost certificate if missing, renders the
@@ -58,19 +58,7 @@ async function main(): Promise<void> {
   const certs = await ensureDevCertificates(config.dataDir);
   const dir = join(config.dataDir, 'nginx');
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  const site = renderSite(siteTemplate(), {
-    SB_UPSTREAM_SERVERS: upstreamServers([`127.0.0.1:${appPort}`]),
-    SB_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
-    SB_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    SB_SERVER_NAME: 'localhost',
-    SB_TLS_CERT: certs.paths.cert,
-    SB_TLS_KEY: certs.paths.key,
-    SB_TLS_TRUSTED: certs.paths.caCert,
-    SB_HTTPS_PORT_SUFFIX: httpsPort === 443 ? '' : `:${httpsPort}`,
-    SB_BODY_LIMIT: nginxSize(config.env.BODY_LIMIT_BYTES),
-    SB_RESOLVER: '127.0.0.1',
-    SB_ACME_ROOT: join(dir, 'acme'),
-  });
+  const site = renderSite(siteTemplate(), localSiteValues({ upstreams: [`127.0.0.1:${appPort}`], httpsPort, httpPort, certs: certs.paths, bodyLimitBytes: config.env.BODY_LIMIT_BYTES, dir }));
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, renderMainConfig(dir, site));
   const check = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', conf], { encoding: 'utf8' });
