@@ -95,8 +95,8 @@ export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, 
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, requestLogger, app.get(MetricsService));
 
-  const document = buildOpenApiDocument(app, opts.version ?? '0.1.0');
-  if (config.docsEnabled) serveSwaggerUi(app, document);
+  // The document is only needed to serve Swagger UI: with docs off (production default) start-up skips building it.
+  if (config.docsEnabled) serveSwaggerUi(app, buildOpenApiDocument(app, opts.version ?? '0.1.0'));
 
   if (opts.offline) {
     await app.init();
