@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,19 @@ import { join } from 'node:path';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let library: Promise<typeof X509> | undefined;
+
+/**
+ * @peculiar/x509 (about 200 ms to load) is needed only to make development certificates: it is loaded on first use,
+ * not at every start of the service and the CLI.
+ */
+function loadX509(): Promise<typeof X509> {
+  library ??= import('@peculiar/x509').then((x509) => {
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  });
+  return library;
+}
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -48,7 +60,7 @@ function writePrivate(path: string, text: string): void {
   chmodSync(path, 0o600);
 }
 
-async function exportKeyPem(key: CryptoKey): Promise<string> {
+async function exportKeyPem(x509: typeof X509, key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY') + '\n';
 }
 
@@ -68,6 +80,7 @@ function leafUsable(paths: DevCertificatePaths, ca: X509Certificate, now: Date):
  * go on trusting it); the leaf is replaced when missing, not signed by that CA, or within 30 days of expiry.
  */
 export async function ensureDevCertificates(dataDir: string, now = new Date()): Promise<DevCertificatesResult> {
+  const x509 = await loadX509();
   const paths = devCertificatePaths(dataDir);
   mkdirSync(dataDir, { recursive: true }); // DATA_DIR itself stays traversable (embedded PostgreSQL runs as another user)
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
@@ -75,7 +88,7 @@ export async function ensureDevCertificates(dataDir: string, now = new Date()): 
 
   let createdCa = false;
   let caKeys: CryptoKeyPair;
-  let caCert: x509.X509Certificate;
+  let caCert: X509.X509Certificate;
   if (existsSync(paths.caCert) && existsSync(paths.caKey)) {
     caCert = new x509.X509Certificate(readFileSync(paths.caCert, 'utf8'));
     const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(readFileSync(paths.caKey, 'utf8')), EC, true, ['sign']);
@@ -97,7 +110,7 @@ export async function ensureDevCertificates(dataDir: string, now = new Date()): 
       ],
     });
     writeFileSync(paths.caCert, caCert.toString('pem') + '\n', { mode: 0o644 });
-    writePrivate(paths.caKey, await exportKeyPem(caKeys.privateKey));
+    writePrivate(paths.caKey, await exportKeyPem(x509, caKeys.privateKey));
     createdCa = true;
   }
 
@@ -127,7 +140,7 @@ export async function ensureDevCertificates(dataDir: string, now = new Date()): 
         await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
       ],
     });
-    writePrivate(paths.key, await exportKeyPem(leafKeys.privateKey));
+    writePrivate(paths.key, await exportKeyPem(x509, leafKeys.privateKey));
     writeFileSync(paths.cert, leaf.toString('pem') + '\n', { mode: 0o644 });
     createdLeaf = true;
   }
