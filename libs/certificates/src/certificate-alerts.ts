@@ -4,6 +4,7 @@ import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { CheckStatus, statusRank } from './certificate-checks';
 import type { Observation } from './certificate-inspector';
+import { daysLeft } from './certificate.view';
 import type { Certificate } from './entities/certificate.entity';
 
 export type AlertKind = 'certificate.alert' | 'certificate.renewed' | 'certificate.recovered';
@@ -54,7 +55,7 @@ export class CertificateAlerts {
       source: row.sourceType === 'endpoint' ? { type: 'endpoint', host: row.host, port: row.port, servername: row.servername } : row.sourceType === 'file' ? { type: 'file', path: row.path } : { type: 'pem' },
       subject: leaf ? leaf.subject.split('\n').join(', ') : row.subject,
       notAfter: notAfter?.toISOString() ?? null,
-      daysLeft: notAfter ? Math.floor((notAfter.getTime() - checkedAt.getTime()) / 86_400_000) : null,
+      daysLeft: notAfter ? daysLeft(notAfter, checkedAt) : null,
       fingerprintSha256: leaf?.fingerprint256 ?? row.fingerprintSha256,
       previousFingerprintSha256: decision.kind === 'certificate.renewed' ? row.fingerprintSha256 : undefined,
       problems: obs.results.filter((r) => r.status !== 'OK'),

@@ -4,6 +4,11 @@ import type { Certificate } from './entities/certificate.entity';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** Whole days until `notAfter` (negative once expired), as the list, the alerts and the CLI show them. */
+export function daysLeft(notAfter: Date, now: Date): number {
+  return Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
+}
+
 export interface CertificateView {
   id: string;
   label: string | null;
@@ -32,7 +37,7 @@ export function toView(c: Certificate, now: Date): CertificateView {
     statusReason: c.statusReason,
     subject: c.subject,
     notAfter: iso(c.notAfter),
-    daysLeft: c.notAfter ? Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000) : null,
+    daysLeft: c.notAfter ? daysLeft(c.notAfter, now) : null,
     fingerprintSha256: c.fingerprintSha256,
     lastCheckedAt: iso(c.lastCheckedAt),
     createdAt: c.createdAt.toISOString(),

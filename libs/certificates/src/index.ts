@@ -9,6 +9,7 @@ export { CertificateMonitor } from './certificate-monitor';
 export type { CheckOutcome } from './certificate-monitor';
 export { CertificateCheckJob, CERTIFICATE_CHECK_JOB } from './certificate-check.job';
 export { CertificatesErrorCode } from './certificates-error-codes';
+export { daysLeft } from './certificate.view';
 export { ensureDevCertificates, devCertificatePaths } from './dev-certificates';
 export type { DevCertificatesResult, DevCertificatePaths } from './dev-certificates';
 export { HostResolver } from './endpoint-policy';

@@ -1,5 +1,5 @@
-import { AppConfig, JobRunner } from '@app/core';
-import { CERTIFICATE_CHECK_JOB, CertificateMonitor, ensureDevCertificates } from '@app/certificates';
+import { AppConfig, Clock, JobScheduler } from '@app/core';
+import { CERTIFICATE_CHECK_JOB, CertificateMonitor, daysLeft, ensureDevCertificates } from '@app/certificates';
 import { Command, CommandRunner, Option } from 'nest-commander';
 
 const jsonOption = { flags: '--json', description: 'machine-readable output' };
@@ -37,7 +37,8 @@ export class CertsDevCommand extends CommandRunner {
 export class CertsCheckCommand extends CommandRunner {
   constructor(
     private readonly monitor: CertificateMonitor,
-    private readonly jobs: JobRunner,
+    private readonly jobs: JobScheduler,
+    private readonly clock: Clock,
   ) {
     super();
   }
@@ -45,14 +46,14 @@ export class CertsCheckCommand extends CommandRunner {
   async run(_: string[], o: { json?: boolean }): Promise<void> {
     const rows: { id: string; status: string; daysLeft: string; subject: string; source: string; reason: string }[] = [];
     const tty = process.stderr.isTTY && !o.json;
-    const result = await this.jobs.run(CERTIFICATE_CHECK_JOB, `manual:${new Date().toISOString()}`, () =>
+    const result = await this.jobs.runNow(CERTIFICATE_CHECK_JOB, () =>
       this.monitor.checkAll('manual', (done, outcome) => {
         if (outcome) {
           const r = outcome.row;
           rows.push({
             id: r.id,
             status: r.status ?? '-',
-            daysLeft: r.notAfter ? String(Math.floor((r.notAfter.getTime() - Date.now()) / 86_400_000)) : '-',
+            daysLeft: r.notAfter ? String(daysLeft(r.notAfter, this.clock.now())) : '-',
             subject: r.subject ?? '-',
             source: r.sourceType === 'endpoint' ? `${r.host}:${r.port}` : r.sourceType === 'file' ? (r.path ?? '') : 'pem',
             reason: r.statusReason ?? '',

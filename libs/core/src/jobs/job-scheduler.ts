@@ -120,9 +120,12 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
     return run;
   }
 
-  /** Runs a job now, outside its schedule (CLI `jobs:run`, admin), under the same lock. */
-  runNow(name: string): Promise<JobResult> {
-    return this.runner.run(name, `manual:${this.clock.now().toISOString()}`, this.require(name).run);
+  /**
+   * Runs a job now, outside its schedule (CLI `jobs:run`, `certs:check`, admin), under the same lock; `work` replaces
+   * the registered run for callers that follow its progress.
+   */
+  runNow(name: string, work: () => Promise<JobCounts> = this.require(name).run): Promise<JobResult> {
+    return this.runner.run(name, `manual:${this.clock.now().toISOString()}`, work);
   }
 
   async describe(): Promise<JobInfo[]> {
