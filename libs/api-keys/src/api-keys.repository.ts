@@ -127,10 +127,12 @@ export class ApiKeysRepository {
     await this.dataSource.transaction(async (em) => {
       if (daily.length) {
         await em.query(
-          // Keys deleted since (an erased account) are skipped, not allowed to fail everyone's batch.
+          // Keys deleted since (an erased account) are skipped, not allowed to fail everyone's batch. FOR KEY SHARE waits
+          // for a deletion in progress and then sees the key gone; without it the existence check passes, the foreign
+          // key check fails once the deletion commits, and the whole batch is lost.
           `INSERT INTO api_key_usage_daily (key_id, day, outcome, count)
            SELECT v.* FROM unnest($1::uuid[], $2::date[], $3::varchar[], $4::bigint[]) AS v(key_id, day, outcome, count)
-           WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id)
+           WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id FOR KEY SHARE)
            ON CONFLICT (key_id, day, outcome) DO UPDATE SET count = api_key_usage_daily.count + EXCLUDED.count`,
           [daily.map((d) => d.keyId), daily.map((d) => d.day), daily.map((d) => d.outcome), daily.map((d) => d.count)],
         );
@@ -167,7 +169,7 @@ export class ApiKeysRepository {
     const inserted: { key_id: string; network: string }[] = await em.query(
       `INSERT INTO api_key_networks (key_id, network, first_seen_at)
        SELECT v.* FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[]) AS v(key_id, network, first_seen_at)
-       WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id)
+       WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id FOR KEY SHARE)
        ON CONFLICT DO NOTHING
        RETURNING key_id, network`,
       [ordered.map((s) => s.keyId), ordered.map((s) => s.network), ordered.map((s) => s.at)],
