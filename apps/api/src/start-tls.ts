@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ensureDevCertificates } from '@app/certificates';
 import { loadConfig } from '@app/core';
@@ -46,6 +47,31 @@ async function waitReady(url: string, app: ChildProcess, timeoutMs: number): Pro
   fail(`the API did not become ready within ${timeoutMs / 1000} s`);
 }
 
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** False when nginx exited or never listened (then it is stopped, and its exit handler stops the API and reports). */
+async function waitListening(port: number, proxy: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (proxy.exitCode !== null) return false;
+    if (Date.now() > until) {
+      process.stderr.write(`nginx did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s\n`);
+      proxy.kill('SIGQUIT');
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
 async function main(): Promise<void> {
   const httpsPort = port('TLS_HTTPS_PORT', 8443);
   const httpPort = port('TLS_HTTP_PORT', 8080);
@@ -87,6 +113,8 @@ async function main(): Promise<void> {
     if (!stopping) process.stderr.write(`nginx exited (code ${code}); stopping the API\n`);
     void stop(code ?? 1);
   });
+  // The URLs are announced once nginx accepts connections on both ports, not as soon as it was spawned.
+  for (const port of [httpsPort, httpPort]) if (!(await waitListening(port, proxy, 10_000))) return;
   process.stdout.write(
     `\nhttps://localhost:${httpsPort} (Swagger UI at /docs) via nginx -> API on 127.0.0.1:${appPort}\n` +
       `http://localhost:${httpPort} redirects browsers and refuses the API (403 HTTPS_REQUIRED)\n` +
