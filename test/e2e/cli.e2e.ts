@@ -116,6 +116,31 @@ describe('cli audit:verify', () => {
     }
   });
 
+  it('every command answers --help with its options and exits 0', async () => {
+    const commands = ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'crypto:add-key'];
+    const env = cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    const answers = await Promise.all(
+      commands.map(async (c) => {
+        const proc = spawnNode(CLI_MAIN, [c, '--help'], env);
+        const code = await proc.exited;
+        return { c, code, usage: new RegExp(`Usage: \\S+ ${c} `).test(proc.output()), help: proc.output().includes('-h, --help'), json: proc.output().includes('--json') };
+      }),
+    );
+    expect(answers).toEqual(commands.map((c) => ({ c, code: 0, usage: true, help: true, json: true })));
+  }, 120_000);
+
+  it('crypto:status prints tables by default and one JSON document with --json', async () => {
+    const human = spawnNode(CLI_MAIN, ['crypto:status'], env());
+    expect(await human.exited).toBe(0);
+    expect(human.output()).toMatch(/^current key v1; versions from v1 decrypt/m);
+    expect(human.output()).toMatch(/version\s+encrypts\s+decrypts\s+encryptions\s+of GCM limit/);
+    expect(human.output()).toMatch(/^v1\s+yes\s+yes\s+\d+/m);
+    expect(human.output()).toMatch(/^rewrap: idle/m);
+    const json = spawnNode(CLI_MAIN, ['crypto:status', '--json'], env());
+    expect(await json.exited).toBe(0);
+    expect(JSON.parse(json.output().trim().split('\n').pop()!)).toMatchObject({ current: 1, minDecryptionVersion: 1, versions: [{ version: 1, encrypts: true, decrypts: true }] });
+  });
+
   it('certs:dev makes a dev CA and a localhost leaf (keys 0600, dir 0700) without a database; a second run keeps them', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-certs-dev-'));
     const first = spawnNode(CLI_MAIN, ['certs:dev', '--json'], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
@@ -149,6 +174,11 @@ describe('cli audit:verify', () => {
     expect(JSON.parse(job.output().trim().split('\n').pop()!)).toMatchObject({ status: 'ran', outcome: 'success', counts: { checked: 1, critical: 1 } });
     const runs = await adminQuery<{ outcome: string }>(t.db, `SELECT outcome FROM job_runs WHERE job = 'certificate-check' AND period LIKE 'manual:%'`);
     expect(runs.map((r) => r.outcome)).toEqual(['success', 'success']);
+    const list = spawnNode(CLI_MAIN, ['jobs:run', '--list'], env());
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toMatch(/job\s+schedule\s+last run\s+by\s+outcome\s+counts/);
+    expect(list.output()).toMatch(/certificate-check\s+cron 0 3 \* \* \* \(UTC\)\s+\d{4}-\d\d-\d\dT[\d:]{8}\s+\S+\s+success\s+.*\bchecked=1\b.*\bcritical=1\b/);
+    expect(list.output()).toMatch(/sessions\.purge\s+every \d+ ms\s+never/);
     const unknown = spawnNode(CLI_MAIN, ['jobs:run', 'nope'], env());
     expect(await unknown.exited).toBe(1);
     expect(unknown.output()).toContain('unknown job "nope"');

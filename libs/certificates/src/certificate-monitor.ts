@@ -85,8 +85,10 @@ export class CertificateMonitor {
   }
 
   /** Every certificate, `CERT_CHECK_CONCURRENCY` at a time; one failing check never stops the others. */
-  async checkAll(trigger: CheckTrigger, onProgress?: (done: number, outcome?: CheckOutcome) => void): Promise<JobCounts> {
+  async checkAll(trigger: CheckTrigger, onProgress?: (done: number, total: number, outcome?: CheckOutcome) => void): Promise<JobCounts> {
     const counts = { checked: 0, ok: 0, warn: 0, critical: 0, alerts: 0, failed: 0 };
+    // Entries added during the run are checked too, so the total can grow.
+    let total = onProgress ? await this.repo.countAll() : 0;
     const width = this.config.env.CERT_CHECK_CONCURRENCY;
     let after: string | null = null;
     for (;;) {
@@ -108,7 +110,9 @@ export class CertificateMonitor {
             counts[outcome.row.status === 'OK' ? 'ok' : outcome.row.status === 'WARN' ? 'warn' : 'critical']++;
             if (outcome.alert) counts.alerts++;
           }
-          onProgress?.(counts.checked + counts.failed, outcome);
+          const done = counts.checked + counts.failed;
+          total = Math.max(total, done);
+          onProgress?.(done, total, outcome);
         }
       };
       await Promise.all(Array.from({ length: Math.min(width, ids.length) }, worker));

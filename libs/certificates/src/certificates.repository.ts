@@ -81,6 +81,12 @@ export class CertificatesRepository {
     return returnedRows<{ id: string }>(rows).map((r) => r.id);
   }
 
+  /** How many certificates the inventory holds (the denominator of a full check's progress). */
+  async countAll(): Promise<number> {
+    const [row] = returnedRows<{ n: number }>(await this.dataSource.query(`SELECT count(*)::int AS n FROM certificates`));
+    return row.n;
+  }
+
   async addCheck(em: EntityManager, check: Partial<CertificateCheck>): Promise<void> {
     await em.getRepository(CertificateCheck).insert(check as never);
   }

@@ -1,6 +1,7 @@
 import { AppConfig, Clock, JobScheduler } from '@app/core';
 import { CERTIFICATE_CHECK_JOB, CertificateMonitor, daysLeft, ensureDevCertificates } from '@app/certificates';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { counts, progressBar, table } from '../output';
 
 const jsonOption = { flags: '--json', description: 'machine-readable output' };
 
@@ -47,7 +48,7 @@ export class CertsCheckCommand extends CommandRunner {
     const rows: { id: string; status: string; daysLeft: string; subject: string; source: string; reason: string }[] = [];
     const tty = process.stderr.isTTY && !o.json;
     const result = await this.jobs.runNow(CERTIFICATE_CHECK_JOB, () =>
-      this.monitor.checkAll('manual', (done, outcome) => {
+      this.monitor.checkAll('manual', (done, total, outcome) => {
         if (outcome) {
           const r = outcome.row;
           rows.push({
@@ -59,7 +60,7 @@ export class CertsCheckCommand extends CommandRunner {
             reason: r.statusReason ?? '',
           });
         }
-        if (tty) process.stderr.write(`\rchecked ${done}`);
+        if (tty) process.stderr.write(`\r${progressBar(done, total)} checked`);
       }),
     );
     if (tty) process.stderr.write('\n');
@@ -68,11 +69,7 @@ export class CertsCheckCommand extends CommandRunner {
       process.stdout.write(`${JSON.stringify({ ...result, certificates: rows })}\n`);
     } else {
       const cols = ['status', 'daysLeft', 'source', 'subject', 'reason'] as const;
-      const width = Object.fromEntries(cols.map((c) => [c, Math.min(60, Math.max(c.length, ...rows.map((r) => r[c].length)))])) as Record<(typeof cols)[number], number>;
-      const line = (r: Record<string, string>) => cols.map((c) => (r[c] ?? '').slice(0, width[c]).padEnd(width[c])).join('  ').trimEnd();
-      process.stdout.write(`${line(Object.fromEntries(cols.map((c) => [c, c])))}\n`);
-      for (const r of rows) process.stdout.write(`${line(r)}\n`);
-      process.stdout.write(`${JSON.stringify(result.counts)}\n`);
+      process.stdout.write(`${table([...cols], rows.map((r) => cols.map((c) => r[c])))}\n${counts(result.counts)}\n`);
     }
     if (result.outcome === 'failed') process.exitCode = 1;
   }

@@ -1,11 +1,9 @@
 import { KeyringAdminService, RewrapService, RewrapState } from '@app/encryption';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { print, progressBar, table } from '../output';
 
 function bar(s: RewrapState): string {
-  const total = s.rewrapped + (s.remaining ?? 0);
-  const share = total ? s.rewrapped / total : 1;
-  const filled = Math.round(share * 30);
-  return `[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${s.rewrapped}/${total} rewrapped to v${s.targetVersion}`;
+  return `${progressBar(s.rewrapped, s.rewrapped + (s.remaining ?? 0))} rewrapped to v${s.targetVersion}`;
 }
 
 @Command({ name: 'crypto:rewrap', description: 'Re-encrypt every ciphertext under older key versions with the current one (batches; resumable)' })
@@ -67,8 +65,30 @@ export class CryptoStatusCommand extends CommandRunner {
     super();
   }
 
-  async run(): Promise<void> {
-    process.stdout.write(`${JSON.stringify(await this.admin.status(), null, 2)}\n`);
+  async run(_: string[], o: { json?: boolean }): Promise<void> {
+    const s = await this.admin.status();
+    print(o.json, s, () => {
+      const versions = table(
+        ['version', 'encrypts', 'decrypts', 'encryptions', 'of GCM limit'],
+        s.versions.map((v) => [`v${v.version}`, v.encrypts ? 'yes' : 'no', v.decrypts ? 'yes' : 'retired', String(v.encryptions), `${(v.shareOfGcmLimit * 100).toFixed(6)}%`]),
+      );
+      const stores = Object.entries(s.ciphertexts).map(([store, byVersion]) => [store, Object.entries(byVersion).map(([v, n]) => `${v}: ${n}`).join(', ') || 'none']);
+      const r = s.rewrap;
+      return [
+        `current key v${s.current}; versions from v${s.minDecryptionVersion} decrypt; warning at ${s.warnAtEncryptions} encryptions per version`,
+        '',
+        versions,
+        '',
+        table(['store', 'ciphertexts by key version'], stores, 100),
+        '',
+        `rewrap: ${r.state}${r.targetVersion ? ` to v${r.targetVersion}` : ''}, ${r.rewrapped} rewrapped, ${r.remaining ?? '?'} left${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
+      ].join('\n');
+    });
+  }
+
+  @Option({ flags: '--json', description: 'machine-readable output' })
+  parseJson(): boolean {
+    return true;
   }
 }
 

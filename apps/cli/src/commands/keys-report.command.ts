@@ -1,5 +1,8 @@
 import { KeyReportsService } from '@app/api-keys';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { table } from '../output';
+
+const indent = (text: string) => text.replace(/^/gm, '  ');
 
 const SECTIONS = {
   withoutExpiry: 'without expiry',
@@ -24,7 +27,10 @@ export class KeysReportCommand extends CommandRunner {
     for (const [field, title] of Object.entries(SECTIONS) as [keyof typeof SECTIONS, string][]) {
       const keys = report[field];
       process.stdout.write(`${title}: ${keys.length}\n`);
-      for (const k of keys) process.stdout.write(`  ${k.prefix}  ${k.name}  owner=${k.ownerId}  status=${k.status}  expires=${k.expiresAt ?? 'never'}  lastUsed=${k.lastUsedAt ?? 'never'}\n`);
+      if (keys.length) {
+        const rows = keys.map((k) => [k.prefix, k.name, k.ownerId, k.status, k.expiresAt?.slice(0, 10) ?? 'never', k.lastUsedAt?.slice(0, 16) ?? 'never']);
+        process.stdout.write(`${indent(table(['prefix', 'name', 'owner', 'status', 'expires', 'last used'], rows))}\n`);
+      }
     }
   }
 

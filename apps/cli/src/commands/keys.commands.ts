@@ -1,9 +1,10 @@
-import { ApiKeysService, CreateApiKeyDto } from '@app/api-keys';
+import { ApiKeysService, ApiKeyView, CreateApiKeyDto } from '@app/api-keys';
 import { AdminUsersService, AuthService } from '@app/auth';
 import { ADMIN_SCOPE, Principal } from '@app/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { print, table } from '../output';
 
 interface KeyOptions {
   email?: string;
@@ -79,21 +80,20 @@ export class KeysListCommand extends KeysCommand {
   async run(_: string[], o: KeyOptions): Promise<void> {
     if (!o.email) throw new Error('--email is required');
     const ownerId = await this.users.findIdByEmail(o.email);
-    const items = [];
+    const items: ApiKeyView[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.keys.list(OPERATOR, { ownerId, limit: 100, cursor, status: o.status as never });
       items.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    if (o.json) {
-      process.stdout.write(`${JSON.stringify(items)}\n`);
-      return;
-    }
-    const rows = items.map((k) => [k.id, k.prefix, k.status, k.expiresAt?.slice(0, 10) ?? 'never', k.lastUsedAt?.slice(0, 16) ?? 'never', k.name, k.scopes.join(' ')]);
-    const header = ['id', 'prefix', 'status', 'expires', 'last used', 'name', 'scopes'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+    print(o.json, items, () =>
+      table(
+        ['id', 'prefix', 'status', 'expires', 'last used', 'name', 'scopes'],
+        items.map((k) => [k.id, k.prefix, k.status, k.expiresAt?.slice(0, 10) ?? 'never', k.lastUsedAt?.slice(0, 16) ?? 'never', k.name, k.scopes.join(' ')]),
+        80,
+      ),
+    );
   }
 
   @Option({ flags: '--status <status>', description: 'only keys in this state' })
