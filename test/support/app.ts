@@ -8,6 +8,7 @@ import { AppModule } from '../../apps/api/src/app.module';
 import { schema } from '../../apps/api/src/schema';
 import { createTestDatabase, TestDatabase } from './database';
 import { TestClock } from './test-clock';
+import { checkAnswer } from './openapi-answers';
 
 /** Every log line an app wrote during a test, to assert on and to grep for secrets. */
 export class LogCapture extends Writable {
@@ -95,7 +96,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     dataDir,
     clock: opts.clock,
     close,
-    request: (path, init) => fetch(`${running.url}${path}`, init),
+    request: async (path, init) => {
+      const res = await fetch(`${running.url}${path}`, init);
+      await checkAnswer(init?.method ?? 'GET', path, res);
+      return res;
+    },
     stop: async () => {
       await close();
       if (!opts.db) await db.drop();

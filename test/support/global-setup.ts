@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resetCoverage } from './openapi-answers';
 import { assertTestDatabase, stateFile } from './test-env';
 
 /**
@@ -9,6 +10,7 @@ import { assertTestDatabase, stateFile } from './test-env';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.JEST_RUN_ID ??= String(process.pid);
+  resetCoverage();
   const url = process.env.DATABASE_URL;
   if (url) {
     assertTestDatabase(url);

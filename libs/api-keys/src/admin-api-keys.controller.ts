@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '@app/core';
+import { ApiKeyHygieneReportView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
 
 @ApiTags('admin')
@@ -11,6 +12,7 @@ export class AdminApiKeysController {
   @Get('report')
   @RequireScopes('admin:all')
   @ApiOperation({ summary: 'Key hygiene: no expiry, unused 30+ days, admin:all, expiring within 7 days, in grace period' })
+  @ApiOkResponse({ type: ApiKeyHygieneReportView, description: 'Active and rotating keys worth a look, by concern' })
   report() {
     return this.reports.hygiene();
   }

@@ -1,32 +1,8 @@
+import type { ApiKeyView, CreatedApiKeyView } from './dto/api-key.response';
 import type { ApiKey } from './entities/api-key.entity';
 
-export interface ApiKeyView {
-  id: string;
-  ownerId: string;
-  name: string;
-  prefix: string;
-  environment: 'live' | 'test';
-  status: string;
-  scopes: string[];
-  ipAllowlist: string[];
-  rateLimit: { limit: number; windowSeconds: number } | null;
-  quota: { remaining: number; refill: { amount: number; interval: string } | null } | null;
-  createdAt: string;
-  expiresAt: string | null;
-  graceEndsAt: string | null;
-  revokedAt: string | null;
-  revokedReason: string | null;
-  rotatedFrom: string | null;
-  rotatedTo: string | null;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-}
-
-export interface CreatedApiKey extends ApiKeyView {
-  /** The full key: shown in this answer only. */
-  key: string;
-  warning: string;
-}
+export { ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
+export type CreatedApiKey = CreatedApiKeyView;
 
 export const SHOWN_ONCE = 'Store this key now: it is shown only once and cannot be recovered.';
 

@@ -1,8 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto, EventsPageQueryDto, ListApiKeysQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
+import { ApiKeyPage, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
+import { ApiKeyUsageView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 
@@ -20,6 +22,7 @@ export class ApiKeysController {
   @Post()
   @RequireSession()
   @ApiOperation({ summary: 'Create a key: the full key is in this answer only' })
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The new key, with the full secret `key` (shown this once)' })
   @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(p, dto);
@@ -28,6 +31,7 @@ export class ApiKeysController {
   @Get()
   @RequireSession()
   @ApiOperation({ summary: 'My keys (never the secret); filter by status, sort by createdAt, expiresAt, lastUsedAt or name' })
+  @ApiOkResponse({ type: ApiKeyPage, description: 'A page of keys (empty for another user’s `ownerId` without admin:all)' })
   list(@CurrentPrincipal() p: Principal, @Query() q: ListApiKeysQueryDto) {
     return this.keys.list(p, q);
   }
@@ -35,6 +39,7 @@ export class ApiKeysController {
   @Get(':id')
   @RequireSession()
   @ApiOperation({ summary: 'One key' })
+  @ApiOkResponse({ type: ApiKeyView, description: 'The key (never the secret)' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.get(p, id);
@@ -43,6 +48,7 @@ export class ApiKeysController {
   @Patch(':id')
   @RequireSession()
   @ApiOperation({ summary: 'Change name, allowlist, limits or quota; scopes can only be narrowed' })
+  @ApiOkResponse({ type: ApiKeyView, description: 'The key as changed' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW)
   update(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: UpdateApiKeyDto) {
     return this.keys.update(p, id, dto);
@@ -52,6 +58,7 @@ export class ApiKeysController {
   @RequireSession()
   @HttpCode(201)
   @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
+  @ApiCreatedResponse({ type: RotatedApiKeyView, description: 'The successor, with its full secret `key` (shown this once), and the old key as `previous`' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
     return this.keys.rotate(p, id, dto.gracePeriodHours);
@@ -61,6 +68,7 @@ export class ApiKeysController {
   @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke at once and for good' })
+  @ApiNoContentResponse({ description: 'Revoked (also when it already was)' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   revoke(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.revoke(p, id);
@@ -69,6 +77,7 @@ export class ApiKeysController {
   @Get(':id/usage')
   @RequireScopes('audit:read')
   @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
+  @ApiOkResponse({ type: ApiKeyUsageView, description: 'Usage of the key and a page of its audit events' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
   usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: EventsPageQueryDto) {
     return this.reports.usageOf(p, id, q);

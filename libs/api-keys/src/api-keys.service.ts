@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
-import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, decodeCursor, DomainException, encodeCursor, Principal, RandomSource } from '@app/core';
+import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, decodeCursor, DomainException, encodeCursor, Page, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { ApiKeyErrorCode } from './api-key-error-codes';
-import { apiKeyView, ApiKeyView, CreatedApiKey, SHOWN_ONCE } from './api-key.view';
+import { apiKeyView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView, SHOWN_ONCE } from './api-key.view';
 import { ApiKeysRepository, ListSort } from './api-keys.repository';
 import { CreateApiKeyDto, ListApiKeysQueryDto, QuotaDto, RateLimitDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
@@ -52,7 +52,7 @@ export class ApiKeysService {
     private readonly config: AppConfig,
   ) {}
 
-  async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKey> {
+  async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const notHeld = isAdmin(principal) ? [] : dto.scopes.filter((s) => !principal.scopes.includes(s));
     if (notHeld.length) throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, { scopes: notHeld });
     const environment: KeyEnvironment = dto.environment ?? 'live';
@@ -86,7 +86,7 @@ export class ApiKeysService {
     return { ...apiKeyView(row), key, warning: SHOWN_ONCE };
   }
 
-  async list(principal: Principal, q: ListApiKeysQueryDto): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
+  async list(principal: Principal, q: ListApiKeysQueryDto): Promise<Page<ApiKeyView>> {
     if (q.ownerId && q.ownerId !== principal.userId && !isAdmin(principal)) return { items: [], nextCursor: null };
     const limit = q.limit ?? 20;
     const offset = decodeCursor(q.cursor);
@@ -125,7 +125,7 @@ export class ApiKeysService {
   }
 
   /** A new key with the same settings; the old one keeps working until the grace period ends. */
-  async rotate(principal: Principal, id: string, gracePeriodHours = 48): Promise<CreatedApiKey & { previous: ApiKeyView }> {
+  async rotate(principal: Principal, id: string, gracePeriodHours = 48): Promise<RotatedApiKeyView> {
     const now = this.clock.now();
     const result = await this.repo.transaction(async (em) => {
       const old = await this.visible(principal, id, em);

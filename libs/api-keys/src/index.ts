@@ -13,6 +13,10 @@ export { ApiKeyJobs } from './api-keys.jobs';
 export { UsageRecorder } from './usage/usage-recorder';
 export { ApiKeyErrorCode } from './api-key-error-codes';
 export { CreateApiKeyDto } from './dto/api-key.dto';
+export { ApiKeyPage, ApiKeyQuotaRefillView, ApiKeyQuotaView, ApiKeyRateLimitView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
+export { ApiKeyHygieneReportView, ApiKeyUsageDayView, ApiKeyUsageView } from './dto/key-usage.response';
+export { KeyVerificationRateLimitView, KeyVerificationView } from './dto/key-verification.response';
+export type { VerifyAnswer } from './key-verification.service';
 export { API_KEY_PATTERN, parseKey } from './key-format';
 export { ApiKey } from './entities/api-key.entity';
 

@@ -1,7 +1,8 @@
 import * as nodeCrypto from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-export type KeyEnvironment = 'live' | 'test';
+export const KEY_ENVIRONMENTS = ['live', 'test'] as const;
+export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const KEY_ID_LENGTH = 12;

@@ -1,34 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEventView, AuditService } from '@app/audit';
+import { AuditService } from '@app/audit';
 import { ADMIN_SCOPE, Clock, Principal } from '@app/core';
-import { apiKeyView, ApiKeyView } from './api-key.view';
+import { apiKeyView } from './api-key.view';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
+import { ApiKeyHygieneReportView, ApiKeyUsageDayView, ApiKeyUsageView } from './dto/key-usage.response';
 import { UsageRecorder } from './usage/usage-recorder';
 
 const DAY_MS = 86_400_000;
 
-export interface KeyUsage {
-  keyId: string;
-  totalRequests: number;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  /** Share of VALID outcomes over the last 30 days (null without requests). */
-  successRate: number | null;
-  byOutcome: Record<string, number>;
-  byDay: { day: string; total: number; byOutcome: Record<string, number> }[];
-  recentEvents: { items: AuditEventView[]; nextCursor: string | null };
-}
-
-export interface HygieneReport {
-  generatedAt: string;
-  counts: Record<string, number>;
-  withoutExpiry: ApiKeyView[];
-  unused30Days: ApiKeyView[];
-  holdingAdminAll: ApiKeyView[];
-  expiringWithin7Days: ApiKeyView[];
-  inGracePeriod: ApiKeyView[];
-}
+export type KeyUsage = ApiKeyUsageView;
+export type HygieneReport = ApiKeyHygieneReportView;
 
 @Injectable()
 export class KeyReportsService {
@@ -41,14 +23,14 @@ export class KeyReportsService {
   ) {}
 
   /** Totals, outcome and day counts for the last 30 days and the key's audit trail (newest first). */
-  async usageOf(principal: Principal, id: string, page: { limit?: number; cursor?: string }): Promise<KeyUsage> {
+  async usageOf(principal: Principal, id: string, page: { limit?: number; cursor?: string }): Promise<ApiKeyUsageView> {
     await this.keys.visible(principal, id);
     await this.usage.flush(); // this instance's unwritten counts first, so the answer includes them
     const key = await this.keys.visible(principal, id);
     const since = new Date(this.clock.nowMs() - 29 * DAY_MS).toISOString().slice(0, 10);
     const rows = await this.repo.dailyCounts(id, since);
     const byOutcome: Record<string, number> = {};
-    const days = new Map<string, { day: string; total: number; byOutcome: Record<string, number> }>();
+    const days = new Map<string, ApiKeyUsageDayView>();
     for (const r of rows) {
       const n = Number(r.count);
       byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + n;
@@ -71,10 +53,10 @@ export class KeyReportsService {
   }
 
   /** Keys worth a look: no expiry, unused for 30+ days, holding admin:all, expiring within 7 days, in grace. */
-  async hygiene(): Promise<HygieneReport> {
+  async hygiene(): Promise<ApiKeyHygieneReportView> {
     const now = this.clock.nowMs();
     const keys = await this.repo.hygiene(new Date(now), new Date(now - 30 * DAY_MS), new Date(now + 7 * DAY_MS));
-    const report: HygieneReport = {
+    const report: ApiKeyHygieneReportView = {
       generatedAt: new Date(now).toISOString(),
       counts: {},
       withoutExpiry: [],

@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@app/core';
+import { KeyVerificationView } from './dto/key-verification.response';
 import { KeyVerifier } from './key-verifier';
 
-export interface VerifyAnswer {
-  valid: boolean;
-  code: string;
-  keyId: string | null;
-  ownerId: string | null;
-  environment: string | null;
-  scopes: string[];
-  expiresAt: string | null;
-  ratelimit: { limit: number; remaining: number; reset: number } | null;
-  quotaRemaining: number | null;
-}
+export type VerifyAnswer = KeyVerificationView;
 
 /**
  * Verification for other services (Unkey-style): the answer is data, not an error. Details of the key are given only
@@ -26,7 +17,7 @@ export class KeyVerificationService {
   ) {}
 
   /** `ip` is the address the calling service saw; a key with an allowlist fails closed (FORBIDDEN_IP) without it. */
-  async verify(key: string, requiredScopes: string[] = [], ip?: string): Promise<VerifyAnswer> {
+  async verify(key: string, requiredScopes: string[] = [], ip?: string): Promise<KeyVerificationView> {
     const v = await this.verifier.verify(key, ip, requiredScopes);
     const k = v.key;
     return {

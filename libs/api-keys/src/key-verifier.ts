@@ -10,7 +10,8 @@ import { RateLimitDecision } from './rate-limit/gcra';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { UsageRecorder } from './usage/usage-recorder';
 
-export type VerifyCode = 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'FORBIDDEN_IP' | 'INSUFFICIENT_SCOPES' | 'RATE_LIMITED' | 'QUOTA_EXCEEDED';
+export const VERIFY_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'REVOKED', 'FORBIDDEN_IP', 'INSUFFICIENT_SCOPES', 'RATE_LIMITED', 'QUOTA_EXCEEDED'] as const;
+export type VerifyCode = (typeof VERIFY_CODES)[number];
 
 export interface Verification {
   code: VerifyCode;

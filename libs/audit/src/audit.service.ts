@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, currentRequest } from '@app/core';
+import { Clock, currentRequest, Page } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { chainHash, chainHashV2, GENESIS_HASH, piiDigest } from './audit-chain';
 import { AuditRepository } from './audit.repository';
+import { AuditEventView } from './dto/audit-event.response';
 import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
+
+export { AuditEventView } from './dto/audit-event.response';
 
 export interface AuditEntry {
   action: string;
@@ -18,19 +21,6 @@ export interface AuditEntry {
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
-}
-
-/** An event as the API shows it (no chain hashes). */
-export interface AuditEventView {
-  id: string;
-  occurredAt: string;
-  action: string;
-  outcome: AuditOutcome;
-  actorType: AuditActorType;
-  actorId: string | null;
-  ip: string | null;
-  requestId: string | null;
-  details: Record<string, unknown>;
 }
 
 export interface ChainVerification {
@@ -105,7 +95,7 @@ export class AuditService {
   }
 
   /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
-  async listForTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+  async listForTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<Page<AuditEventView>> {
     const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
     const items = rows.slice(0, limit).map(eventView);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };

@@ -5,6 +5,8 @@ import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { EmailVerificationResendView, EmailVerifiedView, PasswordChangedView, PasswordResetRequestView, PasswordSuggestionView } from './dto/account.response';
+import { SessionsEndedView } from './dto/session.response';
 import { generatePassword } from './password/password-generator';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
@@ -35,7 +37,7 @@ export class AccountService {
   ) {}
 
   /** Changes the password and ends every other session of the user. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<{ otherSessionsEnded: number }> {
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<PasswordChangedView> {
     if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
     const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
@@ -55,7 +57,7 @@ export class AccountService {
    * Same answer, in the same time, whether or not the account exists: the lookup and the mail happen after the
    * answer (a lost request is harmless; the person asks again).
    */
-  forgotPassword(email: string): typeof FORGOT_ANSWER {
+  forgotPassword(email: string): PasswordResetRequestView {
     this.pending = this.pending.then(() => this.sendReset(email)).catch((err: unknown) => this.logger.error({ err }, 'password reset request failed'));
     return FORGOT_ANSWER;
   }
@@ -83,7 +85,7 @@ export class AccountService {
   }
 
   /** Consumes a reset token (once), sets the password and ends every session of the user. */
-  async resetPassword(token: string, newPassword: string): Promise<{ sessionsEnded: number }> {
+  async resetPassword(token: string, newPassword: string): Promise<SessionsEndedView> {
     const hashDigest = tokenDigest(token);
     return this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
@@ -99,7 +101,7 @@ export class AccountService {
     });
   }
 
-  async verifyEmail(token: string): Promise<{ emailVerified: true }> {
+  async verifyEmail(token: string): Promise<EmailVerifiedView> {
     return this.repo.transaction(async (em) => {
       const now = this.clock.now();
       const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
@@ -110,7 +112,7 @@ export class AccountService {
     });
   }
 
-  async resendVerification(principal: Principal): Promise<{ status: 'sent' | 'already_verified' }> {
+  async resendVerification(principal: Principal): Promise<EmailVerificationResendView> {
     const user = await this.repo.findById(principal.userId);
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     if (user.emailVerifiedAt) return { status: 'already_verified' };
@@ -133,7 +135,7 @@ export class AccountService {
     });
   }
 
-  async revokeOtherSessions(principal: Principal): Promise<{ sessionsEnded: number }> {
+  async revokeOtherSessions(principal: Principal): Promise<SessionsEndedView> {
     this.requireSession(principal);
     return this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
@@ -143,7 +145,7 @@ export class AccountService {
   }
 
   /** A CSPRNG password that passes the policy. */
-  suggest(length: number): { password: string; length: number } {
+  suggest(length: number): PasswordSuggestionView {
     for (;;) {
       const password = generatePassword(length);
       if (this.policy.check(password, {}).ok) return { password, length };

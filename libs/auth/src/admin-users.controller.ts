@@ -1,8 +1,10 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeScopesDto } from './dto/auth.dto';
+import { SessionsEndedView } from './dto/session.response';
+import { UserView } from './dto/user.response';
 import { AuthErrorCode } from './auth-error-codes';
 
 @ApiTags('admin')
@@ -14,6 +16,7 @@ export class AdminUsersController {
   @Patch(':id/scopes')
   @ApiOperation({ summary: "Grant or remove a user's scopes (keys lose removed scopes at once)" })
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
+  @ApiOkResponse({ type: UserView, description: 'The user with its new scopes' })
   changeScopes(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeScopesDto) {
     return this.admin.changeScopes(p, id, dto.add, dto.remove);
   }
@@ -22,6 +25,7 @@ export class AdminUsersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable a user and end all of its sessions' })
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
+  @ApiOkResponse({ type: SessionsEndedView, description: 'The user is disabled; how many of its sessions were ended' })
   disable(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.admin.disable(p, id);
   }

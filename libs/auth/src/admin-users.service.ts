@@ -3,7 +3,9 @@ import { AuditService } from '@app/audit';
 import { ADMIN_SCOPE, ChangeFeed, Clock, DEFAULT_USER_SCOPES, DomainException, isScope, Principal, USER_CHANGES_TOPIC } from '@app/core';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
-import { AuthService, UserView, userView } from './auth.service';
+import { AuthService, userView } from './auth.service';
+import { SessionsEndedView } from './dto/session.response';
+import { UserView } from './dto/user.response';
 import { PasswordHasher } from './password/password-hasher';
 import { SessionsService } from './sessions.service';
 
@@ -44,7 +46,7 @@ export class AdminUsersService {
   }
 
   /** Disables a user and ends all of its sessions at once. */
-  async disable(actor: Principal | undefined, userId: string): Promise<{ sessionsEnded: number }> {
+  async disable(actor: Principal | undefined, userId: string): Promise<SessionsEndedView> {
     const result = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
       if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');

@@ -1,10 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Principal, Public, RequireScopes, RequireSession } from '@app/core';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, CurrentPrincipal, Page, Principal, Public, RequireScopes, RequireSession } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
 import { ChangePasswordDto, ForgotPasswordDto, LoginDto, RegisterDto, ResetPasswordDto, SuggestPasswordDto, TokenDto } from './dto/auth.dto';
+import { EmailVerificationResendView, EmailVerifiedView, PasswordChangedView, PasswordResetRequestView, PasswordSuggestionView } from './dto/account.response';
+import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
+import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
 import { AuthErrorCode } from './auth-error-codes';
 
@@ -24,6 +27,7 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
   @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiAcceptedResponse({ type: RegistrationView, description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)' })
   register(@Body() dto: RegisterDto) {
     return this.auth.register(dto);
   }
@@ -33,6 +37,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
   @ApiProblems(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, AuthErrorCode.INVALID_CREDENTIALS)
+  @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
   login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto, client(req));
   }
@@ -41,6 +46,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
+  @ApiNoContentResponse({ description: 'The session has ended' })
   logout(@CurrentPrincipal() p: Principal) {
     return this.auth.logout(p);
   }
@@ -48,7 +54,8 @@ export class AuthController {
   @Get('auth/sessions')
   @RequireSession()
   @ApiOperation({ summary: 'My active sessions' })
-  listSessions(@CurrentPrincipal() p: Principal) {
+  @ApiOkResponse({ type: SessionPage, description: 'My active sessions, newest first' })
+  listSessions(@CurrentPrincipal() p: Principal): Promise<Page<SessionView>> {
     return this.sessions.list(p.userId, p.sessionId).then((items) => ({ items, nextCursor: null }));
   }
 
@@ -57,6 +64,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
   @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
+  @ApiNoContentResponse({ description: 'The session has ended' })
   revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
     return this.account.revokeSession(p, id);
   }
@@ -65,6 +73,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'End all my sessions but this one' })
+  @ApiOkResponse({ type: SessionsEndedView, description: 'How many other sessions were ended' })
   revokeAll(@CurrentPrincipal() p: Principal) {
     return this.account.revokeOtherSessions(p);
   }
@@ -72,6 +81,7 @@ export class AuthController {
   @Get('me')
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'Who am I' })
+  @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
     return this.auth.me(p.userId);
   }
@@ -81,6 +91,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
   @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG, AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiOkResponse({ type: PasswordChangedView, description: 'Password changed; how many other sessions were ended' })
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
     return this.account.changePassword(p, dto.currentPassword, dto.newPassword);
   }
@@ -89,6 +100,7 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'A random password (CSPRNG) that passes the policy' })
+  @ApiOkResponse({ type: PasswordSuggestionView, description: 'A random password that passes the policy' })
   suggest(@Body() dto: SuggestPasswordDto) {
     return this.account.suggest(dto.length);
   }
@@ -98,6 +110,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm my email address with the token from the mail' })
   @ApiProblems(AuthErrorCode.TOKEN_INVALID)
+  @ApiOkResponse({ type: EmailVerifiedView, description: 'The email address is confirmed' })
   verifyEmail(@Body() dto: TokenDto) {
     return this.account.verifyEmail(dto.token);
   }
@@ -106,6 +119,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(202)
   @ApiOperation({ summary: 'Send the verification mail again' })
+  @ApiAcceptedResponse({ type: EmailVerificationResendView, description: 'Mail queued, or nothing to do when already verified' })
   resend(@CurrentPrincipal() p: Principal) {
     return this.account.resendVerification(p);
   }
@@ -114,6 +128,7 @@ export class AuthController {
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a reset link (same answer whether or not the account exists)' })
+  @ApiAcceptedResponse({ type: PasswordResetRequestView, description: 'Request accepted (the same answer whether or not the account exists)' })
   forgot(@Body() dto: ForgotPasswordDto) {
     return this.account.forgotPassword(dto.email);
   }
@@ -123,6 +138,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions)' })
   @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiOkResponse({ type: SessionsEndedView, description: 'Password set; how many sessions were ended' })
   reset(@Body() dto: ResetPasswordDto) {
     return this.account.resetPassword(dto.token, dto.newPassword);
   }

@@ -5,6 +5,7 @@ import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository, LockoutRules } from './auth.repository';
+import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
@@ -16,24 +17,8 @@ export interface ClientInfo {
   userAgent?: string;
 }
 
-export interface UserView {
-  id: string;
-  email: string;
-  username: string;
-  role: string;
-  scopes: string[];
-  emailVerified: boolean;
-  passwordChangedAt: string;
-  createdAt: string;
-}
-
-export interface LoginResult {
-  token: string;
-  expiresAt: string;
-  user: UserView;
-  passwordAgeDays: number;
-  passwordNeedsRotation: boolean;
-}
+export { UserView } from './dto/user.response';
+export type LoginResult = LoginView;
 
 export const REGISTRATION_ANSWER = {
   status: 'pending_verification',
@@ -81,7 +66,7 @@ export class AuthService {
    * Registration answers the same for a new and a taken email or username (status, body and, by hashing in both
    * paths, timing); the owner of an existing account is told by mail instead.
    */
-  async register(input: { email: string; username: string; password: string }): Promise<typeof REGISTRATION_ANSWER> {
+  async register(input: { email: string; username: string; password: string }): Promise<RegistrationView> {
     this.enforcePolicy(input.password, input);
     const hash = await this.hasher.hash(input.password);
     const now = this.clock.now();
@@ -138,7 +123,7 @@ export class AuthService {
    * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for
    * every failure (unknown email, wrong password, locked, disabled).
    */
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<LoginResult> {
+  async login(input: { email: string; password: string }, client: ClientInfo): Promise<LoginView> {
     const env = this.config.env;
     const now = this.clock.now();
     const ip = client.ip ?? 'unknown';

@@ -7,7 +7,9 @@ import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
 
 export { AuthModule } from './auth.module';
 export { AuthService, REGISTRATION_ANSWER } from './auth.service';
-export type { LoginResult, UserView } from './auth.service';
+export type { LoginResult } from './auth.service';
+export { LoginView, UserView } from './dto/user.response';
+export { SessionPage, SessionView } from './dto/session.response';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
 export { SessionsService } from './sessions.service';

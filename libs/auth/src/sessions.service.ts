@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
+import { SessionView } from './dto/session.response';
 import { Session } from './entities/session.entity';
 import { SessionsRepository } from './sessions.repository';
 import { newOpaqueToken, OPAQUE_TOKEN, tokenDigest } from './tokens';
@@ -13,15 +14,7 @@ export interface IssuedSession {
   session: Session;
 }
 
-export interface SessionView {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  ip: string | null;
-  userAgent: string | null;
-  current: boolean;
-}
+export { SessionView } from './dto/session.response';
 
 /** Opaque bearer sessions: idle and absolute timeouts, immediate revocation, throttled last-seen writes. */
 @Injectable()

@@ -4,7 +4,8 @@ import { describe, isSelfSigned, isWeakSignatureAlgorithm, signatureAlgorithmOf 
 
 export const CHECK_STATUSES = ['OK', 'WARN', 'CRITICAL'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
-export type CheckName = 'retrieval' | 'expiry' | 'validity' | 'hostname' | 'chain' | 'key-strength' | 'signature-algorithm' | 'self-signed';
+export const CHECK_NAMES = ['retrieval', 'expiry', 'validity', 'hostname', 'chain', 'key-strength', 'signature-algorithm', 'self-signed'] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {
   name: CheckName;

@@ -1,28 +1,14 @@
-import type { CertificateDetails } from './certificate-parser';
+import type { CertificateDetailView, CertificateView } from './dto/certificate.response';
 import type { CertificateCheck } from './entities/certificate-check.entity';
 import type { Certificate } from './entities/certificate.entity';
+
+export { CertificateDetailView, CertificateView } from './dto/certificate.response';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Whole days until `notAfter` (negative once expired), as the list, the alerts and the CLI show them. */
 export function daysLeft(notAfter: Date, now: Date): number {
   return Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
-}
-
-export interface CertificateView {
-  id: string;
-  label: string | null;
-  source: { type: Certificate['sourceType']; path?: string; host?: string; port?: number; servername?: string | null };
-  expectedHost: string | null;
-  status: Certificate['status'];
-  statusReason: string | null;
-  subject: string | null;
-  notAfter: string | null;
-  daysLeft: number | null;
-  fingerprintSha256: string | null;
-  lastCheckedAt: string | null;
-  createdAt: string;
-  managedBy: 'user' | 'service';
 }
 
 export function toView(c: Certificate, now: Date): CertificateView {
@@ -43,12 +29,6 @@ export function toView(c: Certificate, now: Date): CertificateView {
     createdAt: c.createdAt.toISOString(),
     managedBy: c.ownerId ? 'user' : 'service',
   };
-}
-
-export interface CertificateDetailView extends CertificateView {
-  chain: CertificateDetails[];
-  pem: string | null;
-  checks: { checkedAt: string; trigger: string; status: string; fingerprintSha256: string | null; protocol: string | null; cipher: string | null; results: CertificateCheck['results'] }[];
 }
 
 export function toDetailView(c: Certificate, checks: CertificateCheck[], now: Date): CertificateDetailView {

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { CertificatesErrorCode as E } from './certificates-error-codes';
 import { CertificatesService } from './certificates.service';
 import { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
+import { CertificateDetailView, CertificatePage } from './dto/certificate.response';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
@@ -16,6 +17,7 @@ export class CertificatesController {
   @RequireScopes('certificates:write')
   @ApiProblems(E.CERTIFICATE_SOURCE_INVALID, E.CERTIFICATE_PEM_INVALID, E.CERTIFICATE_PATH_NOT_ALLOWED, E.CERTIFICATE_ENDPOINT_NOT_ALLOWED, E.CERTIFICATE_EXISTS, E.CERTIFICATE_LIMIT_REACHED)
   @ApiOperation({ summary: 'Add a certificate from a PEM chain, a file under CERT_FILE_DIRS, or a live TLS endpoint; it is checked at once' })
+  @ApiCreatedResponse({ type: CertificateDetailView, description: 'The new entry with the outcome of its first check (a source that cannot be read is stored as CRITICAL with a `retrieval` result)' })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateCertificateDto) {
     return this.certificates.create(p, dto);
   }
@@ -23,6 +25,7 @@ export class CertificatesController {
   @Get()
   @RequireScopes('certificates:read')
   @ApiOperation({ summary: 'My certificates (all with admin:all) with status and days left; filter by status, source, expiry; sort' })
+  @ApiOkResponse({ type: CertificatePage, description: 'A page of certificates' })
   list(@CurrentPrincipal() p: Principal, @Query() q: ListCertificatesQueryDto) {
     return this.certificates.list(p, q);
   }
@@ -31,6 +34,7 @@ export class CertificatesController {
   @RequireScopes('certificates:read')
   @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @ApiOperation({ summary: 'One certificate: parsed chain details and the latest checks' })
+  @ApiOkResponse({ type: CertificateDetailView, description: 'The certificate with its chain and its 20 latest checks' })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.get(p, id);
   }
@@ -40,6 +44,7 @@ export class CertificatesController {
   @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @HttpCode(200)
   @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would. Within 10 s of the last check it answers that check instead' })
+  @ApiOkResponse({ type: CertificateDetailView, description: 'The certificate after the check, with its latest checks' })
   check(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.checkNow(p, id);
   }
@@ -49,6 +54,7 @@ export class CertificatesController {
   @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop monitoring a certificate (its check history goes with it)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   async remove(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string): Promise<void> {
     await this.certificates.remove(p, id);
   }

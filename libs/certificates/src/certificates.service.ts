@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, isUniqueViolation, Principal } from '@app/core';
+import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, isUniqueViolation, Page, Principal } from '@app/core';
 import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateInspector } from './certificate-inspector';
 import { CertificateMonitor } from './certificate-monitor';
 import { CertificateParseError, parsePemChain, toPem } from './certificate-parser';
-import { CertificateDetailView, CertificateView, toDetailView, toView } from './certificate.view';
+import { toDetailView, toView } from './certificate.view';
 import { CertificatesErrorCode } from './certificates-error-codes';
 import { CertificatesRepository } from './certificates.repository';
 import type { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
+import type { CertificateDetailView, CertificateView } from './dto/certificate.response';
 import { EndpointPolicy, EndpointRefused } from './endpoint-policy';
 import type { Certificate } from './entities/certificate.entity';
 
@@ -97,7 +98,7 @@ export class CertificatesService {
     return { ...base, sourceType: 'endpoint', sourceKey: `endpoint:${host}:${port}:${servername ?? ''}`, host, port, servername, expectedHost: servername ?? host };
   }
 
-  async list(p: Principal, q: ListCertificatesQueryDto): Promise<{ items: CertificateView[]; nextCursor: string | null }> {
+  async list(p: Principal, q: ListCertificatesQueryDto): Promise<Page<CertificateView>> {
     const limit = q.limit ?? 20;
     const offset = decodeCursor(q.cursor);
     const now = this.clock.now();

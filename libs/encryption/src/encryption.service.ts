@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService, DecryptionFailed, decodeEnvelope } from '@app/crypto';
 import { DomainException, Principal } from '@app/core';
+import { TransitCiphertextView, TransitHmacVerificationView, TransitHmacView, TransitPlaintextView } from './dto/encryption.response';
 import { EncryptionErrorCode } from './encryption-error-codes';
 
 const PURPOSE = 'transit';
@@ -15,25 +16,25 @@ export class EncryptionService {
     private readonly crypto: CryptoService,
   ) {}
 
-  encrypt(p: Principal, context: string, plaintext: string): { ciphertext: string; keyVersion: number } {
+  encrypt(p: Principal, context: string, plaintext: string): TransitCiphertextView {
     const ciphertext = this.crypto.encrypt(PURPOSE, this.context(p, context), Buffer.from(plaintext, 'base64'));
     return { ciphertext, keyVersion: this.crypto.currentVersion };
   }
 
-  decrypt(p: Principal, context: string, ciphertext: string): { plaintext: string } {
+  decrypt(p: Principal, context: string, ciphertext: string): TransitPlaintextView {
     return { plaintext: this.guard(() => this.crypto.decrypt(PURPOSE, this.context(p, context), ciphertext)).toString('base64') };
   }
 
-  rewrap(p: Principal, context: string, ciphertext: string): { ciphertext: string; keyVersion: number } {
+  rewrap(p: Principal, context: string, ciphertext: string): TransitCiphertextView {
     const rewrapped = this.guard(() => this.crypto.rewrap(PURPOSE, this.context(p, context), ciphertext));
     return { ciphertext: rewrapped, keyVersion: decodeEnvelope(rewrapped)!.keyVersion };
   }
 
-  hmac(p: Principal, context: string, data: string): { mac: string } {
+  hmac(p: Principal, context: string, data: string): TransitHmacView {
     return { mac: this.crypto.hmac(PURPOSE, this.context(p, context), Buffer.from(data, 'base64')) };
   }
 
-  verify(p: Principal, context: string, data: string, mac: string): { valid: boolean } {
+  verify(p: Principal, context: string, data: string, mac: string): TransitHmacVerificationView {
     return { valid: this.crypto.verifyHmac(PURPOSE, this.context(p, context), Buffer.from(data, 'base64'), mac) };
   }
 

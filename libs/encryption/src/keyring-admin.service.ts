@@ -5,6 +5,7 @@ import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal, RandomSo
 import { Keyring } from '@app/crypto';
 import type { DataSource } from 'typeorm';
 import { CiphertextStores } from './ciphertext-stores';
+import { KeyringRetirementView, KeyringStatusView } from './dto/encryption.response';
 import { EncryptionErrorCode } from './encryption-error-codes';
 import { EncryptionRepository } from './encryption.repository';
 import { PersistentEncryptionCounter } from './persistent-encryption-counter';
@@ -53,7 +54,7 @@ export class KeyringAdminService implements OnApplicationBootstrap {
     return { version, file, versions: [...versions, version] };
   }
 
-  async status(): Promise<Record<string, unknown>> {
+  async status(): Promise<KeyringStatusView> {
     await this.counter.flush();
     const counts = new Map((await this.repo.all()).map((r) => [r.keyVersion, r.encryptions]));
     const ciphertexts: Record<string, Record<string, number>> = {};
@@ -80,7 +81,7 @@ export class KeyringAdminService implements OnApplicationBootstrap {
   }
 
   /** Retires versions up to `version`; refused while any envelope still uses one of them. */
-  async retire(actor: Principal | undefined, version: number): Promise<{ minDecryptionVersion: number }> {
+  async retire(actor: Principal | undefined, version: number): Promise<KeyringRetirementView> {
     if (version >= this.keyring.current || !this.keyring.versions.includes(version)) {
       throw new DomainException(EncryptionErrorCode.KEY_VERSION_NOT_RETIRABLE, `v${version} is the current key or not in the keyring.`);
     }

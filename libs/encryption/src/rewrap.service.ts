@@ -2,20 +2,12 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Keyring } from '@app/crypto';
 import { Clock, JobScheduler } from '@app/core';
 import { CiphertextStores } from './ciphertext-stores';
+import { KeyringRewrapView } from './dto/encryption.response';
 
 export const REWRAP_JOB = 'crypto.rewrap';
 
-export interface RewrapState {
-  state: 'idle' | 'running' | 'done' | 'failed';
-  targetVersion: number | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  rewrapped: number;
-  /** Rows left alone because they failed their integrity check (audited by their store). */
-  skipped: number;
-  remaining: number | null;
-  error?: string;
-}
+/** The rewrap's progress (documented as `KeyringRewrapView`). */
+export type RewrapState = KeyringRewrapView;
 
 /**
  * Moves every envelope under an older key version to the current one, store by store, in batches: each batch is
@@ -64,9 +56,11 @@ export class RewrapService implements OnModuleInit {
   }
 
   async run(batchSize = 200, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
-    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, skipped: 0, remaining: await this.remaining() };
-    onProgress?.(this.state);
+    // Running from the first moment, so start() answers `running` (the count of what is left comes a query later).
+    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
     try {
+      this.current.remaining = await this.remaining();
+      onProgress?.(this.state);
       for (const store of this.stores.all()) {
         const skip = new Set<string>();
         for (;;) {

@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
 import { ChangeFeed, Principal, RandomSource, USER_CHANGES_TOPIC } from '@app/core';
 import { NotificationsService } from '@app/notifications';
+import { ProfileErasureView } from './dto/profile.response';
 import { ProfilesRepository } from './profiles.repository';
 
 /**
@@ -22,7 +23,7 @@ export class ProfileErasureService {
     private readonly random: RandomSource,
   ) {}
 
-  async erase(p: Principal, password: string): Promise<{ erased: true; pseudonym: string; auditEventsPseudonymised: number }> {
+  async erase(p: Principal, password: string): Promise<ProfileErasureView> {
     const user = await this.users.confirmPassword(p.userId, password, 'account.erase');
     const pseudonym = `erased-${this.random.bytes(8).toString('hex')}`;
     const result = await this.repo.transaction(async (em) => {

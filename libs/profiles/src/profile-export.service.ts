@@ -3,6 +3,7 @@ import { ApiKeysService } from '@app/api-keys';
 import { AuditService } from '@app/audit';
 import { AuthService, SessionsService } from '@app/auth';
 import { Clock, Principal } from '@app/core';
+import { ProfileExportView } from './dto/profile.response';
 import { ProfilesService } from './profiles.service';
 
 /**
@@ -22,7 +23,7 @@ export class ProfileExportService {
     private readonly clock: Clock,
   ) {}
 
-  async export(p: Principal): Promise<Record<string, unknown>> {
+  async export(p: Principal): Promise<ProfileExportView> {
     const profile = await this.profiles.get(p, p.userId, true);
     const apiKeys = [];
     let cursor: string | undefined;

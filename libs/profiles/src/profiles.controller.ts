@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthErrorCode } from '@app/auth';
 import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
+import { ProfileErasureView, ProfileExportView, ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { ProfileErasureService } from './profile-erasure.service';
 import { ProfileExportService } from './profile-export.service';
 import { ProfilesService } from './profiles.service';
@@ -21,6 +22,7 @@ export class ProfilesController {
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)' })
   @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiOkResponse({ type: ProfileView, description: 'My profile, masked (revealed with ?reveal=true); every field null when I never set it' })
   me(@CurrentPrincipal() p: Principal, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, p.userId, q.reveal);
   }
@@ -29,6 +31,7 @@ export class ProfilesController {
   @RequireScopes('profiles:read_sensitive')
   @ApiOperation({ summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)' })
   @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiOkResponse({ type: ProfileExportView, description: 'The export document (application/json, no attachment header)' })
   export(@CurrentPrincipal() p: Principal) {
     return this.exports.export(p);
   }
@@ -38,6 +41,7 @@ export class ProfilesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)' })
   @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG)
+  @ApiOkResponse({ type: ProfileErasureView, description: 'Erased; the token used is no longer valid' })
   erase(@CurrentPrincipal() p: Principal, @Body() dto: EraseDto) {
     return this.erasure.erase(p, dto.password);
   }
@@ -46,6 +50,7 @@ export class ProfilesController {
   @RequireScopes('profiles:write')
   @ApiOperation({ summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field' })
   @ApiProblems(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiOkResponse({ type: ProfileView, description: 'The profile as stored now, masked' })
   update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateProfileDto) {
     return this.profiles.update(p, dto);
   }
@@ -55,6 +60,7 @@ export class ProfilesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Find profiles by SSN through the blind index (admin; audited)' })
   @ApiProblems(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiOkResponse({ type: ProfileSearchResultView, description: 'Matching profiles, masked' })
   search(@CurrentPrincipal() p: Principal, @Body() dto: SsnSearchDto) {
     return this.profiles.searchBySsn(p, dto.ssn);
   }
@@ -63,6 +69,7 @@ export class ProfilesController {
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
   @ApiProblems(ProfilesErrorCode.PROFILE_NOT_FOUND, ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiOkResponse({ type: ProfileView, description: 'The profile, masked (revealed with ?reveal=true); every field null when never set' })
   get(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, userId, q.reveal);
   }

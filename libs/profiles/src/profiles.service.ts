@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit';
 import { ADMIN_SCOPE, Clock, CoreErrorCode, DomainException, missingScopes, Principal } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
+import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { Profile } from './entities/profile.entity';
 import { ProfileCodec, SensitiveValues } from './profile-codec';
 import { ProfilesErrorCode } from './profiles-error-codes';
@@ -12,18 +13,7 @@ import { RevealAuditor } from './reveal-auditor';
 /** A session must have signed in this recently to see unmasked data. */
 export const RECENT_LOGIN_MS = 15 * 60_000;
 
-export interface ProfileView {
-  userId: string;
-  displayName: string | null;
-  phone: string | null;
-  address: string | null;
-  dateOfBirth: string | null;
-  ssn: string | null;
-  cardNumber: string | null;
-  medicalInfo?: Record<string, unknown> | null;
-  revealed: boolean;
-  updatedAt: string | null;
-}
+export { ProfileView } from './dto/profile.response';
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
 
@@ -78,7 +68,7 @@ export class ProfilesService {
   }
 
   /** Admin lookup by SSN through the blind index: no row is decrypted to search. */
-  async searchBySsn(p: Principal, ssn: string): Promise<{ items: ProfileView[] }> {
+  async searchBySsn(p: Principal, ssn: string): Promise<ProfileSearchResultView> {
     const rows = await this.repo.findByBlindIndex(this.codec.blindIndexCandidates(ssn));
     await this.audit.record({ action: 'profile.search_ssn', outcome: 'success', actorId: p.userId, details: { matches: rows.length } });
     const items: ProfileView[] = [];

@@ -1,8 +1,10 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { KeyEnvironment } from '../key-format';
 
-export type ApiKeyStatus = 'active' | 'rotating' | 'revoked' | 'expired';
-export type QuotaRefillInterval = 'day' | 'month';
+export const API_KEY_STATUSES = ['active', 'rotating', 'revoked', 'expired'] as const;
+export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
+export const QUOTA_REFILL_INTERVALS = ['day', 'month'] as const;
+export type QuotaRefillInterval = (typeof QUOTA_REFILL_INTERVALS)[number];
 
 const bigintAsNumber = { from: (v: string | null) => (v === null ? 0 : Number(v)), to: (v: number) => v };
 

@@ -1,7 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type AuditOutcome = 'success' | 'failure' | 'denied';
-export type AuditActorType = 'user' | 'api_key' | 'system' | 'anonymous';
+export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+export const AUDIT_ACTOR_TYPES = ['user', 'api_key', 'system', 'anonymous'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
 /**
  * Append-only security event log. Each row's `hash` is SHA-256 over the previous row's hash and this row's

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationOptions } from 'class-validator';
 import { NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
@@ -90,15 +90,4 @@ export class ListCertificatesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(CERTIFICATE_SORTS)
   sort?: CertificateSort;
-}
-
-export class CertificateCheckResultDto {
-  @ApiProperty({ enum: ['retrieval', 'expiry', 'validity', 'hostname', 'chain', 'key-strength', 'signature-algorithm', 'self-signed'] })
-  name!: string;
-
-  @ApiProperty({ enum: CHECK_STATUSES })
-  status!: string;
-
-  @ApiProperty({ example: 'the leaf expires in 12 days (2026-12-05T00:00:00.000Z); warning at 30' })
-  reason!: string;
 }

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { CheckResult, CheckStatus } from '../certificate-checks';
 
-export type CheckTrigger = 'create' | 'manual' | 'schedule';
+export const CHECK_TRIGGERS = ['create', 'manual', 'schedule'] as const;
+export type CheckTrigger = (typeof CHECK_TRIGGERS)[number];
 
 /** One check of a certificate: every check's status and reason, what was seen, and how the peer answered. */
 @Entity({ name: 'certificate_checks' })

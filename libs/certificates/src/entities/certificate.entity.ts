@@ -2,7 +2,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { CertificateDetails } from '../certificate-parser';
 import type { CheckStatus } from '../certificate-checks';
 
-export type CertificateSource = 'pem' | 'file' | 'endpoint';
+export const CERTIFICATE_SOURCES = ['pem', 'file', 'endpoint'] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
 
 /** One monitored certificate (chain): where it comes from and what its latest check saw. Nothing here is secret. */
 @Entity({ name: 'certificates' })

@@ -1,8 +1,9 @@
 import { applyDecorators, Controller, Get, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { API_KEY_SECURITY, SESSION_SECURITY } from '../http/openapi';
 import { OptionalAuthentication } from '../http/public.decorator';
 import { RequestWithPrincipal } from './principal';
+import { ScopeCatalogueView } from './scope.response';
 import { SCOPE_CATALOGUE } from './scopes';
 
 const CATALOGUE = Object.entries(SCOPE_CATALOGUE).map(([scope, description]) => ({ scope, description }));
@@ -18,6 +19,7 @@ export class ScopesController {
   @Get()
   @CatalogueAccess()
   @ApiOperation({ summary: 'The scope catalogue; with a session or key, also the scopes it holds (`held`; admin:all holds all)' })
+  @ApiOkResponse({ type: ScopeCatalogueView })
   list(@Req() req: RequestWithPrincipal) {
     return { items: CATALOGUE, held: req.principal ? req.principal.scopes : null, nextCursor: null };
   }

@@ -38,7 +38,18 @@ export function addCommonProblems(document: OpenAPIObject): void {
       detail: { type: 'string', example: 'This needs the scope certificates:read.' },
       code: { type: 'string', example: 'INSUFFICIENT_SCOPES' },
       requestId: { type: 'string', example: '0f9c1d2e3a4b5c6d7e8f90a1b2c3d4e5' },
-      errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } } } },
+      errors: {
+        type: 'array',
+        description: 'VALIDATION_FAILED only: what is wrong with each field',
+        items: { type: 'object', required: ['field', 'messages'], properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } } },
+        example: [{ field: 'expiresInDays', messages: ['expiresInDays must not be greater than 365'] }],
+      },
+      requiredScopes: { type: 'array', items: { type: 'string' }, description: 'INSUFFICIENT_SCOPES: the scopes the operation needs', example: ['certificates:read'] },
+      heldScopes: { type: 'array', items: { type: 'string' }, description: 'INSUFFICIENT_SCOPES: the scopes the credential holds', example: ['profiles:read'] },
+      scopes: { type: 'array', items: { type: 'string' }, description: 'SCOPE_NOT_HELD / SCOPES_CAN_ONLY_NARROW: the scopes at issue', example: ['admin:all'] },
+      score: { type: 'integer', minimum: 0, maximum: 4, description: 'PASSWORD_TOO_WEAK: the strength estimate (zxcvbn, 0–4)', example: 1 },
+      suggestions: { type: 'array', items: { type: 'string' }, description: 'PASSWORD_TOO_WEAK: how to choose a stronger one', example: ['Add another word or two. Uncommon words are better.'] },
+      inUse: { type: 'object', additionalProperties: { type: 'integer' }, description: 'KEY_VERSION_IN_USE: ciphertexts per store and key version still to rewrap', example: { 'profiles v1': 12 } },
     },
   };
   for (const item of Object.values(document.paths)) {

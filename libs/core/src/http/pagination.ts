@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import type { Type as ClassType } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
@@ -32,4 +33,22 @@ export function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
   const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return m ? Number(m[1]) : 0;
+}
+
+/** A page of answers, `{ items, nextCursor }`, as a named schema (`<Item>Page`, the item's `View` suffix dropped). */
+export function PageOf<T>(item: ClassType<T>, description?: string): ClassType<Page<T>> {
+  class PageOfItems {
+    @ApiProperty({ type: () => item, isArray: true, description })
+    items!: T[];
+
+    @ApiProperty({ type: String, nullable: true, example: null, description: 'Pass as `cursor` for the next page; null on the last page' })
+    nextCursor!: string | null;
+  }
+  Object.defineProperty(PageOfItems, 'name', { value: `${item.name.replace(/View$/, '')}Page` });
+  return PageOfItems;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
 }

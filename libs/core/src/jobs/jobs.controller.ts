@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/require-scopes.decorator';
 import { DomainException } from '../errors/domain.exception';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { JobScheduler } from './job-scheduler';
+import { JobPage, JobRunResultView } from './job.response';
 
 @ApiTags('admin')
 @Controller('admin/jobs')
@@ -13,14 +14,16 @@ export class JobsController {
   @Get()
   @RequireScopes('admin:all')
   @ApiOperation({ summary: 'Scheduled jobs: schedule, next run on this instance, and the last runs across all instances (admin)' })
+  @ApiOkResponse({ type: JobPage })
   list() {
-    return this.scheduler.describe();
+    return this.scheduler.describe().then((items) => ({ items, nextCursor: null }));
   }
 
   @Post(':name/run')
   @RequireScopes('admin:all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run a job now under its lock (admin); answers the run, or that another instance holds it' })
+  @ApiOkResponse({ type: JobRunResultView, description: 'The run (`status: ran`, with its outcome) or why it did not run (`status: skipped`)' })
   run(@Param('name') name: string) {
     if (!this.scheduler.names.includes(name)) throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
     return this.scheduler.runNow(name);

@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** A password change. */
+export class PasswordChangedView {
+  @ApiProperty({ type: 'integer', example: 1, description: 'Other sessions of the user ended by the change (the current one stays)' })
+  otherSessionsEnded!: number;
+}
+
+/** A generated password that passes the policy. */
+export class PasswordSuggestionView {
+  @ApiProperty({ example: 'vHCFGh5dx-6=4dYjM4kQ', description: 'Random password from the CSPRNG' })
+  password!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 16, maximum: 64, example: 20, description: 'Its length, as asked for' })
+  length!: number;
+}
+
+/** A confirmed email address. */
+export class EmailVerifiedView {
+  @ApiProperty({ type: Boolean, enum: [true], example: true })
+  emailVerified!: true;
+}
+
+/** The answer to a request to send the verification mail again. */
+export class EmailVerificationResendView {
+  @ApiProperty({ enum: ['sent', 'already_verified'], example: 'sent', description: '`already_verified` when there is nothing to confirm (no mail is sent)' })
+  status!: 'sent' | 'already_verified';
+}
+
+/** The answer to a forgotten-password request, the same whether or not the account exists. */
+export class PasswordResetRequestView {
+  @ApiProperty({ enum: ['accepted'], example: 'accepted' })
+  status!: 'accepted';
+
+  @ApiProperty({ example: 'If an account uses this address, a reset link is on its way to it.' })
+  message!: string;
+}
