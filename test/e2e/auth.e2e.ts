@@ -45,6 +45,17 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(body).toMatchObject({ user: { emailVerified: true }, passwordAgeDays: 0, passwordNeedsRotation: false });
     });
 
+    it('resends the verification mail to a signed-in unverified user; once verified there is nothing to send', async () => {
+      const { token, user } = await registerAndLogin(t);
+      const resend = await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) });
+      expect(resend.status).toBe(202);
+      expect(await resend.json()).toEqual({ status: 'sent' });
+      const mails = (await outbox(t, user.email)).filter((m) => m.kind === 'auth.verify_email');
+      expect(mails).toHaveLength(2);
+      expect((await t.request('/v1/auth/email/verify', jsonPost({ token: tokenIn(mails[1].body) }))).status).toBe(200);
+      expect(await (await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) })).json()).toEqual({ status: 'already_verified' });
+    });
+
     it('answers a taken email exactly like a new one and tells the owner by mail', async () => {
       const u = uniqueUser();
       const first = await t.request('/v1/auth/register', jsonPost(u));
@@ -240,6 +251,40 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: ['root:all'] }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
       await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: null }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
       await problem(await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/scopes', { ...jsonPost({ add: [] }, bearer(adminToken)), method: 'PATCH' }), 404, 'USER_NOT_FOUND');
+
+      // Disabling over HTTP: admin only, ends the user's sessions at once.
+      await problem(await t.request(`/v1/admin/users/${userId}/disable`, { method: 'POST', headers: bearer(token) }), 403, 'INSUFFICIENT_SCOPES');
+      const disabled = await t.request(`/v1/admin/users/${userId}/disable`, { method: 'POST', headers: bearer(adminToken) });
+      expect(disabled.status).toBe(200);
+      expect(await disabled.json()).toEqual({ sessionsEnded: 1 });
+      await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
+      await problem(await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/disable', { method: 'POST', headers: bearer(adminToken) }), 404, 'USER_NOT_FOUND');
+    });
+
+    it('the scope catalogue is public; with a credential it also says which scopes that credential holds', async () => {
+      const anonymous = (await (await t.request('/v1/scopes')).json()) as { items: { scope: string }[]; held: string[] | null };
+      expect(anonymous.held).toBeNull();
+      expect(anonymous.items.map((i) => i.scope)).toEqual(expect.arrayContaining(['profiles:read', 'admin:all', 'certificates:read']));
+      const { token } = await registerAndLogin(t);
+      const mine = (await (await t.request('/v1/scopes', { headers: bearer(token) })).json()) as { held: string[] };
+      expect([...mine.held].sort()).toEqual(['audit:read', 'profiles:read', 'profiles:read_sensitive', 'profiles:write']);
+    });
+
+    it('admins see the scheduled jobs and run one now; the run is recorded; unknown names answer 404', async () => {
+      const admin = uniqueUser('admin');
+      await t.app.get(AdminUsersService).createAdmin(admin);
+      const adminToken = ((await (await t.request('/v1/auth/login', jsonPost({ email: admin.email, password: admin.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;
+      const { token } = await registerAndLogin(t);
+      await problem(await t.request('/v1/admin/jobs', { headers: bearer(token) }), 403, 'INSUFFICIENT_SCOPES');
+      const run = await t.request('/v1/admin/jobs/sessions.purge/run', { method: 'POST', headers: bearer(adminToken) });
+      expect(run.status).toBe(200);
+      expect(await run.json()).toMatchObject({ status: 'ran', outcome: 'success', counts: { sessions: expect.any(Number), emailTokens: expect.any(Number) } });
+      const jobs = (await (await t.request('/v1/admin/jobs', { headers: bearer(adminToken) })).json()) as { items: { name: string; schedule: string; lastRuns: { outcome: string; period: string }[] }[]; nextCursor: null };
+      expect(jobs.nextCursor).toBeNull();
+      expect(jobs.items.map((j) => j.name)).toEqual(expect.arrayContaining(['sessions.purge', 'outbox-delivery', 'certificate-check', 'crypto.rewrap', 'job-runs.purge']));
+      const purge = jobs.items.find((j) => j.name === 'sessions.purge')!;
+      expect(purge.lastRuns[0]).toMatchObject({ outcome: 'success', period: expect.stringMatching(/^manual:/) });
+      await problem(await t.request('/v1/admin/jobs/no-such-job/run', { method: 'POST', headers: bearer(adminToken) }), 404, 'NOT_FOUND');
     });
   });
 });

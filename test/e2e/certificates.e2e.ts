@@ -24,7 +24,7 @@ interface Detail {
   daysLeft: number;
   source: Record<string, unknown>;
   chain: { subject: string; signatureAlgorithm: string; keyCurve: string | null }[];
-  checks: { status: string; protocol: string | null; cipher: string | null; results: { name: string; status: string; reason: string }[] }[];
+  checks: { status: string; trigger: string; protocol: string | null; cipher: string | null; results: { name: string; status: string; reason: string }[] }[];
 }
 
 /** A real TLS endpoint serving leaf + intermediate; counts bytes the client sends after the handshake. */
@@ -88,6 +88,14 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     expect(await problem(await post({ pem: leaf.pem }))).toMatchObject({ status: 409, code: 'CERTIFICATE_EXISTS' });
     const list = (await (await t.request('/v1/certificates?sort=-notAfter&status=OK', { headers: bearer(token) })).json()) as { items: { id: string }[] };
     expect(list.items.map((i) => i.id)).toContain(body.id);
+    const read = await t.request(`/v1/certificates/${body.id}`, { headers: bearer(token) });
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as Detail).chain.map((c) => c.subject)).toEqual(['CN=localhost', 'CN=Test Intermediate CA']);
+    // A manual check within 10 s of the last one answers that one; after that it checks again.
+    const checkNow = async () => (await (await t.request(`/v1/certificates/${body.id}/check`, { method: 'POST', headers: bearer(token) })).json()) as Detail;
+    expect((await checkNow()).checks.map((c) => c.trigger)).toEqual(['create']);
+    clock.advance(11_000);
+    expect((await checkNow()).checks.map((c) => c.trigger)).toEqual(['manual', 'create']);
   });
 
   it('refuses bad input with problem+json and stores nothing', async () => {

@@ -3,6 +3,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { bearer, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { adminQuery } from '../support/database';
 import { createKey, problem, userWithScopes } from '../support/key-helpers';
+import { waitFor } from '../support/ports';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -88,5 +89,19 @@ describe('encryption as a service and the keyring (real PostgreSQL)', () => {
     expect(body.current).toBe(1);
     expect(body.versions[0]).toMatchObject({ version: 1, encrypts: true, encryptions: Number(row.encryptions) });
     expect((await t.request('/v1/admin/keyring', { headers: bearer(a.token) })).status).toBe(403);
+  });
+
+  it('an admin starts a rewrap over HTTP: the answer is the run itself (running), its end shows on the keyring endpoint', async () => {
+    const admin = await userWithScopes(t, ['admin:all']);
+    const a = await userWithScopes(t, ['crypto:rewrap']);
+    expect(await problem(await t.request('/v1/admin/keyring/rewrap', { method: 'POST', headers: bearer(a.token) }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
+    const started = await t.request('/v1/admin/keyring/rewrap', { method: 'POST', headers: bearer(admin.token) });
+    expect(started.status).toBe(202);
+    expect(await started.json()).toMatchObject({ state: 'running', targetVersion: 1, rewrapped: 0, finishedAt: null });
+    const done = await waitFor(async () => {
+      const s = (await (await t.request('/v1/admin/keyring', { headers: bearer(admin.token) })).json()) as { rewrap: { state: string; remaining: number } };
+      return s.rewrap.state === 'done' ? s.rewrap : undefined;
+    }, 5000);
+    expect(done).toMatchObject({ state: 'done', remaining: 0 });
   });
 });

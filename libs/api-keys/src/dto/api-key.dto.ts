@@ -142,7 +142,7 @@ export class CreateApiKeyDto {
 }
 
 export class UpdateApiKeyDto {
-  @ApiPropertyOptional({ minLength: 3, maxLength: 100 })
+  @ApiPropertyOptional({ minLength: 3, maxLength: 100, example: 'billing export (renamed)' })
   @IsOptional()
   @IsString()
   @MinLength(3)
@@ -150,7 +150,7 @@ export class UpdateApiKeyDto {
   @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
   name?: string;
 
-  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'Only a subset of the current scopes (narrowing)' })
+  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'Only a subset of the current scopes (narrowing)', example: ['profiles:read'] })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -221,7 +221,7 @@ export class VerifyKeyDto {
   @MaxLength(512)
   key!: string;
 
-  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES })
+  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'The scopes the caller needs; the answer is INSUFFICIENT_SCOPES when the key lacks one', example: ['profiles:read'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(ALL_SCOPES.length)

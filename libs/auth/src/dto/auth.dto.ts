@@ -45,7 +45,7 @@ export class LoginDto {
 }
 
 export class ChangePasswordDto {
-  @PasswordField({ isNew: false })
+  @PasswordField({ isNew: false, example: 'correct horse battery staple' })
   currentPassword!: string;
 
   @PasswordField({ isNew: true, example: 'glacier mango tulip rocket' })

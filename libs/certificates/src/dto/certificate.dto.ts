@@ -18,7 +18,7 @@ function IsHost(options: ValidationOptions & { namesOnly?: boolean }): PropertyD
 }
 
 export class CreateCertificateDto {
-  @ApiPropertyOptional({ description: 'A PEM chain, leaf first (intermediates after it; the root is optional)', maxLength: MAX_PEM_BYTES })
+  @ApiPropertyOptional({ description: 'A PEM chain, leaf first (intermediates after it; the root is optional)', maxLength: MAX_PEM_BYTES, example: '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU…\n-----END CERTIFICATE-----\n' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_PEM_BYTES)

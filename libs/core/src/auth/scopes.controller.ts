@@ -19,7 +19,7 @@ export class ScopesController {
   @Get()
   @CatalogueAccess()
   @ApiOperation({ summary: 'The scope catalogue; with a session or key, also the scopes it holds (`held`; admin:all holds all)' })
-  @ApiOkResponse({ type: ScopeCatalogueView })
+  @ApiOkResponse({ type: ScopeCatalogueView, description: 'The catalogue, and the scopes of the credential sent' })
   list(@Req() req: RequestWithPrincipal) {
     return { items: CATALOGUE, held: req.principal ? req.principal.scopes : null, nextCursor: null };
   }

@@ -22,7 +22,8 @@ export function ApiProblems(...codes: string[]): MethodDecorator & ClassDecorato
 
 /**
  * Adds what every operation of its kind can answer, so each one lists all its error codes: 400 for input, 401/403/429
- * for credentials and scopes on secured routes, 500 and 503 everywhere; and the Problem schema they refer to.
+ * for credentials and scopes on secured routes, 413/415 where a body can come, 408/414/431 (refused before routing),
+ * 500 and 503 everywhere; and the Problem schema they refer to.
  */
 export function addCommonProblems(document: OpenAPIObject): void {
   document.components ??= {};
@@ -63,8 +64,10 @@ export function addCommonProblems(document: OpenAPIObject): void {
         op.responses[key] = { ...existing, description, content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } };
       };
       const inPath = op.parameters?.some((p) => 'in' in p && p.in === 'path');
-      add(400, [...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []), ...(op.requestBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []), ...(inPath ? ['BAD_REQUEST'] : []), 'CREDENTIALS_IN_URL']);
-      if (op.requestBody) {
+      // Fastify parses a body sent with any method but GET, whether or not the operation reads one.
+      const takesBody = method !== 'get';
+      add(400, [...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []), ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []), ...(inPath ? ['BAD_REQUEST'] : []), 'CREDENTIALS_IN_URL']);
+      if (takesBody) {
         add(413, ['PAYLOAD_TOO_LARGE']);
         add(415, ['UNSUPPORTED_MEDIA_TYPE']);
       }
@@ -73,6 +76,10 @@ export function addCommonProblems(document: OpenAPIObject): void {
         add(403, op.security.some((s) => 'apiKey' in s) ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED'] : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED']);
         if (op.security.some((s) => 'apiKey' in s)) add(429, ['RATE_LIMITED', 'QUOTA_EXCEEDED']);
       }
+      // Refused by Node or Fastify before routing, for any operation.
+      add(408, ['REQUEST_TIMEOUT']);
+      add(414, ['URI_TOO_LONG']);
+      add(431, ['REQUEST_HEADERS_TOO_LARGE']);
       add(500, ['INTERNAL_ERROR']);
       add(503, ['DATABASE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
     }

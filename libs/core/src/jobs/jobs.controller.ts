@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/require-scopes.decorator';
 import { DomainException } from '../errors/domain.exception';
 import { CoreErrorCode } from '../errors/core-error-codes';
+import { ApiProblems } from '../http/api-problems';
 import { JobScheduler } from './job-scheduler';
 import { JobPage, JobRunResultView } from './job.response';
 
@@ -14,7 +15,7 @@ export class JobsController {
   @Get()
   @RequireScopes('admin:all')
   @ApiOperation({ summary: 'Scheduled jobs: schedule, next run on this instance, and the last runs across all instances (admin)' })
-  @ApiOkResponse({ type: JobPage })
+  @ApiOkResponse({ type: JobPage, description: 'Every registered job, by name (one page)' })
   list() {
     return this.scheduler.describe().then((items) => ({ items, nextCursor: null }));
   }
@@ -23,6 +24,7 @@ export class JobsController {
   @RequireScopes('admin:all')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run a job now under its lock (admin); answers the run, or that another instance holds it' })
+  @ApiProblems(CoreErrorCode.NOT_FOUND)
   @ApiOkResponse({ type: JobRunResultView, description: 'The run (`status: ran`, with its outcome) or why it did not run (`status: skipped`)' })
   run(@Param('name') name: string) {
     if (!this.scheduler.names.includes(name)) throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);

@@ -3,8 +3,6 @@ import { ApiKeyView } from '@app/api-keys';
 import { AuditEventView } from '@app/audit';
 import { SessionView, UserView } from '@app/auth';
 
-/** @app/auth exports neither view class as a value: its schemas (registered by its own controllers) are named. */
-
 const USER_ID = 'b7ef2ddc-86dc-42d7-a7fa-6378a5716f38';
 
 /**
