@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { PasswordHasher } from '@app/auth';
+import { MetricsService } from '@app/core';
 import { adminQuery } from '../support/database';
 import { startTestApp, TestApp } from '../support/app';
 import { freshIp, jsonPost, registerAndLogin, uniqueUser } from '../support/auth-helpers';
@@ -12,6 +14,29 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
     t = await startTestApp({ clock, env: { IP_FAILURE_THRESHOLD: '1000' } });
   });
   afterAll(() => t?.stop());
+
+  it('a login to an unknown address sends the same statements as a wrong password for a real account, and writes a (decoy) lockout row as it does', async () => {
+    const { user } = await registerAndLogin(t);
+    const counter = t.app.get(MetricsService).dbStatements;
+    const statements = async () => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
+    const statementsOf = async (email: string) => {
+      const before = await statements();
+      const res = await t.request('/v1/auth/login', jsonPost({ email, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
+      expect(res.status).toBe(401);
+      return (await statements()) - before;
+    };
+    const unknownEmail = `nobody.${Date.now()}@example.com`;
+    const slot = createHash('sha256').update(unknownEmail).digest()[0];
+    const decoyRow = async () => (await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(t.db, 'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE slot = $1', [slot]))[0];
+    const before = await decoyRow();
+    // The fewest of three each, so a statement of some background timer cannot tip the comparison.
+    const known = Math.min(await statementsOf(user.email), await statementsOf(user.email), await statementsOf(user.email));
+    const unknown = Math.min(await statementsOf(unknownEmail), await statementsOf(unknownEmail), await statementsOf(unknownEmail));
+    expect(unknown).toBe(known);
+    const after = await decoyRow();
+    expect(after.failed_window_start).not.toBeNull();
+    expect(after.failed_attempts).toBe(before.failed_window_start ? before.failed_attempts + 3 : 3);
+  });
 
   it('50 parallel wrong passwords run at most 5 verifications and lock the account; the right one is then refused', async () => {
     const { user, userId } = await registerAndLogin(t);

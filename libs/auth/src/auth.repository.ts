@@ -5,6 +5,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EmailToken, EmailTokenPurpose } from './entities/email-token.entity';
 import { User } from './entities/user.entity';
 
+/** Whose attempts are counted: an account, or the decoy row standing in for an address without one. */
+export type LockoutSubject = { userId: string } | { decoySlot: number };
+
+/** The lockout columns live on `users` and, with the same names, on `login_decoys`. */
+function lockoutRow(subject: LockoutSubject): { table: string; key: string; value: string | number } {
+  return 'userId' in subject ? { table: 'users', key: 'id', value: subject.userId } : { table: 'login_decoys', key: 'slot', value: subject.decoySlot };
+}
+
 export interface LockoutRules {
   maxAttempts: number;
   windowMinutes: number;
@@ -44,36 +52,40 @@ export class AuthRepository {
    * Answers `locked` while a lock is in force, `busy` when the limit is reached by attempts still being verified
    * (the caller waits briefly and asks again), or the attempt number.
    */
-  async reserveAttempt(userId: string, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
+  async reserveAttempt(subject: LockoutSubject, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
+    const { table, key, value } = lockoutRow(subject);
     // `reset` is computed from u.* inside the UPDATE: when parallel attempts queue on the row lock, PostgreSQL
     // re-reads the row for each and re-evaluates these expressions, so every attempt sees the previous one's count.
     const reset = `(u.failed_window_start IS NULL OR u.failed_window_start <= $2::timestamptz - make_interval(mins => $3)
                    OR (u.locked_until IS NOT NULL AND u.locked_until <= $2::timestamptz))`;
-    // sql-safe: `reset` is the constant SQL fragment above; the values are bind parameters.
+    // sql-safe: `reset` is the constant SQL fragment above, `table`/`key` one of two constant pairs (lockoutRow); the values are bind parameters.
     const result: unknown = await this.dataSource.query(
-      `UPDATE users u SET
+      `UPDATE ${table} u SET
          failed_attempts = CASE WHEN ${reset} THEN 1 ELSE u.failed_attempts + 1 END,
          failed_window_start = CASE WHEN ${reset} THEN $2::timestamptz ELSE u.failed_window_start END,
          locked_until = CASE WHEN ${reset} THEN NULL ELSE u.locked_until END
-       WHERE u.id = $1
+       WHERE u.${key} = $1
          AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
          AND (${reset} OR u.failed_attempts < $4)
        RETURNING u.failed_attempts`,
-      [userId, now, rules.windowMinutes, rules.maxAttempts],
+      [value, now, rules.windowMinutes, rules.maxAttempts],
     );
     const row = returnedRows<{ failed_attempts: number }>(result)[0];
     if (row) return { attempt: row.failed_attempts };
-    const state: { locked: boolean }[] = await this.dataSource.query('SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM users WHERE id = $1', [userId, now]);
+    // sql-safe: `table`/`key` are one of two constant pairs (lockoutRow).
+    const state: { locked: boolean }[] = await this.dataSource.query(`SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM ${table} WHERE ${key} = $1`, [value, now]);
     return state[0]?.locked ? 'locked' : 'busy';
   }
 
   /** After a failed verification: lock the account if the limit is reached; true only for the call that locked it. */
-  async lockIfLimitReached(userId: string, now: Date, rules: LockoutRules, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+  async lockIfLimitReached(subject: LockoutSubject, now: Date, rules: LockoutRules, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const { table, key, value } = lockoutRow(subject);
+    // sql-safe: `table`/`key` are one of two constant pairs (lockoutRow); the values are bind parameters.
     const result: unknown = await em.query(
-      `UPDATE users SET locked_until = $2::timestamptz + make_interval(mins => $4)
-       WHERE id = $1 AND failed_attempts >= $3 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
-       RETURNING id`,
-      [userId, now, rules.maxAttempts, rules.lockMinutes],
+      `UPDATE ${table} SET locked_until = $2::timestamptz + make_interval(mins => $4)
+       WHERE ${key} = $1 AND failed_attempts >= $3 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
+       RETURNING ${key}`,
+      [value, now, rules.maxAttempts, rules.lockMinutes],
     );
     return returnedRows(result).length > 0;
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
 import { AppConfig, Clock, CoreErrorCode, DEFAULT_USER_SCOPES, DomainException, isUniqueViolation, Principal, RandomSource, violatedConstraint } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
-import { AuthRepository, LockoutRules } from './auth.repository';
+import { AuthRepository, LockoutRules, LockoutSubject } from './auth.repository';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
@@ -39,7 +40,11 @@ export function userView(u: User): UserView {
 }
 
 const VERIFY_TTL_MS = 24 * 3_600_000;
-const NO_USER_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Which of the 256 decoy lockout rows stands in for an address without an account. */
+function decoySlot(email: string): number {
+  return createHash('sha256').update(email).digest()[0];
+}
 
 @Injectable()
 export class AuthService {
@@ -135,11 +140,9 @@ export class AuthService {
     const user = await this.repo.findByEmail(input.email);
     const rules = this.lockoutRules();
     if (!user || user.disabledAt) {
-      // The same statements and one verification of the same cost as for a real account, so timing tells nothing.
-      await this.repo.reserveAttempt(NO_USER_ID, now, rules);
-      await this.hasher.verifyDummy(input.password);
-      // In a transaction like a real account's (BEGIN, UPDATE, COMMIT): under load each round trip shows in timing.
-      await this.repo.transaction((em) => this.repo.lockIfLimitReached(NO_USER_ID, now, rules, em));
+      // The same statements, the same row write and one verification of the same cost as a real account's, against
+      // the address's decoy row, so timing tells nothing (its answer is ignored: the login fails either way).
+      await this.attemptWithLockout({ decoySlot: decoySlot(input.email) }, () => this.hasher.verifyDummy(input.password), input.password, rules);
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
     const verdict = await this.verifyWithLockout(user, input.password, rules);
@@ -171,15 +174,19 @@ export class AuthService {
    * (with its audit row, in one transaction) once the limit is reached. Used by login and by password change.
    */
   async verifyWithLockout(user: User, password: string, rules: LockoutRules = this.lockoutRules()): Promise<'ok' | 'wrong' | 'locked'> {
-    const attempt = await this.reserveAttempt(user.id, rules);
+    return this.attemptWithLockout({ userId: user.id }, () => this.hasher.verify(user.passwordHash, password), password, rules);
+  }
+
+  private async attemptWithLockout(subject: LockoutSubject, verify: () => Promise<boolean>, password: string, rules: LockoutRules): Promise<'ok' | 'wrong' | 'locked'> {
+    const attempt = await this.reserveAttempt(subject, rules);
     if (attempt === 'locked') {
       await this.hasher.verifyDummy(password);
       return 'locked';
     }
-    if (await this.hasher.verify(user.passwordHash, password)) return 'ok';
+    if (await verify()) return 'ok';
     await this.repo.transaction(async (em) => {
-      if (await this.repo.lockIfLimitReached(user.id, this.clock.now(), rules, em)) {
-        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } }, em);
+      if ((await this.repo.lockIfLimitReached(subject, this.clock.now(), rules, em)) && 'userId' in subject) {
+        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: subject.userId, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } }, em);
       }
     });
     return 'wrong';
@@ -194,9 +201,9 @@ export class AuthService {
    * Reserves an attempt; while the limit is taken by attempts still being verified, waits for them (up to ~2 s)
    * instead of refusing, so parallel correct logins succeed and parallel wrong ones never exceed the limit.
    */
-  private async reserveAttempt(userId: string, rules: LockoutRules): Promise<'locked' | { attempt: number }> {
+  private async reserveAttempt(subject: LockoutSubject, rules: LockoutRules): Promise<'locked' | { attempt: number }> {
     for (let i = 0; i < 40; i++) {
-      const r = await this.repo.reserveAttempt(userId, this.clock.now(), rules);
+      const r = await this.repo.reserveAttempt(subject, this.clock.now(), rules);
       if (r !== 'busy') return r;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -1,9 +1,11 @@
 import type { SchemaParts } from '@app/core';
 import { EmailToken } from './entities/email-token.entity';
+import { LoginDecoy } from './entities/login-decoy.entity';
 import { LoginThrottle } from './entities/login-throttle.entity';
 import { Session } from './entities/session.entity';
 import { User } from './entities/user.entity';
 import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
+import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys';
 
 export { AuthModule } from './auth.module';
 export { AuthService, REGISTRATION_ANSWER } from './auth.service';
@@ -19,8 +21,8 @@ export { AuthErrorCode } from './auth-error-codes';
 export { User } from './entities/user.entity';
 
 export const authSchema: Partial<SchemaParts> = {
-  entities: [User, Session, EmailToken, LoginThrottle],
-  migrations: [CreateAuth1763900200000],
+  entities: [User, Session, EmailToken, LoginThrottle, LoginDecoy],
+  migrations: [CreateAuth1763900200000, LoginDecoys1763900900000],
   appendOnlyTables: [],
 };
 export { calibrateArgon2 } from './password/calibrate';
