@@ -36,12 +36,13 @@ describe('Swagger UI in a real browser', () => {
     await t?.stop();
   });
 
-  async function authorize(key: string): Promise<void> {
+  /** Fills one scheme of the "Authorize" dialog: the API key header, or the session bearer token. */
+  async function authorize(credential: string, scheme: 'X-API-Key' | 'Bearer' = 'X-API-Key'): Promise<void> {
     await page.locator('.auth-wrapper button.authorize').click();
-    const section = page.locator('.auth-container').filter({ hasText: 'X-API-Key' });
+    const section = page.locator('.auth-container').filter({ hasText: scheme === 'Bearer' ? 'http, Bearer' : 'X-API-Key' });
     const logout = section.locator('button', { hasText: 'Logout' });
     if (await logout.count()) await logout.click();
-    await section.locator('input').fill(key);
+    await section.locator('input').fill(credential);
     await section.locator('button.authorize', { hasText: 'Authorize' }).click();
     await page.locator('.dialog-ux button.close-modal').click();
   }
@@ -91,6 +92,23 @@ describe('Swagger UI in a real browser', () => {
     expect(await execute('operations-certificates-Certificates_list')).toBe('403');
     const body = await page.locator('#operations-certificates-Certificates_list .live-responses-table tr.response .response-col_description pre').first().innerText();
     expect(body).toContain('INSUFFICIENT_SCOPES');
+    expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    expect(await page.evaluate('window.cspViolations')).toEqual([]);
+  });
+
+  it('"Authorize" with a session token: a session-only operation answers 200; its documented answer shows a schema example', async () => {
+    if (!available) return;
+    const { token } = await userWithScopes(t, ['profiles:read']);
+    await authorize(token, 'Bearer');
+    const operation = '#operations-auth-Auth_listSessions';
+    expect(await execute('operations-auth-Auth_listSessions')).toBe('200');
+    const live = await page.locator(`${operation} .live-responses-table tr.response .response-col_description pre`).first().innerText();
+    expect(live).toContain('"current": true');
+    const documented = await page.locator(`${operation} table.responses-table:not(.live-responses-table) tr.response[data-code="200"]`).first().innerText();
+    expect(documented).toContain('"nextCursor"');
+    expect(documented).toContain('"lastSeenAt"');
+    await page.locator(`${operation} .live-responses-table`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'swagger-ui-session.png'), fullPage: false });
     expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
     expect(await page.evaluate('window.cspViolations')).toEqual([]);
   });

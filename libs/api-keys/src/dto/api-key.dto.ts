@@ -59,13 +59,13 @@ function ScopeList(required: boolean): PropertyDecorator {
 }
 
 export class RateLimitDto {
-  @ApiProperty({ minimum: 1, maximum: 1_000_000, example: 100 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1_000_000, example: 100 })
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   limit!: number;
 
-  @ApiProperty({ minimum: 1, maximum: 86_400, example: 60 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 86_400, example: 60 })
   @IsInt()
   @Min(1)
   @Max(86_400)
@@ -73,7 +73,7 @@ export class RateLimitDto {
 }
 
 export class QuotaRefillDto {
-  @ApiProperty({ minimum: 1, maximum: 1_000_000_000, example: 1000 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1_000_000_000, example: 1000 })
   @IsInt()
   @Min(1)
   @Max(1_000_000_000)
@@ -85,7 +85,7 @@ export class QuotaRefillDto {
 }
 
 export class QuotaDto {
-  @ApiProperty({ minimum: 0, maximum: 1_000_000_000, example: 1000 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 1_000_000_000, example: 1000 })
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -109,7 +109,7 @@ export class CreateApiKeyDto {
   @ScopeList(true)
   scopes!: string[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 365, default: 90 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 365, default: 90 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -180,7 +180,7 @@ export class UpdateApiKeyDto {
 }
 
 export class RotateApiKeyDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 72, default: 48, description: 'Hours the old key keeps working (0: it stops at once)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 72, default: 48, description: 'Hours the old key keeps working (0: it stops at once)' })
   @IsOptional()
   @IsInt()
   @Min(0)

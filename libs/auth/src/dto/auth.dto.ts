@@ -53,7 +53,7 @@ export class ChangePasswordDto {
 }
 
 export class SuggestPasswordDto {
-  @ApiProperty({ minimum: 16, maximum: 64, example: 20 })
+  @ApiProperty({ type: 'integer', minimum: 16, maximum: 64, example: 20 })
   @Type(() => Number)
   @IsInt()
   @Min(16)

@@ -37,7 +37,7 @@ export class CreateCertificateDto {
   @IsHost({ message: 'host must be a DNS name or an IP address' })
   host?: string;
 
-  @ApiPropertyOptional({ example: 443, minimum: 1, maximum: 65535, description: 'With host (default 443)' })
+  @ApiPropertyOptional({ type: 'integer', example: 443, minimum: 1, maximum: 65535, description: 'With host (default 443)' })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -78,7 +78,7 @@ export class ListCertificatesQueryDto extends PageQueryDto {
   @IsIn(['pem', 'file', 'endpoint'])
   source?: 'pem' | 'file' | 'endpoint';
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 3650, description: 'Only certificates expiring within this many days (expired ones included)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 3650, description: 'Only certificates expiring within this many days (expired ones included)' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

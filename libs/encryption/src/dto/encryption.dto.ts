@@ -44,7 +44,7 @@ export class VerifyHmacDto extends HmacDto {
 }
 
 export class RetireDto {
-  @ApiProperty({ example: 1, description: 'Retire this version and every older one' })
+  @ApiProperty({ type: 'integer', example: 1, description: 'Retire this version and every older one' })
   @IsInt()
   @Min(1)
   @Max(999_999)
