@@ -120,6 +120,19 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(t.logs.text).not.toContain(token);
     });
 
+    it('holds at most SESSION_MAX_PER_USER (20) sessions: a login beyond it ends the oldest, parallel logins too', async () => {
+      const { user, userId, token: first } = await registerAndLogin(t);
+      const login = async () => (await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))).status;
+      for (let i = 0; i < 19; i++) expect(await login()).toBe(200);
+      expect((await t.request('/v1/me', { headers: bearer(first) })).status).toBe(200);
+      expect(await Promise.all(Array.from({ length: 8 }, login))).toEqual(Array(8).fill(200));
+      await problem(await t.request('/v1/me', { headers: bearer(first) }), 401, 'SESSION_INVALID');
+      const [active] = await adminQuery<{ n: number }>(t.db, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+      expect(active.n).toBe(20);
+      const [ended] = await adminQuery<{ n: number }>(t.db, `SELECT coalesce(sum((details->>'otherSessionsEnded')::int), 0)::int AS n FROM audit_events WHERE action = 'auth.login' AND actor_id = $1`, [userId]);
+      expect(ended.n).toBe(8);
+    });
+
     it('lists, revokes one, revokes all but current, logs out — each at once', async () => {
       const { user } = await registerAndLogin(t);
       const login = async () => ((await (await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;

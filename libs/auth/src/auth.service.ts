@@ -155,7 +155,8 @@ export class AuthService {
       await this.repo.clearAttempts(user.id, em);
       if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
       const session = await this.sessions.issue(user.id, client, em);
-      await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: session.session.id }, em);
+      const details = session.ended ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER } : {};
+      await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: session.session.id, details }, em);
       return session;
     });
     if (!issued) return this.fail(ip, now, 'password_changed_during_login', user.id);

@@ -64,6 +64,21 @@ export class SessionsRepository {
       .getMany();
   }
 
+  /**
+   * Ends the user's oldest active sessions beyond the newest `keep` (called with the user row locked by the login, so
+   * parallel logins cannot both slip under the cap); answers how many it ended.
+   */
+  async endBeyond(userId: string, keep: number, now: Date, idleSince: Date, em: EntityManager = this.dataSource.manager): Promise<number> {
+    const result: unknown = await em.query(
+      `UPDATE sessions SET revoked_at = $2 WHERE id IN (
+         SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
+         ORDER BY created_at DESC, id DESC OFFSET $4)
+       RETURNING id`,
+      [userId, now, idleSince, keep],
+    );
+    return returnedRows(result).length;
+  }
+
   /** Revokes one of the user's sessions; answers whether it existed (another user's id finds nothing). */
   async revoke(userId: string, sessionId: string, now: Date, em: EntityManager = this.dataSource.manager): Promise<boolean> {
     const res = await em.getRepository(Session).update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: now });

@@ -12,6 +12,8 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 export interface IssuedSession {
   token: string;
   session: Session;
+  /** Older sessions ended to stay within SESSION_MAX_PER_USER. */
+  ended: number;
 }
 
 export { SessionView } from './dto/session.response';
@@ -41,7 +43,12 @@ export class SessionsService {
       },
       em,
     );
-    return { token, session };
+    const ended = await this.repo.endBeyond(userId, this.config.env.SESSION_MAX_PER_USER, now, this.idleSince(now), em);
+    return { token, session, ended };
+  }
+
+  private idleSince(now: Date): Date {
+    return new Date(now.getTime() - this.config.env.SESSION_IDLE_MINUTES * 60_000);
   }
 
   /** Resolves a presented token to a principal, or throws SESSION_INVALID / SESSION_EXPIRED. */
@@ -60,7 +67,7 @@ export class SessionsService {
 
   async list(userId: string, currentId?: string): Promise<SessionView[]> {
     const now = this.clock.now();
-    const sessions = await this.repo.listActive(userId, now, new Date(now.getTime() - this.config.env.SESSION_IDLE_MINUTES * 60_000));
+    const sessions = await this.repo.listActive(userId, now, this.idleSince(now));
     return sessions.map((s) => ({
       id: s.id,
       createdAt: s.createdAt.toISOString(),

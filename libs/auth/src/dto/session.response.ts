@@ -25,7 +25,7 @@ export class SessionView {
   current!: boolean;
 }
 
-export const SessionPage = PageOf(SessionView, 'Active sessions, newest first (at most 100, one page)');
+export const SessionPage = PageOf(SessionView, 'Active sessions, newest first: all of them, in one page (a user holds at most SESSION_MAX_PER_USER, default 20; a login beyond it ends the oldest)');
 
 /** How many sessions an action ended. */
 export class SessionsEndedView {

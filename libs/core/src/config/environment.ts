@@ -204,6 +204,13 @@ export class Environment {
   @Max(720)
   SESSION_ABSOLUTE_HOURS = 24;
 
+  @Env({ description: 'Most active sessions one user may hold; a login beyond it ends the oldest (ASVS 5.0 7.1.2). Also the length of the session list.', default: '20' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  SESSION_MAX_PER_USER = 20;
+
   @Env({ description: 'Maximum password age in days before login reports `passwordNeedsRotation`; 0 = off (ASVS 5.0 6.2.10: no forced periodic rotation).', default: '0' })
   @Transform(toInt)
   @IsInt()
