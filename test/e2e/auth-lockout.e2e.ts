@@ -15,7 +15,7 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
   });
   afterAll(() => t?.stop());
 
-  it('a login to an unknown address sends the same statements as a wrong password for a real account, and writes a (decoy) lockout row as it does', async () => {
+  it('a login to an unknown address sends the same statements as a wrong password for a real account, and writes its own decoy lockout row as an account does', async () => {
     const { user } = await registerAndLogin(t);
     const counter = t.app.get(MetricsService).dbStatements;
     const statements = async () => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
@@ -26,16 +26,25 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
       return (await statements()) - before;
     };
     const unknownEmail = `nobody.${Date.now()}@example.com`;
-    const slot = createHash('sha256').update(unknownEmail).digest()[0];
-    const decoyRow = async () => (await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(t.db, 'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE slot = $1', [slot]))[0];
-    const before = await decoyRow();
+    const decoyRow = async () =>
+      (await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(t.db, 'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE address_hash = $1', [createHash('sha256').update(unknownEmail).digest()]))[0];
+    expect(await decoyRow()).toBeUndefined();
     // The fewest of three each, so a statement of some background timer cannot tip the comparison.
     const known = Math.min(await statementsOf(user.email), await statementsOf(user.email), await statementsOf(user.email));
     const unknown = Math.min(await statementsOf(unknownEmail), await statementsOf(unknownEmail), await statementsOf(unknownEmail));
     expect(unknown).toBe(known);
-    const after = await decoyRow();
-    expect(after.failed_window_start).not.toBeNull();
-    expect(after.failed_attempts).toBe(before.failed_window_start ? before.failed_attempts + 3 : 3);
+    expect(await decoyRow()).toMatchObject({ failed_attempts: 3, failed_window_start: expect.any(Date) });
+  });
+
+  it('an unknown address locks like an account after 5 failures, by itself: other unknown addresses stay unlocked', async () => {
+    const a = `nobody.a.${Date.now()}@example.com`;
+    const b = `nobody.b.${Date.now()}@example.com`;
+    for (let i = 0; i < 6; i++) await t.request('/v1/auth/login', jsonPost({ email: a, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
+    await t.request('/v1/auth/login', jsonPost({ email: b, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
+    const rows = await adminQuery<{ address_hash: Buffer; failed_attempts: number; locked_until: Date | null }>(t.db, 'SELECT address_hash, failed_attempts, locked_until FROM login_decoys WHERE address_hash = ANY($1)', [[a, b].map((e) => createHash('sha256').update(e).digest())]);
+    const byEmail = (e: string) => rows.find((r) => r.address_hash.equals(createHash('sha256').update(e).digest()))!;
+    expect(byEmail(a)).toMatchObject({ failed_attempts: 5, locked_until: expect.any(Date) });
+    expect(byEmail(b)).toMatchObject({ failed_attempts: 1, locked_until: null });
   });
 
   it('50 parallel wrong passwords run at most 5 verifications and lock the account; the right one is then refused', async () => {

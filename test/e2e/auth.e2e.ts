@@ -131,6 +131,11 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(active.n).toBe(20);
       const [ended] = await adminQuery<{ n: number }>(t.db, `SELECT coalesce(sum((details->>'otherSessionsEnded')::int), 0)::int AS n FROM audit_events WHERE action = 'auth.login' AND actor_id = $1`, [userId]);
       expect(ended.n).toBe(8);
+      // Sessions stamped later than this login (another instance's clock ahead): the new one is still the one kept.
+      await adminQuery(t.db, `UPDATE sessions SET created_at = created_at + interval '1 hour' WHERE user_id = $1`, [userId]);
+      const res = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+      const { token: newest } = (await res.json()) as { token: string };
+      expect((await t.request('/v1/me', { headers: bearer(newest) })).status).toBe(200);
     });
 
     it('lists, revokes one, revokes all but current, logs out — each at once', async () => {

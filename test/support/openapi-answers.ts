@@ -91,6 +91,7 @@ export async function checkAnswer(method: string, path: string, res: Response): 
   const text = await res.clone().text();
   const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
   const schema = documented.content?.[type]?.schema;
+  if (documented.content && Object.keys(documented.content).length && text.length === 0) throw new Error(`OpenAPI: ${where} documents a body (${Object.keys(documented.content).join(', ')}) but answered none`);
   if (!schema) {
     if (text.length > 0) throw new Error(`OpenAPI: ${where} answered ${type || 'a body'} the document does not describe (documented: ${Object.keys(documented.content ?? {}).join(', ') || 'no body'})`);
   } else if (type === 'application/json') {

@@ -5,12 +5,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EmailToken, EmailTokenPurpose } from './entities/email-token.entity';
 import { User } from './entities/user.entity';
 
-/** Whose attempts are counted: an account, or the decoy row standing in for an address without one. */
-export type LockoutSubject = { userId: string } | { decoySlot: number };
+/** Whose attempts are counted: an account, or the decoy row standing in for an address without one (by its SHA-256). */
+export type LockoutSubject = { userId: string } | { addressHash: Buffer };
 
 /** The lockout columns live on `users` and, with the same names, on `login_decoys`. */
-function lockoutRow(subject: LockoutSubject): { table: string; key: string; value: string | number } {
-  return 'userId' in subject ? { table: 'users', key: 'id', value: subject.userId } : { table: 'login_decoys', key: 'slot', value: subject.decoySlot };
+function lockoutRow(subject: LockoutSubject): { table: string; key: string; value: string | Buffer } {
+  return 'userId' in subject ? { table: 'users', key: 'id', value: subject.userId } : { table: 'login_decoys', key: 'address_hash', value: subject.addressHash };
 }
 
 export interface LockoutRules {
@@ -58,18 +58,17 @@ export class AuthRepository {
     // re-reads the row for each and re-evaluates these expressions, so every attempt sees the previous one's count.
     const reset = `(u.failed_window_start IS NULL OR u.failed_window_start <= $2::timestamptz - make_interval(mins => $3)
                    OR (u.locked_until IS NOT NULL AND u.locked_until <= $2::timestamptz))`;
-    // sql-safe: `reset` is the constant SQL fragment above, `table`/`key` one of two constant pairs (lockoutRow); the values are bind parameters.
-    const result: unknown = await this.dataSource.query(
-      `UPDATE ${table} u SET
-         failed_attempts = CASE WHEN ${reset} THEN 1 ELSE u.failed_attempts + 1 END,
+    const count = `failed_attempts = CASE WHEN ${reset} THEN 1 ELSE u.failed_attempts + 1 END,
          failed_window_start = CASE WHEN ${reset} THEN $2::timestamptz ELSE u.failed_window_start END,
-         locked_until = CASE WHEN ${reset} THEN NULL ELSE u.locked_until END
-       WHERE u.${key} = $1
-         AND (u.locked_until IS NULL OR u.locked_until <= $2::timestamptz)
-         AND (${reset} OR u.failed_attempts < $4)
-       RETURNING u.failed_attempts`,
-      [value, now, rules.windowMinutes, rules.maxAttempts],
-    );
+         locked_until = CASE WHEN ${reset} THEN NULL ELSE u.locked_until END`;
+    const open = `(u.locked_until IS NULL OR u.locked_until <= $2::timestamptz) AND (${reset} OR u.failed_attempts < $4)`;
+    // An account's row exists; an address's decoy row is made by its first attempt, in the same one statement.
+    // sql-safe: `reset`, `count` and `open` are the constant SQL fragments above; the values are bind parameters.
+    const sql = 'userId' in subject
+      ? `UPDATE users u SET ${count} WHERE u.id = $1 AND ${open} RETURNING u.failed_attempts`
+      : `INSERT INTO login_decoys AS u (address_hash, failed_attempts, failed_window_start) VALUES ($1, 1, $2::timestamptz)
+         ON CONFLICT (address_hash) DO UPDATE SET ${count} WHERE ${open} RETURNING u.failed_attempts`;
+    const result: unknown = await this.dataSource.query(sql, [value, now, rules.windowMinutes, rules.maxAttempts]);
     const row = returnedRows<{ failed_attempts: number }>(result)[0];
     if (row) return { attempt: row.failed_attempts };
     // sql-safe: `table`/`key` are one of two constant pairs (lockoutRow).

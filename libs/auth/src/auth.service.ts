@@ -41,9 +41,9 @@ export function userView(u: User): UserView {
 
 const VERIFY_TTL_MS = 24 * 3_600_000;
 
-/** Which of the 256 decoy lockout rows stands in for an address without an account. */
-function decoySlot(email: string): number {
-  return createHash('sha256').update(email).digest()[0];
+/** The key of the decoy lockout row that stands in for an address without an account. */
+function addressHash(email: string): Buffer {
+  return createHash('sha256').update(email).digest();
 }
 
 @Injectable()
@@ -142,7 +142,7 @@ export class AuthService {
     if (!user || user.disabledAt) {
       // The same statements, the same row write and one verification of the same cost as a real account's, against
       // the address's decoy row, so timing tells nothing (its answer is ignored: the login fails either way).
-      await this.attemptWithLockout({ decoySlot: decoySlot(input.email) }, () => this.hasher.verifyDummy(input.password), input.password, rules);
+      await this.attemptWithLockout({ addressHash: addressHash(input.email) }, () => this.hasher.verifyDummy(input.password), input.password, rules);
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
     const verdict = await this.verifyWithLockout(user, input.password, rules);

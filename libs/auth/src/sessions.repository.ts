@@ -14,13 +14,20 @@ export interface SessionWithUser extends Session {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Sessions ended (expired, idle or revoked) more than a day ago, and spent or expired email tokens, are deleted. */
-  async purgeEnded(now: Date, idleMinutes: number): Promise<{ sessions: number; emailTokens: number }> {
+  /**
+   * Sessions ended (expired, idle or revoked) more than a day ago, spent or expired email tokens, and decoy lockout rows
+   * (addresses without an account) whose last window began over a day ago and that are not locked, are deleted.
+   */
+  async purgeEnded(now: Date, idleMinutes: number): Promise<{ sessions: number; emailTokens: number; loginDecoys: number }> {
     const dayAgo = new Date(now.getTime() - 86_400_000);
     const idleBefore = new Date(dayAgo.getTime() - idleMinutes * 60_000);
     const sessions = await this.dataSource.query(`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $2 RETURNING id`, [dayAgo, idleBefore]);
     const tokens = await this.dataSource.query(`DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $1 RETURNING id`, [dayAgo]);
-    return { sessions: returnedRows(sessions).length, emailTokens: returnedRows(tokens).length };
+    const decoys = await this.dataSource.query(
+      `DELETE FROM login_decoys WHERE failed_window_start < $1 AND (locked_until IS NULL OR locked_until < $2) RETURNING address_hash`,
+      [dayAgo, now],
+    );
+    return { sessions: returnedRows(sessions).length, emailTokens: returnedRows(tokens).length, loginDecoys: returnedRows(decoys).length };
   }
 
   async insert(session: Partial<Session>, em: EntityManager = this.dataSource.manager): Promise<Session> {
@@ -65,16 +72,17 @@ export class SessionsRepository {
   }
 
   /**
-   * Ends the user's oldest active sessions beyond the newest `keep` (called with the user row locked by the login, so
-   * parallel logins cannot both slip under the cap); answers how many it ended.
+   * Ends the user's oldest active sessions so that `keep` remain, the new one `newId` always among them (its
+   * timestamp cannot decide: another instance's clock may be ahead). Called with the user row locked by the login, so
+   * parallel logins cannot both slip under the cap; answers how many it ended.
    */
-  async endBeyond(userId: string, keep: number, now: Date, idleSince: Date, em: EntityManager = this.dataSource.manager): Promise<number> {
+  async endBeyond(userId: string, newId: string, keep: number, now: Date, idleSince: Date, em: EntityManager = this.dataSource.manager): Promise<number> {
     const result: unknown = await em.query(
       `UPDATE sessions SET revoked_at = $2 WHERE id IN (
-         SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
+         SELECT id FROM sessions WHERE user_id = $1 AND id <> $5 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
          ORDER BY created_at DESC, id DESC OFFSET $4)
        RETURNING id`,
-      [userId, now, idleSince, keep],
+      [userId, now, idleSince, keep - 1, newId],
     );
     return returnedRows(result).length;
   }

@@ -43,7 +43,7 @@ export class SessionsService {
       },
       em,
     );
-    const ended = await this.repo.endBeyond(userId, this.config.env.SESSION_MAX_PER_USER, now, this.idleSince(now), em);
+    const ended = await this.repo.endBeyond(userId, session.id, this.config.env.SESSION_MAX_PER_USER, now, this.idleSince(now), em);
     return { token, session, ended };
   }
 

@@ -47,15 +47,19 @@ export class RewrapService implements OnModuleInit {
 
   /** Starts a run in the background (or reports the one running). */
   start(batchSize = 200): RewrapState {
-    if (!this.running) {
-      this.running = this.run(batchSize)
-        .catch(() => this.current)
-        .finally(() => (this.running = undefined));
-    }
+    void this.run(batchSize).catch(() => undefined);
     return this.state;
   }
 
-  async run(batchSize = 200, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
+  /** Runs a rewrap to its end; while one is running in this process (the hourly job, an admin's start), joins it. */
+  run(batchSize = 200, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
+    if (!this.running) {
+      this.running = this.execute(batchSize, onProgress).finally(() => (this.running = undefined));
+    }
+    return this.running;
+  }
+
+  private async execute(batchSize: number, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
     // Running from the first moment, so start() answers `running` (the count of what is left comes a query later).
     this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
     try {

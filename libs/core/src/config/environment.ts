@@ -204,7 +204,7 @@ export class Environment {
   @Max(720)
   SESSION_ABSOLUTE_HOURS = 24;
 
-  @Env({ description: 'Most active sessions one user may hold; a login beyond it ends the oldest (ASVS 5.0 7.1.2). Also the length of the session list.', default: '20' })
+  @Env({ description: 'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).', default: '20' })
   @Transform(toInt)
   @IsInt()
   @Min(1)
