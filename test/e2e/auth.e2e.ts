@@ -56,6 +56,31 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect(await (await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) })).json()).toEqual({ status: 'already_verified' });
     });
 
+    it('sends at most AUTH_MAILS_PER_HOUR (3) mails of a kind to an address an hour: resend is refused, forgot and taken registrations answer as ever but send nothing more', async () => {
+      const { token, user } = await registerAndLogin(t);
+      const resend = () => t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) });
+      expect((await resend()).status).toBe(202);
+      expect((await resend()).status).toBe(202);
+      await problem(await resend(), 429, 'VERIFICATION_MAIL_LIMIT');
+      expect((await outbox(t, user.email)).filter((m) => m.kind === 'auth.verify_email')).toHaveLength(3);
+      const [tokens] = await adminQuery<{ n: number }>(t.db, `SELECT count(*)::int AS n FROM email_tokens e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.purpose = 'verify_email'`, [user.email]);
+      expect(tokens.n).toBe(3);
+
+      const forgot = () => t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await (await forgot()).json());
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      // Reset requests are queued one after another in the background: once a later user's mail is out, these are done.
+      const later = await registerAndLogin(t);
+      await t.request('/v1/auth/password/forgot', jsonPost({ email: later.user.email }));
+      await waitFor(async () => ((await outbox(t, later.user.email)).some((m) => m.kind === 'auth.reset_password') ? true : undefined), 5000);
+      expect((await outbox(t, user.email)).filter((m) => m.kind === 'auth.reset_password')).toHaveLength(3);
+
+      const again = () => t.request('/v1/auth/register', jsonPost({ ...uniqueUser(), email: user.email }));
+      for (let i = 0; i < 5; i++) expect((await again()).status).toBe(202);
+      expect((await outbox(t, user.email)).filter((m) => m.kind === 'auth.register_existing')).toHaveLength(3);
+    });
+
     it('answers a taken email exactly like a new one and tells the owner by mail', async () => {
       const u = uniqueUser();
       const first = await t.request('/v1/auth/register', jsonPost(u));

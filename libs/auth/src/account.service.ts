@@ -73,14 +73,19 @@ export class AccountService {
     const token = newOpaqueToken(this.random);
     const now = this.clock.now();
     await this.repo.transaction(async (em) => {
-      await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
-      await this.notifications.enqueueEmail(em, {
-        kind: 'auth.reset_password',
-        to: user.email,
-        subject: 'Reset your password',
-        text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
-      });
-      await this.audit.record({ action: 'auth.password_reset_request', outcome: 'success', targetType: 'user', targetId: user.id }, em);
+      const queued = await this.notifications.enqueueEmailLimited(
+        em,
+        {
+          kind: 'auth.reset_password',
+          to: user.email,
+          subject: 'Reset your password',
+          text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
+        },
+        this.config.env.AUTH_MAILS_PER_HOUR,
+      );
+      // Past the hourly limit nothing is sent and no token made; the answer stays the same (it never tells anything).
+      if (queued) await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
+      await this.audit.record({ action: 'auth.password_reset_request', outcome: queued ? 'success' : 'denied', targetType: 'user', targetId: user.id, details: queued ? {} : { reason: 'hourly_mail_limit' } }, em);
     });
   }
 
@@ -116,7 +121,9 @@ export class AccountService {
     const user = await this.repo.findById(principal.userId);
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     if (user.emailVerifiedAt) return { status: 'already_verified' };
-    await this.repo.transaction((em) => this.auth.sendVerification(em, user));
+    if (!(await this.repo.transaction((em) => this.auth.sendVerification(em, user)))) {
+      throw new DomainException(AuthErrorCode.VERIFICATION_MAIL_LIMIT, `${this.config.env.AUTH_MAILS_PER_HOUR} verification mails went to this address in the last hour; try again later.`, { headers: { 'retry-after': '3600' } });
+    }
     return { status: 'sent' };
   }
 

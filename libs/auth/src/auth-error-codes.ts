@@ -11,6 +11,7 @@ export enum AuthErrorCode {
   TOKEN_INVALID = 'TOKEN_INVALID',
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
+  VERIFICATION_MAIL_LIMIT = 'VERIFICATION_MAIL_LIMIT',
 }
 
 export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
@@ -24,4 +25,5 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
   TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
   UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
+  VERIFICATION_MAIL_LIMIT: { status: 429, title: 'Enough verification mails went to this address this hour; try again later' },
 });

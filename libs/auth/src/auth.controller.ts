@@ -118,7 +118,8 @@ export class AuthController {
   @Post('auth/email/resend')
   @RequireSession()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send the verification mail again' })
+  @ApiOperation({ summary: 'Send the verification mail again (at most AUTH_MAILS_PER_HOUR an hour, counting the first)' })
+  @ApiProblems(AuthErrorCode.VERIFICATION_MAIL_LIMIT)
   @ApiAcceptedResponse({ type: EmailVerificationResendView, description: 'Mail queued, or nothing to do when already verified' })
   resend(@CurrentPrincipal() p: Principal) {
     return this.account.resendVerification(p);

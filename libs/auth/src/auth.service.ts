@@ -100,27 +100,33 @@ export class AuthService {
   }
 
   private async answerTaken(em: EntityManager, input: { email: string; username: string }, taken: { email: boolean; username: boolean }): Promise<void> {
-    await this.notifications.enqueueEmail(em, {
+    await this.notifications.enqueueEmailLimited(em, {
       kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
       to: input.email,
       subject: taken.email ? 'Someone tried to register with your address' : 'Registration could not be completed',
       text: taken.email
         ? `Someone (maybe you) tried to create an account with this address, which already has one. If it was you, sign in or reset your password at ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/forgot. Otherwise ignore this message.`
         : `The username "${input.username}" is not available. Register again with another username.`,
-    });
+    }, this.config.env.AUTH_MAILS_PER_HOUR);
     await this.audit.record({ action: 'auth.register', outcome: 'failure', details: { reason: taken.email ? 'email_taken' : 'username_taken' } }, em);
   }
 
-  async sendVerification(em: EntityManager, user: User): Promise<void> {
+  /** Queues a verification mail with a fresh token; false (and no token) when the address had its hourly share. */
+  async sendVerification(em: EntityManager, user: User): Promise<boolean> {
     const token = newOpaqueToken(this.random);
     const now = this.clock.now();
-    await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'verify_email', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS) });
-    await this.notifications.enqueueEmail(em, {
-      kind: 'auth.verify_email',
-      to: user.email,
-      subject: 'Confirm your email address',
-      text: `Confirm your address within 24 hours: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/email/verify with {"token":"${token}"}`,
-    });
+    const queued = await this.notifications.enqueueEmailLimited(
+      em,
+      {
+        kind: 'auth.verify_email',
+        to: user.email,
+        subject: 'Confirm your email address',
+        text: `Confirm your address within 24 hours: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/email/verify with {"token":"${token}"}`,
+      },
+      this.config.env.AUTH_MAILS_PER_HOUR,
+    );
+    if (queued) await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'verify_email', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS) });
+    return queued;
   }
 
   /**

@@ -55,6 +55,25 @@ export class NotificationsService {
     });
   }
 
+  /**
+   * Queue a mail unless `perHour` mails of its kind already went to that address within the last hour (so nobody can
+   * make the service flood an inbox with reset or verification mails); answers whether it was queued. Serialised per
+   * (kind, address) by a transaction-scoped advisory lock, so parallel requests on several instances count right.
+   */
+  async enqueueEmailLimited(em: EntityManager, n: EmailNotification, perHour: number): Promise<boolean> {
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`mail:${n.kind}:${n.to}`]);
+    const rows: { n: number }[] = await em.query(
+      `SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = $1 AND kind = $2 AND created_at > now() - interval '1 hour'`,
+      [n.to, n.kind],
+    );
+    if (rows[0].n >= perHour) {
+      this.logger.warn({ kind: n.kind, perHour }, 'mail not queued: the hourly limit for this address is reached');
+      return false;
+    }
+    await this.enqueueEmail(em, n);
+    return true;
+  }
+
   /** Queue a webhook event in the caller's transaction; a no-op when `NOTIFY_WEBHOOK_URL` is not set. */
   async enqueueWebhook(em: EntityManager, n: WebhookNotification): Promise<void> {
     const url = this.config.env.NOTIFY_WEBHOOK_URL;

@@ -204,6 +204,13 @@ export class Environment {
   @Max(720)
   SESSION_ABSOLUTE_HOURS = 24;
 
+  @Env({ description: 'Account mails (verification, reset, "someone tried to register") of one kind to one address per rolling hour; more are not sent (resend answers 429 VERIFICATION_MAIL_LIMIT, the others the same 202 as ever).', default: '3' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  AUTH_MAILS_PER_HOUR = 3;
+
   @Env({ description: 'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).', default: '20' })
   @Transform(toInt)
   @IsInt()

@@ -9,6 +9,7 @@ export type OutboxStatus = 'pending' | 'delivered' | 'failed';
  */
 @Entity({ name: 'outbox_messages' })
 @Index('idx_outbox_due', ['status', 'nextAttemptAt'])
+@Index('idx_outbox_recipient_kind', ['recipient', 'kind', 'createdAt'])
 export class OutboxMessage {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
