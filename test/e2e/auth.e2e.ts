@@ -3,6 +3,7 @@ import bcrypt from 'bcryptjs';
 import { adminQuery } from '../support/database';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, freshIp, jsonPost, outbox, registerAndLogin, STRONG_PASSWORD, tokenIn, uniqueUser } from '../support/auth-helpers';
+import { userWithScopes } from '../support/key-helpers';
 import { waitFor } from '../support/ports';
 import { TestClock } from '../support/test-clock';
 
@@ -314,9 +315,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     });
 
     it('admins see the scheduled jobs and run one now; the run is recorded; unknown names answer 404', async () => {
-      const admin = uniqueUser('admin');
-      await t.app.get(AdminUsersService).createAdmin(admin);
-      const adminToken = ((await (await t.request('/v1/auth/login', jsonPost({ email: admin.email, password: admin.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;
+      const { token: adminToken } = await userWithScopes(t, ['admin:all']);
       const { token } = await registerAndLogin(t);
       await problem(await t.request('/v1/admin/jobs', { headers: bearer(token) }), 403, 'INSUFFICIENT_SCOPES');
       const run = await t.request('/v1/admin/jobs/sessions.purge/run', { method: 'POST', headers: bearer(adminToken) });

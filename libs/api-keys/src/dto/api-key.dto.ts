@@ -22,6 +22,8 @@ import {
 } from 'class-validator';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ALL_SCOPES, LimitQueryDto, NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
+import { API_KEY_STATUSES, QUOTA_REFILL_INTERVALS } from '../entities/api-key.entity';
+import { KEY_ENVIRONMENTS } from '../key-format';
 
 const NO_CONTROL = NO_CONTROL_CHARACTERS;
 
@@ -79,8 +81,8 @@ export class QuotaRefillDto {
   @Max(1_000_000_000)
   amount!: number;
 
-  @ApiProperty({ enum: ['day', 'month'], example: 'day', description: 'Refilled to `amount` at the first use in each new UTC day or month' })
-  @IsIn(['day', 'month'])
+  @ApiProperty({ enum: QUOTA_REFILL_INTERVALS, example: 'day', description: 'Refilled to `amount` at the first use in each new UTC day or month' })
+  @IsIn(QUOTA_REFILL_INTERVALS)
   interval!: 'day' | 'month';
 }
 
@@ -135,9 +137,9 @@ export class CreateApiKeyDto {
   @Type(() => QuotaDto)
   quota?: QuotaDto;
 
-  @ApiPropertyOptional({ enum: ['live', 'test'], default: 'live' })
+  @ApiPropertyOptional({ enum: KEY_ENVIRONMENTS, default: 'live' })
   @IsOptional()
-  @IsIn(['live', 'test'])
+  @IsIn(KEY_ENVIRONMENTS)
   environment?: 'live' | 'test';
 }
 
@@ -199,9 +201,9 @@ export class EventsPageQueryDto extends LimitQueryDto {
 }
 
 export class ListApiKeysQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: ['active', 'rotating', 'revoked', 'expired'] })
+  @ApiPropertyOptional({ enum: API_KEY_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'rotating', 'revoked', 'expired'])
+  @IsIn(API_KEY_STATUSES)
   status?: 'active' | 'rotating' | 'revoked' | 'expired';
 
   @ApiPropertyOptional({ enum: KEY_SORTS, default: '-createdAt' })

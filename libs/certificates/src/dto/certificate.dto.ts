@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, ValidationOptions } from 'class-validator';
 import { NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
 import { CHECK_STATUSES } from '../certificate-checks';
+import { CERTIFICATE_SOURCES } from '../entities/certificate.entity';
 import { MAX_PEM_BYTES } from '../certificate-parser';
 import { isHostname, isHostOrIp } from '../hostname';
 
@@ -73,9 +74,9 @@ export class ListCertificatesQueryDto extends PageQueryDto {
   @IsIn(CHECK_STATUSES)
   status?: (typeof CHECK_STATUSES)[number];
 
-  @ApiPropertyOptional({ enum: ['pem', 'file', 'endpoint'] })
+  @ApiPropertyOptional({ enum: CERTIFICATE_SOURCES })
   @IsOptional()
-  @IsIn(['pem', 'file', 'endpoint'])
+  @IsIn(CERTIFICATE_SOURCES)
   source?: 'pem' | 'file' | 'endpoint';
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 3650, description: 'Only certificates expiring within this many days (expired ones included)' })
