@@ -143,6 +143,22 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/ready', '/health/live']));
   });
 
+  it('does not serve /docs when DOCS_ENABLED is off (the production default)', async () => {
+    const off = await startTestApp({ db: t.db, env: { DOCS_ENABLED: 'false' } });
+    try {
+      for (const path of ['/docs', '/docs/openapi.json', '/docs/swagger-ui-bundle.js']) {
+        const res = await off.request(path);
+        expect(res.status).toBe(404);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        const body = await res.text();
+        expect(body).not.toContain('<html');
+        expect(body).not.toContain('"openapi"');
+      }
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('answers /metrics to loopback with request counters by route', async () => {
     const res = await t.request('/metrics');
     expect(res.status).toBe(200);

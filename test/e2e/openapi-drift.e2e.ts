@@ -6,12 +6,17 @@ type Schema = { $ref?: string; allOf?: Schema[]; items?: Schema; properties?: Re
 interface Operation {
   summary?: string;
   tags?: string[];
+  parameters?: Array<{ name: string; in: string; description?: string; example?: unknown; schema?: Schema & { format?: string; pattern?: string } }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>;
 }
 
 const committed = readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8');
-const doc = JSON.parse(committed) as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+const doc = JSON.parse(committed) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+  tags?: Array<{ name: string; description?: string }>;
+};
 const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ where: `${method.toUpperCase()} ${path}`, op })));
 
 describe('openapi.json', () => {
@@ -29,6 +34,28 @@ describe('openapi.json', () => {
       for (const [status, res] of successes) {
         if (!res.description) problems.push(`${where} ${status}: no description`);
         if (status !== '204' && !Object.values(res.content ?? {}).some((c) => c.schema)) problems.push(`${where} ${status}: no body schema`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('tags every operation with one declared module tag, and declares only tags in use, each described', () => {
+    const declared = (doc.tags ?? []).map((t) => t.name);
+    expect(declared.length).toBeGreaterThanOrEqual(6);
+    expect((doc.tags ?? []).filter((t) => !t.description).map((t) => t.name)).toEqual([]);
+    const misTagged = operations.filter(({ op }) => op.tags?.length !== 1 || !declared.includes(op.tags[0])).map(({ where, op }) => `${where}: ${op.tags?.join(',')}`);
+    expect(misTagged).toEqual([]);
+    const used = new Set(operations.map(({ op }) => op.tags?.[0]));
+    expect(declared.filter((t) => !used.has(t))).toEqual([]);
+  });
+
+  it('describes every path parameter with an example, and types every id segment as a UUID', () => {
+    const problems: string[] = [];
+    for (const { where, op } of operations) {
+      for (const p of op.parameters ?? []) {
+        if (p.in !== 'path') continue;
+        if (!p.description || (p.example ?? p.schema?.example) === undefined) problems.push(`${where} {${p.name}}: no description or example`);
+        if (/id$/i.test(p.name) && p.schema?.format !== 'uuid') problems.push(`${where} {${p.name}}: not typed as a UUID`);
       }
     }
     expect(problems).toEqual([]);

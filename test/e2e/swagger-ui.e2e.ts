@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { API_TAGS } from '@app/core';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
@@ -47,6 +48,15 @@ describe('Swagger UI in a real browser', () => {
     await page.locator('.dialog-ux button.close-modal').click();
   }
 
+  /** Saves the viewport under test/artifacts/ (kept by CI, ignored by git) and checks a real PNG was written. */
+  async function screenshot(name: string): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, name), fullPage: false });
+    const png = readFileSync(join(ARTIFACTS, name));
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(png.length).toBeGreaterThan(20_000);
+  }
+
   async function execute(operation: string): Promise<string> {
     const op = page.locator(`#${operation}`);
     if (!(await op.locator('.try-out__btn').count())) await op.locator('.opblock-summary').click();
@@ -69,8 +79,9 @@ describe('Swagger UI in a real browser', () => {
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.swagger-ui .info .title').waitFor();
     expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('Security backend');
-    for (const tag of ['auth', 'api-keys', 'profiles', 'certificates', 'crypto']) {
-      expect(await page.locator(`#operations-tag-${tag}`).count()).toBe(1);
+    for (const tag of API_TAGS) {
+      expect(await page.locator(`#operations-tag-${tag.name}`).count()).toBe(1);
+      expect(await page.locator(`#operations-tag-${tag.name}`).innerText()).toContain(tag.description.slice(0, 40));
     }
     expect(problems).toEqual([]);
     expect(await page.evaluate('window.cspViolations')).toEqual([]);
@@ -84,14 +95,15 @@ describe('Swagger UI in a real browser', () => {
 
     await authorize(scoped.key);
     expect(await execute('operations-certificates-Certificates_list')).toBe('200');
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#operations-certificates-Certificates_list').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(ARTIFACTS, 'swagger-ui-try-it-out.png'), fullPage: false });
+    await screenshot('swagger-ui-try-it-out.png');
 
     await authorize(unscoped.key);
     expect(await execute('operations-certificates-Certificates_list')).toBe('403');
     const body = await page.locator('#operations-certificates-Certificates_list .live-responses-table tr.response .response-col_description pre').first().innerText();
     expect(body).toContain('INSUFFICIENT_SCOPES');
+    await page.locator('#operations-certificates-Certificates_list .live-responses-table').scrollIntoViewIfNeeded();
+    await screenshot('swagger-ui-forbidden.png');
     expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
     expect(await page.evaluate('window.cspViolations')).toEqual([]);
   });
@@ -108,7 +120,7 @@ describe('Swagger UI in a real browser', () => {
     expect(documented).toContain('"nextCursor"');
     expect(documented).toContain('"lastSeenAt"');
     await page.locator(`${operation} .live-responses-table`).scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(ARTIFACTS, 'swagger-ui-session.png'), fullPage: false });
+    await screenshot('swagger-ui-session.png');
     expect(problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
     expect(await page.evaluate('window.cspViolations')).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { RequireScopes } from '@app/core';
 import { ApiKeyHygieneReportView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
 
-@ApiTags('admin')
+@ApiTags('api-keys')
 @Controller('admin/api-keys')
 export class AdminApiKeysController {
   constructor(private readonly reports: KeyReportsService) {}

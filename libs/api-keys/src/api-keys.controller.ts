@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import { CreateApiKeyDto, EventsPageQueryDto, ListApiKeysQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { ApiKeyPage, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
@@ -41,6 +41,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'One key' })
   @ApiOkResponse({ type: ApiKeyView, description: 'The key (never the secret)' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
+  @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.get(p, id);
   }
@@ -50,6 +51,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Change name, allowlist, limits or quota; scopes can only be narrowed' })
   @ApiOkResponse({ type: ApiKeyView, description: 'The key as changed' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW)
+  @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   update(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: UpdateApiKeyDto) {
     return this.keys.update(p, id, dto);
   }
@@ -60,6 +62,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
   @ApiCreatedResponse({ type: RotatedApiKeyView, description: 'The successor, with its full secret `key` (shown this once), and the old key as `previous`' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.KEY_LIMIT_REACHED)
+  @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
     return this.keys.rotate(p, id, dto.gracePeriodHours);
   }
@@ -70,6 +73,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke at once and for good' })
   @ApiNoContentResponse({ description: 'Revoked (also when it already was)' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
+  @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   revoke(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.keys.revoke(p, id);
   }
@@ -79,6 +83,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Requests, outcomes and days (last 30), last use, and the key’s audit events (paged)' })
   @ApiOkResponse({ type: ApiKeyUsageView, description: 'Usage of the key and a page of its audit events' })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND)
+  @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   usage(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Query() q: EventsPageQueryDto) {
     return this.reports.usageOf(p, id, q);
   }

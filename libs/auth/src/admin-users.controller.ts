@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeScopesDto } from './dto/auth.dto';
 import { SessionsEndedView } from './dto/session.response';
 import { UserView } from './dto/user.response';
 import { AuthErrorCode } from './auth-error-codes';
 
-@ApiTags('admin')
+@ApiTags('auth')
 @Controller('admin/users')
 @RequireScopes('admin:all')
 export class AdminUsersController {
@@ -17,6 +17,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: "Grant or remove a user's scopes (keys lose removed scopes at once)" })
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   @ApiOkResponse({ type: UserView, description: 'The user with its new scopes' })
+  @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
   changeScopes(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeScopesDto) {
     return this.admin.changeScopes(p, id, dto.add, dto.remove);
   }
@@ -26,6 +27,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Disable a user and end all of its sessions' })
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   @ApiOkResponse({ type: SessionsEndedView, description: 'The user is disabled; how many of its sessions were ended' })
+  @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
   disable(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.admin.disable(p, id);
   }

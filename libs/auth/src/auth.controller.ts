@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Page, Principal, Public, RequireScopes, RequireSession } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Page, Principal, Public, RequireScopes, RequireSession } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
@@ -65,6 +65,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End one of my sessions' })
   @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
   @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiIdParam('id', 'One of my sessions (its `id` in GET /v1/auth/sessions)', '51bf61f0-fa79-4e3b-8db7-7ba1be14f1ec')
   revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
     return this.account.revokeSession(p, id);
   }

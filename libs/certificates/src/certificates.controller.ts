@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
 import { CertificatesErrorCode as E } from './certificates-error-codes';
 import { CertificatesService } from './certificates.service';
 import { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
@@ -35,6 +35,7 @@ export class CertificatesController {
   @ApiProblems(E.CERTIFICATE_NOT_FOUND)
   @ApiOperation({ summary: 'One certificate: parsed chain details and the latest checks' })
   @ApiOkResponse({ type: CertificateDetailView, description: 'The certificate with its chain and its 20 latest checks' })
+  @ApiIdParam('id', 'The certificate entry’s `id`', '3f6c2a9e-8b1d-4e57-9a0c-5d2e7b4f1a86')
   get(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.get(p, id);
   }
@@ -45,6 +46,7 @@ export class CertificatesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Check a certificate now (fetching it again from its file or endpoint); alerts as the daily check would. Within 10 s of the last check it answers that check instead' })
   @ApiOkResponse({ type: CertificateDetailView, description: 'The certificate after the check, with its latest checks' })
+  @ApiIdParam('id', 'The certificate entry’s `id`', '3f6c2a9e-8b1d-4e57-9a0c-5d2e7b4f1a86')
   check(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string) {
     return this.certificates.checkNow(p, id);
   }
@@ -55,6 +57,7 @@ export class CertificatesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop monitoring a certificate (its check history goes with it)' })
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiIdParam('id', 'The certificate entry’s `id`', '3f6c2a9e-8b1d-4e57-9a0c-5d2e7b4f1a86')
   async remove(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string): Promise<void> {
     await this.certificates.remove(p, id);
   }

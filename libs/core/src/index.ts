@@ -28,6 +28,7 @@ export * from './http/api-problems';
 export * from './http/ip';
 export * from './http/pagination';
 export * from './http/openapi';
+export * from './http/api-id-param';
 export * from './http/public.decorator';
 export * from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';

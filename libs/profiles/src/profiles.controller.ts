@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthErrorCode } from '@app/auth';
-import { ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfileErasureView, ProfileExportView, ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { ProfileErasureService } from './profile-erasure.service';
@@ -70,6 +70,7 @@ export class ProfilesController {
   @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
   @ApiProblems(ProfilesErrorCode.PROFILE_NOT_FOUND, ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   @ApiOkResponse({ type: ProfileView, description: 'The profile, masked (revealed with ?reveal=true); every field null when never set' })
+  @ApiIdParam('userId', 'The user whose profile to read', '1e3def5f-4705-4507-8499-075e337d050d')
   get(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, userId, q.reveal);
   }

@@ -13,7 +13,7 @@ function CatalogueAccess(): MethodDecorator {
   return applyDecorators(OptionalAuthentication(), ApiBearerAuth(SESSION_SECURITY), ApiSecurity(API_KEY_SECURITY), ApiSecurity({}));
 }
 
-@ApiTags('auth')
+@ApiTags('system')
 @Controller('scopes')
 export class ScopesController {
   @Get()

@@ -33,7 +33,10 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems).toHaveLength(4);
   });
 
-  it('treats an empty DATABASE_URL as unset', () => {
+  it('treats an empty variable as unset (the default applies)', () => {
     expect(loadConfig({ DATABASE_URL: '' }).env.DATABASE_URL).toBeUndefined();
+    expect(loadConfig({ DOCS_ENABLED: '', PORT: ' ' }).docsEnabled).toBe(true);
+    expect(loadConfig({ DOCS_ENABLED: '', PORT: ' ' }).env.PORT).toBe(3000);
+    expect(loadConfig({ DOCS_ENABLED: '', NODE_ENV: 'production' }).docsEnabled).toBe(false);
   });
 });

@@ -55,7 +55,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = source[key];
-    if (value !== undefined) picked[key] = value;
+    // An empty variable (`DOCS_ENABLED=` in .env, `${VAR:-}` in compose) means unset: the default applies.
+    if (value !== undefined && value.trim() !== '') picked[key] = value;
   }
   const env = plainToInstance(Environment, picked, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '../http/public.decorator';
 import { Lifecycle } from '../system/lifecycle';
 
-@ApiTags('health')
+@ApiTags('system')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   private migrationsApplied = false;

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/require-scopes.decorator';
 import { DomainException } from '../errors/domain.exception';
 import { CoreErrorCode } from '../errors/core-error-codes';
@@ -7,7 +7,7 @@ import { ApiProblems } from '../http/api-problems';
 import { JobScheduler } from './job-scheduler';
 import { JobPage, JobRunResultView } from './job.response';
 
-@ApiTags('admin')
+@ApiTags('system')
 @Controller('admin/jobs')
 export class JobsController {
   constructor(private readonly scheduler: JobScheduler) {}
@@ -26,6 +26,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Run a job now under its lock (admin); answers the run, or that another instance holds it' })
   @ApiProblems(CoreErrorCode.NOT_FOUND)
   @ApiOkResponse({ type: JobRunResultView, description: 'The run (`status: ran`, with its outcome) or why it did not run (`status: skipped`)' })
+  @ApiParam({ name: 'name', description: 'A job name from GET /v1/admin/jobs', example: 'certificate-check' })
   run(@Param('name') name: string) {
     if (!this.scheduler.names.includes(name)) throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
     return this.scheduler.runNow(name);
