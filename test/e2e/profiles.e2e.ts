@@ -203,7 +203,7 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
 
       const second = spawnNode(CLI_MAIN, ['crypto:rewrap', '--json'], cliEnv);
       expect(await second.exited).toBe(0);
-      expect(JSON.parse(second.output().trim().split('\n').pop()!)).toMatchObject({ state: 'done', remaining: 0 });
+      expect(await second.json()).toMatchObject({ state: 'done', remaining: 0 });
       const [after] = await adminQuery<{ v1: string }>(db, `SELECT count(*) FILTER (WHERE key_version = 1)::text AS v1 FROM profiles`);
       expect(Number(after.v1)).toBe(0);
 

@@ -19,15 +19,31 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export interface Spawned {
   child: ChildProcess;
+  /** stdout and stderr interleaved. */
   output(): string;
+  /** stdout alone, once the process has closed it: for `--json`, the whole of it must be one JSON document. */
+  json(): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
 
 export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Spawned {
   const child = spawn(process.execPath, [script, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
+  let stdout = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const stdoutClosed = new Promise<void>((resolve) => child.stdout!.on('close', () => resolve()));
+  const json = async () => {
+    await stdoutClosed;
+    try {
+      return JSON.parse(stdout) as Record<string, unknown>;
+    } catch {
+      throw new Error(`stdout is not one JSON document:\n${stdout.slice(0, 2000)}`);
+    }
+  };
+  return { child, output: () => out, json, exited };
 }

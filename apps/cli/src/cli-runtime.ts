@@ -3,6 +3,9 @@ import type { AppConfig } from '@app/core';
 import { existsSync } from 'node:fs';
 import { schema } from '../../api/src/schema';
 
+/** How README tells people to call the CLI; help and usage lines use it. */
+export const CLI_NAME = 'npm run cli --';
+
 export interface CliRuntime {
   config: AppConfig;
   secrets: SecretStore;
@@ -29,8 +32,13 @@ export function fail(err: unknown): never {
   const code = (err as { code?: string })?.code;
   if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') process.exit(0);
   if (code?.startsWith('commander.')) process.exit(1); // commander has already printed its one line
-  const expected = err instanceof ConfigError || err instanceof SecretError;
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${expected ? message : message.split('\n')[0]}\n`);
+  const line =
+    err instanceof ConfigError
+      ? `Invalid configuration: ${err.problems.join('; ')}`
+      : err instanceof SecretError
+        ? message.replace(/\s*\n\s*/g, ' ')
+        : message.split('\n')[0];
+  process.stderr.write(`error: ${line}\n`);
   process.exit(1);
 }

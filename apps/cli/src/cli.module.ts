@@ -13,7 +13,7 @@ import { CertsCheckCommand, CertsDevCommand } from './commands/certs.commands';
 import { CryptoAddKeyCommand, CryptoRetireCommand, CryptoRewrapCommand, CryptoStatusCommand } from './commands/crypto.commands';
 import { JobsRunCommand } from './commands/jobs-run.command';
 import { KeysReportCommand } from './commands/keys-report.command';
-import { KeysIssueCommand, KeysListCommand, KeysRevokeCommand } from './commands/keys.commands';
+import { KeysIssueCommand, KeysListCommand, KeysRevokeCommand, KeysRotateCommand } from './commands/keys.commands';
 import { CreateAdminCommand, DisableUserCommand, GrantScopeCommand, ImportUsersCommand, RevokeScopeCommand } from './commands/users.commands';
 
 @Module({})
@@ -22,7 +22,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [CoreModule.forRoot(runtime), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule, CertificatesModule],
-      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand, CryptoRewrapCommand, CryptoRetireCommand, CryptoStatusCommand, CertsDevCommand, CertsCheckCommand, JobsRunCommand, KeysIssueCommand, KeysListCommand, KeysRevokeCommand, CryptoAddKeyCommand],
+      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand, CryptoRewrapCommand, CryptoRetireCommand, CryptoStatusCommand, CertsDevCommand, CertsCheckCommand, JobsRunCommand, KeysIssueCommand, KeysListCommand, KeysRevokeCommand, KeysRotateCommand, CryptoAddKeyCommand],
     };
   }
 }

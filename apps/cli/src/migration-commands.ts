@@ -4,11 +4,31 @@ import { join } from 'node:path';
 import { schema } from '../../api/src/schema';
 import { cliRuntime } from './cli-runtime';
 
+const USAGE: Record<string, [synopsis: string, what: string]> = {
+  'migration:run': ['migration:run', 'Apply pending migrations (start does it too)'],
+  'migration:revert': ['migration:revert', 'Revert the most recent migration'],
+  'migration:generate': ['migration:generate <Name> --lib <lib>', 'Write a migration: entities vs database'],
+};
+
+/** Listed after the other commands in `--help`. */
+export const MIGRATION_COMMANDS_HELP = `Schema commands (on the schema owner's connection; no --json):\n${Object.values(USAGE)
+  .map(([synopsis, what]) => `  ${synopsis.padEnd(39)}${what}`)
+  .join('\n')}\n`;
+
+/** `migration:<x> --help`: its usage, and nothing run. */
+export function migrationUsage(command: string): string {
+  const usage = USAGE[command];
+  if (!usage) throw new Error(`unknown command ${command}; schema commands: ${Object.keys(USAGE).join(', ')}`);
+  return `Usage: npm run cli -- ${usage[0]}\n\n${usage[1]}\n`;
+}
+
 /**
  * `migration:run|revert|generate` work on the schema owner connection and need no Nest container.
  * `generate <Name> --lib <lib>` writes the SQL that brings the database in line with the entities.
  */
 export async function runMigrationCommand(command: string, args: string[]): Promise<void> {
+  migrationUsage(command); // unknown commands stop here, before any database is touched
+  if (command !== 'migration:generate' && args.length) throw new Error(`${command} takes no arguments (got ${args[0].slice(0, 40)})`);
   if (command === 'migration:run') {
     const rt = await cliRuntime({ migrate: true });
     process.stdout.write('migrations applied\n');

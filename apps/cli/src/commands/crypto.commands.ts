@@ -43,7 +43,8 @@ export class CryptoRetireCommand extends CommandRunner {
   }
 
   async run(_: string[], o: { version?: number; json?: boolean }): Promise<void> {
-    if (!o.version) throw new Error('--version is required');
+    if (o.version === undefined) throw new Error('--version is required');
+    if (!Number.isInteger(o.version) || o.version < 1) throw new Error('--version must be a key version number (see crypto:status)');
     const result = await this.admin.retire(undefined, o.version);
     process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `retired through v${o.version}; versions from v${result.minDecryptionVersion} decrypt\n`);
   }

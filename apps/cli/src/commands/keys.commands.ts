@@ -1,4 +1,4 @@
-import { ApiKeysService, ApiKeyView, CreateApiKeyDto } from '@app/api-keys';
+import { ApiKeysService, ApiKeyView, CreateApiKeyDto, RotateApiKeyDto } from '@app/api-keys';
 import { AdminUsersService, AuthService } from '@app/auth';
 import { ADMIN_SCOPE, Principal } from '@app/core';
 import { plainToInstance } from 'class-transformer';
@@ -12,7 +12,21 @@ interface KeyOptions {
   scopes?: string[];
   expiresInDays?: number;
   status?: string;
+  graceHours?: number;
   json?: boolean;
+}
+
+function requireKeyId(id: string | undefined): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
+  return id!;
+}
+
+/** Runs class-validator on a request DTO as the API would; the first problems become the one error line. */
+function validated<T extends object>(cls: new () => T, plain: object): T {
+  const dto = plainToInstance(cls, plain);
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length) throw new Error(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
+  return dto;
 }
 
 /** The operator at the console acts as an administrator (it can reach the database anyway); its audit actor is the system. */
@@ -43,9 +57,7 @@ export class KeysIssueCommand extends KeysCommand {
   async run(_: string[], o: KeyOptions): Promise<void> {
     if (!o.email) throw new Error('--email is required');
     const user = await this.auth.me(await this.users.findIdByEmail(o.email));
-    const dto = plainToInstance(CreateApiKeyDto, { name: o.name ?? 'issued by the admin CLI', scopes: o.scopes ?? [], ...(o.expiresInDays ? { expiresInDays: o.expiresInDays } : {}) });
-    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
-    if (errors.length) throw new Error(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
+    const dto = validated(CreateApiKeyDto, { name: o.name ?? 'issued by the admin CLI', scopes: o.scopes ?? [], ...(o.expiresInDays !== undefined ? { expiresInDays: o.expiresInDays } : {}) });
     // Issued as the owner would create it: the scopes must be ones the owner holds.
     const created = await this.keys.create({ kind: 'session', userId: user.id, role: user.role as Principal['role'], scopes: user.scopes }, dto);
     if (o.json) process.stdout.write(`${JSON.stringify(created)}\n`);
@@ -109,10 +121,34 @@ export class KeysRevokeCommand extends KeysCommand {
     super();
   }
 
-  async run([id]: string[], o: KeyOptions): Promise<void> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
+  async run([raw]: string[], o: KeyOptions): Promise<void> {
+    const id = requireKeyId(raw);
     await this.keys.revoke(OPERATOR, id);
     const key = await this.keys.get(OPERATOR, id);
     process.stdout.write(o.json ? `${JSON.stringify(key)}\n` : `revoked ${key.prefix} (${key.name}) at ${key.revokedAt}\n`);
+  }
+}
+
+@Command({
+  name: 'keys:rotate',
+  arguments: '<id>',
+  description: 'Rotate an API key: its successor is printed once; the old key keeps working for --grace-hours (0–72, default 48)',
+})
+export class KeysRotateCommand extends KeysCommand {
+  constructor(private readonly keys: ApiKeysService) {
+    super();
+  }
+
+  async run([raw]: string[], o: KeyOptions): Promise<void> {
+    const id = requireKeyId(raw);
+    const dto = validated(RotateApiKeyDto, o.graceHours !== undefined ? { gracePeriodHours: o.graceHours } : {});
+    const rotated = await this.keys.rotate(OPERATOR, id, dto.gracePeriodHours);
+    if (o.json) process.stdout.write(`${JSON.stringify(rotated)}\n`);
+    else process.stdout.write(`${rotated.key}\n  id ${rotated.id}  replaces ${rotated.previous.prefix}, which works until ${rotated.previous.graceEndsAt ?? 'now (revoked)'}\n  ${rotated.warning}\n`);
+  }
+
+  @Option({ flags: '--grace-hours <n>', description: 'hours the old key keeps working, 0–72 (default 48; 0 stops it at once)' })
+  parseGrace(v: string): number {
+    return Number(v);
   }
 }
