@@ -120,6 +120,22 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect(mails[0].body).toContain(key.prefix);
     });
 
+    it('a rotation by admin:all tells the owner by mail; the owner’s own rotation does not', async () => {
+      const owner = await registerAndLogin(t);
+      const admin = await userWithScopes(t, ['admin:all']);
+      const own = await newKey(owner.token);
+      expect((await t.request(`/v1/api-keys/${own.id}/rotate`, jsonPost({}, bearer(owner.token)))).status).toBe(201);
+      const key = await newKey(owner.token);
+      const res = await t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({ gracePeriodHours: 2 }, bearer(admin.token)));
+      expect(res.status).toBe(201);
+      const successor = (await res.json()) as { prefix: string; previous: { graceEndsAt: string } };
+      const mails = await adminQuery<{ kind: string; body: string }>(t.db, `SELECT kind, body FROM outbox_messages WHERE kind LIKE 'api_key.rotated%' AND recipient = $1`, [owner.user.email]);
+      expect(mails.map((m) => m.kind)).toEqual(['api_key.rotated_by_admin']);
+      expect(mails[0].body).toContain(key.prefix);
+      expect(mails[0].body).toContain(successor.prefix);
+      expect(mails[0].body).toContain(`until ${successor.previous.graceEndsAt}`);
+    });
+
     it('allows at most API_KEY_MAX_PER_USER active keys, also when created in parallel (KEY_LIMIT_REACHED)', async () => {
       const { token } = await registerAndLogin(t);
       const results = await Promise.all(Array.from({ length: 14 }, (_, i) => t.request('/v1/api-keys', jsonPost({ name: `parallel ${i}`, scopes: ['profiles:read'] }, bearer(token)))));

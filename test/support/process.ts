@@ -23,7 +23,10 @@ export interface Spawned {
   output(): string;
   /** stdout alone, once the process has closed it: for `--json`, the whole of it must be one JSON document. */
   json(): Promise<Record<string, unknown>>;
+  /** The exit code, on 'exit': stdout and stderr may still hold data (a long-running server's children keep them). */
   exited: Promise<number | null>;
+  /** The exit code once stdout and stderr are closed too: for short commands whose whole output is checked. */
+  closed: Promise<number | null>;
 }
 
 export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Spawned {
@@ -36,14 +39,14 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
   });
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const stdoutClosed = new Promise<void>((resolve) => child.stdout!.on('close', () => resolve()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const json = async () => {
-    await stdoutClosed;
+    await closed;
     try {
       return JSON.parse(stdout) as Record<string, unknown>;
     } catch {
       throw new Error(`stdout is not one JSON document:\n${stdout.slice(0, 2000)}`);
     }
   };
-  return { child, output: () => out, json, exited };
+  return { child, output: () => out, json, exited, closed };
 }

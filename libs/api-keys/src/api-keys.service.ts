@@ -159,8 +159,14 @@ export class ApiKeysService {
           : { status: 'revoked', revokedAt: now, revokedReason: 'rotated', rotatedTo: successor.id, updatedAt: now };
       await this.repo.update(em, old.id, retired);
       Object.assign(old, retired);
-      await this.record(em, principal, 'api_key.rotate', old, { successor: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt : null });
+      const byOther = old.ownerId !== principal.userId;
+      await this.record(em, principal, 'api_key.rotate', old, { successor: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt : null, byAdmin: byOther });
       await this.changes.publish(em, KEY_TOPIC, old.id);
+      // As with a revocation by someone else: the owner hears of it (the new secret went to the administrator, not here).
+      if (byOther) {
+        const until = gracePeriodHours > 0 ? `It keeps working until ${graceEndsAt.toISOString()}.` : 'It stopped working at once.';
+        await this.notifyOwner(em, old, 'api_key.rotated_by_admin', 'An administrator rotated one of your API keys', `Your API key "${old.name}" (sk_${old.environment}_${old.keyId}) was rotated by an administrator at ${now.toISOString()}. ${until} Ask them for its successor (sk_${successor.environment}_${successor.keyId}).`, { successorId: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null });
+      }
       return { key, successor, old };
     });
     this.changes.emitLocal(KEY_TOPIC, result.old.id);

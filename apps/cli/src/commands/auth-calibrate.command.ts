@@ -1,5 +1,6 @@
 import { calibrateArgon2 } from '@app/auth';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { wholeNumber } from '../flags';
 
 @Command({ name: 'auth:calibrate', description: 'Measure Argon2id here and recommend parameters for a target time (never below OWASP)' })
 export class AuthCalibrateCommand extends CommandRunner {
@@ -18,7 +19,7 @@ export class AuthCalibrateCommand extends CommandRunner {
 
   @Option({ flags: '--target-ms <ms>', description: 'target time per hash in milliseconds (default 250)' })
   parseTarget(v: string): number {
-    const n = Number(v);
+    const n = wholeNumber(v);
     if (!Number.isInteger(n) || n < 10 || n > 10_000) throw new Error('--target-ms must be an integer from 10 to 10000');
     return n;
   }

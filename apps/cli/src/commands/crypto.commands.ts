@@ -1,5 +1,6 @@
 import { KeyringAdminService, RewrapService, RewrapState } from '@app/encryption';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { wholeNumber } from '../flags';
 import { print, progressBar, table } from '../output';
 
 function bar(s: RewrapState): string {
@@ -25,7 +26,7 @@ export class CryptoRewrapCommand extends CommandRunner {
 
   @Option({ flags: '--batch <n>', description: 'rows per transaction (default 200)' })
   parseBatch(v: string): number {
-    const n = Number(v);
+    const n = wholeNumber(v);
     if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error('--batch must be 1–10000');
     return n;
   }
@@ -51,7 +52,7 @@ export class CryptoRetireCommand extends CommandRunner {
 
   @Option({ flags: '--version <n>', description: 'the newest version to retire' })
   parseVersion(v: string): number {
-    return Number(v);
+    return wholeNumber(v);
   }
 
   @Option({ flags: '--json', description: 'machine-readable output' })

@@ -4,6 +4,7 @@ import { ADMIN_SCOPE, Principal } from '@app/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { wholeNumber } from '../flags';
 import { print, table } from '../output';
 
 interface KeyOptions {
@@ -17,8 +18,8 @@ interface KeyOptions {
 }
 
 function requireKeyId(id: string | undefined): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
-  return id!;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
+  return id!.toLowerCase();
 }
 
 /** Runs class-validator on a request DTO as the API would; the first problems become the one error line. */
@@ -29,7 +30,7 @@ function validated<T extends object>(cls: new () => T, plain: object): T {
   return dto;
 }
 
-/** The operator at the console acts as an administrator (it can reach the database anyway); its audit actor is the system. */
+/** The operator at the console acts as an administrator (it can reach the database anyway); audited under the all-zero user id. */
 const OPERATOR: Principal = { kind: 'session', userId: '00000000-0000-0000-0000-000000000000', role: 'admin', scopes: [ADMIN_SCOPE] };
 
 abstract class KeysCommand extends CommandRunner {
@@ -76,7 +77,7 @@ export class KeysIssueCommand extends KeysCommand {
 
   @Option({ flags: '--expires-in-days <n>', description: '1–365 (default 90)' })
   parseDays(v: string): number {
-    return Number(v);
+    return wholeNumber(v);
   }
 }
 
@@ -149,6 +150,6 @@ export class KeysRotateCommand extends KeysCommand {
 
   @Option({ flags: '--grace-hours <n>', description: 'hours the old key keeps working, 0–72 (default 48; 0 stops it at once)' })
   parseGrace(v: string): number {
-    return Number(v);
+    return wholeNumber(v);
   }
 }

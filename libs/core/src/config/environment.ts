@@ -15,9 +15,11 @@ import { Env } from './env-doc.decorator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+/** `true`/`false` and friends; empty (`DOCS_ENABLED=` as .env.example shows it) is unset, so the default applies. */
 const toBool = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();
+  if (v === '') return undefined;
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   return value;

@@ -33,10 +33,15 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems).toHaveLength(4);
   });
 
-  it('treats an empty variable as unset (the default applies)', () => {
+  it('treats an empty DATABASE_URL or DOCS_ENABLED as unset', () => {
     expect(loadConfig({ DATABASE_URL: '' }).env.DATABASE_URL).toBeUndefined();
-    expect(loadConfig({ DOCS_ENABLED: '', PORT: ' ' }).docsEnabled).toBe(true);
-    expect(loadConfig({ DOCS_ENABLED: '', PORT: ' ' }).env.PORT).toBe(3000);
-    expect(loadConfig({ DOCS_ENABLED: '', NODE_ENV: 'production' }).docsEnabled).toBe(false);
+    expect(loadConfig({ DOCS_ENABLED: '' }).docsEnabled).toBe(true);
+    expect(loadConfig({ DOCS_ENABLED: ' ', NODE_ENV: 'production' }).docsEnabled).toBe(false);
+  });
+
+  it('does not read an empty NODE_ENV, TRUSTED_PROXIES or METRICS_ALLOW as the default (they would loosen it)', () => {
+    expect(() => loadConfig({ NODE_ENV: '' })).toThrow(/NODE_ENV/);
+    expect(loadConfig({ TRUSTED_PROXIES: '' }).trustedProxies).toEqual([]);
+    expect(loadConfig({ METRICS_ALLOW: '' }).metricsAllow).toEqual([]);
   });
 });

@@ -55,8 +55,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = source[key];
-    // An empty variable (`DOCS_ENABLED=` in .env, `${VAR:-}` in compose) means unset: the default applies.
-    if (value !== undefined && value.trim() !== '') picked[key] = value;
+    if (value !== undefined) picked[key] = value;
   }
   const env = plainToInstance(Environment, picked, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
