@@ -2,7 +2,7 @@ import { pendingSchemaSql, revertLast } from '@app/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schema } from '../../api/src/schema';
-import { cliRuntime } from './cli-runtime';
+import { CLI_NAME, cliRuntime } from './cli-runtime';
 
 const USAGE: Record<string, [synopsis: string, what: string]> = {
   'migration:run': ['migration:run', 'Apply pending migrations (start does it too)'],
@@ -19,7 +19,7 @@ export const MIGRATION_COMMANDS_HELP = `Schema commands (on the schema owner's c
 export function migrationUsage(command: string): string {
   const usage = USAGE[command];
   if (!usage) throw new Error(`unknown command ${command}; schema commands: ${Object.keys(USAGE).join(', ')}`);
-  return `Usage: npm run cli -- ${usage[0]}\n\n${usage[1]}\n`;
+  return `Usage: ${CLI_NAME} ${usage[0]}\n\n${usage[1]}\n`;
 }
 
 /**

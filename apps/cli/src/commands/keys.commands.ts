@@ -2,7 +2,7 @@ import { ApiKeysService, ApiKeyView, CreateApiKeyDto, RotateApiKeyDto } from '@a
 import { AdminUsersService, AuthService } from '@app/auth';
 import { ADMIN_SCOPE, Principal } from '@app/core';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { isUUID, validateSync } from 'class-validator';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { wholeNumber } from '../flags';
 import { print, table } from '../output';
@@ -18,8 +18,8 @@ interface KeyOptions {
 }
 
 function requireKeyId(id: string | undefined): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '')) throw new Error('the key id must be a UUID (see keys:list)');
-  return id!.toLowerCase();
+  if (!id || !isUUID(id)) throw new Error('the key id must be a UUID (see keys:list)');
+  return id.toLowerCase();
 }
 
 /** Runs class-validator on a request DTO as the API would; the first problems become the one error line. */
