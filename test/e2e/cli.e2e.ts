@@ -10,6 +10,10 @@ import { createKey, userWithScopes } from '../support/key-helpers';
 import { startTestApp, TestApp } from '../support/app';
 import { assertBuilt, cleanEnv, CLI_MAIN, spawnNode } from '../support/process';
 
+/** Every command of the admin CLI (nest-commander), and the schema commands handled before it. */
+const COMMANDS = ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'keys:rotate', 'crypto:add-key'];
+const MIGRATION_COMMANDS = ['migration:run', 'migration:revert', 'migration:generate'];
+
 describe('cli audit:verify', () => {
   let t: TestApp;
   const env = () => cleanEnv({ DATABASE_URL: t.db.appUrl, MIGRATIONS_DATABASE_URL: t.db.ownerUrl, DATA_DIR: t.dataDir });
@@ -112,7 +116,7 @@ describe('cli audit:verify', () => {
     const proc = spawnNode(CLI_MAIN, ['--help'], cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
     expect(await proc.closed).toBe(0);
     expect(proc.output()).toMatch(/^Usage: npm run cli -- \[options\] \[command\]/);
-    for (const c of ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'keys:rotate', 'crypto:add-key', 'migration:run', 'migration:revert', 'migration:generate']) {
+    for (const c of [...COMMANDS, ...MIGRATION_COMMANDS]) {
       expect(proc.output()).toContain(c);
     }
   });
@@ -120,7 +124,7 @@ describe('cli audit:verify', () => {
   it('migration commands answer --help with their usage and change nothing; stray arguments are refused', async () => {
     const count = async () => (await adminQuery<{ n: number }>(t.db, 'SELECT count(*)::int AS n FROM migrations'))[0].n;
     const before = await count();
-    for (const c of ['migration:revert', 'migration:run', 'migration:generate']) {
+    for (const c of MIGRATION_COMMANDS) {
       const proc = spawnNode(CLI_MAIN, [c, '--help'], env());
       expect(await proc.closed).toBe(0);
       expect(proc.output()).toMatch(new RegExp(`^Usage: npm run cli -- ${c}`));
@@ -145,7 +149,7 @@ describe('cli audit:verify', () => {
   });
 
   it('every command answers --help with its options and exits 0', async () => {
-    const commands = ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'keys:rotate', 'crypto:add-key'];
+    const commands = COMMANDS;
     const env = cleanEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     const answers = [];
     // One at a time: 19 CLI processes at once would starve timing-sensitive tests running beside this file.
