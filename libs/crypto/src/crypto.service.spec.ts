@@ -100,6 +100,11 @@ describe('CryptoService (AES-256-GCM with AAD)', () => {
     expect(c.verifyHmac('transit', 'receipts', Buffer.from('amount=10'), mac)).toBe(false);
     expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), mac.replace(/.$/, mac.endsWith('A') ? 'B' : 'A'))).toBe(false);
     expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), 'v9.' + mac.slice(3))).toBe(false);
+    // A non-canonical spelling (the last character's 2 unused bits set) decodes to the same bytes and is still refused.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = mac.slice(0, -1) + alphabet[alphabet.indexOf(mac.slice(-1)) ^ 1];
+    expect(Buffer.from(twin.slice(3), 'base64url').equals(Buffer.from(mac.slice(3), 'base64url'))).toBe(true);
+    expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), twin)).toBe(false);
     expect(c.blindIndex('ssn', '123456789')).toBe(c.blindIndex('ssn', '123456789'));
     expect(c.blindIndex('ssn', '123456789')).not.toBe(service(`v1:${k1}`).blindIndex('ssn', '123456789'));
     expect(c.blindIndex('ssn', '123456789')).not.toBe(c.blindIndex('card', '123456789'));

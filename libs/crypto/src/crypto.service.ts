@@ -80,8 +80,10 @@ export class CryptoService {
   verifyHmac(purpose: string, context: string, data: Buffer, mac: string): boolean {
     const m = /^v(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(mac);
     if (!m || !this.keyring.canDecrypt(Number(m[1]))) return false;
-    const expected = Buffer.from(this.mac(purpose, context, data, Number(m[1])).split('.')[1], 'base64url');
-    const given = Buffer.from(m[2], 'base64url');
+    // The encodings are compared, not the decoded bytes: the last of 43 characters carries 2 unused bits that a
+    // decoder ignores, so comparing bytes would accept four spellings of one MAC. Only the canonical one verifies.
+    const expected = Buffer.from(this.mac(purpose, context, data, Number(m[1])).split('.')[1], 'ascii');
+    const given = Buffer.from(m[2], 'ascii');
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
