@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import security from 'eslint-plugin-security';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -9,6 +10,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   security.configs.recommended,
+  // Layout is Prettier's (npm run format); ESLint keeps to correctness.
+  prettier,
   {
     languageOptions: { parserOptions: { projectService: false } },
     rules: {
