@@ -17,8 +17,18 @@ const swc = [
   },
 ];
 const esmPackages = [
-  '@nestjs', 'nestjs-pino', 'file-type', 'load-esm', 'uid', 'strtok3', 'token-types', '@tokenizer', '@borewit',
-  'uint8array-extras', 'cookie', 'content-disposition',
+  '@nestjs',
+  'nestjs-pino',
+  'file-type',
+  'load-esm',
+  'uid',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  '@borewit',
+  'uint8array-extras',
+  'cookie',
+  'content-disposition',
 ];
 
 module.exports = {

@@ -23,7 +23,9 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 
 /** Pins a process to one core when taskset exists, so load generator and server do not share. */
 export function pinned(cmd, args, core) {
-  return process.platform === 'linux' && core !== undefined && hasTaskset() ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+  return process.platform === 'linux' && core !== undefined && hasTaskset()
+    ? ['taskset', ['-c', String(core), cmd, ...args]]
+    : [cmd, args];
 }
 
 let taskset;
@@ -34,7 +36,8 @@ function hasTaskset() {
 
 /** Moves this process (the load generator) to one core, when taskset exists. */
 export function pinSelf(core) {
-  if (process.platform === 'linux' && hasTaskset()) spawnSync('taskset', ['-pc', String(core), String(process.pid)], { stdio: 'ignore' });
+  if (process.platform === 'linux' && hasTaskset())
+    spawnSync('taskset', ['-pc', String(core), String(process.pid)], { stdio: 'ignore' });
 }
 
 export async function startService(env = {}, core, opts = {}) {
@@ -44,13 +47,24 @@ export async function startService(env = {}, core, opts = {}) {
   const started = Date.now();
   const child = spawn(cmd, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL ?? '', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error('service exited during start-up');
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() - started > 60_000) throw new Error('service not ready after 60 s');
     await new Promise((r) => setTimeout(r, 100));
@@ -70,6 +84,8 @@ export async function startService(env = {}, core, opts = {}) {
 /** One counter from the service's Prometheus text (loopback may read /metrics). */
 export async function metric(url, name, labels = '') {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
   return line ? Number(line.split(' ').pop()) : 0;
 }

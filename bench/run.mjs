@@ -37,7 +37,15 @@ const secrets = {
   SMTP_URL: 'smtp://127.0.0.1:2525',
 };
 // Production mode (real Argon2 parameters, no docs), background jobs off so statement counts are the requests' own.
-const serviceEnv = { NODE_ENV: 'production', ...secrets, UV_THREADPOOL_SIZE: THREADPOOL, MAIL_DELIVERY_INTERVAL_MS: '0', API_KEY_JOBS_INTERVAL_MS: '0', CERT_CHECK_CRON: 'off', IP_FAILURE_THRESHOLD: '10000' };
+const serviceEnv = {
+  NODE_ENV: 'production',
+  ...secrets,
+  UV_THREADPOOL_SIZE: THREADPOOL,
+  MAIL_DELIVERY_INTERVAL_MS: '0',
+  API_KEY_JOBS_INTERVAL_MS: '0',
+  CERT_CHECK_CRON: 'off',
+  IP_FAILURE_THRESHOLD: '10000',
+};
 
 let step = 0;
 const progress = (name, detail) => process.stdout.write(`[${step}/${SCENARIOS.length}] ${name}: ${detail}\n`);
@@ -48,13 +56,30 @@ async function json(res) {
   return body;
 }
 
-const post = (url, path, body, headers = {}) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const post = (url, path, body, headers = {}) =>
+  fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** One autocannon run; refuses to report a run with unexpected answers. */
-async function load(url, { path, headers = {}, method = 'GET', requests, expect = 200, duration = seconds, conns = connections }) {
-  const r = await autocannon({ url: `${url}${path}`, method, headers, requests, connections: conns, duration, pipelining: 1 });
+async function load(
+  url,
+  { path, headers = {}, method = 'GET', requests, expect = 200, duration = seconds, conns = connections },
+) {
+  const r = await autocannon({
+    url: `${url}${path}`,
+    method,
+    headers,
+    requests,
+    connections: conns,
+    duration,
+    pipelining: 1,
+  });
   const wrong = Object.keys(r.statusCodeStats ?? {}).filter((code) => Number(code) !== expect);
-  if (wrong.length || r.errors) throw new Error(`${method} ${path}: unexpected answers ${JSON.stringify(r.statusCodeStats)} errors=${r.errors}`);
+  if (wrong.length || r.errors)
+    throw new Error(`${method} ${path}: unexpected answers ${JSON.stringify(r.statusCodeStats)} errors=${r.errors}`);
   return { perSecond: r.requests.average, p99: r.latency.p99, total: r.requests.total };
 }
 
@@ -68,7 +93,12 @@ async function ab(name, a, b) {
     B.push(await b());
   }
   const m = (xs, k) => median(xs.map((x) => x[k]));
-  return { baseline: m(A, 'perSecond'), measured: m(B, 'perSecond'), baselineP99: m(A, 'p99'), measuredP99: m(B, 'p99') };
+  return {
+    baseline: m(A, 'perSecond'),
+    measured: m(B, 'perSecond'),
+    baselineP99: m(A, 'p99'),
+    measuredP99: m(B, 'p99'),
+  };
 }
 
 let service;
@@ -85,10 +115,31 @@ async function seed() {
   }
   const { token } = await json(await post(url, '/v1/auth/login', users[0]));
   const auth = { authorization: `Bearer ${token}` };
-  const key = async (body) => (await json(await post(url, '/v1/api-keys', { name: 'bench', scopes: ['profiles:read', 'profiles:read_sensitive'], ...body }, auth))).key;
+  const key = async (body) =>
+    (
+      await json(
+        await post(
+          url,
+          '/v1/api-keys',
+          { name: 'bench', scopes: ['profiles:read', 'profiles:read_sensitive'], ...body },
+          auth,
+        ),
+      )
+    ).key;
   const plain = await key({});
   const limited = await key({ rateLimit: { limit: 1_000_000, windowSeconds: 60 } }); // far above what 2 cores serve
-  await json(await fetch(`${url}/v1/profiles/me`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ displayName: 'Bench', ssn: '123-45-6789', cardNumber: '4242 4242 4242 4242', medicalInfo: { allergies: ['none'] } }) }));
+  await json(
+    await fetch(`${url}/v1/profiles/me`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({
+        displayName: 'Bench',
+        ssn: '123-45-6789',
+        cardNumber: '4242 4242 4242 4242',
+        medicalInfo: { allergies: ['none'] },
+      }),
+    }),
+  );
   const junk = `sk_live_${'A'.repeat(12)}_${'b'.repeat(49)}`; // right shape, wrong checksum
   return { users, plain, limited, junk, bearer: (k) => ({ authorization: `Bearer ${k}` }) };
 }
@@ -102,13 +153,18 @@ const SCENARIOS = [
     async run() {
       const statementsBefore = await metric(service.url, 'db_statements_total');
       let requests = 0;
-      const r = await ab(this.name, () => load(service.url, { path: '/v1/scopes' }), async () => {
-        const x = await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.plain) });
-        requests += x.total;
-        return x;
-      });
+      const r = await ab(
+        this.name,
+        () => load(service.url, { path: '/v1/scopes' }),
+        async () => {
+          const x = await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.plain) });
+          requests += x.total;
+          return x;
+        },
+      );
       await new Promise((res) => setTimeout(res, 1200)); // the usage flush of those requests
-      ctx.statementsPerKeyRequest = ((await metric(service.url, 'db_statements_total')) - statementsBefore) / Math.max(1, requests);
+      ctx.statementsPerKeyRequest =
+        ((await metric(service.url, 'db_statements_total')) - statementsBefore) / Math.max(1, requests);
       return r;
     },
   },
@@ -119,12 +175,16 @@ const SCENARIOS = [
     target: { ratio: 0.9, statements: 0 },
     async run() {
       let statements = 0;
-      const r = await ab(this.name, () => load(service.url, { path: '/v1/scopes' }), async () => {
-        const before = await metric(service.url, 'db_statements_total');
-        const x = await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.junk), expect: 401 });
-        statements += (await metric(service.url, 'db_statements_total')) - before;
-        return x;
-      });
+      const r = await ab(
+        this.name,
+        () => load(service.url, { path: '/v1/scopes' }),
+        async () => {
+          const before = await metric(service.url, 'db_statements_total');
+          const x = await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.junk), expect: 401 });
+          statements += (await metric(service.url, 'db_statements_total')) - before;
+          return x;
+        },
+      );
       return { ...r, extra: { statements } };
     },
   },
@@ -146,11 +206,24 @@ const SCENARIOS = [
     async run() {
       let next = 0;
       const bare = async () => {
-        const [cmd, args] = pinned(process.execPath, [join(ROOT, 'bench/argon2-bare.mjs'), String(seconds), THREADPOOL], 1);
+        const [cmd, args] = pinned(
+          process.execPath,
+          [join(ROOT, 'bench/argon2-bare.mjs'), String(seconds), THREADPOOL],
+          1,
+        );
         const out = execFileSync(cmd, args, { env: { ...process.env, UV_THREADPOOL_SIZE: THREADPOOL } }).toString();
         return { perSecond: JSON.parse(out.trim().split('\n').pop()).perSecond, p99: 0 };
       };
-      const logins = () => load(service.url, { path: '/v1/auth/login', method: 'POST', headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(ctx.users[next++ % ctx.users.length]) }) }], conns: 8 });
+      const logins = () =>
+        load(service.url, {
+          path: '/v1/auth/login',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          requests: [
+            { setupRequest: (req) => ({ ...req, body: JSON.stringify(ctx.users[next++ % ctx.users.length]) }) },
+          ],
+          conns: 8,
+        });
       return ab(this.name, bare, logins);
     },
   },
@@ -163,7 +236,15 @@ const SCENARIOS = [
       let next = 0;
       const alone = () => load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.plain) });
       const during = async () => {
-        const flood = load(service.url, { path: '/v1/auth/login', method: 'POST', headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(ctx.users[next++ % ctx.users.length]) }) }], conns: 16 });
+        const flood = load(service.url, {
+          path: '/v1/auth/login',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          requests: [
+            { setupRequest: (req) => ({ ...req, body: JSON.stringify(ctx.users[next++ % ctx.users.length]) }) },
+          ],
+          conns: 16,
+        });
         const keys = await alone();
         await flood;
         return keys;
@@ -177,7 +258,11 @@ const SCENARIOS = [
     baseline: 'authenticated trivial GET (/v1/me, same key)',
     target: { ratio: 0.8 },
     run() {
-      return ab(this.name, () => load(service.url, { path: '/v1/me', headers: ctx.bearer(ctx.plain) }), () => load(service.url, { path: '/v1/profiles/me?reveal=true', headers: ctx.bearer(ctx.plain) }));
+      return ab(
+        this.name,
+        () => load(service.url, { path: '/v1/me', headers: ctx.bearer(ctx.plain) }),
+        () => load(service.url, { path: '/v1/profiles/me?reveal=true', headers: ctx.bearer(ctx.plain) }),
+      );
     },
   },
   {
@@ -186,7 +271,11 @@ const SCENARIOS = [
     baseline: 'rate limiter off (a key without a limit)',
     target: { ratio: 0.95 },
     run() {
-      return ab(this.name, () => load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.plain) }), () => load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.limited) }));
+      return ab(
+        this.name,
+        () => load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.plain) }),
+        () => load(service.url, { path: '/v1/scopes', headers: ctx.bearer(ctx.limited) }),
+      );
     },
   },
   {
@@ -240,14 +329,20 @@ function describeResult(s, r) {
   if (r.baseline !== undefined) {
     const ratio = r.measured / r.baseline;
     const p99 = r.baselineP99 ? (r.measuredP99 / r.baselineP99).toFixed(2) : '—';
-    return { value: ratio.toFixed(3), ratio, targetText: targetText(s.target), note: `${r.measured.toFixed(0)}/s vs ${r.baseline.toFixed(0)}/s; p99 ${r.measuredP99} vs ${r.baselineP99} ms (×${p99})${r.extra?.statements !== undefined ? `; ${r.extra.statements} statements` : ''}` };
+    return {
+      value: ratio.toFixed(3),
+      ratio,
+      targetText: targetText(s.target),
+      note: `${r.measured.toFixed(0)}/s vs ${r.baseline.toFixed(0)}/s; p99 ${r.measuredP99} vs ${r.baselineP99} ms (×${p99})${r.extra?.statements !== undefined ? `; ${r.extra.statements} statements` : ''}`,
+    };
   }
   if (r.valueMs !== undefined) return { value: `${r.valueMs} ms`, targetText: targetText(s.target), note: '' };
   return { value: r.value.toFixed(4), targetText: targetText(s.target), note: r.extra ? JSON.stringify(r.extra) : '' };
 }
 
 function targetText(t) {
-  if (t.ratio !== undefined) return `≥ ${t.ratio.toFixed(2)}${t.p99 ? `, p99 ≤ ${t.p99}×` : ''}${t.statements !== undefined ? ', 0 statements' : ''}`;
+  if (t.ratio !== undefined)
+    return `≥ ${t.ratio.toFixed(2)}${t.p99 ? `, p99 ≤ ${t.p99}×` : ''}${t.statements !== undefined ? ', 0 statements' : ''}`;
   if (t.max !== undefined) return `≤ ${t.max}`;
   if (t.maxMs !== undefined) return `≤ ${t.maxMs / 1000} s`;
   return '—';
@@ -261,7 +356,10 @@ function svgChart(rows) {
   const scale = (width - left - 60) / 1.2;
   const height = 40 + bars.length * 34;
   const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">`, `<text x="10" y="20" font-weight="bold">Throughput ratio to the baseline of the same run (line: target)</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">`,
+    `<text x="10" y="20" font-weight="bold">Throughput ratio to the baseline of the same run (line: target)</text>`,
+  ];
   bars.forEach((r, i) => {
     const y = 34 + i * 34;
     const w = Math.max(1, Math.min(1.2, r.ratio) * scale);
@@ -270,7 +368,9 @@ function svgChart(rows) {
     parts.push(`<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="20" fill="${colour}"/>`);
     parts.push(`<text x="${left + w + 6}" y="${y + 16}">${r.ratio.toFixed(2)}</text>`);
     const tx = left + r.targetRatio * scale;
-    parts.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${y}" y2="${y + 26}" stroke="#000" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${y}" y2="${y + 26}" stroke="#000" stroke-width="2"/>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -282,15 +382,30 @@ service = await startService(serviceEnv, 1);
 try {
   ctx = await seed();
   // Warm-up: JIT, the pool, the cache entries of the keys.
-  for (const k of [ctx.plain, ctx.limited]) await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(k), duration: smoke ? 1 : 3 });
-  await load(service.url, { path: '/v1/profiles/me?reveal=true', headers: ctx.bearer(ctx.plain), duration: smoke ? 1 : 2 });
-  process.stdout.write(`bench: ${rounds} round(s) × ${seconds} s per side, ${connections} connections, pipelining 1, autocannon on core 0 and the service on core 1 when taskset exists; service ready in ${service.readyMs} ms${smoke ? ' (smoke)' : ''}\n`);
+  for (const k of [ctx.plain, ctx.limited])
+    await load(service.url, { path: '/v1/scopes', headers: ctx.bearer(k), duration: smoke ? 1 : 3 });
+  await load(service.url, {
+    path: '/v1/profiles/me?reveal=true',
+    headers: ctx.bearer(ctx.plain),
+    duration: smoke ? 1 : 2,
+  });
+  process.stdout.write(
+    `bench: ${rounds} round(s) × ${seconds} s per side, ${connections} connections, pipelining 1, autocannon on core 0 and the service on core 1 when taskset exists; service ready in ${service.readyMs} ms${smoke ? ' (smoke)' : ''}\n`,
+  );
   for (const s of SCENARIOS) {
     step++;
     if (only?.length && !only.includes(s.id)) continue;
     const r = await s.run();
     const d = describeResult(s, r);
-    const row = { id: s.id, name: s.name, baselineName: s.baseline, ...r, ...d, targetRatio: s.target.ratio, verdict: verdict(s, r) };
+    const row = {
+      id: s.id,
+      name: s.name,
+      baselineName: s.baseline,
+      ...r,
+      ...d,
+      targetRatio: s.target.ratio,
+      verdict: verdict(s, r),
+    };
     results.push(row);
     progress(s.name, `${d.value} (${row.verdict})`);
   }
@@ -298,16 +413,35 @@ try {
   await service.stop();
 }
 
-const lines = ['| scenario | baseline | result | target | verdict | detail |', '|---|---|---|---|---|---|', ...results.map((r) => `| ${r.name} | ${r.baselineName} | ${r.value} | ${r.targetText} | ${r.verdict} | ${r.note} |`)];
+const lines = [
+  '| scenario | baseline | result | target | verdict | detail |',
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.name} | ${r.baselineName} | ${r.value} | ${r.targetText} | ${r.verdict} | ${r.note} |`),
+];
 const table = lines.join('\n');
-process.stdout.write(`\n${table}\n\n${results.filter((r) => r.verdict === 'PASS').length} PASS, ${results.filter((r) => r.verdict === 'MISS').length} MISS, ${results.filter((r) => r.verdict === 'not run').length} not run; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+process.stdout.write(
+  `\n${table}\n\n${results.filter((r) => r.verdict === 'PASS').length} PASS, ${results.filter((r) => r.verdict === 'MISS').length} MISS, ${results.filter((r) => r.verdict === 'not run').length} not run; ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+);
 
 const date = new Date().toISOString().slice(0, 10);
 const dir = smoke ? mkdtempSync(join(tmpdir(), 'sb-bench-smoke-')) : join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const meta = { date: new Date().toISOString(), smoke, long, rounds, seconds, connections, node: process.version, mode: 'production', database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded' };
+const meta = {
+  date: new Date().toISOString(),
+  smoke,
+  long,
+  rounds,
+  seconds,
+  connections,
+  node: process.version,
+  mode: 'production',
+  database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+};
 writeFileSync(join(dir, `${date}.json`), JSON.stringify({ meta, results }, null, 2) + '\n');
 writeFileSync(join(dir, `${date}.svg`), svgChart(results));
-writeFileSync(join(dir, `${date}.md`), `# Benchmark ${meta.date}\n\n${rounds} alternating round(s) × ${seconds} s per side, ${connections} connections, medians; production mode, ${meta.database} PostgreSQL, Node ${process.version}. Ratios compare with a baseline measured in the same run.\n\n${table}\n\n![ratios](${date}.svg)\n`);
+writeFileSync(
+  join(dir, `${date}.md`),
+  `# Benchmark ${meta.date}\n\n${rounds} alternating round(s) × ${seconds} s per side, ${connections} connections, medians; production mode, ${meta.database} PostgreSQL, Node ${process.version}. Ratios compare with a baseline measured in the same run.\n\n${table}\n\n![ratios](${date}.svg)\n`,
+);
 process.stdout.write(`wrote ${join(dir, `${date}.json`)}, .md and .svg\n`);
 if (smoke && results.some((r) => r.verdict === undefined)) process.exit(1);

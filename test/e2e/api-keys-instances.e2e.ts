@@ -22,7 +22,11 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
   beforeAll(async () => {
     db = await createTestDatabase();
     await receiver.start();
-    const env = { API_KEY_PEPPERS: SHARED_PEPPER, NOTIFY_WEBHOOK_URL: receiver.url, NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET };
+    const env = {
+      API_KEY_PEPPERS: SHARED_PEPPER,
+      NOTIFY_WEBHOOK_URL: receiver.url,
+      NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    };
     a = await startTestApp({ db, env });
     b = await startTestApp({ db, env });
   });
@@ -40,10 +44,14 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
     expect((await b.request('/v1/me', withKey(key.key))).status).toBe(200);
     const revokedAt = Date.now();
     expect((await a.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
-    const status = await waitFor(async () => {
-      const r = await b.request('/v1/me', withKey(key.key));
-      return r.status === 401 ? r.status : undefined;
-    }, 1000, 20);
+    const status = await waitFor(
+      async () => {
+        const r = await b.request('/v1/me', withKey(key.key));
+        return r.status === 401 ? r.status : undefined;
+      },
+      1000,
+      20,
+    );
     expect(status).toBe(401);
     const elapsed = Date.now() - revokedAt;
     if (process.env.REPORT_TIMINGS) process.stdout.write(`cross-instance revocation seen after ${elapsed} ms\n`);
@@ -55,35 +63,56 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
     const key = await createKey(a, token);
     expect((await b.request('/v1/me', withKey(key.key))).status).toBe(200); // cached on b
     const feedOf = (app: TestApp) => app.app.get(ChangeFeed);
-    await adminQuery(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'security-backend-listener' AND datname = current_database()`);
+    await adminQuery(
+      db,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'security-backend-listener' AND datname = current_database()`,
+    );
     await waitFor(async () => (feedOf(b).listening ? undefined : true), 2000, 10); // b noticed the loss …
     await waitFor(async () => (feedOf(b).listening ? true : undefined), 5000, 20); // … and listens again
     await waitFor(async () => (feedOf(a).listening ? true : undefined), 5000, 20);
     expect((await b.request('/v1/me', withKey(key.key))).status).toBe(200);
     expect((await a.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
-    await waitFor(async () => ((await b.request('/v1/me', withKey(key.key))).status === 401 ? true : undefined), 1000, 20);
+    await waitFor(
+      async () => ((await b.request('/v1/me', withKey(key.key))).status === 401 ? true : undefined),
+      1000,
+      20,
+    );
   });
 
   it('usage is exact after a burst and a graceful shutdown (the last batch is flushed on stop)', async () => {
     const { token } = await registerAndLogin(a);
     const key = await createKey(a, token);
     const c = await startTestApp({ db, env: { API_KEY_PEPPERS: SHARED_PEPPER, USAGE_FLUSH_INTERVAL_MS: '1000' } });
-    const answers = await Promise.all(Array.from({ length: 120 }, () => c.request('/v1/auth/introspect', withKey(key.key))));
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, () => c.request('/v1/auth/introspect', withKey(key.key))),
+    );
     expect(answers.every((r) => r.status === 204)).toBe(true);
     await c.close(); // not c.stop(): the database is shared
-    const [row] = await adminQuery<{ total_requests: string }>(db, 'SELECT total_requests FROM api_keys WHERE id = $1', [key.id]);
+    const [row] = await adminQuery<{ total_requests: string }>(
+      db,
+      'SELECT total_requests FROM api_keys WHERE id = $1',
+      [key.id],
+    );
     expect(Number(row.total_requests)).toBe(120);
-    const [daily] = await adminQuery<{ count: string }>(db, `SELECT count FROM api_key_usage_daily WHERE key_id = $1 AND outcome = 'VALID'`, [key.id]);
+    const [daily] = await adminQuery<{ count: string }>(
+      db,
+      `SELECT count FROM api_key_usage_daily WHERE key_id = $1 AND outcome = 'VALID'`,
+      [key.id],
+    );
     expect(Number(daily.count)).toBe(120);
   });
 
   it('argon2id and peppered HMAC hashes both verify, and are re-hashed to the configured scheme and pepper on use', async () => {
     const argonApp = await startTestApp({ db, env: { API_KEY_PEPPERS: SHARED_PEPPER, API_KEY_HASH: 'argon2id' } });
-    const rotatedPepperApp = await startTestApp({ db, env: { API_KEY_PEPPERS: `2:second-pepper-after-rotation,${SHARED_PEPPER}` } });
+    const rotatedPepperApp = await startTestApp({
+      db,
+      env: { API_KEY_PEPPERS: `2:second-pepper-after-rotation,${SHARED_PEPPER}` },
+    });
     try {
       const { token } = await registerAndLogin(argonApp);
       const key = await createKey(argonApp, token);
-      const hashOf = async () => (await adminQuery<{ hash: string }>(db, 'SELECT hash FROM api_keys WHERE id = $1', [key.id]))[0].hash;
+      const hashOf = async () =>
+        (await adminQuery<{ hash: string }>(db, 'SELECT hash FROM api_keys WHERE id = $1', [key.id]))[0].hash;
       expect(await hashOf()).toMatch(/^\$argon2id\$/);
       expect((await argonApp.request('/v1/me', withKey(key.key))).status).toBe(200);
       expect((await a.request('/v1/me', withKey(key.key))).status).toBe(200); // hmac-sha256 configured: migrates
@@ -93,7 +122,10 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       // An instance that only knows pepper 1 can no longer confirm the key: it is re-hashed under pepper 2.
       const onlyOld = await startTestApp({ db, env: { API_KEY_PEPPERS: SHARED_PEPPER } });
       try {
-        expect(await problem(await onlyOld.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_INVALID' });
+        expect(await problem(await onlyOld.request('/v1/me', withKey(key.key)))).toMatchObject({
+          status: 401,
+          code: 'API_KEY_INVALID',
+        });
       } finally {
         await onlyOld.close();
       }
@@ -108,12 +140,16 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
     const env = { API_KEY_PEPPERS: SHARED_PEPPER, REDIS_URL: 'redis://127.0.0.1:6379/0' };
     const r1 = await startTestApp({ db, env });
     const r2 = await startTestApp({ db, env });
-    const broken = await startTestApp({ db, env: { API_KEY_PEPPERS: SHARED_PEPPER, REDIS_URL: 'redis://127.0.0.1:1/0' } });
+    const broken = await startTestApp({
+      db,
+      env: { API_KEY_PEPPERS: SHARED_PEPPER, REDIS_URL: 'redis://127.0.0.1:1/0' },
+    });
     try {
       const { token } = await registerAndLogin(r1);
       const key = await createKey(r1, token, { rateLimit: { limit: 6, windowSeconds: 60 } });
       const statuses: number[] = [];
-      for (let i = 0; i < 10; i++) statuses.push((await (i % 2 ? r2 : r1).request('/v1/auth/introspect', withKey(key.key))).status);
+      for (let i = 0; i < 10; i++)
+        statuses.push((await (i % 2 ? r2 : r1).request('/v1/auth/introspect', withKey(key.key))).status);
       expect(statuses.filter((s) => s === 204)).toHaveLength(6);
       expect(statuses.filter((s) => s === 429)).toHaveLength(4);
       const fallback: number[] = [];
@@ -130,7 +166,15 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
     const clock = new TestClock();
     let j: TestApp;
     beforeAll(async () => {
-      j = await startTestApp({ db, clock, env: { API_KEY_PEPPERS: SHARED_PEPPER, NOTIFY_WEBHOOK_URL: receiver.url, NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+      j = await startTestApp({
+        db,
+        clock,
+        env: {
+          API_KEY_PEPPERS: SHARED_PEPPER,
+          NOTIFY_WEBHOOK_URL: receiver.url,
+          NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        },
+      });
     });
     afterAll(() => j?.close());
 
@@ -140,9 +184,13 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       const jobs = j.app.get(ApiKeyJobs);
       expect((await jobs.runAll()).warned).toBe(0);
       clock.advance(3 * DAY + 60_000);
-      expect((await jobs.warnExpiring())).toBeGreaterThanOrEqual(1);
-      expect((await jobs.warnExpiring())).toBe(0); // once
-      const mails = await adminQuery<{ body: string }>(db, `SELECT body FROM outbox_messages WHERE kind = 'api_key.expiring' AND recipient = $1`, [user.email]);
+      expect(await jobs.warnExpiring()).toBeGreaterThanOrEqual(1);
+      expect(await jobs.warnExpiring()).toBe(0); // once
+      const mails = await adminQuery<{ body: string }>(
+        db,
+        `SELECT body FROM outbox_messages WHERE kind = 'api_key.expiring' AND recipient = $1`,
+        [user.email],
+      );
       expect(mails).toHaveLength(1);
       expect(mails[0].body).toContain(key.prefix);
 
@@ -156,9 +204,21 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       const last = hooks[hooks.length - 1];
       const signature = String(last.headers[SIGNATURE_HEADER]);
       expect(verifyWebhookSignature(WEBHOOK_SECRET, signature, last.body, Math.floor(clock.nowMs() / 1000))).toBe(true);
-      expect(verifyWebhookSignature('another-secret', signature, last.body, Math.floor(clock.nowMs() / 1000))).toBe(false);
-      expect(verifyWebhookSignature(WEBHOOK_SECRET, signature, last.body.replace('expiring', 'expired'), Math.floor(clock.nowMs() / 1000))).toBe(false);
-      expect(JSON.parse(last.body)).toMatchObject({ type: 'api_key.expiring', data: { keyId: key.id, ownerId: expect.any(String) } });
+      expect(verifyWebhookSignature('another-secret', signature, last.body, Math.floor(clock.nowMs() / 1000))).toBe(
+        false,
+      );
+      expect(
+        verifyWebhookSignature(
+          WEBHOOK_SECRET,
+          signature,
+          last.body.replace('expiring', 'expired'),
+          Math.floor(clock.nowMs() / 1000),
+        ),
+      ).toBe(false);
+      expect(JSON.parse(last.body)).toMatchObject({
+        type: 'api_key.expiring',
+        data: { keyId: key.id, ownerId: expect.any(String) },
+      });
       expect(last.headers['webhook-id']).toEqual(JSON.parse(last.body).id);
     });
 
@@ -175,11 +235,21 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       await j.app.get(UsageRecorder).flush();
       await use('198.51.100.21');
       await j.app.get(UsageRecorder).flush();
-      const networks = await adminQuery<{ network: string }>(db, 'SELECT network FROM api_key_networks WHERE key_id = $1 ORDER BY network', [key.id]);
+      const networks = await adminQuery<{ network: string }>(
+        db,
+        'SELECT network FROM api_key_networks WHERE key_id = $1 ORDER BY network',
+        [key.id],
+      );
       expect(networks.map((n) => n.network)).toEqual(['198.51.100.0/24', '2001:db8:5:6::/64', '203.0.113.0/24']);
-      const mails = await adminQuery<{ body: string }>(db, `SELECT body FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1 ORDER BY created_at`, [user.email]);
+      const mails = await adminQuery<{ body: string }>(
+        db,
+        `SELECT body FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1 ORDER BY created_at`,
+        [user.email],
+      );
       expect(mails).toHaveLength(2); // the first network is the baseline
-      expect(mails.map((m) => m.body).join('\n')).toMatch(/198\.51\.100\.0\/24[\s\S]*2001:db8:5:6::\/64|2001:db8:5:6::\/64[\s\S]*198\.51\.100\.0\/24/);
+      expect(mails.map((m) => m.body).join('\n')).toMatch(
+        /198\.51\.100\.0\/24[\s\S]*2001:db8:5:6::\/64|2001:db8:5:6::\/64[\s\S]*198\.51\.100\.0\/24/,
+      );
     });
 
     it('a key whose first batch holds two networks is told about the second only', async () => {
@@ -188,7 +258,11 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       await j.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '192.0.2.1' }));
       await j.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '198.18.0.1' }));
       await j.app.get(UsageRecorder).flush();
-      const mails = await adminQuery<{ body: string }>(db, `SELECT body FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1`, [user.email]);
+      const mails = await adminQuery<{ body: string }>(
+        db,
+        `SELECT body FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1`,
+        [user.email],
+      );
       expect(mails).toHaveLength(1);
       expect(mails[0].body).toContain('198.18.0.0/24');
     });

@@ -57,11 +57,18 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const ids = [];
       for (const name of ['ccc', 'aaa', 'bbb']) ids.push((await newKey(token, { name })).id);
       await t.request(`/v1/api-keys/${ids[0]}`, { method: 'DELETE', headers: bearer(token) });
-      const page1 = (await (await t.request('/v1/api-keys?sort=name&limit=2', { headers: bearer(token) })).json()) as { items: { name: string }[]; nextCursor: string };
+      const page1 = (await (await t.request('/v1/api-keys?sort=name&limit=2', { headers: bearer(token) })).json()) as {
+        items: { name: string }[];
+        nextCursor: string;
+      };
       expect(page1.items.map((k) => k.name)).toEqual(['aaa', 'bbb']);
-      const page2 = (await (await t.request(`/v1/api-keys?sort=name&limit=2&cursor=${page1.nextCursor}`, { headers: bearer(token) })).json()) as { items: { name: string }[]; nextCursor: null };
+      const page2 = (await (
+        await t.request(`/v1/api-keys?sort=name&limit=2&cursor=${page1.nextCursor}`, { headers: bearer(token) })
+      ).json()) as { items: { name: string }[]; nextCursor: null };
       expect(page2).toEqual({ items: [expect.objectContaining({ name: 'ccc', status: 'revoked' })], nextCursor: null });
-      const active = (await (await t.request('/v1/api-keys?status=active', { headers: bearer(token) })).json()) as { items: unknown[] };
+      const active = (await (await t.request('/v1/api-keys?status=active', { headers: bearer(token) })).json()) as {
+        items: unknown[];
+      };
       expect(active.items).toHaveLength(2);
       const badSort = await t.request('/v1/api-keys?sort=hash', { headers: bearer(token) });
       expect((await problem(badSort)).code).toBe('VALIDATION_FAILED');
@@ -84,7 +91,10 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
         { ownerId: '00000000-0000-4000-8000-000000000000' },
       ];
       for (const extra of cases) {
-        const res = await t.request('/v1/api-keys', jsonPost({ name: 'valid name', scopes: ['profiles:read'], ...extra }, bearer(token)));
+        const res = await t.request(
+          '/v1/api-keys',
+          jsonPost({ name: 'valid name', scopes: ['profiles:read'], ...extra }, bearer(token)),
+        );
         expect({ extra, status: res.status }).toEqual({ extra, status: 400 });
         const body = await problem(res);
         expect(body.code).toBe('VALIDATION_FAILED');
@@ -93,10 +103,16 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
 
     it('refuses scopes the owner does not hold (SCOPE_NOT_HELD), and a key cannot manage keys (SESSION_REQUIRED)', async () => {
       const { token } = await registerAndLogin(t);
-      const res = await t.request('/v1/api-keys', jsonPost({ name: 'escalate', scopes: ['profiles:read', 'admin:all'] }, bearer(token)));
+      const res = await t.request(
+        '/v1/api-keys',
+        jsonPost({ name: 'escalate', scopes: ['profiles:read', 'admin:all'] }, bearer(token)),
+      );
       expect(await problem(res)).toMatchObject({ status: 403, code: 'SCOPE_NOT_HELD', scopes: ['admin:all'] });
       const key = await newKey(token);
-      const viaKey = await t.request('/v1/api-keys', jsonPost({ name: 'minted by a key', scopes: ['profiles:read'] }, { authorization: `Bearer ${key.key}` }));
+      const viaKey = await t.request(
+        '/v1/api-keys',
+        jsonPost({ name: 'minted by a key', scopes: ['profiles:read'] }, { authorization: `Bearer ${key.key}` }),
+      );
       expect(await problem(viaKey)).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
       const list = await t.request('/v1/api-keys', { headers: { 'x-api-key': key.key } });
       expect(list.status).toBe(403);
@@ -107,15 +123,35 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const other = await registerAndLogin(t);
       const admin = await userWithScopes(t, ['admin:all']);
       const key = await newKey(owner.token);
-      for (const [method, path] of [['GET', ''], ['PATCH', ''], ['DELETE', ''], ['POST', '/rotate'], ['GET', '/usage']]) {
+      for (const [method, path] of [
+        ['GET', ''],
+        ['PATCH', ''],
+        ['DELETE', ''],
+        ['POST', '/rotate'],
+        ['GET', '/usage'],
+      ]) {
         const withBody = method === 'PATCH' || method === 'POST';
-        const res = await t.request(`/v1/api-keys/${key.id}${path}`, { method, headers: { ...bearer(other.token), ...(withBody ? { 'content-type': 'application/json' } : {}) }, body: withBody ? '{}' : undefined });
+        const res = await t.request(`/v1/api-keys/${key.id}${path}`, {
+          method,
+          headers: { ...bearer(other.token), ...(withBody ? { 'content-type': 'application/json' } : {}) },
+          body: withBody ? '{}' : undefined,
+        });
         expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
       }
-      expect((await t.request(`/v1/api-keys?ownerId=${owner.userId}`, { headers: bearer(other.token) }).then((r) => r.json())) as unknown).toEqual({ items: [], nextCursor: null });
+      expect(
+        (await t
+          .request(`/v1/api-keys?ownerId=${owner.userId}`, { headers: bearer(other.token) })
+          .then((r) => r.json())) as unknown,
+      ).toEqual({ items: [], nextCursor: null });
       expect((await t.request(`/v1/api-keys/${key.id}`, { headers: bearer(admin.token) })).status).toBe(200);
-      expect((await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(admin.token) })).status).toBe(204);
-      const mails = await adminQuery<{ kind: string; recipient: string; body: string }>(t.db, `SELECT kind, recipient, body FROM outbox_messages WHERE kind = 'api_key.revoked_by_admin' AND recipient = $1`, [owner.user.email]);
+      expect(
+        (await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(admin.token) })).status,
+      ).toBe(204);
+      const mails = await adminQuery<{ kind: string; recipient: string; body: string }>(
+        t.db,
+        `SELECT kind, recipient, body FROM outbox_messages WHERE kind = 'api_key.revoked_by_admin' AND recipient = $1`,
+        [owner.user.email],
+      );
       expect(mails).toHaveLength(1);
       expect(mails[0].body).toContain(key.prefix);
     });
@@ -126,10 +162,17 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const own = await newKey(owner.token);
       expect((await t.request(`/v1/api-keys/${own.id}/rotate`, jsonPost({}, bearer(owner.token)))).status).toBe(201);
       const key = await newKey(owner.token);
-      const res = await t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({ gracePeriodHours: 2 }, bearer(admin.token)));
+      const res = await t.request(
+        `/v1/api-keys/${key.id}/rotate`,
+        jsonPost({ gracePeriodHours: 2 }, bearer(admin.token)),
+      );
       expect(res.status).toBe(201);
       const successor = (await res.json()) as { prefix: string; previous: { graceEndsAt: string } };
-      const mails = await adminQuery<{ kind: string; body: string }>(t.db, `SELECT kind, body FROM outbox_messages WHERE kind LIKE 'api_key.rotated%' AND recipient = $1`, [owner.user.email]);
+      const mails = await adminQuery<{ kind: string; body: string }>(
+        t.db,
+        `SELECT kind, body FROM outbox_messages WHERE kind LIKE 'api_key.rotated%' AND recipient = $1`,
+        [owner.user.email],
+      );
       expect(mails.map((m) => m.kind)).toEqual(['api_key.rotated_by_admin']);
       expect(mails[0].body).toContain(key.prefix);
       expect(mails[0].body).toContain(successor.prefix);
@@ -138,7 +181,11 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
 
     it('allows at most API_KEY_MAX_PER_USER active keys, also when created in parallel (KEY_LIMIT_REACHED)', async () => {
       const { token } = await registerAndLogin(t);
-      const results = await Promise.all(Array.from({ length: 14 }, (_, i) => t.request('/v1/api-keys', jsonPost({ name: `parallel ${i}`, scopes: ['profiles:read'] }, bearer(token)))));
+      const results = await Promise.all(
+        Array.from({ length: 14 }, (_, i) =>
+          t.request('/v1/api-keys', jsonPost({ name: `parallel ${i}`, scopes: ['profiles:read'] }, bearer(token))),
+        ),
+      );
       const statuses = results.map((r) => r.status).sort();
       expect(statuses.filter((s) => s === 201)).toHaveLength(10);
       expect(statuses.filter((s) => s === 409)).toHaveLength(4);
@@ -192,21 +239,41 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const real = await newKey(token);
       const { generateKeyForTest } = await import('../support/forge-key');
       const forged = generateKeyForTest(real.key.slice(8, 20)); // same public id, another secret, valid checksum
-      expect(await problem(await t.request('/v1/me', withKey(forged)))).toMatchObject({ status: 401, code: 'API_KEY_INVALID' });
-      expect(await problem(await t.request('/v1/me', withKey(generateKeyForTest())))).toMatchObject({ status: 401, code: 'API_KEY_INVALID' });
+      expect(await problem(await t.request('/v1/me', withKey(forged)))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_INVALID',
+      });
+      expect(await problem(await t.request('/v1/me', withKey(generateKeyForTest())))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_INVALID',
+      });
     });
 
     it('INSUFFICIENT_SCOPES lists required vs held; removing a scope from the owner removes it from the key at once', async () => {
       const user = await userWithScopes(t, ['keys:verify']);
       const narrow = await newKey(user.token, { scopes: ['profiles:read'] });
-      const res = await t.request('/v1/keys/verify', jsonPost({ key: narrow.key }, { authorization: `Bearer ${narrow.key}` }));
-      expect(await problem(res)).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES', requiredScopes: ['keys:verify'], heldScopes: ['profiles:read'] });
+      const res = await t.request(
+        '/v1/keys/verify',
+        jsonPost({ key: narrow.key }, { authorization: `Bearer ${narrow.key}` }),
+      );
+      expect(await problem(res)).toMatchObject({
+        status: 403,
+        code: 'INSUFFICIENT_SCOPES',
+        requiredScopes: ['keys:verify'],
+        heldScopes: ['profiles:read'],
+      });
 
       const verifier = await newKey(user.token, { scopes: ['keys:verify'] });
-      const ok = await t.request('/v1/keys/verify', jsonPost({ key: narrow.key }, { authorization: `Bearer ${verifier.key}` }));
+      const ok = await t.request(
+        '/v1/keys/verify',
+        jsonPost({ key: narrow.key }, { authorization: `Bearer ${verifier.key}` }),
+      );
       expect(ok.status).toBe(200); // and now cached
       await t.app.get(AdminUsersService).changeScopes(undefined, user.userId, [], ['keys:verify']);
-      const after = await t.request('/v1/keys/verify', jsonPost({ key: narrow.key }, { authorization: `Bearer ${verifier.key}` }));
+      const after = await t.request(
+        '/v1/keys/verify',
+        jsonPost({ key: narrow.key }, { authorization: `Bearer ${verifier.key}` }),
+      );
       expect(await problem(after)).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES', heldScopes: [] });
     });
 
@@ -214,10 +281,19 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const { token } = await registerAndLogin(t);
       const key = await newKey(token);
       expect((await t.request('/v1/me', withKey(key.key))).status).toBe(200); // warm in the cache
-      expect((await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
-      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
-      expect((await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204); // idempotent
-      expect(await problem(await t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({}, bearer(token))))).toMatchObject({ status: 409, code: 'API_KEY_NOT_ACTIVE' });
+      expect((await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(
+        204,
+      );
+      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REVOKED',
+      });
+      expect((await t.request(`/v1/api-keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(
+        204,
+      ); // idempotent
+      expect(
+        await problem(await t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({}, bearer(token)))),
+      ).toMatchObject({ status: 409, code: 'API_KEY_NOT_ACTIVE' });
     });
 
     it('a disabled owner’s keys stop at once', async () => {
@@ -225,7 +301,10 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const key = await newKey(user.token);
       expect((await t.request('/v1/me', withKey(key.key))).status).toBe(200);
       await t.app.get(AdminUsersService).disable(undefined, user.userId);
-      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REVOKED',
+      });
     });
 
     it('an expired key is refused at once, cached or not, before the job marks it', async () => {
@@ -234,11 +313,17 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect((await t.request('/v1/me', withKey(key.key))).status).toBe(200);
       clock.advance(DAY + 1000);
       try {
-        expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_EXPIRED' });
+        expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+          status: 401,
+          code: 'API_KEY_EXPIRED',
+        });
         await t.app.get(ApiKeyJobs).expire();
         const [row] = await adminQuery<{ status: string }>(t.db, 'SELECT status FROM api_keys WHERE id = $1', [key.id]);
         expect(row.status).toBe('expired');
-        expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_EXPIRED' });
+        expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+          status: 401,
+          code: 'API_KEY_EXPIRED',
+        });
       } finally {
         clock.advance(-(DAY + 1000));
       }
@@ -252,7 +337,10 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect((await from('2001:db8:1:ffff::1')).status).toBe(200);
       expect(await problem(await from('198.51.100.7'))).toMatchObject({ status: 403, code: 'IP_NOT_ALLOWED' });
       expect(await problem(await from('2001:db8:2::1'))).toMatchObject({ status: 403, code: 'IP_NOT_ALLOWED' });
-      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 403, code: 'IP_NOT_ALLOWED' }); // 127.0.0.1
+      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+        status: 403,
+        code: 'IP_NOT_ALLOWED',
+      }); // 127.0.0.1
     });
 
     it('answers 429 RATE_LIMITED with Retry-After and RateLimit-* headers past the key’s limit', async () => {
@@ -272,19 +360,28 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
     it('serves exactly the quota under 1000 parallel requests, then QUOTA_EXCEEDED', async () => {
       const { token } = await registerAndLogin(t);
       const key = await newKey(token, { quota: { remaining: 37 } });
-      const answers = await Promise.all(Array.from({ length: 1000 }, () => t.request('/v1/auth/introspect', withKey(key.key))));
+      const answers = await Promise.all(
+        Array.from({ length: 1000 }, () => t.request('/v1/auth/introspect', withKey(key.key))),
+      );
       const statuses = answers.map((r) => r.status);
       expect(statuses.filter((s) => s === 204)).toHaveLength(37);
       expect(statuses.filter((s) => s === 429)).toHaveLength(963);
       const refused = answers.find((r) => r.status === 429)!;
       expect((await problem(refused)).code).toBe('QUOTA_EXCEEDED');
       await Promise.all(answers.map((r) => r.body?.cancel().catch(() => undefined)));
-      const [row] = await adminQuery<{ quota_remaining: number }>(t.db, 'SELECT quota_remaining FROM api_keys WHERE id = $1', [key.id]);
+      const [row] = await adminQuery<{ quota_remaining: number }>(
+        t.db,
+        'SELECT quota_remaining FROM api_keys WHERE id = $1',
+        [key.id],
+      );
       expect(row.quota_remaining).toBe(0);
     });
     it('refills a quota when its UTC day turns', async () => {
       const { token } = await registerAndLogin(t);
-      const key = await newKey(token, { quota: { remaining: 2, refill: { amount: 3, interval: 'day' } }, expiresInDays: 30 });
+      const key = await newKey(token, {
+        quota: { remaining: 2, refill: { amount: 3, interval: 'day' } },
+        expiresInDays: 30,
+      });
       const use = async () => (await t.request('/v1/auth/introspect', withKey(key.key))).status;
       // `remaining` holds for the day the key was made; the refill comes with the next UTC day.
       expect([await use(), await use(), await use()]).toEqual([204, 204, 429]);
@@ -305,13 +402,35 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
     it('a key needs profiles:read for /me, audit:read for usage, and cannot use session-only routes without spending its quota', async () => {
       const { token } = await registerAndLogin(t);
       const narrow = await newKey(token, { scopes: ['audit:read'], quota: { remaining: 1 } });
-      expect(await problem(await t.request('/v1/me', withKey(narrow.key)))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
-      expect(await problem(await t.request('/v1/auth/email/resend', { method: 'POST', headers: { authorization: `Bearer ${narrow.key}` } }))).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
-      expect(await problem(await t.request('/v1/api-keys', jsonPost({ name: 'x by key', scopes: ['audit:read'] }, { authorization: `Bearer ${narrow.key}` })))).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
+      expect(await problem(await t.request('/v1/me', withKey(narrow.key)))).toMatchObject({
+        status: 403,
+        code: 'INSUFFICIENT_SCOPES',
+      });
+      expect(
+        await problem(
+          await t.request('/v1/auth/email/resend', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${narrow.key}` },
+          }),
+        ),
+      ).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
+      expect(
+        await problem(
+          await t.request(
+            '/v1/api-keys',
+            jsonPost({ name: 'x by key', scopes: ['audit:read'] }, { authorization: `Bearer ${narrow.key}` }),
+          ),
+        ),
+      ).toMatchObject({ status: 403, code: 'SESSION_REQUIRED' });
       expect((await t.request('/v1/auth/introspect', withKey(narrow.key))).status).toBe(204); // the one unit of quota was still there
       const other = await newKey(token, { scopes: ['profiles:read'] });
-      expect(await problem(await t.request(`/v1/api-keys/${other.id}/usage`, withKey(other.key)))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
-      expect(await problem(await t.request(`/v1/api-keys/${other.id}/usage?cursor=abc`, { headers: bearer(token) }))).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(await problem(await t.request(`/v1/api-keys/${other.id}/usage`, withKey(other.key)))).toMatchObject({
+        status: 403,
+        code: 'INSUFFICIENT_SCOPES',
+      });
+      expect(
+        await problem(await t.request(`/v1/api-keys/${other.id}/usage?cursor=abc`, { headers: bearer(token) })),
+      ).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
     });
   });
 
@@ -320,8 +439,15 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const { token } = await registerAndLogin(t);
       const keys = [];
       for (let i = 0; i < 10; i++) keys.push(await newKey(token, { name: `limit ${i}` }));
-      expect(await problem(await t.request(`/v1/api-keys/${keys[0].id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token))))).toMatchObject({ status: 409, code: 'KEY_LIMIT_REACHED' });
-      const res = await t.request(`/v1/api-keys/${keys[0].id}/rotate`, jsonPost({ gracePeriodHours: 0 }, bearer(token)));
+      expect(
+        await problem(
+          await t.request(`/v1/api-keys/${keys[0].id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token))),
+        ),
+      ).toMatchObject({ status: 409, code: 'KEY_LIMIT_REACHED' });
+      const res = await t.request(
+        `/v1/api-keys/${keys[0].id}/rotate`,
+        jsonPost({ gracePeriodHours: 0 }, bearer(token)),
+      );
       expect(res.status).toBe(201);
       issued.push(((await res.json()) as { key: string }).key);
     });
@@ -329,21 +455,53 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
     it('during the grace period the old key spends its successor’s quota: one quota, not two', async () => {
       const { token } = await registerAndLogin(t);
       const old = await newKey(token, { quota: { remaining: 3 } });
-      const rotated = (await (await t.request(`/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token)))).json()) as { key: string };
+      const rotated = (await (
+        await t.request(`/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token)))
+      ).json()) as { key: string };
       issued.push(rotated.key);
       const use = async (k: string) => (await t.request('/v1/auth/introspect', withKey(k))).status;
-      expect([await use(old.key), await use(rotated.key), await use(old.key), await use(rotated.key), await use(old.key)]).toEqual([204, 204, 204, 429, 429]);
+      expect([
+        await use(old.key),
+        await use(rotated.key),
+        await use(old.key),
+        await use(rotated.key),
+        await use(old.key),
+      ]).toEqual([204, 204, 204, 429, 429]);
     });
 
     it('PATCH narrows scopes and changes limits; widening is refused', async () => {
       const user = await userWithScopes(t, ['keys:verify']);
       const key = await newKey(user.token, { scopes: ['keys:verify', 'profiles:read'] });
-      const widen = await t.request(`/v1/api-keys/${key.id}`, { method: 'PATCH', headers: { ...bearer(user.token), 'content-type': 'application/json' }, body: JSON.stringify({ scopes: ['profiles:read', 'audit:read'] }) });
-      expect(await problem(widen)).toMatchObject({ status: 400, code: 'SCOPES_CAN_ONLY_NARROW', scopes: ['audit:read'] });
-      expect((await t.request('/v1/keys/verify', jsonPost({ key: key.key }, { authorization: `Bearer ${key.key}` }))).status).toBe(200);
-      const narrow = await t.request(`/v1/api-keys/${key.id}`, { method: 'PATCH', headers: { ...bearer(user.token), 'content-type': 'application/json' }, body: JSON.stringify({ scopes: ['profiles:read'], name: 'renamed', rateLimit: { limit: 100, windowSeconds: 60 } }) });
-      expect(await narrow.json()).toMatchObject({ scopes: ['profiles:read'], name: 'renamed', rateLimit: { limit: 100, windowSeconds: 60 } });
-      expect((await t.request('/v1/keys/verify', jsonPost({ key: key.key }, { authorization: `Bearer ${key.key}` }))).status).toBe(403);
+      const widen = await t.request(`/v1/api-keys/${key.id}`, {
+        method: 'PATCH',
+        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ scopes: ['profiles:read', 'audit:read'] }),
+      });
+      expect(await problem(widen)).toMatchObject({
+        status: 400,
+        code: 'SCOPES_CAN_ONLY_NARROW',
+        scopes: ['audit:read'],
+      });
+      expect(
+        (await t.request('/v1/keys/verify', jsonPost({ key: key.key }, { authorization: `Bearer ${key.key}` }))).status,
+      ).toBe(200);
+      const narrow = await t.request(`/v1/api-keys/${key.id}`, {
+        method: 'PATCH',
+        headers: { ...bearer(user.token), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          scopes: ['profiles:read'],
+          name: 'renamed',
+          rateLimit: { limit: 100, windowSeconds: 60 },
+        }),
+      });
+      expect(await narrow.json()).toMatchObject({
+        scopes: ['profiles:read'],
+        name: 'renamed',
+        rateLimit: { limit: 100, windowSeconds: 60 },
+      });
+      expect(
+        (await t.request('/v1/keys/verify', jsonPost({ key: key.key }, { authorization: `Bearer ${key.key}` }))).status,
+      ).toBe(403);
     });
 
     it('rotation: both keys work during the grace period (old one says so, with Sunset), the old one stops after it', async () => {
@@ -351,34 +509,61 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const old = await newKey(token, { ipAllowlist: ['127.0.0.1/32'], rateLimit: { limit: 50, windowSeconds: 60 } });
       const res = await t.request(`/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 2 }, bearer(token)));
       expect(res.status).toBe(201);
-      const rotated = (await res.json()) as { id: string; key: string; ipAllowlist: string[]; rateLimit: unknown; previous: { status: string; graceEndsAt: string } };
+      const rotated = (await res.json()) as {
+        id: string;
+        key: string;
+        ipAllowlist: string[];
+        rateLimit: unknown;
+        previous: { status: string; graceEndsAt: string };
+      };
       issued.push(rotated.key);
-      expect(rotated).toMatchObject({ ipAllowlist: ['127.0.0.1/32'], rateLimit: { limit: 50, windowSeconds: 60 }, previous: { status: 'rotating' } });
+      expect(rotated).toMatchObject({
+        ipAllowlist: ['127.0.0.1/32'],
+        rateLimit: { limit: 50, windowSeconds: 60 },
+        previous: { status: 'rotating' },
+      });
       const viaOld = await t.request('/v1/me', withKey(old.key));
       expect(viaOld.status).toBe(200);
       expect(viaOld.headers.get('x-api-key-status')).toBe('grace-period');
-      expect(new Date(viaOld.headers.get('sunset')!).getTime()).toBe(Math.floor(new Date(rotated.previous.graceEndsAt).getTime() / 1000) * 1000);
+      expect(new Date(viaOld.headers.get('sunset')!).getTime()).toBe(
+        Math.floor(new Date(rotated.previous.graceEndsAt).getTime() / 1000) * 1000,
+      );
       const viaNew = await t.request('/v1/me', withKey(rotated.key));
       expect(viaNew.status).toBe(200);
       expect(viaNew.headers.get('x-api-key-status')).toBeNull();
       clock.advance(2 * 3_600_000 + 1000);
       try {
-        expect(await problem(await t.request('/v1/me', withKey(old.key)))).toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+        expect(await problem(await t.request('/v1/me', withKey(old.key)))).toMatchObject({
+          status: 401,
+          code: 'API_KEY_REVOKED',
+        });
         expect((await t.request('/v1/me', withKey(rotated.key))).status).toBe(200);
-        expect((await t.app.get(ApiKeyJobs).endGracePeriods())).toBeGreaterThanOrEqual(1);
-        const [row] = await adminQuery<{ status: string; revoked_reason: string }>(t.db, 'SELECT status, revoked_reason FROM api_keys WHERE id = $1', [old.id]);
+        expect(await t.app.get(ApiKeyJobs).endGracePeriods()).toBeGreaterThanOrEqual(1);
+        const [row] = await adminQuery<{ status: string; revoked_reason: string }>(
+          t.db,
+          'SELECT status, revoked_reason FROM api_keys WHERE id = $1',
+          [old.id],
+        );
         expect(row).toEqual({ status: 'revoked', revoked_reason: 'rotated' });
       } finally {
         clock.advance(-(2 * 3_600_000 + 1000));
       }
-      const events = await adminQuery<{ action: string }>(t.db, `SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`, [old.id]);
-      expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['api_key.create', 'api_key.rotate', 'api_key.grace_use', 'api_key.grace_end']));
+      const events = await adminQuery<{ action: string }>(
+        t.db,
+        `SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`,
+        [old.id],
+      );
+      expect(events.map((e) => e.action)).toEqual(
+        expect.arrayContaining(['api_key.create', 'api_key.rotate', 'api_key.grace_use', 'api_key.grace_end']),
+      );
     });
 
     it('two parallel rotations produce exactly one new key', async () => {
       const { token } = await registerAndLogin(t);
       const key = await newKey(token);
-      const answers = await Promise.all(Array.from({ length: 6 }, () => t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({}, bearer(token)))));
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({}, bearer(token)))),
+      );
       const statuses = answers.map((r) => r.status).sort();
       expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
       for (const r of answers.filter((x) => x.status === 201)) issued.push(((await r.json()) as { key: string }).key);
@@ -391,7 +576,10 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const key = await newKey(token);
       const res = await t.request(`/v1/api-keys/${key.id}/rotate`, jsonPost({ gracePeriodHours: 0 }, bearer(token)));
       issued.push(((await res.json()) as { key: string }).key);
-      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+      expect(await problem(await t.request('/v1/me', withKey(key.key)))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REVOKED',
+      });
     });
   });
 
@@ -401,16 +589,36 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const owner = await registerAndLogin(t);
       // The calling service authenticates with its own key (a session would expire when the clock jumps below).
       const callerKey = await newKey(caller.token, { scopes: ['keys:verify'], expiresInDays: 30 });
-      const verify = async (body: Record<string, unknown>) => (await (await t.request('/v1/keys/verify', jsonPost(body, { 'x-api-key': callerKey.key }))).json()) as Record<string, unknown>;
+      const verify = async (body: Record<string, unknown>) =>
+        (await (await t.request('/v1/keys/verify', jsonPost(body, { 'x-api-key': callerKey.key }))).json()) as Record<
+          string,
+          unknown
+        >;
       const valid = await newKey(owner.token, { scopes: ['profiles:read', 'audit:read'] });
-      expect(await verify({ key: valid.key, requiredScopes: ['profiles:read'] })).toMatchObject({ valid: true, code: 'VALID', keyId: valid.id, ownerId: owner.userId, scopes: ['audit:read', 'profiles:read'], expiresAt: valid.expiresAt, ratelimit: null });
-      expect(await verify({ key: valid.key, requiredScopes: ['keys:verify'] })).toMatchObject({ valid: false, code: 'INSUFFICIENT_SCOPES' });
-      expect(await verify({ key: 'sk_live_nonsense' })).toEqual(expect.objectContaining({ valid: false, code: 'NOT_FOUND', keyId: null, ownerId: null }));
+      expect(await verify({ key: valid.key, requiredScopes: ['profiles:read'] })).toMatchObject({
+        valid: true,
+        code: 'VALID',
+        keyId: valid.id,
+        ownerId: owner.userId,
+        scopes: ['audit:read', 'profiles:read'],
+        expiresAt: valid.expiresAt,
+        ratelimit: null,
+      });
+      expect(await verify({ key: valid.key, requiredScopes: ['keys:verify'] })).toMatchObject({
+        valid: false,
+        code: 'INSUFFICIENT_SCOPES',
+      });
+      expect(await verify({ key: 'sk_live_nonsense' })).toEqual(
+        expect.objectContaining({ valid: false, code: 'NOT_FOUND', keyId: null, ownerId: null }),
+      );
       const fenced = await newKey(owner.token, { ipAllowlist: ['203.0.113.0/24'] });
       expect(await verify({ key: fenced.key })).toMatchObject({ code: 'FORBIDDEN_IP' });
       expect(await verify({ key: fenced.key, ip: '203.0.113.4' })).toMatchObject({ code: 'VALID' });
       const limited = await newKey(owner.token, { rateLimit: { limit: 1, windowSeconds: 60 } });
-      expect(await verify({ key: limited.key })).toMatchObject({ code: 'VALID', ratelimit: { limit: 1, remaining: 0 } });
+      expect(await verify({ key: limited.key })).toMatchObject({
+        code: 'VALID',
+        ratelimit: { limit: 1, remaining: 0 },
+      });
       expect(await verify({ key: limited.key })).toMatchObject({ code: 'RATE_LIMITED' });
       const quota = await newKey(owner.token, { quota: { remaining: 1 } });
       expect(await verify({ key: quota.key })).toMatchObject({ code: 'VALID', quotaRemaining: 0 });
@@ -436,23 +644,55 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect(ok.headers.get('x-key-id')).toBe(key.id);
       expect(ok.headers.get('x-owner-id')).toBe(owner.userId);
       expect(ok.headers.get('x-scopes')).toBe('audit:read profiles:read');
-      expect((await t.request('/v1/auth/introspect', withKey(key.key, { 'x-required-scopes': 'profiles:read' }))).status).toBe(204);
-      expect(await problem(await t.request('/v1/auth/introspect', withKey(key.key, { 'x-required-scopes': 'certificates:read' })))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
-      expect(await problem(await t.request('/v1/auth/introspect'))).toMatchObject({ status: 401, code: 'API_KEY_REQUIRED' });
-      expect(await problem(await t.request('/v1/auth/introspect', { headers: bearer(owner.token) }))).toMatchObject({ status: 401, code: 'API_KEY_REQUIRED' });
+      expect(
+        (await t.request('/v1/auth/introspect', withKey(key.key, { 'x-required-scopes': 'profiles:read' }))).status,
+      ).toBe(204);
+      expect(
+        await problem(
+          await t.request('/v1/auth/introspect', withKey(key.key, { 'x-required-scopes': 'certificates:read' })),
+        ),
+      ).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
+      expect(await problem(await t.request('/v1/auth/introspect'))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REQUIRED',
+      });
+      expect(await problem(await t.request('/v1/auth/introspect', { headers: bearer(owner.token) }))).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REQUIRED',
+      });
     });
 
     it('usage: exact totals and outcome counts after a burst, last use, success rate and the key’s events', async () => {
       const { token } = await registerAndLogin(t);
       const key = await newKey(token, { rateLimit: { limit: 40, windowSeconds: 3600 } });
-      const answers = await Promise.all(Array.from({ length: 50 }, () => t.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '192.0.2.10' }))));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          t.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '192.0.2.10' })),
+        ),
+      );
       expect(answers.filter((r) => r.status === 204)).toHaveLength(40);
-      const usage = (await (await t.request(`/v1/api-keys/${key.id}/usage?limit=5`, { headers: bearer(token) })).json()) as Record<string, unknown> & { byDay: { total: number }[]; recentEvents: { items: { action: string }[] } };
-      expect(usage).toMatchObject({ totalRequests: 50, lastUsedIp: '192.0.2.10', successRate: 0.8, byOutcome: { VALID: 40, RATE_LIMITED: 10 } });
+      const usage = (await (
+        await t.request(`/v1/api-keys/${key.id}/usage?limit=5`, { headers: bearer(token) })
+      ).json()) as Record<string, unknown> & {
+        byDay: { total: number }[];
+        recentEvents: { items: { action: string }[] };
+      };
+      expect(usage).toMatchObject({
+        totalRequests: 50,
+        lastUsedIp: '192.0.2.10',
+        successRate: 0.8,
+        byOutcome: { VALID: 40, RATE_LIMITED: 10 },
+      });
       expect(usage.byDay.reduce((n, d) => n + d.total, 0)).toBe(50);
-      expect(usage.recentEvents.items.map((e) => e.action)).toEqual(expect.arrayContaining(['api_key.use_denied', 'api_key.create']));
+      expect(usage.recentEvents.items.map((e) => e.action)).toEqual(
+        expect.arrayContaining(['api_key.use_denied', 'api_key.create']),
+      );
       // Ten denials in one minute for one reason are one audit record, the rest counted in the aggregates.
-      const denials = await adminQuery(t.db, `SELECT 1 FROM audit_events WHERE target_id = $1 AND action = 'api_key.use_denied'`, [key.id]);
+      const denials = await adminQuery(
+        t.db,
+        `SELECT 1 FROM audit_events WHERE target_id = $1 AND action = 'api_key.use_denied'`,
+        [key.id],
+      );
       expect(denials).toHaveLength(1);
       expect(t.app.get(UsageRecorder).flushes).toBeGreaterThan(0);
     });
@@ -461,7 +701,11 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       const admin = await userWithScopes(t, ['admin:all']);
       const adminKey = await newKey(admin.token, { scopes: ['admin:all'], expiresInDays: 3 });
       const res = await t.request('/v1/admin/api-keys/report', { headers: bearer(admin.token) });
-      const report = (await res.json()) as { holdingAdminAll: { id: string }[]; expiringWithin7Days: { id: string }[]; counts: Record<string, number> };
+      const report = (await res.json()) as {
+        holdingAdminAll: { id: string }[];
+        expiringWithin7Days: { id: string }[];
+        counts: Record<string, number>;
+      };
       expect(report.holdingAdminAll.map((k) => k.id)).toContain(adminKey.id);
       expect(report.expiringWithin7Days.map((k) => k.id)).toContain(adminKey.id);
       expect(report.counts.holdingAdminAll).toBeGreaterThanOrEqual(1);

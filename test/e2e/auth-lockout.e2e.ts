@@ -21,17 +21,34 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
     const statements = async () => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
     const statementsOf = async (email: string) => {
       const before = await statements();
-      const res = await t.request('/v1/auth/login', jsonPost({ email, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
+      const res = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }),
+      );
       expect(res.status).toBe(401);
       return (await statements()) - before;
     };
     const unknownEmail = `nobody.${Date.now()}@example.com`;
     const decoyRow = async () =>
-      (await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(t.db, 'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE address_hash = $1', [createHash('sha256').update(unknownEmail).digest()]))[0];
+      (
+        await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(
+          t.db,
+          'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE address_hash = $1',
+          [createHash('sha256').update(unknownEmail).digest()],
+        )
+      )[0];
     expect(await decoyRow()).toBeUndefined();
     // The fewest of three each, so a statement of some background timer cannot tip the comparison.
-    const known = Math.min(await statementsOf(user.email), await statementsOf(user.email), await statementsOf(user.email));
-    const unknown = Math.min(await statementsOf(unknownEmail), await statementsOf(unknownEmail), await statementsOf(unknownEmail));
+    const known = Math.min(
+      await statementsOf(user.email),
+      await statementsOf(user.email),
+      await statementsOf(user.email),
+    );
+    const unknown = Math.min(
+      await statementsOf(unknownEmail),
+      await statementsOf(unknownEmail),
+      await statementsOf(unknownEmail),
+    );
     expect(unknown).toBe(known);
     expect(await decoyRow()).toMatchObject({ failed_attempts: 3, failed_window_start: expect.any(Date) });
   });
@@ -39,9 +56,20 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
   it('an unknown address locks like an account after 5 failures, by itself: other unknown addresses stay unlocked', async () => {
     const a = `nobody.a.${Date.now()}@example.com`;
     const b = `nobody.b.${Date.now()}@example.com`;
-    for (let i = 0; i < 6; i++) await t.request('/v1/auth/login', jsonPost({ email: a, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
-    await t.request('/v1/auth/login', jsonPost({ email: b, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }));
-    const rows = await adminQuery<{ address_hash: Buffer; failed_attempts: number; locked_until: Date | null }>(t.db, 'SELECT address_hash, failed_attempts, locked_until FROM login_decoys WHERE address_hash = ANY($1)', [[a, b].map((e) => createHash('sha256').update(e).digest())]);
+    for (let i = 0; i < 6; i++)
+      await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: a, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }),
+      );
+    await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: b, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }),
+    );
+    const rows = await adminQuery<{ address_hash: Buffer; failed_attempts: number; locked_until: Date | null }>(
+      t.db,
+      'SELECT address_hash, failed_attempts, locked_until FROM login_decoys WHERE address_hash = ANY($1)',
+      [[a, b].map((e) => createHash('sha256').update(e).digest())],
+    );
     const byEmail = (e: string) => rows.find((r) => r.address_hash.equals(createHash('sha256').update(e).digest()))!;
     expect(byEmail(a)).toMatchObject({ failed_attempts: 5, locked_until: expect.any(Date) });
     expect(byEmail(b)).toMatchObject({ failed_attempts: 1, locked_until: null });
@@ -52,39 +80,68 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
     const hasher = t.app.get(PasswordHasher);
     const before = hasher.verifications;
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => t.request('/v1/auth/login', jsonPost({ email: user.email, password: `wrong guess number ${i}` }, { 'x-forwarded-for': freshIp() }))),
+      Array.from({ length: 50 }, (_, i) =>
+        t.request(
+          '/v1/auth/login',
+          jsonPost({ email: user.email, password: `wrong guess number ${i}` }, { 'x-forwarded-for': freshIp() }),
+        ),
+      ),
     );
     const verified = hasher.verifications - before;
     process.stdout.write(`lockout race: 50 parallel wrong passwords → ${verified} Argon2 verifications\n`);
     expect(answers.every((r) => r.status === 401)).toBe(true);
     expect(verified).toBeLessThanOrEqual(5);
-    const [row] = await adminQuery<{ locked_until: Date | null; failed_attempts: number }>(t.db, 'SELECT locked_until, failed_attempts FROM users WHERE id = $1', [userId]);
+    const [row] = await adminQuery<{ locked_until: Date | null; failed_attempts: number }>(
+      t.db,
+      'SELECT locked_until, failed_attempts FROM users WHERE id = $1',
+      [userId],
+    );
     expect(row.locked_until).not.toBeNull();
     expect(row.failed_attempts).toBe(5);
 
-    const locked = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+    const locked = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+    );
     expect(locked.status).toBe(401);
-    const events = await adminQuery<{ action: string }>(t.db, `SELECT action FROM audit_events WHERE target_id = $1 AND action = 'auth.lockout'`, [userId]);
+    const events = await adminQuery<{ action: string }>(
+      t.db,
+      `SELECT action FROM audit_events WHERE target_id = $1 AND action = 'auth.lockout'`,
+      [userId],
+    );
     expect(events).toHaveLength(1);
 
     clock.advanceMinutes(31);
-    const after = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+    const after = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+    );
     expect(after.status).toBe(200);
-    const [reset] = await adminQuery<{ failed_attempts: number; locked_until: Date | null }>(t.db, 'SELECT failed_attempts, locked_until FROM users WHERE id = $1', [userId]);
+    const [reset] = await adminQuery<{ failed_attempts: number; locked_until: Date | null }>(
+      t.db,
+      'SELECT failed_attempts, locked_until FROM users WHERE id = $1',
+      [userId],
+    );
     expect(reset).toEqual({ failed_attempts: 0, locked_until: null });
   });
 
   it('parallel logins with the right password all succeed (attempts in flight wait instead of failing)', async () => {
     const { user } = await registerAndLogin(t);
     const answers = await Promise.all(
-      Array.from({ length: 12 }, () => t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))),
+      Array.from({ length: 12 }, () =>
+        t.request(
+          '/v1/auth/login',
+          jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+        ),
+      ),
     );
     expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
   });
 
   it('a success resets the counter, so four failures, a success and four failures do not lock', async () => {
     const { user } = await registerAndLogin(t);
-    const attempt = (password: string) => t.request('/v1/auth/login', jsonPost({ email: user.email, password }, { 'x-forwarded-for': freshIp() }));
+    const attempt = (password: string) =>
+      t.request('/v1/auth/login', jsonPost({ email: user.email, password }, { 'x-forwarded-for': freshIp() }));
     for (let i = 0; i < 4; i++) expect((await attempt('wrong password again')).status).toBe(401);
     expect((await attempt(user.password)).status).toBe(200);
     for (let i = 0; i < 4; i++) expect((await attempt('wrong password again')).status).toBe(401);
@@ -103,13 +160,27 @@ describe('per-IP growing delays', () => {
     const { user } = await registerAndLogin(t, uniqueUser());
     const attacker = { 'x-forwarded-for': '203.0.113.66' };
     const answers: number[] = [];
-    for (let i = 0; i < 5; i++) answers.push((await t.request('/v1/auth/login', jsonPost({ email: `victim${i}@example.com`, password: 'guess guess guess' }, attacker))).status);
+    for (let i = 0; i < 5; i++)
+      answers.push(
+        (
+          await t.request(
+            '/v1/auth/login',
+            jsonPost({ email: `victim${i}@example.com`, password: 'guess guess guess' }, attacker),
+          )
+        ).status,
+      );
     expect(answers.slice(0, 4)).toEqual([401, 401, 401, 401]);
-    const blocked = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, attacker));
+    const blocked = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password }, attacker),
+    );
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await blocked.json()) as { code: string }).code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
-    const owner = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': '198.18.0.9' }));
+    const owner = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': '198.18.0.9' }),
+    );
     expect(owner.status).toBe(200);
   });
 });
@@ -117,7 +188,10 @@ describe('per-IP growing delays', () => {
 describe('unknown and known emails cost the same time (production Argon2 parameters)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ productionHashing: true, env: { IP_FAILURE_THRESHOLD: '10000', LOCKOUT_MAX_ATTEMPTS: '100' } });
+    t = await startTestApp({
+      productionHashing: true,
+      env: { IP_FAILURE_THRESHOLD: '10000', LOCKOUT_MAX_ATTEMPTS: '100' },
+    });
   });
   afterAll(() => t?.stop());
 
@@ -125,7 +199,10 @@ describe('unknown and known emails cost the same time (production Argon2 paramet
     const { user } = await registerAndLogin(t);
     const time = async (email: string) => {
       const started = process.hrtime.bigint();
-      const res = await t.request('/v1/auth/login', jsonPost({ email, password: 'definitely not it' }, { 'x-forwarded-for': '192.0.2.10' }));
+      const res = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email, password: 'definitely not it' }, { 'x-forwarded-for': '192.0.2.10' }),
+      );
       expect(res.status).toBe(401);
       return Number(process.hrtime.bigint() - started) / 1e6;
     };
@@ -145,17 +222,24 @@ describe('unknown and known emails cost the same time (production Argon2 paramet
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const ratio = median(pairRatios);
-    process.stdout.write(`login timing: known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms, median pair ratio ${ratio.toFixed(3)}\n`);
+    process.stdout.write(
+      `login timing: known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms, median pair ratio ${ratio.toFixed(3)}\n`,
+    );
     expect(Math.abs(ratio - 1)).toBeLessThan(0.1);
   });
 
   it('rehashes on login when the parameters changed', async () => {
     const { user } = await registerAndLogin(t);
-    const hashOf = async () => (await adminQuery<{ h: string }>(t.db, 'SELECT password_hash AS h FROM users WHERE email = $1', [user.email]))[0].h;
+    const hashOf = async () =>
+      (await adminQuery<{ h: string }>(t.db, 'SELECT password_hash AS h FROM users WHERE email = $1', [user.email]))[0]
+        .h;
     expect((await hashOf()).split('$')[3].split(',').sort()).toEqual(['m=19456', 'p=1', 't=2']);
     const stronger = await startTestApp({ db: t.db, productionHashing: true, env: { ARGON2_TIME_COST: '3' } });
     try {
-      const res = await stronger.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+      const res = await stronger.request(
+        '/v1/auth/login',
+        jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+      );
       expect(res.status).toBe(200);
       expect((await hashOf()).split('$')[3].split(',').sort()).toEqual(['m=19456', 'p=1', 't=3']);
     } finally {

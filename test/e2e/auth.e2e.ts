@@ -2,7 +2,16 @@ import { AdminUsersService, PasswordHasher } from '@app/auth';
 import bcrypt from 'bcryptjs';
 import { adminQuery } from '../support/database';
 import { startTestApp, TestApp } from '../support/app';
-import { bearer, freshIp, jsonPost, outbox, registerAndLogin, STRONG_PASSWORD, tokenIn, uniqueUser } from '../support/auth-helpers';
+import {
+  bearer,
+  freshIp,
+  jsonPost,
+  outbox,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  tokenIn,
+  uniqueUser,
+} from '../support/auth-helpers';
 import { userWithScopes } from '../support/key-helpers';
 import { waitFor } from '../support/ports';
 import { TestClock } from '../support/test-clock';
@@ -15,7 +24,8 @@ async function problem(res: Response, status: number, code: string) {
   return body;
 }
 
-const countUsers = async (t: TestApp) => Number((await adminQuery<{ n: string }>(t.db, 'SELECT count(*)::text AS n FROM users'))[0].n);
+const countUsers = async (t: TestApp) =>
+  Number((await adminQuery<{ n: string }>(t.db, 'SELECT count(*)::text AS n FROM users'))[0].n);
 
 describe('auth (e2e over HTTP, real PostgreSQL)', () => {
   const clock = new TestClock();
@@ -41,8 +51,16 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       const verify = await t.request('/v1/auth/email/verify', jsonPost({ token }));
       expect(verify.status).toBe(200);
       await problem(await t.request('/v1/auth/email/verify', jsonPost({ token })), 400, 'TOKEN_INVALID');
-      const login = await t.request('/v1/auth/login', jsonPost({ email: u.email, password: u.password }, { 'x-forwarded-for': freshIp() }));
-      const body = (await login.json()) as { user: { emailVerified: boolean }; passwordAgeDays: number; passwordNeedsRotation: boolean; expiresAt: string };
+      const login = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: u.email, password: u.password }, { 'x-forwarded-for': freshIp() }),
+      );
+      const body = (await login.json()) as {
+        user: { emailVerified: boolean };
+        passwordAgeDays: number;
+        passwordNeedsRotation: boolean;
+        expiresAt: string;
+      };
       expect(body).toMatchObject({ user: { emailVerified: true }, passwordAgeDays: 0, passwordNeedsRotation: false });
     });
 
@@ -54,7 +72,9 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       const mails = (await outbox(t, user.email)).filter((m) => m.kind === 'auth.verify_email');
       expect(mails).toHaveLength(2);
       expect((await t.request('/v1/auth/email/verify', jsonPost({ token: tokenIn(mails[1].body) }))).status).toBe(200);
-      expect(await (await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) })).json()).toEqual({ status: 'already_verified' });
+      expect(
+        await (await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) })).json(),
+      ).toEqual({ status: 'already_verified' });
     });
 
     it('sends at most AUTH_MAILS_PER_HOUR (3) mails of a kind to an address an hour: resend is refused, forgot and taken registrations answer as ever but send nothing more', async () => {
@@ -64,7 +84,11 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       expect((await resend()).status).toBe(202);
       await problem(await resend(), 429, 'VERIFICATION_MAIL_LIMIT');
       expect((await outbox(t, user.email)).filter((m) => m.kind === 'auth.verify_email')).toHaveLength(3);
-      const [tokens] = await adminQuery<{ n: number }>(t.db, `SELECT count(*)::int AS n FROM email_tokens e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.purpose = 'verify_email'`, [user.email]);
+      const [tokens] = await adminQuery<{ n: number }>(
+        t.db,
+        `SELECT count(*)::int AS n FROM email_tokens e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.purpose = 'verify_email'`,
+        [user.email],
+      );
       expect(tokens.n).toBe(3);
 
       const forgot = () => t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));
@@ -74,7 +98,11 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       // Reset requests are queued one after another in the background: once a later user's mail is out, these are done.
       const later = await registerAndLogin(t);
       await t.request('/v1/auth/password/forgot', jsonPost({ email: later.user.email }));
-      await waitFor(async () => ((await outbox(t, later.user.email)).some((m) => m.kind === 'auth.reset_password') ? true : undefined), 5000);
+      await waitFor(
+        async () =>
+          (await outbox(t, later.user.email)).some((m) => m.kind === 'auth.reset_password') ? true : undefined,
+        5000,
+      );
       expect((await outbox(t, user.email)).filter((m) => m.kind === 'auth.reset_password')).toHaveLength(3);
 
       const again = () => t.request('/v1/auth/register', jsonPost({ ...uniqueUser(), email: user.email }));
@@ -94,7 +122,10 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     it('two parallel registrations of one email make one account and no 500', async () => {
       const u = uniqueUser();
       const before = await countUsers(t);
-      const answers = await Promise.all([t.request('/v1/auth/register', jsonPost(u)), t.request('/v1/auth/register', jsonPost({ ...u, username: `${u.username}2` }))]);
+      const answers = await Promise.all([
+        t.request('/v1/auth/register', jsonPost(u)),
+        t.request('/v1/auth/register', jsonPost({ ...u, username: `${u.username}2` })),
+      ]);
       expect(answers.map((r) => r.status)).toEqual([202, 202]);
       expect(await countUsers(t)).toBe(before + 1);
     });
@@ -116,13 +147,24 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     });
 
     it('refuses a NUL byte in the login email with 400, not 500', async () => {
-      await problem(await t.request('/v1/auth/login', jsonPost({ email: 'a\u0000@example.com', password: 'x' })), 400, 'VALIDATION_FAILED');
+      await problem(
+        await t.request('/v1/auth/login', jsonPost({ email: 'a\u0000@example.com', password: 'x' })),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
 
     it('refuses a weak password with the score and concrete suggestions', async () => {
       const u = uniqueUser();
-      const body = await problem(await t.request('/v1/auth/register', jsonPost({ ...u, password: `${u.username}2024!` })), 400, 'PASSWORD_TOO_WEAK');
-      expect(body).toMatchObject({ score: expect.any(Number), suggestions: expect.arrayContaining([expect.stringMatching(/username/)]) });
+      const body = await problem(
+        await t.request('/v1/auth/register', jsonPost({ ...u, password: `${u.username}2024!` })),
+        400,
+        'PASSWORD_TOO_WEAK',
+      );
+      expect(body).toMatchObject({
+        score: expect.any(Number),
+        suggestions: expect.arrayContaining([expect.stringMatching(/username/)]),
+      });
     });
   });
 
@@ -131,11 +173,32 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       const { user, userId, token } = await registerAndLogin(t);
       const ip = { 'x-forwarded-for': freshIp() };
       const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
-      const wrong = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: user.email, password: 'not the password at all' }, ip)), 401, 'INVALID_CREDENTIALS'));
-      const unknown = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: 'nobody@example.com', password: 'whatever password' }, ip)), 401, 'INVALID_CREDENTIALS'));
+      const wrong = strip(
+        await problem(
+          await t.request('/v1/auth/login', jsonPost({ email: user.email, password: 'not the password at all' }, ip)),
+          401,
+          'INVALID_CREDENTIALS',
+        ),
+      );
+      const unknown = strip(
+        await problem(
+          await t.request(
+            '/v1/auth/login',
+            jsonPost({ email: 'nobody@example.com', password: 'whatever password' }, ip),
+          ),
+          401,
+          'INVALID_CREDENTIALS',
+        ),
+      );
       await t.app.get(AdminUsersService).disable(undefined, userId);
       await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
-      const disabled = strip(await problem(await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, ip)), 401, 'INVALID_CREDENTIALS'));
+      const disabled = strip(
+        await problem(
+          await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, ip)),
+          401,
+          'INVALID_CREDENTIALS',
+        ),
+      );
       expect(unknown).toEqual(wrong);
       expect(disabled).toEqual(wrong);
     });
@@ -148,30 +211,63 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
 
     it('holds at most SESSION_MAX_PER_USER (20) sessions: a login beyond it ends the oldest, parallel logins too', async () => {
       const { user, userId, token: first } = await registerAndLogin(t);
-      const login = async () => (await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))).status;
+      const login = async () =>
+        (
+          await t.request(
+            '/v1/auth/login',
+            jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+          )
+        ).status;
       for (let i = 0; i < 19; i++) expect(await login()).toBe(200);
       expect((await t.request('/v1/me', { headers: bearer(first) })).status).toBe(200);
       expect(await Promise.all(Array.from({ length: 8 }, login))).toEqual(Array(8).fill(200));
       await problem(await t.request('/v1/me', { headers: bearer(first) }), 401, 'SESSION_INVALID');
-      const [active] = await adminQuery<{ n: number }>(t.db, 'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+      const [active] = await adminQuery<{ n: number }>(
+        t.db,
+        'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL',
+        [userId],
+      );
       expect(active.n).toBe(20);
-      const [ended] = await adminQuery<{ n: number }>(t.db, `SELECT coalesce(sum((details->>'otherSessionsEnded')::int), 0)::int AS n FROM audit_events WHERE action = 'auth.login' AND actor_id = $1`, [userId]);
+      const [ended] = await adminQuery<{ n: number }>(
+        t.db,
+        `SELECT coalesce(sum((details->>'otherSessionsEnded')::int), 0)::int AS n FROM audit_events WHERE action = 'auth.login' AND actor_id = $1`,
+        [userId],
+      );
       expect(ended.n).toBe(8);
       // Sessions stamped later than this login (another instance's clock ahead): the new one is still the one kept.
-      await adminQuery(t.db, `UPDATE sessions SET created_at = created_at + interval '1 hour' WHERE user_id = $1`, [userId]);
-      const res = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+      await adminQuery(t.db, `UPDATE sessions SET created_at = created_at + interval '1 hour' WHERE user_id = $1`, [
+        userId,
+      ]);
+      const res = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+      );
       const { token: newest } = (await res.json()) as { token: string };
       expect((await t.request('/v1/me', { headers: bearer(newest) })).status).toBe(200);
     });
 
     it('lists, revokes one, revokes all but current, logs out — each at once', async () => {
       const { user } = await registerAndLogin(t);
-      const login = async () => ((await (await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;
+      const login = async () =>
+        (
+          (await (
+            await t.request(
+              '/v1/auth/login',
+              jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+            )
+          ).json()) as { token: string }
+        ).token;
       const [a, b, c] = [await login(), await login(), await login()];
-      const list = (await (await t.request('/v1/auth/sessions', { headers: bearer(a) })).json()) as { items: { id: string; current: boolean }[] };
+      const list = (await (await t.request('/v1/auth/sessions', { headers: bearer(a) })).json()) as {
+        items: { id: string; current: boolean }[];
+      };
       expect(list.items.length).toBe(4);
       expect(list.items.filter((s) => s.current)).toHaveLength(1);
-      const bId = ((await (await t.request('/v1/auth/sessions', { headers: bearer(b) })).json()) as { items: { id: string; current: boolean }[] }).items.find((s) => s.current)!.id;
+      const bId = (
+        (await (await t.request('/v1/auth/sessions', { headers: bearer(b) })).json()) as {
+          items: { id: string; current: boolean }[];
+        }
+      ).items.find((s) => s.current)!.id;
       expect((await t.request(`/v1/auth/sessions/${bId}`, { method: 'DELETE', headers: bearer(a) })).status).toBe(204);
       await problem(await t.request('/v1/me', { headers: bearer(b) }), 401, 'SESSION_INVALID');
       const all = await t.request('/v1/auth/sessions/revoke-all', { method: 'POST', headers: bearer(a) });
@@ -185,14 +281,25 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     it("another user's session id answers 404, not 403", async () => {
       const one = await registerAndLogin(t);
       const two = await registerAndLogin(t);
-      const twoId = ((await (await t.request('/v1/auth/sessions', { headers: bearer(two.token) })).json()) as { items: { id: string }[] }).items[0].id;
-      await problem(await t.request(`/v1/auth/sessions/${twoId}`, { method: 'DELETE', headers: bearer(one.token) }), 404, 'SESSION_NOT_FOUND');
+      const twoId = (
+        (await (await t.request('/v1/auth/sessions', { headers: bearer(two.token) })).json()) as {
+          items: { id: string }[];
+        }
+      ).items[0].id;
+      await problem(
+        await t.request(`/v1/auth/sessions/${twoId}`, { method: 'DELETE', headers: bearer(one.token) }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
       expect((await t.request('/v1/me', { headers: bearer(two.token) })).status).toBe(200);
     });
 
     it('expires after 30 idle minutes (injected clock) and writes last-seen at most once a minute', async () => {
       const { token, userId } = await registerAndLogin(t);
-      const lastSeen = async () => (await adminQuery<{ l: Date }>(t.db, 'SELECT last_seen_at AS l FROM sessions WHERE user_id = $1', [userId]))[0].l.getTime();
+      const lastSeen = async () =>
+        (
+          await adminQuery<{ l: Date }>(t.db, 'SELECT last_seen_at AS l FROM sessions WHERE user_id = $1', [userId])
+        )[0].l.getTime();
       const first = await lastSeen();
       clock.advance(30_000);
       await t.request('/v1/me', { headers: bearer(token) });
@@ -219,10 +326,34 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
   describe('passwords', () => {
     it('change ends the other sessions, keeps this one, and checks the current password and the policy', async () => {
       const { token, user } = await registerAndLogin(t);
-      const other = ((await (await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;
-      await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: 'wrong wrong wrong', newPassword: 'glacier mango tulip rocket' }, bearer(token))), 400, 'CURRENT_PASSWORD_WRONG');
-      await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: user.password, newPassword: 'password' }, bearer(token))), 400, 'PASSWORD_TOO_WEAK');
-      const ok = await t.request('/v1/auth/password', jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token)));
+      const other = (
+        (await (
+          await t.request(
+            '/v1/auth/login',
+            jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+          )
+        ).json()) as { token: string }
+      ).token;
+      await problem(
+        await t.request(
+          '/v1/auth/password',
+          jsonPost({ currentPassword: 'wrong wrong wrong', newPassword: 'glacier mango tulip rocket' }, bearer(token)),
+        ),
+        400,
+        'CURRENT_PASSWORD_WRONG',
+      );
+      await problem(
+        await t.request(
+          '/v1/auth/password',
+          jsonPost({ currentPassword: user.password, newPassword: 'password' }, bearer(token)),
+        ),
+        400,
+        'PASSWORD_TOO_WEAK',
+      );
+      const ok = await t.request(
+        '/v1/auth/password',
+        jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token)),
+      );
       expect(await ok.json()).toEqual({ otherSessionsEnded: 1 });
       await problem(await t.request('/v1/me', { headers: bearer(other) }), 401, 'SESSION_INVALID');
       expect((await t.request('/v1/me', { headers: bearer(token) })).status).toBe(200);
@@ -231,9 +362,26 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     it('guessing the current password counts toward the lockout', async () => {
       const { token, user } = await registerAndLogin(t);
       for (let i = 0; i < 5; i++) {
-        await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: `guess number ${i}`, newPassword: 'glacier mango tulip rocket' }, bearer(token))), 400, 'CURRENT_PASSWORD_WRONG');
+        await problem(
+          await t.request(
+            '/v1/auth/password',
+            jsonPost(
+              { currentPassword: `guess number ${i}`, newPassword: 'glacier mango tulip rocket' },
+              bearer(token),
+            ),
+          ),
+          400,
+          'CURRENT_PASSWORD_WRONG',
+        );
       }
-      await problem(await t.request('/v1/auth/password', jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token))), 400, 'CURRENT_PASSWORD_WRONG');
+      await problem(
+        await t.request(
+          '/v1/auth/password',
+          jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token)),
+        ),
+        400,
+        'CURRENT_PASSWORD_WRONG',
+      );
       clock.advanceMinutes(31);
     });
 
@@ -243,13 +391,29 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       const unknown = await t.request('/v1/auth/password/forgot', jsonPost({ email: 'nobody-at-all@example.com' }));
       expect(unknown.status).toBe(known.status);
       expect(await unknown.json()).toEqual(await known.json());
-      const resetMail = await waitFor(async () => (await outbox(t, user.email)).find((m) => m.kind === 'auth.reset_password'), 5000);
+      const resetMail = await waitFor(
+        async () => (await outbox(t, user.email)).find((m) => m.kind === 'auth.reset_password'),
+        5000,
+      );
       const resetToken = tokenIn(resetMail.body);
-      const res = await t.request('/v1/auth/password/reset', jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' }));
+      const res = await t.request(
+        '/v1/auth/password/reset',
+        jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' }),
+      );
       expect(await res.json()).toEqual({ sessionsEnded: 1 });
       await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
-      await problem(await t.request('/v1/auth/password/reset', jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' })), 400, 'TOKEN_INVALID');
-      const login = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: 'harbor pepper violin snow' }, { 'x-forwarded-for': freshIp() }));
+      await problem(
+        await t.request(
+          '/v1/auth/password/reset',
+          jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' }),
+        ),
+        400,
+        'TOKEN_INVALID',
+      );
+      const login = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: user.email, password: 'harbor pepper violin snow' }, { 'x-forwarded-for': freshIp() }),
+      );
       expect(login.status).toBe(200);
 
       await t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));
@@ -259,7 +423,14 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       }, 5000);
       const late = tokenIn(lateMail.body);
       clock.advanceMinutes(61);
-      await problem(await t.request('/v1/auth/password/reset', jsonPost({ token: late, newPassword: 'harbor pepper violin snow 2' })), 400, 'TOKEN_INVALID');
+      await problem(
+        await t.request(
+          '/v1/auth/password/reset',
+          jsonPost({ token: late, newPassword: 'harbor pepper violin snow 2' }),
+        ),
+        400,
+        'TOKEN_INVALID',
+      );
     });
 
     it('suggests policy-passing random passwords of the asked length', async () => {
@@ -271,10 +442,17 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
 
     it('upgrades an imported bcrypt hash to Argon2id on the next successful login', async () => {
       const u = uniqueUser('legacy');
-      await t.app.get(AdminUsersService).importUsers([{ email: u.email, username: u.username, passwordHash: bcrypt.hashSync(STRONG_PASSWORD, 4) }]);
-      const hashOf = async () => (await adminQuery<{ h: string }>(t.db, 'SELECT password_hash AS h FROM users WHERE email = $1', [u.email]))[0].h;
+      await t.app
+        .get(AdminUsersService)
+        .importUsers([{ email: u.email, username: u.username, passwordHash: bcrypt.hashSync(STRONG_PASSWORD, 4) }]);
+      const hashOf = async () =>
+        (await adminQuery<{ h: string }>(t.db, 'SELECT password_hash AS h FROM users WHERE email = $1', [u.email]))[0]
+          .h;
       expect(await hashOf()).toMatch(/^\$2[ab]\$/);
-      const login = await t.request('/v1/auth/login', jsonPost({ email: u.email, password: STRONG_PASSWORD }, { 'x-forwarded-for': freshIp() }));
+      const login = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: u.email, password: STRONG_PASSWORD }, { 'x-forwarded-for': freshIp() }),
+      );
       expect(login.status).toBe(200);
       expect(await hashOf()).toMatch(/^\$argon2id\$/);
       expect(t.app.get(PasswordHasher).needsRehash(await hashOf())).toBe(false);
@@ -284,34 +462,101 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
   describe('admin scopes', () => {
     it('needs admin:all; an admin grants and removes scopes; unknown ids answer 404', async () => {
       const { token, userId } = await registerAndLogin(t);
-      const body = await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: ['keys:verify'] }, bearer(token)), method: 'PATCH' }), 403, 'INSUFFICIENT_SCOPES');
+      const body = await problem(
+        await t.request(`/v1/admin/users/${userId}/scopes`, {
+          ...jsonPost({ add: ['keys:verify'] }, bearer(token)),
+          method: 'PATCH',
+        }),
+        403,
+        'INSUFFICIENT_SCOPES',
+      );
       expect(body).toMatchObject({ requiredScopes: ['admin:all'] });
       const admin = uniqueUser('admin');
       await t.app.get(AdminUsersService).createAdmin(admin);
-      const adminToken = ((await (await t.request('/v1/auth/login', jsonPost({ email: admin.email, password: admin.password }, { 'x-forwarded-for': freshIp() }))).json()) as { token: string }).token;
-      const res = await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: ['keys:verify'], remove: ['audit:read'] }, bearer(adminToken)), method: 'PATCH' });
+      const adminToken = (
+        (await (
+          await t.request(
+            '/v1/auth/login',
+            jsonPost({ email: admin.email, password: admin.password }, { 'x-forwarded-for': freshIp() }),
+          )
+        ).json()) as { token: string }
+      ).token;
+      const res = await t.request(`/v1/admin/users/${userId}/scopes`, {
+        ...jsonPost({ add: ['keys:verify'], remove: ['audit:read'] }, bearer(adminToken)),
+        method: 'PATCH',
+      });
       expect(res.status).toBe(200);
-      expect(((await res.json()) as { scopes: string[] }).scopes).toEqual(['keys:verify', 'profiles:read', 'profiles:read_sensitive', 'profiles:write']);
-      await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: ['root:all'] }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
-      await problem(await t.request(`/v1/admin/users/${userId}/scopes`, { ...jsonPost({ add: null }, bearer(adminToken)), method: 'PATCH' }), 400, 'VALIDATION_FAILED');
-      await problem(await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/scopes', { ...jsonPost({ add: [] }, bearer(adminToken)), method: 'PATCH' }), 404, 'USER_NOT_FOUND');
+      expect(((await res.json()) as { scopes: string[] }).scopes).toEqual([
+        'keys:verify',
+        'profiles:read',
+        'profiles:read_sensitive',
+        'profiles:write',
+      ]);
+      await problem(
+        await t.request(`/v1/admin/users/${userId}/scopes`, {
+          ...jsonPost({ add: ['root:all'] }, bearer(adminToken)),
+          method: 'PATCH',
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      await problem(
+        await t.request(`/v1/admin/users/${userId}/scopes`, {
+          ...jsonPost({ add: null }, bearer(adminToken)),
+          method: 'PATCH',
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      await problem(
+        await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/scopes', {
+          ...jsonPost({ add: [] }, bearer(adminToken)),
+          method: 'PATCH',
+        }),
+        404,
+        'USER_NOT_FOUND',
+      );
 
       // Disabling over HTTP: admin only, ends the user's sessions at once.
-      await problem(await t.request(`/v1/admin/users/${userId}/disable`, { method: 'POST', headers: bearer(token) }), 403, 'INSUFFICIENT_SCOPES');
-      const disabled = await t.request(`/v1/admin/users/${userId}/disable`, { method: 'POST', headers: bearer(adminToken) });
+      await problem(
+        await t.request(`/v1/admin/users/${userId}/disable`, { method: 'POST', headers: bearer(token) }),
+        403,
+        'INSUFFICIENT_SCOPES',
+      );
+      const disabled = await t.request(`/v1/admin/users/${userId}/disable`, {
+        method: 'POST',
+        headers: bearer(adminToken),
+      });
       expect(disabled.status).toBe(200);
       expect(await disabled.json()).toEqual({ sessionsEnded: 1 });
       await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
-      await problem(await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/disable', { method: 'POST', headers: bearer(adminToken) }), 404, 'USER_NOT_FOUND');
+      await problem(
+        await t.request('/v1/admin/users/00000000-0000-4000-8000-000000000000/disable', {
+          method: 'POST',
+          headers: bearer(adminToken),
+        }),
+        404,
+        'USER_NOT_FOUND',
+      );
     });
 
     it('the scope catalogue is public; with a credential it also says which scopes that credential holds', async () => {
-      const anonymous = (await (await t.request('/v1/scopes')).json()) as { items: { scope: string }[]; held: string[] | null };
+      const anonymous = (await (await t.request('/v1/scopes')).json()) as {
+        items: { scope: string }[];
+        held: string[] | null;
+      };
       expect(anonymous.held).toBeNull();
-      expect(anonymous.items.map((i) => i.scope)).toEqual(expect.arrayContaining(['profiles:read', 'admin:all', 'certificates:read']));
+      expect(anonymous.items.map((i) => i.scope)).toEqual(
+        expect.arrayContaining(['profiles:read', 'admin:all', 'certificates:read']),
+      );
       const { token } = await registerAndLogin(t);
       const mine = (await (await t.request('/v1/scopes', { headers: bearer(token) })).json()) as { held: string[] };
-      expect([...mine.held].sort()).toEqual(['audit:read', 'profiles:read', 'profiles:read_sensitive', 'profiles:write']);
+      expect([...mine.held].sort()).toEqual([
+        'audit:read',
+        'profiles:read',
+        'profiles:read_sensitive',
+        'profiles:write',
+      ]);
     });
 
     it('admins see the scheduled jobs and run one now; the run is recorded; unknown names answer 404', async () => {
@@ -320,13 +565,32 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       await problem(await t.request('/v1/admin/jobs', { headers: bearer(token) }), 403, 'INSUFFICIENT_SCOPES');
       const run = await t.request('/v1/admin/jobs/sessions.purge/run', { method: 'POST', headers: bearer(adminToken) });
       expect(run.status).toBe(200);
-      expect(await run.json()).toMatchObject({ status: 'ran', outcome: 'success', counts: { sessions: expect.any(Number), emailTokens: expect.any(Number) } });
-      const jobs = (await (await t.request('/v1/admin/jobs', { headers: bearer(adminToken) })).json()) as { items: { name: string; schedule: string; lastRuns: { outcome: string; period: string }[] }[]; nextCursor: null };
+      expect(await run.json()).toMatchObject({
+        status: 'ran',
+        outcome: 'success',
+        counts: { sessions: expect.any(Number), emailTokens: expect.any(Number) },
+      });
+      const jobs = (await (await t.request('/v1/admin/jobs', { headers: bearer(adminToken) })).json()) as {
+        items: { name: string; schedule: string; lastRuns: { outcome: string; period: string }[] }[];
+        nextCursor: null;
+      };
       expect(jobs.nextCursor).toBeNull();
-      expect(jobs.items.map((j) => j.name)).toEqual(expect.arrayContaining(['sessions.purge', 'outbox-delivery', 'certificate-check', 'crypto.rewrap', 'job-runs.purge']));
+      expect(jobs.items.map((j) => j.name)).toEqual(
+        expect.arrayContaining([
+          'sessions.purge',
+          'outbox-delivery',
+          'certificate-check',
+          'crypto.rewrap',
+          'job-runs.purge',
+        ]),
+      );
       const purge = jobs.items.find((j) => j.name === 'sessions.purge')!;
       expect(purge.lastRuns[0]).toMatchObject({ outcome: 'success', period: expect.stringMatching(/^manual:/) });
-      await problem(await t.request('/v1/admin/jobs/no-such-job/run', { method: 'POST', headers: bearer(adminToken) }), 404, 'NOT_FOUND');
+      await problem(
+        await t.request('/v1/admin/jobs/no-such-job/run', { method: 'POST', headers: bearer(adminToken) }),
+        404,
+        'NOT_FOUND',
+      );
     });
   });
 });

@@ -24,11 +24,20 @@ interface Detail {
   daysLeft: number;
   source: Record<string, unknown>;
   chain: { subject: string; signatureAlgorithm: string; keyCurve: string | null }[];
-  checks: { status: string; trigger: string; protocol: string | null; cipher: string | null; results: { name: string; status: string; reason: string }[] }[];
+  checks: {
+    status: string;
+    trigger: string;
+    protocol: string | null;
+    cipher: string | null;
+    results: { name: string; status: string; reason: string }[];
+  }[];
 }
 
 /** A real TLS endpoint serving leaf + intermediate; counts bytes the client sends after the handshake. */
-async function tlsEndpoint(leaf: Issued, chain: Issued[]): Promise<{ server: TlsServer; port: number; bytesReceived: () => number; serve(leaf: Issued): void }> {
+async function tlsEndpoint(
+  leaf: Issued,
+  chain: Issued[],
+): Promise<{ server: TlsServer; port: number; bytesReceived: () => number; serve(leaf: Issued): void }> {
   let bytes = 0;
   const context = (l: Issued) => ({ key: l.keyPem, cert: [l.pem, ...chain.map((c) => c.pem)].join('') });
   const server = createTlsServer(context(leaf), (socket) => {
@@ -57,8 +66,10 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     if (res.status !== 201) throw new Error(`create: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const leafFor = (o: Partial<Parameters<typeof issue>[1]> = {}) => issue(intermediate, { cn: 'localhost', dns: ['localhost'], ips: ['127.0.0.1'], ...o });
-  const countRows = async () => Number((await adminQuery<{ n: string }>(t.db, 'SELECT count(*) AS n FROM certificates'))[0].n);
+  const leafFor = (o: Partial<Parameters<typeof issue>[1]> = {}) =>
+    issue(intermediate, { cn: 'localhost', dns: ['localhost'], ips: ['127.0.0.1'], ...o });
+  const countRows = async () =>
+    Number((await adminQuery<{ n: string }>(t.db, 'SELECT count(*) AS n FROM certificates'))[0].n);
 
   beforeAll(async () => {
     await receiver.start();
@@ -68,7 +79,14 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     writeFileSync(anchors, root.pem);
     t = await startTestApp({
       clock,
-      env: { CERT_FILE_DIRS: allowedDir, CERT_EXTRA_CA_FILE: anchors, CERT_ENDPOINT_TIMEOUT_MS: '700', CERT_CHECK_CRON: 'off', NOTIFY_WEBHOOK_URL: receiver.url, NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET },
+      env: {
+        CERT_FILE_DIRS: allowedDir,
+        CERT_EXTRA_CA_FILE: anchors,
+        CERT_ENDPOINT_TIMEOUT_MS: '700',
+        CERT_CHECK_CRON: 'off',
+        NOTIFY_WEBHOOK_URL: receiver.url,
+        NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
     });
     ({ token } = await userWithScopes(t, SCOPES));
   });
@@ -81,18 +99,39 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
   it('adds a PEM chain, parses it with node:crypto and checks it at once', async () => {
     const leaf = await leafFor({ key: 'rsa2048' });
     const body = await created({ pem: leaf.pem + intermediate.pem, label: 'api', expectedHost: 'localhost' });
-    expect(body).toMatchObject({ status: 'OK', statusReason: 'all checks passed', source: { type: 'pem' }, managedBy: 'user' });
+    expect(body).toMatchObject({
+      status: 'OK',
+      statusReason: 'all checks passed',
+      source: { type: 'pem' },
+      managedBy: 'user',
+    });
     expect(body.daysLeft).toBeGreaterThanOrEqual(88);
     expect(body.chain.map((c) => c.subject)).toEqual(['CN=localhost', 'CN=Test Intermediate CA']);
-    expect(body.checks[0].results.map((r) => r.name)).toEqual(['expiry', 'validity', 'hostname', 'chain', 'key-strength', 'signature-algorithm', 'self-signed']);
+    expect(body.checks[0].results.map((r) => r.name)).toEqual([
+      'expiry',
+      'validity',
+      'hostname',
+      'chain',
+      'key-strength',
+      'signature-algorithm',
+      'self-signed',
+    ]);
     expect(await problem(await post({ pem: leaf.pem }))).toMatchObject({ status: 409, code: 'CERTIFICATE_EXISTS' });
-    const list = (await (await t.request('/v1/certificates?sort=-notAfter&status=OK', { headers: bearer(token) })).json()) as { items: { id: string }[] };
+    const list = (await (
+      await t.request('/v1/certificates?sort=-notAfter&status=OK', { headers: bearer(token) })
+    ).json()) as { items: { id: string }[] };
     expect(list.items.map((i) => i.id)).toContain(body.id);
     const read = await t.request(`/v1/certificates/${body.id}`, { headers: bearer(token) });
     expect(read.status).toBe(200);
-    expect(((await read.json()) as Detail).chain.map((c) => c.subject)).toEqual(['CN=localhost', 'CN=Test Intermediate CA']);
+    expect(((await read.json()) as Detail).chain.map((c) => c.subject)).toEqual([
+      'CN=localhost',
+      'CN=Test Intermediate CA',
+    ]);
     // A manual check within 10 s of the last one answers that one; after that it checks again.
-    const checkNow = async () => (await (await t.request(`/v1/certificates/${body.id}/check`, { method: 'POST', headers: bearer(token) })).json()) as Detail;
+    const checkNow = async () =>
+      (await (
+        await t.request(`/v1/certificates/${body.id}/check`, { method: 'POST', headers: bearer(token) })
+      ).json()) as Detail;
     expect((await checkNow()).checks.map((c) => c.trigger)).toEqual(['create']);
     clock.advance(11_000);
     expect((await checkNow()).checks.map((c) => c.trigger)).toEqual(['manual', 'create']);
@@ -130,7 +169,13 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     writeFileSync(join(outsideDir, 'cert.pem'), leaf.pem);
     symlinkSync(join(outsideDir, 'cert.pem'), join(allowedDir, 'link.pem'));
     // (The `..` path is built by hand: join() would normalise the dots away before the request.)
-    for (const path of [join(outsideDir, 'cert.pem'), '/etc/passwd', `${allowedDir}/../${outsideDir.split('/').pop()}/cert.pem`, join(allowedDir, 'link.pem'), 'relative/cert.pem']) {
+    for (const path of [
+      join(outsideDir, 'cert.pem'),
+      '/etc/passwd',
+      `${allowedDir}/../${outsideDir.split('/').pop()}/cert.pem`,
+      join(allowedDir, 'link.pem'),
+      'relative/cert.pem',
+    ]) {
       const res = await post({ path });
       expect([403, 400]).toContain(res.status);
       expect((await problem(res)).code).toMatch(/CERTIFICATE_PATH_NOT_ALLOWED|VALIDATION_FAILED/);
@@ -139,8 +184,12 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     writeFileSync(join(allowedDir, 'combined.pem'), leaf.keyPem + leaf.pem);
     const keyed = await created({ path: join(allowedDir, 'combined.pem') });
     expect(keyed.status).toBe('CRITICAL');
-    expect(keyed.checks[0].results).toEqual([{ name: 'retrieval', status: 'CRITICAL', reason: expect.stringContaining('holds a private key') }]);
-    const [row] = await adminQuery<Record<string, unknown>>(t.db, 'SELECT * FROM certificates WHERE id = $1', [keyed.id]);
+    expect(keyed.checks[0].results).toEqual([
+      { name: 'retrieval', status: 'CRITICAL', reason: expect.stringContaining('holds a private key') },
+    ]);
+    const [row] = await adminQuery<Record<string, unknown>>(t.db, 'SELECT * FROM certificates WHERE id = $1', [
+      keyed.id,
+    ]);
     expect(JSON.stringify(row)).not.toContain('PRIVATE KEY');
   });
 
@@ -153,7 +202,10 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     expect(body.chain).toHaveLength(2);
     expect(body.checks[0].protocol).toBe('TLSv1.3');
     expect(body.checks[0].cipher).toMatch(/^TLS_/);
-    expect(body.checks[0].results.find((r) => r.name === 'hostname')).toMatchObject({ status: 'OK', reason: 'covers 127.0.0.1' });
+    expect(body.checks[0].results.find((r) => r.name === 'hostname')).toMatchObject({
+      status: 'OK',
+      reason: 'covers 127.0.0.1',
+    });
     expect(ep.bytesReceived()).toBe(0);
 
     const wrong = await created({ host: '127.0.0.1', port: ep.port, servername: 'www.example.test' });
@@ -178,7 +230,9 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     servers.push(silent, plain);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
-    expect((await created({ host: '127.0.0.1', port: (silent.address() as { port: number }).port })).statusReason).toBe('retrieval: no TLS handshake within 700 ms');
+    expect((await created({ host: '127.0.0.1', port: (silent.address() as { port: number }).port })).statusReason).toBe(
+      'retrieval: no TLS handshake within 700 ms',
+    );
     const notTls = await created({ host: '127.0.0.1', port: (plain.address() as { port: number }).port });
     expect(notTls.statusReason).toMatch(/^retrieval: (TLS handshake failed|connection)/);
   });
@@ -186,7 +240,10 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
   it('refuses to probe private, link-local and unspecified addresses (SSRF), storing nothing', async () => {
     const before = await countRows();
     for (const host of ['10.0.0.1', '169.254.169.254', '192.168.1.1', '0.0.0.0', 'fd00::1', '::ffff:10.0.0.1']) {
-      expect(await problem(await post({ host, port: 443 }))).toMatchObject({ status: 403, code: 'CERTIFICATE_ENDPOINT_NOT_ALLOWED' });
+      expect(await problem(await post({ host, port: 443 }))).toMatchObject({
+        status: 403,
+        code: 'CERTIFICATE_ENDPOINT_NOT_ALLOWED',
+      });
     }
     expect(await countRows()).toBe(before);
   });
@@ -194,17 +251,28 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
   it('scopes and ownership: certificates:* required, another user’s entry answers 404', async () => {
     const mine = await created({ pem: (await leafFor()).pem + intermediate.pem });
     const other = await userWithScopes(t, SCOPES);
-    expect(await problem(await t.request(`/v1/certificates/${mine.id}`, { headers: bearer(other.token) }))).toMatchObject({ status: 404, code: 'CERTIFICATE_NOT_FOUND' });
-    expect((await t.request(`/v1/certificates/${mine.id}`, { method: 'DELETE', headers: bearer(other.token) })).status).toBe(404);
+    expect(
+      await problem(await t.request(`/v1/certificates/${mine.id}`, { headers: bearer(other.token) })),
+    ).toMatchObject({ status: 404, code: 'CERTIFICATE_NOT_FOUND' });
+    expect(
+      (await t.request(`/v1/certificates/${mine.id}`, { method: 'DELETE', headers: bearer(other.token) })).status,
+    ).toBe(404);
     const plainUser = await userWithScopes(t, []);
-    expect(await problem(await t.request('/v1/certificates', { headers: bearer(plainUser.token) }))).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPES' });
-    expect((await t.request(`/v1/certificates/${mine.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
+    expect(await problem(await t.request('/v1/certificates', { headers: bearer(plainUser.token) }))).toMatchObject({
+      status: 403,
+      code: 'INSUFFICIENT_SCOPES',
+    });
+    expect((await t.request(`/v1/certificates/${mine.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(
+      204,
+    );
     expect((await t.request(`/v1/certificates/${mine.id}`, { headers: bearer(token) })).status).toBe(404);
   });
 
   it('exports expiry and status gauges on /metrics', async () => {
     const text = await (await t.request('/metrics')).text();
-    expect(text).toMatch(/certificate_expiry_seconds\{id="[0-9a-f-]{36}",subject="CN=localhost",source="endpoint"\} \d+/);
+    expect(text).toMatch(
+      /certificate_expiry_seconds\{id="[0-9a-f-]{36}",subject="CN=localhost",source="endpoint"\} \d+/,
+    );
     expect(text).toMatch(/certificate_check_status\{id="[0-9a-f-]{36}",subject="CN=localhost",source="endpoint"\} 2/);
   });
 
@@ -218,10 +286,18 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     expect(cert.status).toBe('OK');
     const job = t.app.get(CertificateCheckJob);
     const day = 86_400_000;
-    const alerts = async () => adminQuery<{ kind: string; body: string }>(t.db, `SELECT kind, body FROM outbox_messages WHERE channel = 'webhook' ORDER BY created_at`);
+    const alerts = async () =>
+      adminQuery<{ kind: string; body: string }>(
+        t.db,
+        `SELECT kind, body FROM outbox_messages WHERE channel = 'webhook' ORDER BY created_at`,
+      );
 
     clock.advance(61_000 - (clock.nowMs() % 60_000)); // one second into a minute: the two ticks below share their period
-    expect(await job.tick()).toMatchObject({ status: 'ran', outcome: 'success', counts: { checked: 1, ok: 1, alerts: 0 } });
+    expect(await job.tick()).toMatchObject({
+      status: 'ran',
+      outcome: 'success',
+      counts: { checked: 1, ok: 1, alerts: 0 },
+    });
     expect(await job.tick()).toEqual({ status: 'skipped', reason: 'already-ran' }); // same period: idempotent
     clock.advance(15 * day); // 25 days left → WARN
     expect(await job.tick()).toMatchObject({ counts: { warn: 1, alerts: 1 } });
@@ -242,19 +318,48 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
       ['certificate.renewed', 'OK'],
     ]);
     const first = JSON.parse(queued[0].body) as { data: Record<string, unknown> };
-    expect(first.data).toMatchObject({ certificateId: cert.id, previousStatus: 'OK', daysLeft: 24 /* 24.99 whole days: notAfter has second precision */, subject: 'CN=localhost', source: { type: 'endpoint', host: '127.0.0.1', port: ep.port } });
+    expect(first.data).toMatchObject({
+      certificateId: cert.id,
+      previousStatus: 'OK',
+      daysLeft: 24 /* 24.99 whole days: notAfter has second precision */,
+      subject: 'CN=localhost',
+      source: { type: 'endpoint', host: '127.0.0.1', port: ep.port },
+    });
     expect(first.data.problems).toEqual([expect.objectContaining({ name: 'expiry', status: 'WARN' })]);
 
     const runs = await t.app.get(JobRunner).recent('certificate-check');
     expect(runs.filter((r) => r.outcome === 'success')).toHaveLength(6); // seven ticks, one skipped as a repeat of its period
-    const audited = await adminQuery(t.db, `SELECT action FROM audit_events WHERE target_id = $1 AND action LIKE 'certificate.%' ORDER BY id`, [cert.id]);
-    expect(audited.map((a) => a.action)).toEqual(['certificate.create', 'certificate.alert', 'certificate.alert', 'certificate.renewed']);
+    const audited = await adminQuery(
+      t.db,
+      `SELECT action FROM audit_events WHERE target_id = $1 AND action LIKE 'certificate.%' ORDER BY id`,
+      [cert.id],
+    );
+    expect(audited.map((a) => a.action)).toEqual([
+      'certificate.create',
+      'certificate.alert',
+      'certificate.alert',
+      'certificate.renewed',
+    ]);
 
     while ((await t.app.get(NotificationsService).deliverDue()) > 0);
     expect(receiver.received).toHaveLength(3);
     for (const r of receiver.received) {
-      expect(verifyWebhookSignature(WEBHOOK_SECRET, String(r.headers['webhook-signature']), r.body, Math.floor(clock.nowMs() / 1000))).toBe(true);
-      expect(verifyWebhookSignature('another-secret-entirely-0123456789', String(r.headers['webhook-signature']), r.body, Math.floor(clock.nowMs() / 1000))).toBe(false);
+      expect(
+        verifyWebhookSignature(
+          WEBHOOK_SECRET,
+          String(r.headers['webhook-signature']),
+          r.body,
+          Math.floor(clock.nowMs() / 1000),
+        ),
+      ).toBe(true);
+      expect(
+        verifyWebhookSignature(
+          'another-secret-entirely-0123456789',
+          String(r.headers['webhook-signature']),
+          r.body,
+          Math.floor(clock.nowMs() / 1000),
+        ),
+      ).toBe(false);
     }
     expect(t.logs.text).toContain('certificate alert');
   });

@@ -11,12 +11,33 @@ import { startTestApp, TestApp } from '../support/app';
 import { assertBuilt, cleanEnv, CLI_MAIN, spawnNode } from '../support/process';
 
 /** Every command of the admin CLI (nest-commander), and the schema commands handled before it. */
-const COMMANDS = ['audit:verify', 'auth:calibrate', 'keys:report', 'crypto:rewrap', 'crypto:retire', 'crypto:status', 'users:create-admin', 'users:disable', 'users:grant', 'users:revoke-scope', 'users:import', 'certs:dev', 'certs:check', 'jobs:run', 'keys:issue', 'keys:list', 'keys:revoke', 'keys:rotate', 'crypto:add-key'];
+const COMMANDS = [
+  'audit:verify',
+  'auth:calibrate',
+  'keys:report',
+  'crypto:rewrap',
+  'crypto:retire',
+  'crypto:status',
+  'users:create-admin',
+  'users:disable',
+  'users:grant',
+  'users:revoke-scope',
+  'users:import',
+  'certs:dev',
+  'certs:check',
+  'jobs:run',
+  'keys:issue',
+  'keys:list',
+  'keys:revoke',
+  'keys:rotate',
+  'crypto:add-key',
+];
 const MIGRATION_COMMANDS = ['migration:run', 'migration:revert', 'migration:generate'];
 
 describe('cli audit:verify', () => {
   let t: TestApp;
-  const env = () => cleanEnv({ DATABASE_URL: t.db.appUrl, MIGRATIONS_DATABASE_URL: t.db.ownerUrl, DATA_DIR: t.dataDir });
+  const env = () =>
+    cleanEnv({ DATABASE_URL: t.db.appUrl, MIGRATIONS_DATABASE_URL: t.db.ownerUrl, DATA_DIR: t.dataDir });
 
   beforeAll(async () => {
     assertBuilt();
@@ -48,22 +69,46 @@ describe('cli audit:verify', () => {
   });
 
   it('users:create-admin reads the password from stdin; the admin can log in with admin:all', async () => {
-    const proc = spawnNode(CLI_MAIN, ['users:create-admin', '--email', 'Ops@Example.com', '--username', 'ops', '--json'], env());
+    const proc = spawnNode(
+      CLI_MAIN,
+      ['users:create-admin', '--email', 'Ops@Example.com', '--username', 'ops', '--json'],
+      env(),
+    );
     proc.child.stdin!.end('orbit velvet cactus lantern\n');
     expect(await proc.closed).toBe(0);
-    expect(await proc.json()).toMatchObject({ email: 'ops@example.com', role: 'admin', scopes: expect.arrayContaining(['admin:all']) });
-    const login = await t.request('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password: 'orbit velvet cactus lantern' }) });
+    expect(await proc.json()).toMatchObject({
+      email: 'ops@example.com',
+      role: 'admin',
+      scopes: expect.arrayContaining(['admin:all']),
+    });
+    const login = await t.request('/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ops@example.com', password: 'orbit velvet cactus lantern' }),
+    });
     expect(login.status).toBe(200);
   });
 
-  it('users:grant and users:revoke-scope change a user\'s scopes', async () => {
-    const grant = spawnNode(CLI_MAIN, ['users:grant', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'], env());
+  it("users:grant and users:revoke-scope change a user's scopes", async () => {
+    const grant = spawnNode(
+      CLI_MAIN,
+      ['users:grant', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'],
+      env(),
+    );
     expect(await grant.closed).toBe(0);
     expect((await grant.json()).scopes).toContain('keys:verify');
-    const revoke = spawnNode(CLI_MAIN, ['users:revoke-scope', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'], env());
+    const revoke = spawnNode(
+      CLI_MAIN,
+      ['users:revoke-scope', '--email', 'ops@example.com', '--scope', 'keys:verify', '--json'],
+      env(),
+    );
     expect(await revoke.closed).toBe(0);
     expect((await revoke.json()).scopes).not.toContain('keys:verify');
-    const unknown = spawnNode(CLI_MAIN, ['users:grant', '--email', 'nobody@example.com', '--scope', 'keys:verify'], env());
+    const unknown = spawnNode(
+      CLI_MAIN,
+      ['users:grant', '--email', 'nobody@example.com', '--scope', 'keys:verify'],
+      env(),
+    );
     expect(await unknown.closed).toBe(1);
     expect(unknown.output().trim()).toBe('error: No user with email nobody@example.com');
   });
@@ -84,7 +129,11 @@ describe('cli audit:verify', () => {
   });
 
   it('users:create-admin refuses a weak password with one line', async () => {
-    const proc = spawnNode(CLI_MAIN, ['users:create-admin', '--email', 'weak@example.com', '--username', 'weakling'], env());
+    const proc = spawnNode(
+      CLI_MAIN,
+      ['users:create-admin', '--email', 'weak@example.com', '--username', 'weakling'],
+      env(),
+    );
     proc.child.stdin!.end('password\n');
     expect(await proc.closed).toBe(1);
     expect(proc.output()).toMatch(/^error: Choose a stronger password/m);
@@ -96,10 +145,17 @@ describe('cli audit:verify', () => {
     const { tmpdir } = await import('node:os');
     const bcrypt = (await import('bcryptjs')).default;
     const file = join(mkdtempSync(join(tmpdir(), 'sb-import-')), 'users.jsonl');
-    writeFileSync(file, [
-      JSON.stringify({ email: 'legacy1@example.com', username: 'legacy1', passwordHash: bcrypt.hashSync('orbit velvet cactus lantern', 4) }),
-      JSON.stringify({ email: 'legacy1@example.com', username: 'legacy1b', passwordHash: bcrypt.hashSync('x', 4) }),
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({
+          email: 'legacy1@example.com',
+          username: 'legacy1',
+          passwordHash: bcrypt.hashSync('orbit velvet cactus lantern', 4),
+        }),
+        JSON.stringify({ email: 'legacy1@example.com', username: 'legacy1b', passwordHash: bcrypt.hashSync('x', 4) }),
+      ].join('\n'),
+    );
     const proc = spawnNode(CLI_MAIN, ['users:import', '--file', file], env());
     expect(await proc.closed).toBe(0);
     expect(proc.output()).toContain('imported 1, skipped 1');
@@ -136,16 +192,31 @@ describe('cli audit:verify', () => {
   });
 
   it('refuses malformed numbers with one line instead of running with a default', async () => {
-    const days = spawnNode(CLI_MAIN, ['keys:issue', '--email', 'ops@example.com', '--scopes', 'profiles:read', '--expires-in-days', 'abc'], env());
+    const days = spawnNode(
+      CLI_MAIN,
+      ['keys:issue', '--email', 'ops@example.com', '--scopes', 'profiles:read', '--expires-in-days', 'abc'],
+      env(),
+    );
     expect(await days.closed).toBe(1);
     expect(days.output()).toMatch(/^error: .*expiresInDays must be an integer number\n$/);
-    const zero = spawnNode(CLI_MAIN, ['keys:issue', '--email', 'ops@example.com', '--scopes', 'profiles:read', '--expires-in-days', '0'], env());
+    const zero = spawnNode(
+      CLI_MAIN,
+      ['keys:issue', '--email', 'ops@example.com', '--scopes', 'profiles:read', '--expires-in-days', '0'],
+      env(),
+    );
     expect(await zero.closed).toBe(1);
     expect(zero.output()).toBe('error: expiresInDays must not be less than 1\n');
     const version = spawnNode(CLI_MAIN, ['crypto:retire', '--version', 'abc'], env());
     expect(await version.closed).toBe(1);
     expect(version.output()).toBe('error: --version must be a key version number (see crypto:status)\n');
-    expect((await adminQuery<{ n: number }>(t.db, "SELECT count(*)::int AS n FROM api_keys WHERE name = 'issued by the admin CLI'"))[0].n).toBe(0);
+    expect(
+      (
+        await adminQuery<{ n: number }>(
+          t.db,
+          "SELECT count(*)::int AS n FROM api_keys WHERE name = 'issued by the admin CLI'",
+        )
+      )[0].n,
+    ).toBe(0);
   });
 
   it('every command answers --help with its options and exits 0', async () => {
@@ -156,7 +227,13 @@ describe('cli audit:verify', () => {
     for (const c of commands) {
       const proc = spawnNode(CLI_MAIN, [c, '--help'], env);
       const code = await proc.closed;
-      answers.push({ c, code, usage: new RegExp(`^Usage: npm run cli -- ${c} `).test(proc.output()), help: proc.output().includes('-h, --help'), json: proc.output().includes('--json') });
+      answers.push({
+        c,
+        code,
+        usage: new RegExp(`^Usage: npm run cli -- ${c} `).test(proc.output()),
+        help: proc.output().includes('-h, --help'),
+        json: proc.output().includes('--json'),
+      });
     }
     expect(answers).toEqual(commands.map((c) => ({ c, code: 0, usage: true, help: true, json: true })));
   }, 120_000);
@@ -170,14 +247,27 @@ describe('cli audit:verify', () => {
     expect(human.output()).toMatch(/^rewrap: idle/m);
     const json = spawnNode(CLI_MAIN, ['crypto:status', '--json'], env());
     expect(await json.closed).toBe(0);
-    expect(await json.json()).toMatchObject({ current: 1, minDecryptionVersion: 1, versions: [{ version: 1, encrypts: true, decrypts: true }] });
+    expect(await json.json()).toMatchObject({
+      current: 1,
+      minDecryptionVersion: 1,
+      versions: [{ version: 1, encrypts: true, decrypts: true }],
+    });
   });
 
   it('certs:dev makes a dev CA and a localhost leaf (keys 0600, dir 0700) without a database; a second run keeps them', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-certs-dev-'));
-    const first = spawnNode(CLI_MAIN, ['certs:dev', '--json'], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
+    const first = spawnNode(
+      CLI_MAIN,
+      ['certs:dev', '--json'],
+      cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }),
+    );
     expect(await first.closed).toBe(0);
-    const made = (await first.json()) as { createdCa: boolean; createdLeaf: boolean; leafFingerprint: string; paths: Record<string, string> };
+    const made = (await first.json()) as {
+      createdCa: boolean;
+      createdLeaf: boolean;
+      leafFingerprint: string;
+      paths: Record<string, string>;
+    };
     expect(made).toMatchObject({ createdCa: true, createdLeaf: true });
     expect(statSync(made.paths.dir).mode & 0o777).toBe(0o700);
     expect(statSync(made.paths.key).mode & 0o777).toBe(0o600);
@@ -186,16 +276,32 @@ describe('cli audit:verify', () => {
     const ca = new X509Certificate(readFileSync(made.paths.caCert));
     expect(leaf.verify(ca.publicKey) && leaf.checkHost('localhost') && leaf.checkIP('127.0.0.1')).toBeTruthy();
     expect(leaf.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-    const again = spawnNode(CLI_MAIN, ['certs:dev', '--json'], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }));
+    const again = spawnNode(
+      CLI_MAIN,
+      ['certs:dev', '--json'],
+      cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }),
+    );
     expect(await again.closed).toBe(0);
-    expect(await again.json()).toMatchObject({ createdCa: false, createdLeaf: false, leafFingerprint: made.leafFingerprint });
+    expect(await again.json()).toMatchObject({
+      createdCa: false,
+      createdLeaf: false,
+      leafFingerprint: made.leafFingerprint,
+    });
   });
 
   it('certs:check checks every certificate and prints a table; jobs:run records the run in job_runs', async () => {
     const { token } = await userWithScopes(t, ['certificates:write']);
     const { intermediate } = await pki();
-    const leaf = await issue(intermediate, { cn: 'cli.example.test', dns: ['cli.example.test'], notAfter: new Date(Date.now() + 20 * 86_400_000) });
-    const res = await t.request('/v1/certificates', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ pem: leaf.pem + intermediate.pem }) });
+    const leaf = await issue(intermediate, {
+      cn: 'cli.example.test',
+      dns: ['cli.example.test'],
+      notAfter: new Date(Date.now() + 20 * 86_400_000),
+    });
+    const res = await t.request('/v1/certificates', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pem: leaf.pem + intermediate.pem }),
+    });
     expect(res.status).toBe(201);
     const table = spawnNode(CLI_MAIN, ['certs:check'], env());
     expect(await table.closed).toBe(0);
@@ -204,12 +310,17 @@ describe('cli audit:verify', () => {
     const job = spawnNode(CLI_MAIN, ['jobs:run', 'certificate-check', '--json'], env());
     expect(await job.closed).toBe(0);
     expect(await job.json()).toMatchObject({ status: 'ran', outcome: 'success', counts: { checked: 1, critical: 1 } });
-    const runs = await adminQuery<{ outcome: string }>(t.db, `SELECT outcome FROM job_runs WHERE job = 'certificate-check' AND period LIKE 'manual:%'`);
+    const runs = await adminQuery<{ outcome: string }>(
+      t.db,
+      `SELECT outcome FROM job_runs WHERE job = 'certificate-check' AND period LIKE 'manual:%'`,
+    );
     expect(runs.map((r) => r.outcome)).toEqual(['success', 'success']);
     const list = spawnNode(CLI_MAIN, ['jobs:run', '--list'], env());
     expect(await list.closed).toBe(0);
     expect(list.output()).toMatch(/job\s+schedule\s+last run\s+by\s+outcome\s+counts/);
-    expect(list.output()).toMatch(/certificate-check\s+cron 0 3 \* \* \* \(UTC\)\s+\d{4}-\d\d-\d\dT[\d:]{8}\s+\S+\s+success\s+.*\bchecked=1\b.*\bcritical=1\b/);
+    expect(list.output()).toMatch(
+      /certificate-check\s+cron 0 3 \* \* \* \(UTC\)\s+\d{4}-\d\d-\d\dT[\d:]{8}\s+\S+\s+success\s+.*\bchecked=1\b.*\bcritical=1\b/,
+    );
     expect(list.output()).toMatch(/sessions\.purge\s+every \d+ ms\s+never/);
     const unknown = spawnNode(CLI_MAIN, ['jobs:run', 'nope'], env());
     expect(await unknown.closed).toBe(1);
@@ -219,11 +330,28 @@ describe('cli audit:verify', () => {
   it('keys:issue prints a working key once; keys:list shows it; keys:revoke stops it at once', async () => {
     const owner = await userWithScopes(t, ['certificates:read']);
     const [row] = await adminQuery<{ email: string }>(t.db, 'SELECT email FROM users WHERE id = $1', [owner.userId]);
-    const issue = spawnNode(CLI_MAIN, ['keys:issue', '--email', row.email, '--name', 'ci deploy', '--scopes', 'certificates:read', '--expires-in-days', '30', '--json'], env());
+    const issue = spawnNode(
+      CLI_MAIN,
+      [
+        'keys:issue',
+        '--email',
+        row.email,
+        '--name',
+        'ci deploy',
+        '--scopes',
+        'certificates:read',
+        '--expires-in-days',
+        '30',
+        '--json',
+      ],
+      env(),
+    );
     expect(await issue.closed).toBe(0);
     const issued = (await issue.json()) as { id: string; key: string; scopes: string[] };
     expect(issued.scopes).toEqual(['certificates:read']);
-    expect((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status).toBe(200);
+    expect((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status).toBe(
+      200,
+    );
 
     const tooMuch = spawnNode(CLI_MAIN, ['keys:issue', '--email', row.email, '--scopes', 'admin:all'], env());
     expect(await tooMuch.closed).toBe(1);
@@ -231,12 +359,21 @@ describe('cli audit:verify', () => {
 
     const list = spawnNode(CLI_MAIN, ['keys:list', '--email', row.email], env());
     expect(await list.closed).toBe(0);
-    expect(list.output()).toMatch(new RegExp(`${issued.id}\\s+sk_live_\\S+\\s+active\\s+\\S+\\s+\\S+\\s+ci deploy\\s+certificates:read`));
+    expect(list.output()).toMatch(
+      new RegExp(`${issued.id}\\s+sk_live_\\S+\\s+active\\s+\\S+\\s+\\S+\\s+ci deploy\\s+certificates:read`),
+    );
 
     const revoke = spawnNode(CLI_MAIN, ['keys:revoke', issued.id], env());
     expect(await revoke.closed).toBe(0);
     expect(revoke.output()).toMatch(/^revoked sk_live_/);
-    await waitFor(async () => ((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status === 401 ? true : undefined), 3000, 50);
+    await waitFor(
+      async () =>
+        (await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status === 401
+          ? true
+          : undefined,
+      3000,
+      50,
+    );
     const bad = spawnNode(CLI_MAIN, ['keys:revoke', 'not-a-uuid'], env());
     expect(await bad.closed).toBe(1);
     expect(bad.output()).toContain('must be a UUID');
@@ -252,11 +389,17 @@ describe('cli audit:verify', () => {
     for (const value of ['', '0x10', '1e1']) {
       const odd = spawnNode(CLI_MAIN, ['keys:rotate', old.id.toUpperCase(), '--grace-hours', value], env());
       expect(await odd.closed).toBe(1);
-      expect(odd.output()).toBe('error: gracePeriodHours must not be greater than 72; gracePeriodHours must not be less than 0; gracePeriodHours must be an integer number\n');
+      expect(odd.output()).toBe(
+        'error: gracePeriodHours must not be greater than 72; gracePeriodHours must not be less than 0; gracePeriodHours must be an integer number\n',
+      );
     }
     const proc = spawnNode(CLI_MAIN, ['keys:rotate', old.id, '--grace-hours', '1', '--json'], env());
     expect(await proc.closed).toBe(0);
-    const rotated = (await proc.json()) as { id: string; key: string; previous: { id: string; status: string; graceEndsAt: string } };
+    const rotated = (await proc.json()) as {
+      id: string;
+      key: string;
+      previous: { id: string; status: string; graceEndsAt: string };
+    };
     expect(rotated.previous).toMatchObject({ id: old.id, status: 'rotating' });
     expect(Date.parse(rotated.previous.graceEndsAt) - Date.now()).toBeGreaterThan(3_500_000);
     for (const key of [rotated.key, old.key]) {
@@ -264,8 +407,17 @@ describe('cli audit:verify', () => {
     }
     const human = spawnNode(CLI_MAIN, ['keys:rotate', rotated.id, '--grace-hours', '0'], env());
     expect(await human.closed).toBe(0);
-    expect(human.output()).toMatch(/^sk_live_\S+\n {2}id \S+ {2}replaces sk_live_\S+, which works until now \(revoked\)\n/);
-    await waitFor(async () => ((await t.request('/v1/certificates', { headers: { 'x-api-key': rotated.key } })).status === 401 ? true : undefined), 3000, 50);
+    expect(human.output()).toMatch(
+      /^sk_live_\S+\n {2}id \S+ {2}replaces sk_live_\S+, which works until now \(revoked\)\n/,
+    );
+    await waitFor(
+      async () =>
+        (await t.request('/v1/certificates', { headers: { 'x-api-key': rotated.key } })).status === 401
+          ? true
+          : undefined,
+      3000,
+      50,
+    );
   });
 
   it('crypto:add-key writes a new newest version into the key file, keeping the older ones (file stays 0600)', async () => {

@@ -64,15 +64,30 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
       instances.push({ name, port, proc, url: `http://127.0.0.1:${port}` });
     }
     for (const i of instances) {
-      await waitFor(async () => {
-        if (i.proc.child.exitCode !== null) throw new Error(`instance ${i.name} exited: ${i.proc.output()}`);
-        return (await fetch(`${i.url}/health/ready`).then((r) => r.status, () => 0)) === 200 ? true : undefined;
-      }, 60_000, 100);
+      await waitFor(
+        async () => {
+          if (i.proc.child.exitCode !== null) throw new Error(`instance ${i.name} exited: ${i.proc.output()}`);
+          return (await fetch(`${i.url}/health/ready`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+            ? true
+            : undefined;
+        },
+        60_000,
+        100,
+      );
     }
-    front = await startTlsFront(binary!, instances.map((i) => `127.0.0.1:${i.port}`));
+    front = await startTlsFront(
+      binary!,
+      instances.map((i) => `127.0.0.1:${i.port}`),
+    );
     agent = new Agent({ keepAlive: true, maxSockets: 16, ca: front.ca, servername: 'localhost' });
     const email = `cluster.${randomBytes(4).toString('hex')}@example.com`;
-    const reg = await fetch(`${instances[0].url}/v1/auth/register`, jsonPost({ email, username: `c_${randomBytes(4).toString('hex')}`, password: STRONG_PASSWORD }));
+    const reg = await fetch(
+      `${instances[0].url}/v1/auth/register`,
+      jsonPost({ email, username: `c_${randomBytes(4).toString('hex')}`, password: STRONG_PASSWORD }),
+    );
     expect(reg.status).toBe(202);
     const login = await fetch(`${instances[1].url}/v1/auth/login`, jsonPost({ email, password: STRONG_PASSWORD }));
     token = ((await login.json()) as { token: string }).token;
@@ -93,23 +108,34 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
 
   function viaNginx(path: string, key: string): Promise<number> {
     return new Promise((resolve) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: front.httpsPort, path, agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpsRequest(
+        { host: '127.0.0.1', port: front.httpsPort, path, agent, headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end();
     });
   }
 
   async function createKey(body: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
-    const res = await fetch(`${instances[0].url}/v1/api-keys`, jsonPost({ name: 'cluster', scopes: ['profiles:read'], ...body }, { authorization: `Bearer ${token}` }));
+    const res = await fetch(
+      `${instances[0].url}/v1/api-keys`,
+      jsonPost({ name: 'cluster', scopes: ['profiles:read'], ...body }, { authorization: `Bearer ${token}` }),
+    );
     const json = (await res.json()) as { id: string; key: string };
     if (res.status !== 201) throw new Error(`create key: ${res.status} ${JSON.stringify(json)}`);
     return json;
   }
 
-  async function load(total: number, concurrency: number, key: string, onProgress?: (sent: number) => void): Promise<Map<number, number>> {
+  async function load(
+    total: number,
+    concurrency: number,
+    key: string,
+    onProgress?: (sent: number) => void,
+  ): Promise<Map<number, number>> {
     const statuses = new Map<number, number>();
     let sent = 0;
     await Promise.all(
@@ -140,19 +166,27 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
   it('(b) a revocation through instance A is refused by B and C within a second', async () => {
     if (!available) return;
     const { id, key } = await createKey();
-    for (const i of instances) expect((await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200); // cached everywhere
-    const revoked = await fetch(`${instances[0].url}/v1/api-keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    for (const i of instances)
+      expect((await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200); // cached everywhere
+    const revoked = await fetch(`${instances[0].url}/v1/api-keys/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(revoked.status).toBe(204);
     const t0 = Date.now();
     const seen: Record<string, number> = {};
     await Promise.all(
       instances.slice(1).map((i) =>
-        waitFor(async () => {
-          const s = (await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${key}` } })).status;
-          if (s !== 401) return undefined;
-          seen[i.name] = Date.now() - t0;
-          return true;
-        }, 1000, 5),
+        waitFor(
+          async () => {
+            const s = (await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${key}` } })).status;
+            if (s !== 401) return undefined;
+            seen[i.name] = Date.now() - t0;
+            return true;
+          },
+          1000,
+          5,
+        ),
       ),
     );
     figures.revocationMs = seen;
@@ -162,10 +196,18 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
   it('(c) a job every 2 s runs exactly once per period across the three instances', async () => {
     if (!available) return;
     await new Promise((r) => setTimeout(r, 5 * JOB_EVERY_MS));
-    const runs = await adminQuery<{ period: string; outcome: string; instance: string }>(db, `SELECT period, outcome, instance FROM job_runs WHERE job = 'api-keys.grace-end' AND period NOT LIKE 'manual:%' ORDER BY period`);
+    const runs = await adminQuery<{ period: string; outcome: string; instance: string }>(
+      db,
+      `SELECT period, outcome, instance FROM job_runs WHERE job = 'api-keys.grace-end' AND period NOT LIKE 'manual:%' ORDER BY period`,
+    );
     const successes = runs.filter((r) => r.outcome === 'success');
     const periods = new Set(successes.map((r) => r.period));
-    figures.jobRuns = { periods: periods.size, successes: successes.length, failed: runs.filter((r) => r.outcome === 'failed').length, instances: new Set(successes.map((r) => r.instance)).size };
+    figures.jobRuns = {
+      periods: periods.size,
+      successes: successes.length,
+      failed: runs.filter((r) => r.outcome === 'failed').length,
+      instances: new Set(successes.map((r) => r.instance)).size,
+    };
     expect(periods.size).toBeGreaterThanOrEqual(4);
     expect(successes.length).toBe(periods.size);
     expect(runs.filter((r) => r.outcome !== 'success')).toEqual([]); // no failed, abandoned or duplicate attempt either
@@ -177,13 +219,24 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
   it('(e) the end of a rotated key’s grace period is honoured by every instance', async () => {
     if (!available) return;
     const old = await createKey();
-    const rotated = await fetch(`${instances[2].url}/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 24 }, { authorization: `Bearer ${token}` }));
+    const rotated = await fetch(
+      `${instances[2].url}/v1/api-keys/${old.id}/rotate`,
+      jsonPost({ gracePeriodHours: 24 }, { authorization: `Bearer ${token}` }),
+    );
     expect(rotated.status).toBe(201);
-    for (const i of instances) expect((await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${old.key}` } })).status).toBe(200);
+    for (const i of instances)
+      expect((await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${old.key}` } })).status).toBe(200);
     await adminQuery(db, `UPDATE api_keys SET grace_ends_at = now() WHERE id = $1`, [old.id]); // as if 24 h had passed
     const t0 = Date.now();
     for (const i of instances) {
-      await waitFor(async () => ((await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${old.key}` } })).status === 401 ? true : undefined), JOB_EVERY_MS * 3, 20);
+      await waitFor(
+        async () =>
+          (await fetch(`${i.url}/v1/me`, { headers: { authorization: `Bearer ${old.key}` } })).status === 401
+            ? true
+            : undefined,
+        JOB_EVERY_MS * 3,
+        20,
+      );
     }
     figures.graceEndSeenByAllMs = Date.now() - t0;
   });
@@ -203,11 +256,22 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
     figures.drain = Object.fromEntries(statuses);
     expect(statuses.get(200)).toBe(2000);
     // Usage is flushed each second and at shutdown: every request counted once, by whichever instance served it.
-    await waitFor(async () => {
-      const [row] = await adminQuery<{ total: string }>(db, 'SELECT total_requests AS total FROM api_keys WHERE id = $1', [id]);
-      return Number(row.total) === 2000 ? true : undefined;
-    }, 5000, 100);
-    const served = front.accessLog().split('\n').filter((l) => l.includes('"request":"GET /v1/me"') && l.includes(`:${victim.port}`)).length;
+    await waitFor(
+      async () => {
+        const [row] = await adminQuery<{ total: string }>(
+          db,
+          'SELECT total_requests AS total FROM api_keys WHERE id = $1',
+          [id],
+        );
+        return Number(row.total) === 2000 ? true : undefined;
+      },
+      5000,
+      100,
+    );
+    const served = front
+      .accessLog()
+      .split('\n')
+      .filter((l) => l.includes('"request":"GET /v1/me"') && l.includes(`:${victim.port}`)).length;
     figures.servedByStoppedInstance = served;
   });
 });

@@ -14,9 +14,16 @@ describe('database outage (own PostgreSQL cluster, stopped and restarted)', () =
     cluster = await PgCluster.create();
     const name = 'sb_test_outage';
     await provisionDatabase({ adminUrl: cluster.adminUrl, database: name, owner: TEST_OWNER, app: TEST_APP });
-    const url = (user: { name: string; password: string }) => `postgres://${user.name}:${user.password}@127.0.0.1:${cluster.port}/${name}`;
+    const url = (user: { name: string; password: string }) =>
+      `postgres://${user.name}:${user.password}@127.0.0.1:${cluster.port}/${name}`;
     await migrate(url(TEST_OWNER), url(TEST_APP), schema);
-    const db: TestDatabase = { name, appUrl: url(TEST_APP), ownerUrl: url(TEST_OWNER), adminUrl: cluster.adminUrl, drop: async () => undefined };
+    const db: TestDatabase = {
+      name,
+      appUrl: url(TEST_APP),
+      ownerUrl: url(TEST_OWNER),
+      adminUrl: cluster.adminUrl,
+      drop: async () => undefined,
+    };
     t = await startTestApp({ db, imports: [ProbeModule] });
   });
 

@@ -17,15 +17,26 @@ describe('README and .env.example', () => {
     const sections = readme.split(/^## /m);
     expect(sections[1]).toMatch(/^Set-up and the two commands\n/);
     const block = /```sh\n([\s\S]*?)```/.exec(sections[1])?.[1] ?? '';
-    const commands = block.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+    const commands = block
+      .split('\n')
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
     expect(commands).toEqual(['npm install', 'npm start', 'npm test']);
-    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     expect(scripts.start).toBeTruthy();
     expect(scripts.test).toBeTruthy();
     // CI installs, then runs README's test command itself (twice: embedded and system PostgreSQL), not a variant of it.
     const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
-    const runs = ci.split('\n').map((line) => line.trim()).filter((line) => line.endsWith('npm test') && !line.startsWith('#') && !line.startsWith('step'));
-    expect(runs).toEqual(['env -u DATABASE_URL npm test', 'DATABASE_URL="postgres://postgres@127.0.0.1:5432/test" npm test']);
+    const runs = ci
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.endsWith('npm test') && !line.startsWith('#') && !line.startsWith('step'));
+    expect(runs).toEqual([
+      'env -u DATABASE_URL npm test',
+      'DATABASE_URL="postgres://postgres@127.0.0.1:5432/test" npm test',
+    ]);
     expect(ci).not.toMatch(/npx jest|npm run test:/);
   });
 });

@@ -34,10 +34,20 @@ interface Schema {
 }
 
 const document = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string; schema: Schema }[];
+        requestBody?: { content: Record<string, { schema: Schema }> };
+      }
+    >
+  >;
   components: { schemas: Record<string, Schema> };
 };
-const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? resolve(document.components.schemas[s.$ref.split('/').pop()!]) : s);
+const resolve = (s: Schema | undefined): Schema | undefined =>
+  s?.$ref ? resolve(document.components.schemas[s.$ref.split('/').pop()!]) : s;
 
 const operations: Operation[] = Object.entries(document.paths).flatMap(([path, item]) =>
   Object.entries(item).map(([method, op]) => ({
@@ -54,7 +64,7 @@ const INJECTIONS = [
   "1' OR 1=1--",
   "'; DROP TABLE users;--",
   '" UNION SELECT password_hash FROM users--',
-  "1; SELECT pg_sleep(3)--",
+  '1; SELECT pg_sleep(3)--',
   "' AND (SELECT 1 FROM pg_sleep(3))::text = '1",
   '\u0000',
   'a\u0000b',
@@ -94,9 +104,22 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 /** A body from the schema, each field kept, dropped, or given a hostile value; sometimes extra or prototype keys. */
 function bodyFor(schema: Schema | undefined): fc.Arbitrary<string> {
   const props = Object.keys(schema?.properties ?? {});
-  const field = fc.record(Object.fromEntries(props.map((p) => [p, fc.option(hostileValue, { nil: undefined, freq: 3 })])) as Record<string, fc.Arbitrary<unknown>>);
+  const field = fc.record(
+    Object.fromEntries(props.map((p) => [p, fc.option(hostileValue, { nil: undefined, freq: 3 })])) as Record<
+      string,
+      fc.Arbitrary<unknown>
+    >,
+  );
   return fc.oneof(
-    { weight: 6, arbitrary: fc.tuple(field, fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), hostileValue, { maxKeys: 3 }))).map(([f, extra]) => JSON.stringify({ ...f, ...(extra ?? {}) })) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(
+          field,
+          fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), hostileValue, { maxKeys: 3 })),
+        )
+        .map(([f, extra]) => JSON.stringify({ ...f, ...(extra ?? {}) })),
+    },
     {
       weight: 1,
       arbitrary: fc.constantFrom(
@@ -122,7 +145,15 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
 
   beforeAll(async () => {
     t = await startTestApp({ env: { CERT_ENDPOINT_ALLOW: 'none', IP_FAILURE_THRESHOLD: '10000' } });
-    const user = await userWithScopes(t, ['certificates:read', 'certificates:write', 'keys:verify', 'crypto:encrypt', 'crypto:decrypt', 'crypto:hmac', 'crypto:rewrap']);
+    const user = await userWithScopes(t, [
+      'certificates:read',
+      'certificates:write',
+      'keys:verify',
+      'crypto:encrypt',
+      'crypto:decrypt',
+      'crypto:hmac',
+      'crypto:rewrap',
+    ]);
     const admin = await userWithScopes(t, ['admin:all']);
     const key = await createKey(t, user.token, { scopes: ['profiles:read', 'certificates:read', 'crypto:encrypt'] });
     tokens = {
@@ -131,9 +162,17 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
       admin: { authorization: `Bearer ${admin.token}` },
       key: { 'x-api-key': key.key },
       malformed: { authorization: 'Bearer sk_live_short' },
-      garbage: { authorization: `Basic ${'A'.repeat(3000)}`, 'x-forwarded-for': "1.2.3.4'; DROP TABLE users;--", 'x-request-id': `<script>${'x'.repeat(300)}` },
+      garbage: {
+        authorization: `Basic ${'A'.repeat(3000)}`,
+        'x-forwarded-for': "1.2.3.4'; DROP TABLE users;--",
+        'x-request-id': `<script>${'x'.repeat(300)}`,
+      },
     };
-    secretValues = t.app.get(SecretStore).allValues().flatMap((v) => v.split(',').map((p) => p.replace(/^v?\d+:/, ''))).filter((v) => v.length >= 8);
+    secretValues = t.app
+      .get(SecretStore)
+      .allValues()
+      .flatMap((v) => v.split(',').map((p) => p.replace(/^v?\d+:/, '')))
+      .filter((v) => v.length >= 8);
   }, 120_000);
   afterAll(() => t?.stop());
 
@@ -153,7 +192,10 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
   const LEAKS: [string, RegExp][] = [
     ['stack trace', /\bat [\w.<>]+ \(?[^)\s]*:\d+:\d+\)?/],
     ['SQL text', /\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[\s\S]{0,80}\b(FROM|SET|VALUES|WHERE)\b/],
-    ['database error', /QueryFailedError|duplicate key value|violates (?:check|foreign key|unique|not-null)|relation "|column "|syntax error at or near/i],
+    [
+      'database error',
+      /QueryFailedError|duplicate key value|violates (?:check|foreign key|unique|not-null)|relation "|column "|syntax error at or near/i,
+    ],
     ['file path', /(?:\/(?:work|home|usr|opt|tmp|app)\/[\w./-]+|node_modules)/],
   ];
 
@@ -163,19 +205,33 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
     // The stored state as of the last accepted request: a refused one must leave it exactly so.
     let known = await fingerprint();
     const byStatus = new Map<number, number>();
-    const arbitrary = fc
-      .nat({ max: operations.length - 1 })
-      .chain((i) => {
-        const op = operations[i];
-        return fc.record({
-          op: fc.constant(op),
-          credential: fc.constantFrom(...credentials),
-          path: fc.tuple(...op.pathParams.map(() => fc.oneof(fc.uuid(), hostileString))).map((vals) => op.pathParams.reduce((p, name, k) => p.replace(`{${name}}`, encodeURIComponent(String(vals[k]))), op.path)),
-          query: fc.subarray([...op.query.map((q) => q.name), 'extra', 'sort', '__proto__[x]']).chain((names) => fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), hostileString)))),
-          body: op.body || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method) ? fc.option(bodyFor(op.body), { freq: 8 }) : fc.constant(null),
-          contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16'),
-        });
+    const arbitrary = fc.nat({ max: operations.length - 1 }).chain((i) => {
+      const op = operations[i];
+      return fc.record({
+        op: fc.constant(op),
+        credential: fc.constantFrom(...credentials),
+        path: fc
+          .tuple(...op.pathParams.map(() => fc.oneof(fc.uuid(), hostileString)))
+          .map((vals) =>
+            op.pathParams.reduce((p, name, k) => p.replace(`{${name}}`, encodeURIComponent(String(vals[k]))), op.path),
+          ),
+        query: fc
+          .subarray([...op.query.map((q) => q.name), 'extra', 'sort', '__proto__[x]'])
+          .chain((names) => fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), hostileString)))),
+        body:
+          op.body || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method)
+            ? fc.option(bodyFor(op.body), { freq: 8 })
+            : fc.constant(null),
+        contentType: fc.constantFrom(
+          'application/json',
+          'application/json',
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+        ),
       });
+    });
 
     await fc.assert(
       fc.asyncProperty(arbitrary, async ({ op, credential: drawn, path, query, body, contentType }) => {
@@ -183,7 +239,11 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
         const qs = new URLSearchParams(query as [string, string][]).toString();
         // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
         // covered by auth.e2e); without a credential they are still fuzzed here.
-        if (['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) && (credential === 'session' || credential === 'admin')) credential = 'none';
+        if (
+          ['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) &&
+          (credential === 'session' || credential === 'admin')
+        )
+          credential = 'none';
         const started = Date.now();
         const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
           method: op.method,
@@ -200,12 +260,15 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
         // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
         if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
         if (res.status >= 400) {
-          if (!(res.headers.get('content-type') ?? '').includes('application/problem+json')) throw new Error(`not problem+json: ${where}`);
+          if (!(res.headers.get('content-type') ?? '').includes('application/problem+json'))
+            throw new Error(`not problem+json: ${where}`);
           const problem = JSON.parse(text) as { code?: string; status?: number };
-          if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status) throw new Error(`bad problem document: ${where}`);
+          if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status)
+            throw new Error(`bad problem document: ${where}`);
         }
         for (const [what, pattern] of LEAKS) if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
-        for (const secret of secretValues) if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
+        for (const secret of secretValues)
+          if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
         const now = await fingerprint();
         if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
         known = now;
@@ -216,11 +279,16 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
         endOnFailure: true,
         // A short report: the seed and path replay the case (FUZZ_SEED=…); the full counterexample can be megabytes.
         reporter: (out) => {
-          if (out.failed) throw new Error(`fuzzing failed after ${out.numRuns} runs; replay with FUZZ_SEED=${out.seed} (path ${out.counterexamplePath}): ${String(out.errorInstance).slice(0, 1500)}`);
+          if (out.failed)
+            throw new Error(
+              `fuzzing failed after ${out.numRuns} runs; replay with FUZZ_SEED=${out.seed} (path ${out.counterexamplePath}): ${String(out.errorInstance).slice(0, 1500)}`,
+            );
         },
       },
     );
-    process.stdout.write(`fuzzed ${sent} requests over ${operations.length} operations (slowest ${slowest} ms): ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`);
+    process.stdout.write(
+      `fuzzed ${sent} requests over ${operations.length} operations (slowest ${slowest} ms): ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`,
+    );
     expect(sent).toBe(RUNS);
   }, 900_000);
 });

@@ -2,7 +2,11 @@ import { request as httpRequest } from 'node:http';
 import { startTestApp, TestApp } from '../support/app';
 import { ProbeModule } from '../support/probe.module';
 
-const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
 
 interface ProblemBody {
   requestId: string;
@@ -13,7 +17,14 @@ async function expectProblem(res: Response, status: number, code: string): Promi
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   const body = (await res.json()) as ProblemBody;
-  expect(body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String), requestId: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+    requestId: expect.any(String),
+  });
   expect(JSON.stringify(body)).not.toMatch(/at \w+ \(|node_modules|\/srv\/|SELECT|stack/);
   return body;
 }
@@ -30,7 +41,10 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     expect((await t.request('/health/live')).status).toBe(200);
     const ready = await t.request('/health/ready');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, migrations: { status: 'up' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, migrations: { status: 'up' } },
+    });
   });
 
   it('accepts a valid nested body', async () => {
@@ -45,7 +59,10 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
 
   it('refuses unknown fields, also nested, listing them in errors[]', async () => {
     const body = await expectProblem(
-      await t.request('/v1/test-probe/echo', json({ name: 'a', admin: true, item: { label: 'b', count: 2, extra: 1 } })),
+      await t.request(
+        '/v1/test-probe/echo',
+        json({ name: 'a', admin: true, item: { label: 'b', count: 2, extra: 1 } }),
+      ),
       400,
       'VALIDATION_FAILED',
     );
@@ -54,18 +71,29 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
   });
 
   it('validates nested DTOs (type and range) without echoing values', async () => {
-    const body = await expectProblem(await t.request('/v1/test-probe/echo', json({ name: 'a', item: { label: 'b', count: 'SECRETVALUE' } })), 400, 'VALIDATION_FAILED');
+    const body = await expectProblem(
+      await t.request('/v1/test-probe/echo', json({ name: 'a', item: { label: 'b', count: 'SECRETVALUE' } })),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(body.errors).toEqual([expect.objectContaining({ field: 'item.count' })]);
     expect(JSON.stringify(body)).not.toContain('SECRETVALUE');
   });
 
   it('refuses an oversized body with 413', async () => {
-    await expectProblem(await t.request('/v1/test-probe/echo', json({ name: 'x'.repeat(200_000), item: { label: 'b', count: 1 } })), 413, 'PAYLOAD_TOO_LARGE');
+    await expectProblem(
+      await t.request('/v1/test-probe/echo', json({ name: 'x'.repeat(200_000), item: { label: 'b', count: 1 } })),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it.each([
     ['__proto__', '{"name":"a","item":{"label":"b","count":1},"__proto__":{"isAdmin":true}}'],
-    ['constructor.prototype', '{"name":"a","item":{"label":"b","count":1},"constructor":{"prototype":{"isAdmin":true}}}'],
+    [
+      'constructor.prototype',
+      '{"name":"a","item":{"label":"b","count":1},"constructor":{"prototype":{"isAdmin":true}}}',
+    ],
   ])('refuses a %s body with 400 FORBIDDEN_PROPERTY', async (_name, raw) => {
     await expectProblem(await t.request('/v1/test-probe/echo', json(raw)), 400, 'FORBIDDEN_PROPERTY');
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
@@ -106,14 +134,27 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     expect(res.headers.get('permissions-policy')).toMatch(/camera=\(\).*microphone=\(\).*geolocation=\(\)/);
     expect(res.headers.get('cache-control')).toContain('no-store');
     // No CORS: a browser on another origin can never read an answer (credentials travel in headers, not cookies).
-    const preflight = await t.request('/v1/me', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const preflight = await t.request('/v1/me', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    expect((await t.request('/v1/me', { headers: { origin: 'https://evil.example' } })).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await t.request('/v1/me', { headers: { origin: 'https://evil.example' } })).headers.get(
+        'access-control-allow-origin',
+      ),
+    ).toBeNull();
   });
 
   it('serves no TRACE (or any undeclared method) and lists no directories', async () => {
     // fetch() refuses to send TRACE, so node:http does.
-    for (const [method, path] of [['TRACE', '/v1/me'], ['TRACE', '/'], ['GET', '/v1/'], ['GET', '/node_modules/'], ['GET', '/dist/']] as const) {
+    for (const [method, path] of [
+      ['TRACE', '/v1/me'],
+      ['TRACE', '/'],
+      ['GET', '/v1/'],
+      ['GET', '/node_modules/'],
+      ['GET', '/dist/'],
+    ] as const) {
       const { status, type } = await new Promise<{ status: number; type: string }>((resolve, reject) => {
         const req = httpRequest(`${t.url}${path}`, { method }, (res) => {
           res.resume();
@@ -129,8 +170,16 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
 
   it('logs one JSON line per request with route, status, latency and client ip, redacting the authorization header', async () => {
     await t.request('/v1/test-probe/db', { headers: { authorization: 'Bearer very-secret-session-token' } });
-    const line = t.logs.lines.map((l) => JSON.parse(l)).findLast((l) => l.msg === 'request completed' && l.route === '/v1/test-probe/db');
-    expect(line).toMatchObject({ method: 'GET', status: 200, ip: '127.0.0.1', requestId: expect.any(String), latencyMs: expect.any(Number) });
+    const line = t.logs.lines
+      .map((l) => JSON.parse(l))
+      .findLast((l) => l.msg === 'request completed' && l.route === '/v1/test-probe/db');
+    expect(line).toMatchObject({
+      method: 'GET',
+      status: 200,
+      ip: '127.0.0.1',
+      requestId: expect.any(String),
+      latencyMs: expect.any(Number),
+    });
     expect(t.logs.text).not.toContain('very-secret-session-token');
   });
 
@@ -171,7 +220,9 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
 describe('/metrics access from untrusted addresses', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { METRICS_ALLOW: '10.255.255.0/24', METRICS_TOKEN: 'metrics-token-for-tests-0123456789' } });
+    t = await startTestApp({
+      env: { METRICS_ALLOW: '10.255.255.0/24', METRICS_TOKEN: 'metrics-token-for-tests-0123456789' },
+    });
   });
   afterAll(() => t?.stop());
 

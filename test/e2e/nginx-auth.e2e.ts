@@ -27,13 +27,16 @@ describe('nginx auth_request with API keys (real nginx)', () => {
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const upstreamPort = (upstream.address() as { port: number }).port;
     const backend = new URL(t.url);
-    nginx = await startNginx(binary!, (port) => `
+    nginx = await startNginx(
+      binary!,
+      (port) => `
       upstream security_backend { server 127.0.0.1:${backend.port}; keepalive 16; }
       upstream protected_app { server 127.0.0.1:${upstreamPort}; }
       server {
         listen 127.0.0.1:${port};
         include ${join(ROOT, 'docker/nginx/api-key-auth.conf')};
-      }`);
+      }`,
+    );
   });
   afterAll(async () => {
     await nginx?.stop();
@@ -42,7 +45,9 @@ describe('nginx auth_request with API keys (real nginx)', () => {
   });
 
   const through = (key: string | undefined, headers: Record<string, string> = {}) =>
-    fetch(`http://127.0.0.1:${nginx.port}/protected/orders`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+    fetch(`http://127.0.0.1:${nginx.port}/protected/orders`, {
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    });
 
   it('passes a valid key with the scope; the upstream learns key, owner and scopes but never sees the key', async () => {
     if (!available) return;
@@ -52,7 +57,11 @@ describe('nginx auth_request with API keys (real nginx)', () => {
     const res = await through(key.key);
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ 'x-key-id': key.id, 'x-owner-id': owner.userId, 'x-scopes': 'audit:read profiles:read' });
+    expect(seen[0]).toMatchObject({
+      'x-key-id': key.id,
+      'x-owner-id': owner.userId,
+      'x-scopes': 'audit:read profiles:read',
+    });
     expect(seen[0].authorization).toBeUndefined();
     expect(JSON.stringify(seen[0])).not.toContain(key.key);
   });

@@ -2,11 +2,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateOpenApiDocument, serialiseOpenApi } from '../../apps/api/src/openapi-document';
 
-type Schema = { $ref?: string; allOf?: Schema[]; items?: Schema; properties?: Record<string, Schema>; example?: unknown; default?: unknown; enum?: unknown[] };
+type Schema = {
+  $ref?: string;
+  allOf?: Schema[];
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  example?: unknown;
+  default?: unknown;
+  enum?: unknown[];
+};
 interface Operation {
   summary?: string;
   tags?: string[];
-  parameters?: Array<{ name: string; in: string; description?: string; example?: unknown; schema?: Schema & { format?: string; pattern?: string } }>;
+  parameters?: Array<{
+    name: string;
+    in: string;
+    description?: string;
+    example?: unknown;
+    schema?: Schema & { format?: string; pattern?: string };
+  }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>;
 }
@@ -17,7 +31,9 @@ const doc = JSON.parse(committed) as {
   components: { schemas: Record<string, Schema> };
   tags?: Array<{ name: string; description?: string }>;
 };
-const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ where: `${method.toUpperCase()} ${path}`, op })));
+const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+  Object.entries(ops).map(([method, op]) => ({ where: `${method.toUpperCase()} ${path}`, op })),
+);
 
 describe('openapi.json', () => {
   it('matches what the app generates (run `npm run openapi` after changing routes)', async () => {
@@ -33,7 +49,8 @@ describe('openapi.json', () => {
       if (successes.length === 0) problems.push(`${where}: no success answer documented`);
       for (const [status, res] of successes) {
         if (!res.description) problems.push(`${where} ${status}: no description`);
-        if (status !== '204' && !Object.values(res.content ?? {}).some((c) => c.schema)) problems.push(`${where} ${status}: no body schema`);
+        if (status !== '204' && !Object.values(res.content ?? {}).some((c) => c.schema))
+          problems.push(`${where} ${status}: no body schema`);
       }
     }
     expect(problems).toEqual([]);
@@ -43,7 +60,9 @@ describe('openapi.json', () => {
     const declared = (doc.tags ?? []).map((t) => t.name);
     expect(declared.length).toBeGreaterThanOrEqual(6);
     expect((doc.tags ?? []).filter((t) => !t.description).map((t) => t.name)).toEqual([]);
-    const misTagged = operations.filter(({ op }) => op.tags?.length !== 1 || !declared.includes(op.tags[0])).map(({ where, op }) => `${where}: ${op.tags?.join(',')}`);
+    const misTagged = operations
+      .filter(({ op }) => op.tags?.length !== 1 || !declared.includes(op.tags[0]))
+      .map(({ where, op }) => `${where}: ${op.tags?.join(',')}`);
     expect(misTagged).toEqual([]);
     const used = new Set(operations.map(({ op }) => op.tags?.[0]));
     expect(declared.filter((t) => !used.has(t))).toEqual([]);
@@ -54,8 +73,10 @@ describe('openapi.json', () => {
     for (const { where, op } of operations) {
       for (const p of op.parameters ?? []) {
         if (p.in !== 'path') continue;
-        if (!p.description || (p.example ?? p.schema?.example) === undefined) problems.push(`${where} {${p.name}}: no description or example`);
-        if (/id$/i.test(p.name) && p.schema?.format !== 'uuid') problems.push(`${where} {${p.name}}: not typed as a UUID`);
+        if (!p.description || (p.example ?? p.schema?.example) === undefined)
+          problems.push(`${where} {${p.name}}: no description or example`);
+        if (/id$/i.test(p.name) && p.schema?.format !== 'uuid')
+          problems.push(`${where} {${p.name}}: not typed as a UUID`);
       }
     }
     expect(problems).toEqual([]);

@@ -18,11 +18,15 @@ describe('the service process (embedded PostgreSQL, no configuration)', () => {
   async function startAndWait(): Promise<{ proc: Spawned; ms: number }> {
     const started = Date.now();
     const proc = spawnNode(API_MAIN, [], cleanEnv({ PORT: String(port), DATA_DIR: dataDir }));
-    await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output()}`);
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-      return res?.status === 200 ? true : undefined;
-    }, 60_000, 100);
+    await waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output()}`);
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      },
+      60_000,
+      100,
+    );
     return { proc, ms: Date.now() - started };
   }
 
@@ -31,7 +35,11 @@ describe('the service process (embedded PostgreSQL, no configuration)', () => {
     const code = await proc.exited;
     // A failed drain is rare and load-dependent (seen once in CI): keep the service's last lines to say why.
     if (code !== 0) {
-      const tail = proc.output().split('\n').filter((line) => !line.includes('"request completed"')).slice(-25);
+      const tail = proc
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"request completed"'))
+        .slice(-25);
       process.stdout.write(`service exited ${code} on SIGTERM; its last log lines:\n${tail.join('\n')}\n`);
     }
     return code;
@@ -78,7 +86,11 @@ describe('the service process refuses bad set-ups with one clear message', () =>
   beforeAll(() => assertBuilt());
 
   it('bad environment: exit 1 naming each bad variable', async () => {
-    const proc = spawnNode(API_MAIN, [], cleanEnv({ PORT: 'eighty', NODE_ENV: 'staging', DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-bad-')) }));
+    const proc = spawnNode(
+      API_MAIN,
+      [],
+      cleanEnv({ PORT: 'eighty', NODE_ENV: 'staging', DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-bad-')) }),
+    );
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/failed to start: Invalid configuration/);
     expect(proc.output()).toMatch(/PORT/);
@@ -109,7 +121,11 @@ describe('the service process refuses bad set-ups with one clear message', () =>
     const dir = mkdtempSync(join(tmpdir(), 'sb-prod-'));
     const { chmodSync } = await import('node:fs');
     chmodSync(dir, 0o755);
-    const proc = spawnNode(API_MAIN, [], cleanEnv({ NODE_ENV: 'production', DATA_DIR: dir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/test' }));
+    const proc = spawnNode(
+      API_MAIN,
+      [],
+      cleanEnv({ NODE_ENV: 'production', DATA_DIR: dir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/test' }),
+    );
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/Refusing to start: .* is accessible by group or others \(mode 0755\)/);
   });

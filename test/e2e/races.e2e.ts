@@ -30,11 +30,28 @@ describe('races (real PostgreSQL)', () => {
       { cardNumber: '4242 4242 4242 4242' },
       { medicalInfo: { allergies: ['none'] } },
     ];
-    const put = (body: Record<string, unknown>) => t.request('/v1/profiles/me', { method: 'PUT', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = (body: Record<string, unknown>) =>
+      t.request('/v1/profiles/me', {
+        method: 'PUT',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const answers = await Promise.all(fields.map(put));
     expect(answers.map((r) => r.status)).toEqual(fields.map(() => 200));
-    const profile = (await (await t.request('/v1/profiles/me?reveal=true', { headers: bearer(token) })).json()) as Record<string, unknown>;
-    expect(profile).toMatchObject({ displayName: 'Ada', phone: '+44 20 7946 0958', address: '12 St James Square', dateOfBirth: '1815-12-10', ssn: '123456789', cardNumber: '4242424242424242', medicalInfo: { allergies: ['none'] } });
-    expect(await adminQuery(t.db, `SELECT 1 FROM audit_events WHERE action = 'profile.update' AND target_id = $1`, [userId])).toHaveLength(fields.length);
+    const profile = (await (
+      await t.request('/v1/profiles/me?reveal=true', { headers: bearer(token) })
+    ).json()) as Record<string, unknown>;
+    expect(profile).toMatchObject({
+      displayName: 'Ada',
+      phone: '+44 20 7946 0958',
+      address: '12 St James Square',
+      dateOfBirth: '1815-12-10',
+      ssn: '123456789',
+      cardNumber: '4242424242424242',
+      medicalInfo: { allergies: ['none'] },
+    });
+    expect(
+      await adminQuery(t.db, `SELECT 1 FROM audit_events WHERE action = 'profile.update' AND target_id = $1`, [userId]),
+    ).toHaveLength(fields.length);
   }
 });

@@ -32,7 +32,13 @@ describe('request smuggling: ambiguous framing is refused, nothing rides along (
       const socket: Socket =
         target === 'app'
           ? netConnect({ host: '127.0.0.1', port: Number(new URL(t.url).port) })
-          : tlsConnect({ host: '127.0.0.1', port: front!.httpsPort, servername: 'localhost', ca: front!.ca, ALPNProtocols: ['http/1.1'] });
+          : tlsConnect({
+              host: '127.0.0.1',
+              port: front!.httpsPort,
+              servername: 'localhost',
+              ca: front!.ca,
+              ALPNProtocols: ['http/1.1'],
+            });
       const chunks: Buffer[] = [];
       socket.setTimeout(3000, () => socket.destroy());
       socket.on('data', (c: Buffer) => chunks.push(c));
@@ -75,7 +81,10 @@ describe('request smuggling: ambiguous framing is refused, nothing rides along (
     it(`${target}: control — two honest pipelined requests get two answers, and the second reaches the app`, async () => {
       if (target === 'nginx' && !front) return;
       const second = canary();
-      const reply = await exchange(target, `GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\nGET ${second} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      const reply = await exchange(
+        target,
+        `GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\nGET ${second} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+      );
       expect(statusLines(reply)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 404']);
       expect(t.logs.text).toContain(second);
     });

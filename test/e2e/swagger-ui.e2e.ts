@@ -22,15 +22,21 @@ describe('Swagger UI in a real browser', () => {
     if (!available) return;
     t = await startTestApp();
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
     page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text()))
+        problems.push(`console ${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     // CSP violations are also reported as DOM events; collect them where the page can see them.
     // (Browser-side code as text: the test project has no DOM typings.)
-    await page.addInitScript({ content: `window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));` });
+    await page.addInitScript({
+      content: `window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`,
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -40,7 +46,9 @@ describe('Swagger UI in a real browser', () => {
   /** Fills one scheme of the "Authorize" dialog: the API key header, or the session bearer token. */
   async function authorize(credential: string, scheme: 'X-API-Key' | 'Bearer' = 'X-API-Key'): Promise<void> {
     await page.locator('.auth-wrapper button.authorize').click();
-    const section = page.locator('.auth-container').filter({ hasText: scheme === 'Bearer' ? 'http, Bearer' : 'X-API-Key' });
+    const section = page
+      .locator('.auth-container')
+      .filter({ hasText: scheme === 'Bearer' ? 'http, Bearer' : 'X-API-Key' });
     const logout = section.locator('button', { hasText: 'Logout' });
     if (await logout.count()) await logout.click();
     await section.locator('input').fill(credential);
@@ -66,7 +74,10 @@ describe('Swagger UI in a real browser', () => {
     // Clear the previous answer first, so the one read below is this execution's.
     const clear = op.locator('button.btn-clear');
     if (await clear.count()) await clear.click();
-    await responses.first().waitFor({ state: 'detached' }).catch(() => undefined);
+    await responses
+      .first()
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
     await op.locator('button.execute').click();
     await responses.first().waitFor();
     return (await responses.first().innerText()).trim();
@@ -100,7 +111,12 @@ describe('Swagger UI in a real browser', () => {
 
     await authorize(unscoped.key);
     expect(await execute('operations-certificates-Certificates_list')).toBe('403');
-    const body = await page.locator('#operations-certificates-Certificates_list .live-responses-table tr.response .response-col_description pre').first().innerText();
+    const body = await page
+      .locator(
+        '#operations-certificates-Certificates_list .live-responses-table tr.response .response-col_description pre',
+      )
+      .first()
+      .innerText();
     expect(body).toContain('INSUFFICIENT_SCOPES');
     await page.locator('#operations-certificates-Certificates_list .live-responses-table').scrollIntoViewIfNeeded();
     await screenshot('swagger-ui-forbidden.png');
@@ -114,9 +130,15 @@ describe('Swagger UI in a real browser', () => {
     await authorize(token, 'Bearer');
     const operation = '#operations-auth-Auth_listSessions';
     expect(await execute('operations-auth-Auth_listSessions')).toBe('200');
-    const live = await page.locator(`${operation} .live-responses-table tr.response .response-col_description pre`).first().innerText();
+    const live = await page
+      .locator(`${operation} .live-responses-table tr.response .response-col_description pre`)
+      .first()
+      .innerText();
     expect(live).toContain('"current": true');
-    const documented = await page.locator(`${operation} table.responses-table:not(.live-responses-table) tr.response[data-code="200"]`).first().innerText();
+    const documented = await page
+      .locator(`${operation} table.responses-table:not(.live-responses-table) tr.response[data-code="200"]`)
+      .first()
+      .innerText();
     expect(documented).toContain('"nextCursor"');
     expect(documented).toContain('"lastSeenAt"');
     await page.locator(`${operation} .live-responses-table`).scrollIntoViewIfNeeded();

@@ -14,7 +14,14 @@ import { assertBuilt, cleanEnv, ROOT, spawnNode } from '../support/process';
 import { nginxBinary, RunningTlsFront, startTlsFront } from '../support/nginx';
 import { requireOrSkip } from '../support/test-env';
 
-const MOZILLA_INTERMEDIATE_TLS12 = ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'];
+const MOZILLA_INTERMEDIATE_TLS12 = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+];
 
 interface Answer {
   status: number;
@@ -43,32 +50,65 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     if (Object.keys(observed).length) process.stdout.write(`negotiated through nginx: ${JSON.stringify(observed)}\n`);
   });
 
-  function https(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  function https(
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: front.httpsPort, servername: 'localhost', path, method: init.method ?? 'GET', headers: init.headers, ca: front.ca, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: front.httpsPort,
+          servername: 'localhost',
+          path,
+          method: init.method ?? 'GET',
+          headers: init.headers,
+          ca: front.ca,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              rawHeaders: res.rawHeaders,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(init.body);
     });
   }
 
-  function handshake(o: { minVersion?: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string }): Promise<{ protocol: string | null; cipher: string; verified: boolean }> {
+  function handshake(o: {
+    minVersion?: 'TLSv1.2' | 'TLSv1.3';
+    maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+    ciphers?: string;
+  }): Promise<{ protocol: string | null; cipher: string; verified: boolean }> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port: front.httpsPort, servername: 'localhost', ca: front.ca, ...o }, () => {
-        const r = { protocol: s.getProtocol(), cipher: s.getCipher().name, verified: s.authorized };
-        s.destroy();
-        resolve(r);
-      });
+      const s = connect(
+        { host: '127.0.0.1', port: front.httpsPort, servername: 'localhost', ca: front.ca, ...o },
+        () => {
+          const r = { protocol: s.getProtocol(), cipher: s.getCipher().name, verified: s.authorized };
+          s.destroy();
+          resolve(r);
+        },
+      );
       s.on('error', reject);
     });
   }
 
   /** openssl s_client with every protocol and cipher the client library has (SECLEVEL=0), so only the server can refuse. */
   function sClient(args: string[]): string {
-    const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${front.httpsPort}`, '-servername', 'localhost', ...args], { input: '', encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${front.httpsPort}`, '-servername', 'localhost', ...args],
+      { input: '', encoding: 'utf8', timeout: 10_000 },
+    );
     return `${r.stdout}${r.stderr}`;
   }
 
@@ -94,7 +134,14 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
       expect((await handshake({ maxVersion: 'TLSv1.2', ciphers: cipher })).cipher).toBe(cipher);
     }
     // CBC, non-forward-secret and static-key suites a default nginx would accept are refused.
-    for (const cipher of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-AES128-SHA256', 'AES128-GCM-SHA256', 'AES256-SHA', 'DHE-RSA-AES128-GCM-SHA256']) {
+    for (const cipher of [
+      'ECDHE-ECDSA-AES128-SHA',
+      'ECDHE-ECDSA-AES256-SHA384',
+      'ECDHE-ECDSA-AES128-SHA256',
+      'AES128-GCM-SHA256',
+      'AES256-SHA',
+      'DHE-RSA-AES128-GCM-SHA256',
+    ]) {
       expect(sClient(['-tls1_2', '-cipher', `${cipher}@SECLEVEL=0`])).toMatch(/Cipher is \(NONE\)/);
     }
     const s12 = sClient(['-tls1_2']);
@@ -106,7 +153,9 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     for (const path of ['/health/live', '/v1/no-such-route', '/v1/me']) {
       const res = await https(path);
       // Node would join two such headers into one string: count them on the wire.
-      expect(res.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'strict-transport-security')).toHaveLength(1);
+      expect(
+        res.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'strict-transport-security'),
+      ).toHaveLength(1);
       const hsts = res.headers['strict-transport-security'];
       expect(typeof hsts).toBe('string');
       const maxAge = Number(/max-age=(\d+)/.exec(hsts as string)?.[1]);
@@ -122,12 +171,25 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     expect(docs.headers.get('location')).toBe(`https://127.0.0.1:${front.httpsPort}/docs`);
     expect((await fetch(`http://127.0.0.1:${front.httpPort}/`, { redirect: 'manual' })).status).toBe(308);
     const marker = `/v1/auth/login?probe=${Date.now()}`;
-    for (const [method, path] of [['POST', marker], ['GET', '/v1/me'], ['GET', '/health/ready'], ['GET', '/metrics']] as const) {
-      const res = await fetch(`http://127.0.0.1:${front.httpPort}${path}`, { method, redirect: 'manual', headers: { authorization: 'Bearer sk_live_should_never_be_forwarded' } });
+    for (const [method, path] of [
+      ['POST', marker],
+      ['GET', '/v1/me'],
+      ['GET', '/health/ready'],
+      ['GET', '/metrics'],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${front.httpPort}${path}`, {
+        method,
+        redirect: 'manual',
+        headers: { authorization: 'Bearer sk_live_should_never_be_forwarded' },
+      });
       expect(res.status).toBe(403);
       expect(res.headers.get('location')).toBeNull();
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ status: 403, code: 'HTTPS_REQUIRED', type: 'urn:problem:https-required' });
+      expect(await res.json()).toMatchObject({
+        status: 403,
+        code: 'HTTPS_REQUIRED',
+        type: 'urn:problem:https-required',
+      });
     }
     expect(t.logs.text).not.toContain('probe=');
     expect(t.logs.text).not.toContain('should_never_be_forwarded');
@@ -140,14 +202,21 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     const spoofTarget = await createKey(t, owner.token, { ipAllowlist: ['203.0.113.9/32'] });
     const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'x-forwarded-for': '203.0.113.9' });
     expect((await https('/v1/me', { headers: auth(loopbackOnly.key) })).status).toBe(200);
-    expect(JSON.parse((await https('/v1/me', { headers: auth(spoofTarget.key) })).body)).toMatchObject({ status: 403, code: 'IP_NOT_ALLOWED' });
+    expect(JSON.parse((await https('/v1/me', { headers: auth(spoofTarget.key) })).body)).toMatchObject({
+      status: 403,
+      code: 'IP_NOT_ALLOWED',
+    });
     // Control: straight to the app from a trusted proxy address, the same header is believed.
     expect((await t.request('/v1/me', { headers: auth(spoofTarget.key) })).status).toBe(200);
 
     // Per-IP login failure throttling counts the real address however the client rotates the header.
     let throttled = 0;
     for (let i = 0; i < 25; i++) {
-      const res = await https('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() }, body: jsonPost({ email: `nobody${i}@example.com`, password: 'wrong password here' }).body as string });
+      const res = await https('/v1/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() },
+        body: jsonPost({ email: `nobody${i}@example.com`, password: 'wrong password here' }).body as string,
+      });
       if (res.status === 429) throttled++;
     }
     expect(throttled).toBeGreaterThan(0);
@@ -171,10 +240,19 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     expect(page.body).toContain('swagger-ui');
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
     const alpn = await new Promise<string | false | null>((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port: front.httpsPort, servername: 'localhost', ca: front.ca, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
-        resolve(s.alpnProtocol);
-        s.destroy();
-      });
+      const s = connect(
+        {
+          host: '127.0.0.1',
+          port: front.httpsPort,
+          servername: 'localhost',
+          ca: front.ca,
+          ALPNProtocols: ['h2', 'http/1.1'],
+        },
+        () => {
+          resolve(s.alpnProtocol);
+          s.destroy();
+        },
+      );
       s.on('error', reject);
     });
     expect(alpn).toBe('h2');
@@ -216,7 +294,11 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
 
   it('refuses bodies over the app’s limit at nginx (413)', async () => {
     if (!available) return;
-    const res = await https('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(150_000) }) });
+    const res = await https('/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(150_000) }),
+    });
     expect(res.status).toBe(413);
   });
 });
@@ -236,16 +318,36 @@ describe('npm run start:tls (one command for local HTTPS)', () => {
     assertBuilt();
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-start-tls-'));
     chmodSync(dataDir, 0o700);
-    const [httpsPort, httpPort, appPort] = [await freePortForTests(), await freePortForTests(), await freePortForTests()];
-    const proc = spawnNode(join(ROOT, 'dist', 'apps', 'api', 'src', 'start-tls.js'), [], cleanEnv({ DATA_DIR: dataDir, DATABASE_URL: db.appUrl, MIGRATIONS_DATABASE_URL: db.ownerUrl, TLS_HTTPS_PORT: String(httpsPort), TLS_HTTP_PORT: String(httpPort), PORT: String(appPort), NGINX_BIN: binary!, LOG_LEVEL: 'warn' }));
+    const [httpsPort, httpPort, appPort] = [
+      await freePortForTests(),
+      await freePortForTests(),
+      await freePortForTests(),
+    ];
+    const proc = spawnNode(
+      join(ROOT, 'dist', 'apps', 'api', 'src', 'start-tls.js'),
+      [],
+      cleanEnv({
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.appUrl,
+        MIGRATIONS_DATABASE_URL: db.ownerUrl,
+        TLS_HTTPS_PORT: String(httpsPort),
+        TLS_HTTP_PORT: String(httpPort),
+        PORT: String(appPort),
+        NGINX_BIN: binary!,
+        LOG_LEVEL: 'warn',
+      }),
+    );
     try {
       await waitFor(async () => (proc.output().includes('Ctrl-C stops both') ? true : undefined), 60_000, 100);
       const ca = readFileSync(join(dataDir, 'tls', 'dev-ca.pem'));
       const health = await new Promise<{ status: number; hsts: unknown }>((resolve, reject) => {
-        httpsRequest({ host: '127.0.0.1', port: httpsPort, servername: 'localhost', path: '/health/ready', ca, agent: false }, (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'] });
-        })
+        httpsRequest(
+          { host: '127.0.0.1', port: httpsPort, servername: 'localhost', path: '/health/ready', ca, agent: false },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'] });
+          },
+        )
           .on('error', reject)
           .end();
       });

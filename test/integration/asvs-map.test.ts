@@ -38,7 +38,8 @@ describe('ASVS 5.0 map', () => {
       const [, file, title] = m;
       const path = join(ROOT, file);
       if (!existsSync(path)) missing.push(`${r.id}: ${file} does not exist`);
-      else if (!readFileSync(path, 'utf8').includes(title.replace(/\\\|/g, '|'))) missing.push(`${r.id}: no test "${title}" in ${file}`);
+      else if (!readFileSync(path, 'utf8').includes(title.replace(/\\\|/g, '|')))
+        missing.push(`${r.id}: no test "${title}" in ${file}`);
     }
     expect(missing).toEqual([]);
   });
@@ -50,7 +51,11 @@ describe('ASVS 5.0 map', () => {
     };
     const l1 = count(1);
     const l2 = count(2);
-    process.stdout.write(`ASVS 5.0: L1 met ${l1.met} of ${l1.applicable} applicable; L2 met ${l2.met} of ${l2.applicable} applicable\n`);
-    expect(map).toContain(`Totals: L1 met ${l1.met} of ${l1.applicable} applicable; L2 met ${l2.met} of ${l2.applicable} applicable.`);
+    process.stdout.write(
+      `ASVS 5.0: L1 met ${l1.met} of ${l1.applicable} applicable; L2 met ${l2.met} of ${l2.applicable} applicable\n`,
+    );
+    expect(map).toContain(
+      `Totals: L1 met ${l1.met} of ${l1.applicable} applicable; L2 met ${l2.met} of ${l2.applicable} applicable.`,
+    );
   });
 });

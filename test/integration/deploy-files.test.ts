@@ -25,7 +25,9 @@ interface Instruction {
 }
 
 function dockerfile(): Instruction[][] {
-  const lines = read('docker/Dockerfile').replace(/\\\n\s*/g, ' ').split('\n');
+  const lines = read('docker/Dockerfile')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n');
   const stages: Instruction[][] = [];
   for (const line of lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
     const [op, ...rest] = line.split(/\s+/);
@@ -44,7 +46,12 @@ describe('docker/Dockerfile', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const s of stages) expect(s[0].args).toMatch(/^node:\$\{NODE_VERSION\}-bookworm-slim AS \w+$/);
     expect(read('docker/Dockerfile')).toMatch(/^ARG NODE_VERSION=20\.(19|[2-9]\d)\.\d+$/m);
-    expect(final.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')).toContain('npm ci --omit=dev');
+    expect(
+      final
+        .filter((i) => i.op === 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).toContain('npm ci --omit=dev');
     expect(final.some((i) => i.op === 'COPY' && i.args.startsWith('--from=build /app/dist'))).toBe(true);
   });
 
@@ -75,7 +82,18 @@ describe('docker/Dockerfile', () => {
 
 describe('docker/compose.yaml', () => {
   const compose = parse(read('docker/compose.yaml'), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string>; secrets?: { source: string; target: string; mode: number; uid: string }[]; volumes?: string[]; networks?: Record<string, { ipv4_address?: string }> | string[]; build?: { context: string; dockerfile: string }; healthcheck?: unknown; read_only?: boolean }>;
+    services: Record<
+      string,
+      {
+        environment?: Record<string, string>;
+        secrets?: { source: string; target: string; mode: number; uid: string }[];
+        volumes?: string[];
+        networks?: Record<string, { ipv4_address?: string }> | string[];
+        build?: { context: string; dockerfile: string };
+        healthcheck?: unknown;
+        read_only?: boolean;
+      }
+    >;
     secrets: Record<string, { file: string }>;
   };
   const apps = ['app1', 'app2'].map((n) => compose.services[n]);
@@ -125,9 +143,20 @@ describe('docker/compose.yaml', () => {
     const env = compose.services.nginx.environment!;
     const dir = mkdtempSync(join(tmpdir(), 'sb-compose-nginx-'));
     const certs = await ensureDevCertificates(join(dir, 'data'));
-    const values = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('SB_'))) as Record<string, string>;
+    const values = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('SB_'))) as Record<
+      string,
+      string
+    >;
     // The compose values, with test files for the certificate paths and a loopback port for the listeners.
-    const site = renderSite(siteTemplate(), { ...values, SB_TLS_CERT: certs.paths.cert, SB_TLS_KEY: certs.paths.key, SB_TLS_TRUSTED: certs.paths.caCert, SB_HTTPS_LISTEN: '127.0.0.1:18443', SB_HTTP_LISTEN: '127.0.0.1:18080', SB_UPSTREAM_SERVERS: values.SB_UPSTREAM_SERVERS.replace(/app(\d)/g, '127.0.0.$1') } as never);
+    const site = renderSite(siteTemplate(), {
+      ...values,
+      SB_TLS_CERT: certs.paths.cert,
+      SB_TLS_KEY: certs.paths.key,
+      SB_TLS_TRUSTED: certs.paths.caCert,
+      SB_HTTPS_LISTEN: '127.0.0.1:18443',
+      SB_HTTP_LISTEN: '127.0.0.1:18080',
+      SB_UPSTREAM_SERVERS: values.SB_UPSTREAM_SERVERS.replace(/app(\d)/g, '127.0.0.$1'),
+    } as never);
     expect(site).not.toMatch(/\$\{SB_[A-Z_]+\}/);
     if (!requireOrSkip(binary !== undefined, 'nginx')) return;
     for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
@@ -140,7 +169,16 @@ describe('docker/compose.yaml', () => {
 describe('docker/systemd and docker/certbot', () => {
   it('the unit runs the built API as a dedicated user with the hardening options', () => {
     const unit = read('docker/systemd/security-backend.service');
-    for (const line of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'PrivateTmp=true', 'ProtectHome=true', 'UMask=0077', 'StateDirectoryMode=0700', 'LogsDirectoryMode=0700', 'CapabilityBoundingSet=']) {
+    for (const line of [
+      'NoNewPrivileges=true',
+      'ProtectSystem=strict',
+      'PrivateTmp=true',
+      'ProtectHome=true',
+      'UMask=0077',
+      'StateDirectoryMode=0700',
+      'LogsDirectoryMode=0700',
+      'CapabilityBoundingSet=',
+    ]) {
       expect(unit.split('\n')).toContain(line);
     }
     expect(unit).toMatch(/^User=security-backend$/m);

@@ -84,7 +84,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     },
   );
   // Every app a test starts is checked on the way down: no secret, API key or bearer token in anything it logged.
-  const secretValues = running.app.get(SecretStore).allValues().filter((v) => v.length >= 8);
+  const secretValues = running.app
+    .get(SecretStore)
+    .allValues()
+    .filter((v) => v.length >= 8);
   const close = async () => {
     await running.close();
     assertNoSecretsLogged(logs.text, secretValues);

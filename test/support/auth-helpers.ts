@@ -31,7 +31,11 @@ export interface OutboxRow {
 }
 
 export async function outbox(t: TestApp, recipient: string): Promise<OutboxRow[]> {
-  return adminQuery<OutboxRow>(t.db, 'SELECT kind, recipient, body FROM outbox_messages WHERE recipient = $1 ORDER BY created_at', [recipient]);
+  return adminQuery<OutboxRow>(
+    t.db,
+    'SELECT kind, recipient, body FROM outbox_messages WHERE recipient = $1 ORDER BY created_at',
+    [recipient],
+  );
 }
 
 export function tokenIn(body: string): string {
@@ -40,10 +44,16 @@ export function tokenIn(body: string): string {
   return m[1];
 }
 
-export async function registerAndLogin(t: TestApp, user = uniqueUser()): Promise<{ token: string; userId: string; user: typeof user }> {
+export async function registerAndLogin(
+  t: TestApp,
+  user = uniqueUser(),
+): Promise<{ token: string; userId: string; user: typeof user }> {
   const reg = await t.request('/v1/auth/register', jsonPost(user));
   if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const login = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }));
+  const login = await t.request(
+    '/v1/auth/login',
+    jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+  );
   const body = (await login.json()) as { token: string; user: { id: string } };
   if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(body)}`);
   return { token: body.token, userId: body.user.id, user };

@@ -53,7 +53,11 @@ export async function createTestDatabase(schema: SchemaParts = appSchema): Promi
 }
 
 /** Runs one query as superuser on a test database (tampering, inspection). */
-export async function adminQuery<T = Record<string, unknown>>(db: TestDatabase, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function adminQuery<T = Record<string, unknown>>(
+  db: TestDatabase,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: db.adminUrl });
   await client.connect();
   try {

@@ -23,5 +23,8 @@ export default async function globalSetup(): Promise<void> {
   const server = new EmbeddedServer({ dataDir: dir, superuserPassword: 'test-superuser', persistent: false });
   await server.start();
   (globalThis as { __embeddedPg?: unknown }).__embeddedPg = server;
-  writeFileSync(stateFile(), JSON.stringify({ adminUrl: server.url('postgres', 'test-superuser', 'postgres'), embeddedDir: dir }));
+  writeFileSync(
+    stateFile(),
+    JSON.stringify({ adminUrl: server.url('postgres', 'test-superuser', 'postgres'), embeddedDir: dir }),
+  );
 }

@@ -16,7 +16,10 @@ export interface CreatedKey {
 export const SHARED_PEPPER = '1:shared-test-pepper-for-several-instances';
 
 export async function createKey(t: TestApp, token: string, body: Record<string, unknown> = {}): Promise<CreatedKey> {
-  const res = await t.request('/v1/api-keys', jsonPost({ name: 'test key', scopes: ['profiles:read'], ...body }, bearer(token)));
+  const res = await t.request(
+    '/v1/api-keys',
+    jsonPost({ name: 'test key', scopes: ['profiles:read'], ...body }, bearer(token)),
+  );
   const json = (await res.json()) as CreatedKey;
   if (res.status !== 201) throw new Error(`create key: ${res.status} ${JSON.stringify(json)}`);
   return json;

@@ -50,7 +50,11 @@ async function launch(binary: string, dir: string, ports: number[]): Promise<() 
   const test = spawnSync(binary, ['-t', '-p', dir, '-c', conf], { encoding: 'utf8' });
   if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
   const child: ChildProcess = spawn(binary, ['-p', dir, '-c', conf], { stdio: 'ignore' });
-  await waitFor(async () => ((await Promise.all(ports.map((p) => isListening(p)))).every(Boolean) ? true : undefined), 10_000, 50);
+  await waitFor(
+    async () => ((await Promise.all(ports.map((p) => isListening(p)))).every(Boolean) ? true : undefined),
+    10_000,
+    50,
+  );
   return async () => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -75,13 +79,20 @@ export interface RunningTlsFront {
  * The shipped site template (docker/nginx/templates) rendered exactly as `npm run start:tls` renders it, in front of
  * the given app addresses, with a dev CA and localhost certificate made for the test.
  */
-export async function startTlsFront(binary: string, upstreams: string[], bodyLimitBytes = 102400): Promise<RunningTlsFront> {
+export async function startTlsFront(
+  binary: string,
+  upstreams: string[],
+  bodyLimitBytes = 102400,
+): Promise<RunningTlsFront> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-nginx-tls-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
   const certs = await ensureDevCertificates(join(dir, 'data'));
   const httpsPort = await freePortForTests();
   const httpPort = await freePortForTests();
-  const site = renderSite(siteTemplate(), localSiteValues({ upstreams, httpsPort, httpPort, certs: certs.paths, bodyLimitBytes, dir }));
+  const site = renderSite(
+    siteTemplate(),
+    localSiteValues({ upstreams, httpsPort, httpPort, certs: certs.paths, bodyLimitBytes, dir }),
+  );
   writeFileSync(join(dir, 'nginx.conf'), renderMainConfig(dir, site));
   const stop = await launch(binary, dir, [httpsPort, httpPort]);
   return {
@@ -89,7 +100,8 @@ export async function startTlsFront(binary: string, upstreams: string[], bodyLim
     httpPort,
     dir,
     ca: readFileSync(certs.paths.caCert, 'utf8'),
-    accessLog: () => (existsSync(join(dir, 'logs', 'access.log')) ? readFileSync(join(dir, 'logs', 'access.log'), 'utf8') : ''),
+    accessLog: () =>
+      existsSync(join(dir, 'logs', 'access.log')) ? readFileSync(join(dir, 'logs', 'access.log'), 'utf8') : '',
     stop,
   };
 }

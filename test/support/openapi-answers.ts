@@ -31,14 +31,16 @@ function strict(node: unknown): unknown {
   for (const [k, v] of Object.entries(node as Schema)) {
     if (k === 'example' || k === 'examples') out[k] = v;
     else if (k === '$ref' && typeof v === 'string') out[k] = `${DOC_ID}${v}`;
-    else if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strict(s)]));
+    else if (k === 'properties')
+      out[k] = Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strict(s)]));
     else out[k] = strict(v);
   }
   if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
   // Nest's nullable reference, `{ nullable: true, type: 'object', allOf: [{ $ref }] }`: the reference, or null.
   if (out.nullable === true && Array.isArray(out.allOf)) return { anyOf: [{ allOf: out.allOf }, { type: 'null' }] };
   // OpenAPI 3.0 `nullable` with an `enum`: null must be one of the allowed values for Ajv.
-  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null))
+    out.enum = [...(out.enum as unknown[]), null];
   return out;
 }
 
@@ -73,7 +75,11 @@ export function coverageDir(): string {
 /** The documented operations, `METHOD template`, with the success statuses each documents. */
 export function documentedSuccesses(): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const r of load().routes) out.set(`${r.method} ${r.template}`, Object.keys(r.op.responses).filter((s) => s.startsWith('2')));
+  for (const r of load().routes)
+    out.set(
+      `${r.method} ${r.template}`,
+      Object.keys(r.op.responses).filter((s) => s.startsWith('2')),
+    );
   return out;
 }
 
@@ -87,13 +93,22 @@ export async function checkAnswer(method: string, path: string, res: Response): 
   const where = `${method} ${route.template} → ${res.status}`;
   if (res.status >= 400) return checkProblem(where, route.op, res);
   const documented = route.op.responses[String(res.status)];
-  if (!documented) throw new Error(`OpenAPI: ${where} is not a documented answer (documented: ${Object.keys(route.op.responses).join(', ')})`);
+  if (!documented)
+    throw new Error(
+      `OpenAPI: ${where} is not a documented answer (documented: ${Object.keys(route.op.responses).join(', ')})`,
+    );
   const text = await res.clone().text();
   const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
   const schema = documented.content?.[type]?.schema;
-  if (documented.content && Object.keys(documented.content).length && text.length === 0) throw new Error(`OpenAPI: ${where} documents a body (${Object.keys(documented.content).join(', ')}) but answered none`);
+  if (documented.content && Object.keys(documented.content).length && text.length === 0)
+    throw new Error(
+      `OpenAPI: ${where} documents a body (${Object.keys(documented.content).join(', ')}) but answered none`,
+    );
   if (!schema) {
-    if (text.length > 0) throw new Error(`OpenAPI: ${where} answered ${type || 'a body'} the document does not describe (documented: ${Object.keys(documented.content ?? {}).join(', ') || 'no body'})`);
+    if (text.length > 0)
+      throw new Error(
+        `OpenAPI: ${where} answered ${type || 'a body'} the document does not describe (documented: ${Object.keys(documented.content ?? {}).join(', ') || 'no body'})`,
+      );
   } else if (type === 'application/json') {
     const key = `${where} ${type}`;
     let validate = validators.get(key);
@@ -103,8 +118,15 @@ export async function checkAnswer(method: string, path: string, res: Response): 
     }
     const body: unknown = JSON.parse(text);
     if (!validate(body)) {
-      const errors = (validate.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`);
-      throw new Error(`OpenAPI: ${where} does not match its documented schema:\n  ${errors.join('\n  ')}\n  body: ${text.slice(0, 600)}`);
+      const errors = (validate.errors ?? [])
+        .slice(0, 8)
+        .map(
+          (e) =>
+            `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` "${String(e.params.additionalProperty)}"` : ''}`,
+        );
+      throw new Error(
+        `OpenAPI: ${where} does not match its documented schema:\n  ${errors.join('\n  ')}\n  body: ${text.slice(0, 600)}`,
+      );
     }
   }
   mkdirSync(coverageDir(), { recursive: true });
@@ -119,17 +141,25 @@ async function checkProblem(where: string, op: OperationDoc, res: Response): Pro
   const { ajv } = load();
   const text = await res.clone().text();
   const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
-  if (type !== 'application/problem+json') throw new Error(`OpenAPI: ${where} answered ${type || 'no content type'} instead of application/problem+json: ${text.slice(0, 300)}`);
+  if (type !== 'application/problem+json')
+    throw new Error(
+      `OpenAPI: ${where} answered ${type || 'no content type'} instead of application/problem+json: ${text.slice(0, 300)}`,
+    );
   const body = JSON.parse(text) as { code?: string };
   let validate = validators.get('Problem');
   if (!validate) {
     validate = ajv.compile({ $ref: `${DOC_ID}#/components/schemas/Problem` });
     validators.set('Problem', validate);
   }
-  if (!validate(body)) throw new Error(`OpenAPI: ${where} is not a documented Problem: ${ajv.errorsText(validate.errors)}\n  body: ${text.slice(0, 600)}`);
+  if (!validate(body))
+    throw new Error(
+      `OpenAPI: ${where} is not a documented Problem: ${ajv.errorsText(validate.errors)}\n  body: ${text.slice(0, 600)}`,
+    );
   const documented = op.responses[String(res.status)] as { description?: string } | undefined;
   if (!documented?.description?.includes(`\`${body.code}\``)) {
-    throw new Error(`OpenAPI: ${where} answered code ${body.code}, which the operation does not document under ${res.status} (${documented?.description ?? 'status not documented'})`);
+    throw new Error(
+      `OpenAPI: ${where} answered code ${body.code}, which the operation does not document under ${res.status} (${documented?.description ?? 'status not documented'})`,
+    );
   }
 }
 

@@ -43,7 +43,16 @@ export class PgCluster {
   }
 
   start(): void {
-    this.run('pg_ctl', ['-D', this.dir, '-w', '-l', join(this.dir, '..', 'server.log'), '-o', `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`, 'start']);
+    this.run('pg_ctl', [
+      '-D',
+      this.dir,
+      '-w',
+      '-l',
+      join(this.dir, '..', 'server.log'),
+      '-o',
+      `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`,
+      'start',
+    ]);
   }
 
   stop(): void {

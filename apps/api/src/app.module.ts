@@ -14,7 +14,17 @@ export class AppModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), ScheduleModule.forRoot(), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule, CertificatesModule],
+      imports: [
+        CoreModule.forRoot(runtime),
+        ScheduleModule.forRoot(),
+        AuditModule,
+        NotificationsModule,
+        AuthModule,
+        ApiKeysModule,
+        EncryptionModule,
+        ProfilesModule,
+        CertificatesModule,
+      ],
     };
   }
 }

@@ -15,9 +15,15 @@ const FS_CODES: Record<string, string> = {
 function describeStartupError(err: unknown): { message: string; expected: boolean } {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && Object.prototype.hasOwnProperty.call(FS_CODES, e.code)) {
-    return { message: `cannot write ${e.path ?? 'the data directory'}: ${FS_CODES[e.code]} (${e.code}). DATA_DIR must be a writable directory with free space.`, expected: true };
+    return {
+      message: `cannot write ${e.path ?? 'the data directory'}: ${FS_CODES[e.code]} (${e.code}). DATA_DIR must be a writable directory with free space.`,
+      expected: true,
+    };
   }
-  return { message: err instanceof Error ? err.message : String(err), expected: EXPECTED.some((E) => err instanceof E) };
+  return {
+    message: err instanceof Error ? err.message : String(err),
+    expected: EXPECTED.some((E) => err instanceof E),
+  };
 }
 
 /** Loads `.env` if present, boots, and turns SIGTERM/SIGINT into a graceful drain. Start-up errors: one message, exit 1. */
@@ -29,7 +35,8 @@ export async function runMain(boot: () => Promise<RunningApp>): Promise<void> {
   } catch (err) {
     const { message, expected } = describeStartupError(err);
     process.stderr.write(`security-backend: failed to start: ${message}\n`);
-    if (!expected && err instanceof Error && process.env.NODE_ENV !== 'production') process.stderr.write(`${err.stack}\n`);
+    if (!expected && err instanceof Error && process.env.NODE_ENV !== 'production')
+      process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   }
   let signals = 0;
@@ -41,7 +48,9 @@ export async function runMain(boot: () => Promise<RunningApp>): Promise<void> {
     running.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`security-backend: error during shutdown: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(
+          `security-backend: error during shutdown: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         process.exit(1);
       },
     );

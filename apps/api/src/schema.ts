@@ -8,4 +8,13 @@ import { notificationsSchema } from '@app/notifications';
 import { profilesSchema } from '@app/profiles';
 
 /** Every bounded context's tables, migrations and grants, in one list for the API, the CLI and the tests. */
-export const schema = mergeSchemaParts(coreSchema, auditSchema, notificationsSchema, authSchema, apiKeysSchema, encryptionSchema, profilesSchema, certificatesSchema);
+export const schema = mergeSchemaParts(
+  coreSchema,
+  auditSchema,
+  notificationsSchema,
+  authSchema,
+  apiKeysSchema,
+  encryptionSchema,
+  profilesSchema,
+  certificatesSchema,
+);

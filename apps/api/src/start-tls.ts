@@ -16,7 +16,8 @@ import { localSiteValues, renderMainConfig, renderSite, siteTemplate } from './n
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1–65535), got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    fail(`${name} must be a port number (1–65535), got "${raw}"`);
   return value;
 }
 
@@ -26,7 +27,13 @@ function fail(message: string): never {
 }
 
 function findNginx(): string | undefined {
-  for (const candidate of [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/opt/homebrew/bin/nginx', 'nginx']) {
+  for (const candidate of [
+    process.env.NGINX_BIN,
+    '/usr/sbin/nginx',
+    '/usr/local/sbin/nginx',
+    '/opt/homebrew/bin/nginx',
+    'nginx',
+  ]) {
     if (candidate && spawnSync(candidate, ['-v']).status === 0) return candidate;
   }
   return undefined;
@@ -36,7 +43,10 @@ async function waitReady(url: string, app: ChildProcess, timeoutMs: number): Pro
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (app.exitCode !== null) fail(`the API exited during start-up (code ${app.exitCode})`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -76,15 +86,34 @@ async function main(): Promise<void> {
   const httpsPort = port('TLS_HTTPS_PORT', 8443);
   const httpPort = port('TLS_HTTP_PORT', 8080);
   const appPort = port('PORT', 3000);
-  const env = { ...process.env, HOST: '127.0.0.1', PORT: String(appPort), TRUSTED_PROXIES: '127.0.0.1', PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `https://localhost:${httpsPort}` };
+  const env = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(appPort),
+    TRUSTED_PROXIES: '127.0.0.1',
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `https://localhost:${httpsPort}`,
+  };
   const config = loadConfig(env);
   const nginx = findNginx();
-  if (!nginx) fail('nginx is not installed: Debian/Ubuntu `sudo apt-get install nginx`, macOS `brew install nginx` (or set NGINX_BIN)');
+  if (!nginx)
+    fail(
+      'nginx is not installed: Debian/Ubuntu `sudo apt-get install nginx`, macOS `brew install nginx` (or set NGINX_BIN)',
+    );
 
   const certs = await ensureDevCertificates(config.dataDir);
   const dir = join(config.dataDir, 'nginx');
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  const site = renderSite(siteTemplate(), localSiteValues({ upstreams: [`127.0.0.1:${appPort}`], httpsPort, httpPort, certs: certs.paths, bodyLimitBytes: config.env.BODY_LIMIT_BYTES, dir }));
+  const site = renderSite(
+    siteTemplate(),
+    localSiteValues({
+      upstreams: [`127.0.0.1:${appPort}`],
+      httpsPort,
+      httpPort,
+      certs: certs.paths,
+      bodyLimitBytes: config.env.BODY_LIMIT_BYTES,
+      dir,
+    }),
+  );
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, renderMainConfig(dir, site));
   const check = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', conf], { encoding: 'utf8' });
@@ -96,7 +125,9 @@ async function main(): Promise<void> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    const exits = [app, running.proxy].filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
+    const exits = [app, running.proxy]
+      .filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null)
+      .map((c) => new Promise((r) => c.once('exit', r)));
     running.proxy?.kill('SIGQUIT'); // nginx: graceful shutdown
     if (app.exitCode === null) app.kill('SIGTERM'); // the API drains in-flight requests
     await Promise.all(exits);

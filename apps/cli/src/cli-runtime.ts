@@ -1,4 +1,12 @@
-import { ConfigError, DatabaseTargets, loadConfig, prepareDatabase, resolveDatabase, SecretError, SecretStore } from '@app/core';
+import {
+  ConfigError,
+  DatabaseTargets,
+  loadConfig,
+  prepareDatabase,
+  resolveDatabase,
+  SecretError,
+  SecretStore,
+} from '@app/core';
 import type { AppConfig } from '@app/core';
 import { existsSync } from 'node:fs';
 import { schema } from '../../api/src/schema';
@@ -19,11 +27,19 @@ export interface CliRuntime {
 export async function cliRuntime(opts: { migrate: boolean }): Promise<CliRuntime> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   // The CLI never delivers mail nor runs jobs itself: what it queues, the running service delivers. It caches no keys.
-  const env = { LOG_LEVEL: 'warn', ...process.env, MAIL_DELIVERY_INTERVAL_MS: '0', API_KEY_JOBS_INTERVAL_MS: '0', API_KEY_CACHE_TTL_MS: '0' };
+  const env = {
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    MAIL_DELIVERY_INTERVAL_MS: '0',
+    API_KEY_JOBS_INTERVAL_MS: '0',
+    API_KEY_CACHE_TTL_MS: '0',
+  };
   const config = loadConfig(env);
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL });
   const log = () => undefined;
-  const database = opts.migrate ? await prepareDatabase(config, secrets, schema, log) : await resolveDatabase(config, secrets, log);
+  const database = opts.migrate
+    ? await prepareDatabase(config, secrets, schema, log)
+    : await resolveDatabase(config, secrets, log);
   return { config, secrets, database };
 }
 

@@ -10,19 +10,59 @@ import { ProfilesModule } from '@app/profiles';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
 import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
 import { CertsCheckCommand, CertsDevCommand } from './commands/certs.commands';
-import { CryptoAddKeyCommand, CryptoRetireCommand, CryptoRewrapCommand, CryptoStatusCommand } from './commands/crypto.commands';
+import {
+  CryptoAddKeyCommand,
+  CryptoRetireCommand,
+  CryptoRewrapCommand,
+  CryptoStatusCommand,
+} from './commands/crypto.commands';
 import { JobsRunCommand } from './commands/jobs-run.command';
 import { KeysReportCommand } from './commands/keys-report.command';
 import { KeysIssueCommand, KeysListCommand, KeysRevokeCommand, KeysRotateCommand } from './commands/keys.commands';
-import { CreateAdminCommand, DisableUserCommand, GrantScopeCommand, ImportUsersCommand, RevokeScopeCommand } from './commands/users.commands';
+import {
+  CreateAdminCommand,
+  DisableUserCommand,
+  GrantScopeCommand,
+  ImportUsersCommand,
+  RevokeScopeCommand,
+} from './commands/users.commands';
 
 @Module({})
 export class CliModule {
   static register(runtime: CoreRuntime): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(runtime), AuditModule, NotificationsModule, AuthModule, ApiKeysModule, EncryptionModule, ProfilesModule, CertificatesModule],
-      providers: [AuditVerifyCommand, AuthCalibrateCommand, CreateAdminCommand, DisableUserCommand, GrantScopeCommand, RevokeScopeCommand, ImportUsersCommand, KeysReportCommand, CryptoRewrapCommand, CryptoRetireCommand, CryptoStatusCommand, CertsDevCommand, CertsCheckCommand, JobsRunCommand, KeysIssueCommand, KeysListCommand, KeysRevokeCommand, KeysRotateCommand, CryptoAddKeyCommand],
+      imports: [
+        CoreModule.forRoot(runtime),
+        AuditModule,
+        NotificationsModule,
+        AuthModule,
+        ApiKeysModule,
+        EncryptionModule,
+        ProfilesModule,
+        CertificatesModule,
+      ],
+      providers: [
+        AuditVerifyCommand,
+        AuthCalibrateCommand,
+        CreateAdminCommand,
+        DisableUserCommand,
+        GrantScopeCommand,
+        RevokeScopeCommand,
+        ImportUsersCommand,
+        KeysReportCommand,
+        CryptoRewrapCommand,
+        CryptoRetireCommand,
+        CryptoStatusCommand,
+        CertsDevCommand,
+        CertsCheckCommand,
+        JobsRunCommand,
+        KeysIssueCommand,
+        KeysListCommand,
+        KeysRevokeCommand,
+        KeysRotateCommand,
+        CryptoAddKeyCommand,
+      ],
     };
   }
 }

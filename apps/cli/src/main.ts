@@ -11,7 +11,11 @@ const OFFLINE_COMMANDS = new Set(['certs:dev']);
 /** Commander's help, named as README calls it (`npm run cli --`), with the migration commands listed after the rest. */
 const helpConfiguration = {
   formatHelp(this: void, cmd: { parent: unknown }, helper: object): string {
-    const base = (Object.getPrototypeOf(helper) as { formatHelp(c: unknown, h: object): string }).formatHelp.call(helper, cmd, helper);
+    const base = (Object.getPrototypeOf(helper) as { formatHelp(c: unknown, h: object): string }).formatHelp.call(
+      helper,
+      cmd,
+      helper,
+    );
     const named = base.replace(/^Usage: \S+/, `Usage: ${CLI_NAME}`);
     return cmd.parent ? named : `${named}\n${MIGRATION_COMMANDS_HELP}`;
   },
@@ -19,14 +23,19 @@ const helpConfiguration = {
 
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
-  const wantsHelp = !command || command === '--help' || command === '-h' || args.includes('--help') || args.includes('-h');
+  const wantsHelp =
+    !command || command === '--help' || command === '-h' || args.includes('--help') || args.includes('-h');
   if (command?.startsWith('migration:')) {
     if (wantsHelp) return void process.stdout.write(migrationUsage(command));
     return runMigrationCommand(command, args);
   }
   // Commands that touch only files (certs:dev) run without a database, on the real configuration.
   const local = OFFLINE_COMMANDS.has(command ?? '');
-  const offlineConfig = loadConfig({ ...(local ? process.env : {}), LOG_LEVEL: 'warn', MAIL_DELIVERY_INTERVAL_MS: '0' });
+  const offlineConfig = loadConfig({
+    ...(local ? process.env : {}),
+    LOG_LEVEL: 'warn',
+    MAIL_DELIVERY_INTERVAL_MS: '0',
+  });
   const rt = wantsHelp || local ? undefined : await cliRuntime({ migrate: true });
   // Errors are kept until the embedded database (when this command started one) has stopped, then reported.
   let failure: unknown;

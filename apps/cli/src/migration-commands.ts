@@ -11,7 +11,9 @@ const USAGE: Record<string, [synopsis: string, what: string]> = {
 };
 
 /** Listed after the other commands in `--help`. */
-export const MIGRATION_COMMANDS_HELP = `Schema commands (on the schema owner's connection; no --json):\n${Object.values(USAGE)
+export const MIGRATION_COMMANDS_HELP = `Schema commands (on the schema owner's connection; no --json):\n${Object.values(
+  USAGE,
+)
   .map(([synopsis, what]) => `  ${synopsis.padEnd(39)}${what}`)
   .join('\n')}\n`;
 
@@ -28,7 +30,8 @@ export function migrationUsage(command: string): string {
  */
 export async function runMigrationCommand(command: string, args: string[]): Promise<void> {
   migrationUsage(command); // unknown commands stop here, before any database is touched
-  if (command !== 'migration:generate' && args.length) throw new Error(`${command} takes no arguments (got ${args[0].slice(0, 40)})`);
+  if (command !== 'migration:generate' && args.length)
+    throw new Error(`${command} takes no arguments (got ${args[0].slice(0, 40)})`);
   if (command === 'migration:run') {
     const rt = await cliRuntime({ migrate: true });
     process.stdout.write('migrations applied\n');

@@ -5,7 +5,14 @@ export function table(header: string[], rows: string[][], maxWidth = 60): string
   const cut = (c: string) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c);
   const cells = [header, ...rows].map((r) => r.map((c) => cut(c ?? '')));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `checked=12 alerts=1`, or `-` when empty. */

@@ -11,7 +11,9 @@ export class AdminApiKeysController {
 
   @Get('report')
   @RequireScopes('admin:all')
-  @ApiOperation({ summary: 'Key hygiene: no expiry, unused 30+ days, admin:all, expiring within 7 days, in grace period' })
+  @ApiOperation({
+    summary: 'Key hygiene: no expiry, unused 30+ days, admin:all, expiring within 7 days, in grace period',
+  })
   @ApiOkResponse({ type: ApiKeyHygieneReportView, description: 'Active and rotating keys worth a look, by concern' })
   report() {
     return this.reports.hygiene();

@@ -1,5 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { CoreErrorCode, CredentialResolver, CredentialResolvers, DomainException, PresentedCredential, Principal, RouteAccess } from '@app/core';
+import {
+  CoreErrorCode,
+  CredentialResolver,
+  CredentialResolvers,
+  DomainException,
+  PresentedCredential,
+  Principal,
+  RouteAccess,
+} from '@app/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { KeyVerifier, Verification } from './key-verifier';
@@ -32,15 +40,25 @@ export function refusal(v: Verification): DomainException {
     case 'REVOKED':
       return new DomainException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
     case 'FORBIDDEN_IP':
-      return new DomainException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", { headers });
-    case 'INSUFFICIENT_SCOPES':
-      return new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${(v.missingScopes ?? []).join(', ')}`, {
-        requiredScopes: v.missingScopes,
-        heldScopes: v.scopes,
+      return new DomainException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", {
         headers,
       });
+    case 'INSUFFICIENT_SCOPES':
+      return new DomainException(
+        CoreErrorCode.INSUFFICIENT_SCOPES,
+        `Missing scope(s): ${(v.missingScopes ?? []).join(', ')}`,
+        {
+          requiredScopes: v.missingScopes,
+          heldScopes: v.scopes,
+          headers,
+        },
+      );
     case 'RATE_LIMITED':
-      return new DomainException(ApiKeyErrorCode.RATE_LIMITED, `Rate limit of ${v.ratelimit?.limit} requests reached; retry later.`, { headers });
+      return new DomainException(
+        ApiKeyErrorCode.RATE_LIMITED,
+        `Rate limit of ${v.ratelimit?.limit} requests reached; retry later.`,
+        { headers },
+      );
     case 'QUOTA_EXCEEDED':
       return new DomainException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
     default:
@@ -68,8 +86,17 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
     return credential.via === 'x-api-key' || credential.value.startsWith('sk_');
   }
 
-  resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Principal | Promise<Principal> {
-    if (route.requiresSession) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
+  resolve(
+    credential: PresentedCredential,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: RouteAccess,
+  ): Principal | Promise<Principal> {
+    if (route.requiresSession)
+      throw new DomainException(
+        CoreErrorCode.SESSION_REQUIRED,
+        'This action needs a signed-in person, not an API key.',
+      );
     const v = this.verifier.verify(credential.value, request.ip, route.requiredScopes);
     return v instanceof Promise ? v.then((r) => this.accept(r, reply)) : this.accept(v, reply);
   }

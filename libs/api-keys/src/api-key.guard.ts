@@ -1,7 +1,14 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
-import { API_KEY_SECURITY, DomainException, presentedCredential, Public, RequestWithPrincipal, routeRule } from '@app/core';
+import {
+  API_KEY_SECURITY,
+  DomainException,
+  presentedCredential,
+  Public,
+  RequestWithPrincipal,
+  routeRule,
+} from '@app/core';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { graceHeaders, principalOfKey, rateLimitHeaders, refusal } from './api-key-credential.resolver';
@@ -10,7 +17,10 @@ import { KeyVerifier, Verification } from './key-verifier';
 /** Scopes a proxy asks for on top of the route's, e.g. nginx `proxy_set_header X-Required-Scopes "profiles:read";`. */
 function requestedScopes(header: string | string[] | undefined): string[] {
   const value = Array.isArray(header) ? header.join(',') : (header ?? '');
-  return value.split(/[\s,]+/).filter(Boolean).slice(0, 20);
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .slice(0, 20);
 }
 
 /**
@@ -28,9 +38,15 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const credential = presentedCredential(request);
     if (!credential || (credential.via === 'authorization' && !credential.value.startsWith('sk_'))) {
-      throw new DomainException(ApiKeyErrorCode.API_KEY_REQUIRED, 'Present an API key (Authorization: Bearer sk_… or X-API-Key).');
+      throw new DomainException(
+        ApiKeyErrorCode.API_KEY_REQUIRED,
+        'Present an API key (Authorization: Bearer sk_… or X-API-Key).',
+      );
     }
-    const scopes = [...routeRule(this.reflector, context).requiredScopes, ...requestedScopes(request.headers['x-required-scopes'])];
+    const scopes = [
+      ...routeRule(this.reflector, context).requiredScopes,
+      ...requestedScopes(request.headers['x-required-scopes']),
+    ];
     const v = this.verifier.verify(credential.value, request.ip, scopes);
     return v instanceof Promise ? v.then((r) => this.accept(r, context)) : this.accept(v, context);
   }
@@ -38,7 +54,11 @@ export class ApiKeyGuard implements CanActivate {
   private accept(v: Verification, context: ExecutionContext): true {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     if (v.code !== 'VALID') throw refusal(v);
-    if (v.ratelimit || v.graceEndsAt) context.switchToHttp().getResponse<FastifyReply>().headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    if (v.ratelimit || v.graceEndsAt)
+      context
+        .switchToHttp()
+        .getResponse<FastifyReply>()
+        .headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
     request.principal = principalOfKey(v);
     return true;
   }

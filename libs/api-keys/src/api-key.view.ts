@@ -22,7 +22,13 @@ export function apiKeyView(k: ApiKey): ApiKeyView {
     quota:
       k.quotaRemaining === null
         ? null
-        : { remaining: k.quotaRemaining, refill: k.quotaRefillAmount && k.quotaRefillInterval ? { amount: k.quotaRefillAmount, interval: k.quotaRefillInterval } : null },
+        : {
+            remaining: k.quotaRemaining,
+            refill:
+              k.quotaRefillAmount && k.quotaRefillInterval
+                ? { amount: k.quotaRefillAmount, interval: k.quotaRefillInterval }
+                : null,
+          },
     createdAt: k.createdAt.toISOString(),
     expiresAt: iso(k.expiresAt),
     graceEndsAt: iso(k.graceEndsAt),

@@ -2,7 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
-import { CreateApiKeyDto, EventsPageQueryDto, ListApiKeysQueryDto, RotateApiKeyDto, UpdateApiKeyDto } from './dto/api-key.dto';
+import {
+  CreateApiKeyDto,
+  EventsPageQueryDto,
+  ListApiKeysQueryDto,
+  RotateApiKeyDto,
+  UpdateApiKeyDto,
+} from './dto/api-key.dto';
 import { ApiKeyPage, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
 import { ApiKeyUsageView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
@@ -22,7 +28,10 @@ export class ApiKeysController {
   @Post()
   @RequireSession()
   @ApiOperation({ summary: 'Create a key: the full key is in this answer only' })
-  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The new key, with the full secret `key` (shown this once)' })
+  @ApiCreatedResponse({
+    type: CreatedApiKeyView,
+    description: 'The new key, with the full secret `key` (shown this once)',
+  })
   @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(p, dto);
@@ -30,8 +39,13 @@ export class ApiKeysController {
 
   @Get()
   @RequireSession()
-  @ApiOperation({ summary: 'My keys (never the secret); filter by status, sort by createdAt, expiresAt, lastUsedAt or name' })
-  @ApiOkResponse({ type: ApiKeyPage, description: 'A page of keys (empty for another user’s `ownerId` without admin:all)' })
+  @ApiOperation({
+    summary: 'My keys (never the secret); filter by status, sort by createdAt, expiresAt, lastUsedAt or name',
+  })
+  @ApiOkResponse({
+    type: ApiKeyPage,
+    description: 'A page of keys (empty for another user’s `ownerId` without admin:all)',
+  })
   list(@CurrentPrincipal() p: Principal, @Query() q: ListApiKeysQueryDto) {
     return this.keys.list(p, q);
   }
@@ -50,7 +64,11 @@ export class ApiKeysController {
   @RequireSession()
   @ApiOperation({ summary: 'Change name, allowlist, limits or quota; scopes can only be narrowed' })
   @ApiOkResponse({ type: ApiKeyView, description: 'The key as changed' })
-  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW)
+  @ApiProblems(
+    ApiKeyErrorCode.API_KEY_NOT_FOUND,
+    ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
+    ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW,
+  )
   @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   update(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: UpdateApiKeyDto) {
     return this.keys.update(p, id, dto);
@@ -60,7 +78,10 @@ export class ApiKeysController {
   @RequireSession()
   @HttpCode(201)
   @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
-  @ApiCreatedResponse({ type: RotatedApiKeyView, description: 'The successor, with its full secret `key` (shown this once), and the old key as `previous`' })
+  @ApiCreatedResponse({
+    type: RotatedApiKeyView,
+    description: 'The successor, with its full secret `key` (shown this once), and the old key as `previous`',
+  })
   @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.KEY_LIMIT_REACHED)
   @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {

@@ -38,12 +38,24 @@ export class ApiKeyJobs implements OnModuleInit {
   onModuleInit(): void {
     const everyMs = this.config.env.API_KEY_JOBS_INTERVAL_MS;
     this.scheduler.register({ name: 'api-keys.expire', everyMs, run: async () => ({ expired: await this.expire() }) });
-    this.scheduler.register({ name: 'api-keys.grace-end', everyMs, run: async () => ({ graceEnded: await this.endGracePeriods() }) });
-    this.scheduler.register({ name: 'api-keys.expiry-warnings', everyMs, run: async () => ({ warned: await this.warnExpiring() }) });
+    this.scheduler.register({
+      name: 'api-keys.grace-end',
+      everyMs,
+      run: async () => ({ graceEnded: await this.endGracePeriods() }),
+    });
+    this.scheduler.register({
+      name: 'api-keys.expiry-warnings',
+      everyMs,
+      run: async () => ({ warned: await this.warnExpiring() }),
+    });
   }
 
   async runAll(): Promise<JobRun> {
-    return { expired: await this.expire(), graceEnded: await this.endGracePeriods(), warned: await this.warnExpiring() };
+    return {
+      expired: await this.expire(),
+      graceEnded: await this.endGracePeriods(),
+      warned: await this.warnExpiring(),
+    };
   }
 
   expire(): Promise<number> {
@@ -51,17 +63,36 @@ export class ApiKeyJobs implements OnModuleInit {
   }
 
   endGracePeriods(): Promise<number> {
-    return this.transition('grace-end', 'api_key.grace_end', (now) => ({ status: 'revoked', revokedAt: now, revokedReason: 'rotated', updatedAt: now }));
+    return this.transition('grace-end', 'api_key.grace_end', (now) => ({
+      status: 'revoked',
+      revokedAt: now,
+      revokedReason: 'rotated',
+      updatedAt: now,
+    }));
   }
 
   /** Moves every due key to a new state in one transaction (audited, announced), then drops it from local caches. */
-  private async transition(kind: 'expire' | 'grace-end', action: string, changes: (now: Date) => Partial<ApiKey>): Promise<number> {
+  private async transition(
+    kind: 'expire' | 'grace-end',
+    action: string,
+    changes: (now: Date) => Partial<ApiKey>,
+  ): Promise<number> {
     const now = this.clock.now();
     const ids = await this.repo.transaction(async (em) => {
       const due = await this.repo.due(em, kind, now);
       for (const k of due) {
         await this.repo.update(em, k.id, changes(now));
-        await this.audit.record({ action, outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, successor: k.rotatedTo ?? undefined } }, em);
+        await this.audit.record(
+          {
+            action,
+            outcome: 'success',
+            actorType: 'system',
+            targetType: 'api_key',
+            targetId: k.id,
+            details: { keyId: k.keyId, successor: k.rotatedTo ?? undefined },
+          },
+          em,
+        );
         await this.changes.publish(em, KEY_TOPIC, k.id);
       }
       return due.map((k) => k.id);
@@ -76,9 +107,26 @@ export class ApiKeyJobs implements OnModuleInit {
       const due = await this.repo.due(em, 'expiry-warning', now, new Date(now.getTime() + WARN_DAYS * 86_400_000));
       for (const k of due) {
         const when = k.expiresAt!.toISOString();
-        await this.keys.notifyOwner(em, k, 'api_key.expiring', `Your API key "${k.name}" expires on ${when.slice(0, 10)}`, `Your API key "${k.name}" (sk_${k.environment}_${k.keyId}) expires at ${when}. Rotate it before then: POST /v1/api-keys/${k.id}/rotate.`, { expiresAt: when });
+        await this.keys.notifyOwner(
+          em,
+          k,
+          'api_key.expiring',
+          `Your API key "${k.name}" expires on ${when.slice(0, 10)}`,
+          `Your API key "${k.name}" (sk_${k.environment}_${k.keyId}) expires at ${when}. Rotate it before then: POST /v1/api-keys/${k.id}/rotate.`,
+          { expiresAt: when },
+        );
         await this.repo.update(em, k.id, { expiryWarnedAt: now });
-        await this.audit.record({ action: 'api_key.expiry_warning', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: k.id, details: { keyId: k.keyId, expiresAt: when } }, em);
+        await this.audit.record(
+          {
+            action: 'api_key.expiry_warning',
+            outcome: 'success',
+            actorType: 'system',
+            targetType: 'api_key',
+            targetId: k.id,
+            details: { keyId: k.keyId, expiresAt: when },
+          },
+          em,
+        );
       }
       return due.length;
     });
@@ -91,8 +139,26 @@ export class ApiKeyJobs implements OnModuleInit {
       for (const { keyId, network } of fresh) {
         const key = await this.repo.findById(keyId, em);
         if (!key) continue;
-        await this.audit.record({ action: 'api_key.new_network', outcome: 'success', actorType: 'system', targetType: 'api_key', targetId: key.id, ip: null, details: { keyId: key.keyId, network } }, em);
-        await this.keys.notifyOwner(em, key, 'api_key.new_network', `Your API key "${key.name}" was used from a new network`, `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was used from ${network} for the first time. If that was not you, revoke the key: DELETE /v1/api-keys/${key.id}.`, { network });
+        await this.audit.record(
+          {
+            action: 'api_key.new_network',
+            outcome: 'success',
+            actorType: 'system',
+            targetType: 'api_key',
+            targetId: key.id,
+            ip: null,
+            details: { keyId: key.keyId, network },
+          },
+          em,
+        );
+        await this.keys.notifyOwner(
+          em,
+          key,
+          'api_key.new_network',
+          `Your API key "${key.name}" was used from a new network`,
+          `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was used from ${network} for the first time. If that was not you, revoke the key: DELETE /v1/api-keys/${key.id}.`,
+          { network },
+        );
       }
     });
   }

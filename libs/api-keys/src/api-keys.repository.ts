@@ -27,7 +27,8 @@ export interface DailyCountRow {
   count: number;
 }
 
-export type ListSort = 'createdAt' | '-createdAt' | 'expiresAt' | '-expiresAt' | 'lastUsedAt' | '-lastUsedAt' | 'name' | '-name';
+export type ListSort =
+  'createdAt' | '-createdAt' | 'expiresAt' | '-expiresAt' | 'lastUsedAt' | '-lastUsedAt' | 'name' | '-name';
 
 @Injectable()
 export class ApiKeysRepository {
@@ -57,7 +58,12 @@ export class ApiKeysRepository {
 
   /** The row locked for the rest of the transaction (rotation, revocation, changes). */
   findForUpdate(em: EntityManager, id: string): Promise<ApiKey | null> {
-    return em.getRepository(ApiKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.id = :id', { id }).getOne();
+    return em
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .setLock('pessimistic_write')
+      .where('k.id = :id', { id })
+      .getOne();
   }
 
   async update(em: EntityManager, id: string, changes: QueryDeepPartialEntity<ApiKey>): Promise<void> {
@@ -77,9 +83,15 @@ export class ApiKeysRepository {
       .where('k.key_id = :keyId', { keyId })
       .getRawAndEntities();
     const entity = key.entities[0];
-    const raw = key.raw[0] as { owner_role: 'user' | 'admin'; owner_scopes: string[]; owner_disabled_at: Date | null } | undefined;
+    const raw = key.raw[0] as
+      { owner_role: 'user' | 'admin'; owner_scopes: string[]; owner_disabled_at: Date | null } | undefined;
     if (!entity || !raw) return undefined;
-    return { key: entity, ownerRole: raw.owner_role, ownerScopes: raw.owner_scopes, ownerDisabled: raw.owner_disabled_at !== null };
+    return {
+      key: entity,
+      ownerRole: raw.owner_role,
+      ownerScopes: raw.owner_scopes,
+      ownerDisabled: raw.owner_disabled_at !== null,
+    };
   }
 
   /** Compare-and-set, so a re-hash never overwrites a hash changed meanwhile. */
@@ -108,9 +120,16 @@ export class ApiKeysRepository {
     return row ? row.quota_remaining : undefined;
   }
 
-  list(filter: { ownerId?: string; status?: ApiKeyStatus }, sort: ListSort, limit: number, offset: number): Promise<ApiKey[]> {
+  list(
+    filter: { ownerId?: string; status?: ApiKeyStatus },
+    sort: ListSort,
+    limit: number,
+    offset: number,
+  ): Promise<ApiKey[]> {
     const desc = sort.startsWith('-');
-    const column = { createdAt: 'k.createdAt', expiresAt: 'k.expiresAt', lastUsedAt: 'k.lastUsedAt', name: 'k.name' }[sort.replace(/^-/, '') as 'name'];
+    const column = { createdAt: 'k.createdAt', expiresAt: 'k.expiresAt', lastUsedAt: 'k.lastUsedAt', name: 'k.name' }[
+      sort.replace(/^-/, '') as 'name'
+    ];
     const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k');
     if (filter.ownerId) qb.andWhere('k.ownerId = :ownerId', { ownerId: filter.ownerId });
     if (filter.status) qb.andWhere('k.status = :status', { status: filter.status });
@@ -145,7 +164,12 @@ export class ApiKeysRepository {
              last_used_ip = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.ip ELSE k.last_used_ip END
            FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::varchar[]) AS v(id, n, at, ip)
            WHERE k.id = v.id`,
-          [totals.map((t) => t.keyId), totals.map((t) => t.total), totals.map((t) => t.lastUsedAt), totals.map((t) => t.lastUsedIp)],
+          [
+            totals.map((t) => t.keyId),
+            totals.map((t) => t.total),
+            totals.map((t) => t.lastUsedAt),
+            totals.map((t) => t.lastUsedIp),
+          ],
         );
       }
     });
@@ -156,10 +180,14 @@ export class ApiKeysRepository {
    * very first one it was ever used from (the baseline). Per-key locks (taken in key order, so never a deadlock)
    * make instances flushing the same key at once agree on which network came first.
    */
-  async addNetworks(em: EntityManager, seen: { keyId: string; network: string; at: Date }[]): Promise<{ keyId: string; network: string }[]> {
+  async addNetworks(
+    em: EntityManager,
+    seen: { keyId: string; network: string; at: Date }[],
+  ): Promise<{ keyId: string; network: string }[]> {
     if (!seen.length) return [];
     const keys = [...new Set(seen.map((s) => s.keyId))].sort();
-    for (const k of keys) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-key-networks:' || $1, 0))`, [k]);
+    for (const k of keys)
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-key-networks:' || $1, 0))`, [k]);
     const before: { key_id: string; n: number }[] = await em.query(
       'SELECT key_id, count(*)::int AS n FROM api_key_networks WHERE key_id = ANY($1::uuid[]) GROUP BY key_id',
       [keys],
@@ -197,11 +225,21 @@ export class ApiKeysRepository {
   }
 
   /** Keys due for a job, locked (SKIP LOCKED: several instances may run the jobs at once without doubling work). */
-  due(em: EntityManager, kind: 'expire' | 'grace-end' | 'expiry-warning', now: Date, warnBefore?: Date, limit = 500): Promise<ApiKey[]> {
+  due(
+    em: EntityManager,
+    kind: 'expire' | 'grace-end' | 'expiry-warning',
+    now: Date,
+    warnBefore?: Date,
+    limit = 500,
+  ): Promise<ApiKey[]> {
     const qb = em.getRepository(ApiKey).createQueryBuilder('k');
     if (kind === 'expire') qb.where(`k.status IN ('active', 'rotating') AND k.expiresAt <= :now`, { now });
     else if (kind === 'grace-end') qb.where(`k.status = 'rotating' AND k.graceEndsAt <= :now`, { now });
-    else qb.where(`k.status = 'active' AND k.expiryWarnedAt IS NULL AND k.expiresAt > :now AND k.expiresAt <= :warnBefore`, { now, warnBefore });
+    else
+      qb.where(
+        `k.status = 'active' AND k.expiryWarnedAt IS NULL AND k.expiresAt > :now AND k.expiresAt <= :warnBefore`,
+        { now, warnBefore },
+      );
     return qb.orderBy('k.id').setLock('pessimistic_write').setOnLocked('skip_locked').limit(limit).getMany();
   }
 

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
-import { ADMIN_SCOPE, AppConfig, ChangeFeed, Clock, decodeCursor, DomainException, encodeCursor, Page, Principal, RandomSource } from '@app/core';
+import {
+  ADMIN_SCOPE,
+  AppConfig,
+  ChangeFeed,
+  Clock,
+  decodeCursor,
+  DomainException,
+  encodeCursor,
+  Page,
+  Principal,
+  RandomSource,
+} from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { ApiKeyErrorCode } from './api-key-error-codes';
@@ -54,7 +65,10 @@ export class ApiKeysService {
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const notHeld = isAdmin(principal) ? [] : dto.scopes.filter((s) => !principal.scopes.includes(s));
-    if (notHeld.length) throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, { scopes: notHeld });
+    if (notHeld.length)
+      throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
+        scopes: notHeld,
+      });
     const environment: KeyEnvironment = dto.environment ?? 'live';
     const { key, keyId } = generateKey(environment, (n) => this.random.bytes(n));
     const hash = await this.hasher.hash(key);
@@ -63,7 +77,11 @@ export class ApiKeysService {
       await this.repo.lockOwner(em, principal.userId);
       const live = await this.repo.countLive(em, principal.userId);
       const max = this.config.env.API_KEY_MAX_PER_USER;
-      if (live >= max) throw new DomainException(ApiKeyErrorCode.KEY_LIMIT_REACHED, `You already hold ${live} active keys (at most ${max}); revoke one first.`);
+      if (live >= max)
+        throw new DomainException(
+          ApiKeyErrorCode.KEY_LIMIT_REACHED,
+          `You already hold ${live} active keys (at most ${max}); revoke one first.`,
+        );
       const created = await this.repo.insert(em, {
         keyId,
         ownerId: principal.userId,
@@ -80,7 +98,11 @@ export class ApiKeysService {
         expiresAt: new Date(now.getTime() + (dto.expiresInDays ?? 90) * DAY_MS),
         totalRequests: 0,
       });
-      await this.record(em, principal, 'api_key.create', created, { scopes: created.scopes, environment, expiresAt: created.expiresAt });
+      await this.record(em, principal, 'api_key.create', created, {
+        scopes: created.scopes,
+        environment,
+        expiresAt: created.expiresAt,
+      });
       return created;
     });
     return { ...apiKeyView(row), key, warning: SHOWN_ONCE };
@@ -90,8 +112,16 @@ export class ApiKeysService {
     if (q.ownerId && q.ownerId !== principal.userId && !isAdmin(principal)) return { items: [], nextCursor: null };
     const limit = q.limit ?? 20;
     const offset = decodeCursor(q.cursor);
-    const rows = await this.repo.list({ ownerId: q.ownerId ?? principal.userId, status: q.status }, (q.sort ?? '-createdAt') as ListSort, limit + 1, offset);
-    return { items: rows.slice(0, limit).map(apiKeyView), nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null };
+    const rows = await this.repo.list(
+      { ownerId: q.ownerId ?? principal.userId, status: q.status },
+      (q.sort ?? '-createdAt') as ListSort,
+      limit + 1,
+      offset,
+    );
+    return {
+      items: rows.slice(0, limit).map(apiKeyView),
+      nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+    };
   }
 
   async get(principal: Principal, id: string): Promise<ApiKeyView> {
@@ -101,10 +131,15 @@ export class ApiKeysService {
   async update(principal: Principal, id: string, dto: UpdateApiKeyDto): Promise<ApiKeyView> {
     const updated = await this.repo.transaction(async (em) => {
       const key = await this.visible(principal, id, em);
-      if (key.status !== 'active' && key.status !== 'rotating') throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `The key is ${key.status}.`);
+      if (key.status !== 'active' && key.status !== 'rotating')
+        throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `The key is ${key.status}.`);
       const widened = (dto.scopes ?? []).filter((s) => !key.scopes.includes(s));
       if (widened.length) {
-        throw new DomainException(ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW, `Scopes can only be removed; create a new key for: ${widened.join(', ')}`, { scopes: widened });
+        throw new DomainException(
+          ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW,
+          `Scopes can only be removed; create a new key for: ${widened.join(', ')}`,
+          { scopes: widened },
+        );
       }
       const changes: Partial<ApiKey> = {
         ...(dto.name !== undefined ? { name: dto.name } : {}),
@@ -130,14 +165,21 @@ export class ApiKeysService {
     const result = await this.repo.transaction(async (em) => {
       const old = await this.visible(principal, id, em);
       // The row lock makes parallel rotations queue here: the second sees `rotating` and is refused.
-      if (old.status !== 'active') throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `Only an active key can be rotated; this one is ${old.status}.`);
+      if (old.status !== 'active')
+        throw new DomainException(
+          ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
+          `Only an active key can be rotated; this one is ${old.status}.`,
+        );
       // During a grace period both keys are live and both count toward the owner's limit.
       if (gracePeriodHours > 0) {
         await this.repo.lockOwner(em, old.ownerId);
         const live = await this.repo.countLive(em, old.ownerId);
         const max = this.config.env.API_KEY_MAX_PER_USER;
         if (live >= max) {
-          throw new DomainException(ApiKeyErrorCode.KEY_LIMIT_REACHED, `The owner holds ${live} live keys (at most ${max}): rotate with gracePeriodHours 0, or revoke a key first.`);
+          throw new DomainException(
+            ApiKeyErrorCode.KEY_LIMIT_REACHED,
+            `The owner holds ${live} live keys (at most ${max}): rotate with gracePeriodHours 0, or revoke a key first.`,
+          );
         }
       }
       const { key, keyId } = generateKey(old.environment, (n) => this.random.bytes(n));
@@ -148,7 +190,10 @@ export class ApiKeysService {
         status: 'active',
         createdAt: now,
         updatedAt: now,
-        expiresAt: new Date(now.getTime() + Math.max(DAY_MS, (old.expiresAt?.getTime() ?? now.getTime() + 90 * DAY_MS) - old.createdAt.getTime())),
+        expiresAt: new Date(
+          now.getTime() +
+            Math.max(DAY_MS, (old.expiresAt?.getTime() ?? now.getTime() + 90 * DAY_MS) - old.createdAt.getTime()),
+        ),
         rotatedFrom: old.id,
         totalRequests: 0,
       });
@@ -160,12 +205,24 @@ export class ApiKeysService {
       await this.repo.update(em, old.id, retired);
       Object.assign(old, retired);
       const byOther = old.ownerId !== principal.userId;
-      await this.record(em, principal, 'api_key.rotate', old, { successor: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt : null, byAdmin: byOther });
+      await this.record(em, principal, 'api_key.rotate', old, {
+        successor: successor.id,
+        graceEndsAt: gracePeriodHours > 0 ? graceEndsAt : null,
+        byAdmin: byOther,
+      });
       await this.changes.publish(em, KEY_TOPIC, old.id);
       // As with a revocation by someone else: the owner hears of it (the new secret went to the administrator, not here).
       if (byOther) {
-        const until = gracePeriodHours > 0 ? `It keeps working until ${graceEndsAt.toISOString()}.` : 'It stopped working at once.';
-        await this.notifyOwner(em, old, 'api_key.rotated_by_admin', 'An administrator rotated one of your API keys', `Your API key "${old.name}" (sk_${old.environment}_${old.keyId}) was rotated by an administrator at ${now.toISOString()}. ${until} Ask them for its successor (sk_${successor.environment}_${successor.keyId}).`, { successorId: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null });
+        const until =
+          gracePeriodHours > 0 ? `It keeps working until ${graceEndsAt.toISOString()}.` : 'It stopped working at once.';
+        await this.notifyOwner(
+          em,
+          old,
+          'api_key.rotated_by_admin',
+          'An administrator rotated one of your API keys',
+          `Your API key "${old.name}" (sk_${old.environment}_${old.keyId}) was rotated by an administrator at ${now.toISOString()}. ${until} Ask them for its successor (sk_${successor.environment}_${successor.keyId}).`,
+          { successorId: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null },
+        );
       }
       return { key, successor, old };
     });
@@ -180,31 +237,77 @@ export class ApiKeysService {
       if (key.status === 'revoked') return key;
       const now = this.clock.now();
       const byOther = key.ownerId !== principal.userId;
-      await this.repo.update(em, key.id, { status: 'revoked', revokedAt: now, revokedReason: byOther ? 'admin' : 'owner', updatedAt: now });
+      await this.repo.update(em, key.id, {
+        status: 'revoked',
+        revokedAt: now,
+        revokedReason: byOther ? 'admin' : 'owner',
+        updatedAt: now,
+      });
       await this.record(em, principal, 'api_key.revoke', key, { byAdmin: byOther });
       await this.changes.publish(em, KEY_TOPIC, key.id);
-      if (byOther) await this.notifyOwner(em, key, 'api_key.revoked_by_admin', 'An administrator revoked one of your API keys', `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was revoked by an administrator at ${now.toISOString()}. Requests with it are refused from now on.`);
+      if (byOther)
+        await this.notifyOwner(
+          em,
+          key,
+          'api_key.revoked_by_admin',
+          'An administrator revoked one of your API keys',
+          `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was revoked by an administrator at ${now.toISOString()}. Requests with it are refused from now on.`,
+        );
       return key;
     });
     this.changes.emitLocal(KEY_TOPIC, revoked.id);
   }
 
   /** Mail to the key's owner and the signed webhook, queued in the caller's transaction. */
-  async notifyOwner(em: EntityManager, key: ApiKey, kind: string, subject: string, text: string, data: Record<string, unknown> = {}): Promise<void> {
+  async notifyOwner(
+    em: EntityManager,
+    key: ApiKey,
+    kind: string,
+    subject: string,
+    text: string,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
     const owner = await this.users.me(key.ownerId).catch(() => undefined);
     if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner.email, subject, text });
-    await this.notifications.enqueueWebhook(em, { kind, data: { keyId: key.id, prefix: `sk_${key.environment}_${key.keyId}`, ownerId: key.ownerId, name: key.name, ...data } });
+    await this.notifications.enqueueWebhook(em, {
+      kind,
+      data: {
+        keyId: key.id,
+        prefix: `sk_${key.environment}_${key.keyId}`,
+        ownerId: key.ownerId,
+        name: key.name,
+        ...data,
+      },
+    });
   }
 
   /** The key if the principal may see it: its own, or anyone's with admin:all. Otherwise 404, never 403. */
   async visible(principal: Principal, id: string, em?: EntityManager): Promise<ApiKey> {
     const key = em ? await this.repo.findForUpdate(em, id) : await this.repo.findById(id);
-    if (!key || (key.ownerId !== principal.userId && !isAdmin(principal))) throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+    if (!key || (key.ownerId !== principal.userId && !isAdmin(principal)))
+      throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
     return key;
   }
 
-  private record(em: EntityManager, p: Principal, action: string, key: ApiKey, details: Record<string, unknown>): Promise<unknown> {
-    return this.audit.record({ action, outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'api_key', targetId: key.id, details: { keyId: key.keyId, ...details } }, em);
+  private record(
+    em: EntityManager,
+    p: Principal,
+    action: string,
+    key: ApiKey,
+    details: Record<string, unknown>,
+  ): Promise<unknown> {
+    return this.audit.record(
+      {
+        action,
+        outcome: 'success',
+        actorType: p.kind === 'apiKey' ? 'api_key' : 'user',
+        actorId: p.userId,
+        targetType: 'api_key',
+        targetId: key.id,
+        details: { keyId: key.keyId, ...details },
+      },
+      em,
+    );
   }
 }
 

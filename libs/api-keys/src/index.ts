@@ -13,7 +13,15 @@ export { ApiKeyJobs } from './api-keys.jobs';
 export { UsageRecorder } from './usage/usage-recorder';
 export { ApiKeyErrorCode } from './api-key-error-codes';
 export { CreateApiKeyDto, RotateApiKeyDto } from './dto/api-key.dto';
-export { ApiKeyPage, ApiKeyQuotaRefillView, ApiKeyQuotaView, ApiKeyRateLimitView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
+export {
+  ApiKeyPage,
+  ApiKeyQuotaRefillView,
+  ApiKeyQuotaView,
+  ApiKeyRateLimitView,
+  ApiKeyView,
+  CreatedApiKeyView,
+  RotatedApiKeyView,
+} from './dto/api-key.response';
 export { ApiKeyHygieneReportView, ApiKeyUsageDayView, ApiKeyUsageView } from './dto/key-usage.response';
 export { KeyVerificationRateLimitView, KeyVerificationView } from './dto/key-verification.response';
 export type { VerifyAnswer } from './key-verification.service';

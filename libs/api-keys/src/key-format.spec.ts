@@ -23,7 +23,15 @@ describe('API key format', () => {
 
   it('refuses wrong prefixes, lengths and characters', () => {
     const { key } = generateKey('live', randomBytes);
-    for (const bad of [key.replace('sk_live_', 'sk_prod_'), key.slice(1), `${key}A`, key.replace(/.$/, '-'), '', 'sk_live_', `${key}\n`]) {
+    for (const bad of [
+      key.replace('sk_live_', 'sk_prod_'),
+      key.slice(1),
+      `${key}A`,
+      key.replace(/.$/, '-'),
+      '',
+      'sk_live_',
+      `${key}\n`,
+    ]) {
       expect(parseKey(bad)).toBeUndefined();
     }
   });

@@ -44,7 +44,10 @@ export function checksumOf(body: string): string {
 }
 
 /** A new key: `sk_<env>_<keyId>_<secret><checksum>`. */
-export function generateKey(environment: KeyEnvironment, bytes: (n: number) => Buffer): { key: string; keyId: string; prefix: string } {
+export function generateKey(
+  environment: KeyEnvironment,
+  bytes: (n: number) => Buffer,
+): { key: string; keyId: string; prefix: string } {
   const keyId = randomBase62(KEY_ID_LENGTH, bytes);
   const body = `sk_${environment}_${keyId}_${randomBase62(SECRET_LENGTH, bytes)}`;
   return { key: body + checksumOf(body), keyId, prefix: `sk_${environment}_${keyId}` };
@@ -64,7 +67,9 @@ export function parseKey(presented: string): ParsedKey | undefined {
 
 /** The cache key for a presented key (never stored): a hit means exactly this string verified before. */
 export function presentedDigest(presented: string): string {
-  return oneShotSha256 ? oneShotSha256('sha256', presented, 'base64url') : nodeCrypto.createHash('sha256').update(presented).digest('base64url');
+  return oneShotSha256
+    ? oneShotSha256('sha256', presented, 'base64url')
+    : nodeCrypto.createHash('sha256').update(presented).digest('base64url');
 }
 
 /** `crypto.hash` (Node ≥ 20.12): a one-shot digest without a Hash object, about twice as fast for short inputs. */

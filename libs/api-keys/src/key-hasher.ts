@@ -14,9 +14,15 @@ export interface KeyHashCheck {
 /** `API_KEY_PEPPERS` = `version:secret[,version:secret…]`; the highest version is current. */
 export function parsePeppers(value: string): Map<number, Buffer> {
   const peppers = new Map<number, Buffer>();
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(\d{1,6}):(.{16,})$/.exec(part);
-    if (!m) throw new Error('API_KEY_PEPPERS must be `version:secret` pairs (secret at least 16 characters), comma-separated');
+    if (!m)
+      throw new Error(
+        'API_KEY_PEPPERS must be `version:secret` pairs (secret at least 16 characters), comma-separated',
+      );
     peppers.set(Number(m[1]), Buffer.from(m[2], 'utf8'));
   }
   if (!peppers.size) throw new Error('API_KEY_PEPPERS holds no pepper');

@@ -28,7 +28,13 @@ export class KeyVerificationService {
       environment: k?.environment ?? null,
       scopes: k ? v.scopes : [],
       expiresAt: k?.expiresAt?.toISOString() ?? null,
-      ratelimit: v.ratelimit ? { limit: v.ratelimit.limit, remaining: v.ratelimit.remaining, reset: this.clock.nowMs() + v.ratelimit.resetMs } : null,
+      ratelimit: v.ratelimit
+        ? {
+            limit: v.ratelimit.limit,
+            remaining: v.ratelimit.remaining,
+            reset: this.clock.nowMs() + v.ratelimit.resetMs,
+          }
+        : null,
       quotaRemaining: v.quotaRemaining ?? null,
     };
   }

@@ -17,7 +17,22 @@ function deferred<T>() {
 }
 
 function row(status: ApiKey['status']): KeyWithOwner {
-  const key = { id: 'k1', keyId: 'x', ownerId: 'o1', environment: 'live', hash: 'h', scopes: ['profiles:read'], ipAllowlist: [], rateLimit: null, rateWindowSeconds: null, quotaRemaining: null, status, expiresAt: null, graceEndsAt: null, rotatedTo: null } as unknown as ApiKey;
+  const key = {
+    id: 'k1',
+    keyId: 'x',
+    ownerId: 'o1',
+    environment: 'live',
+    hash: 'h',
+    scopes: ['profiles:read'],
+    ipAllowlist: [],
+    rateLimit: null,
+    rateWindowSeconds: null,
+    quotaRemaining: null,
+    status,
+    expiresAt: null,
+    graceEndsAt: null,
+    rotatedTo: null,
+  } as unknown as ApiKey;
   return { key, ownerRole: 'user', ownerScopes: ['profiles:read'], ownerDisabled: false };
 }
 
@@ -25,14 +40,32 @@ describe('KeyVerifier lookups and invalidation', () => {
   const config: AppConfig = loadConfig({});
   const feed = { listening: true } as unknown as ChangeFeed;
   const lookups: ReturnType<typeof deferred<KeyWithOwner | undefined>>[] = [];
-  const repo = { findByKeyIdWithOwner: () => { const d = deferred<KeyWithOwner | undefined>(); lookups.push(d); return d.promise; } } as unknown as ApiKeysRepository;
-  const hasher = { verify: async () => ({ ok: true, needsRehash: false }), spendDummy: async () => undefined } as unknown as KeyHasher;
+  const repo = {
+    findByKeyIdWithOwner: () => {
+      const d = deferred<KeyWithOwner | undefined>();
+      lookups.push(d);
+      return d.promise;
+    },
+  } as unknown as ApiKeysRepository;
+  const hasher = {
+    verify: async () => ({ ok: true, needsRehash: false }),
+    spendDummy: async () => undefined,
+  } as unknown as KeyHasher;
   const usage = { record: () => undefined } as unknown as UsageRecorder;
   const denials = { note: () => undefined } as unknown as DenialAuditor;
 
   it('a request arriving after an invalidation does not join a lookup that started before it', async () => {
     const cache = new KeyCache(config, feed);
-    const verifier = new KeyVerifier(repo, cache, hasher, {} as RateLimiter, usage, denials, new SystemClock(), new MetricsService());
+    const verifier = new KeyVerifier(
+      repo,
+      cache,
+      hasher,
+      {} as RateLimiter,
+      usage,
+      denials,
+      new SystemClock(),
+      new MetricsService(),
+    );
     const { key } = generateKey('live', randomBytes);
     const first = verifier.verify(key, '127.0.0.1'); // miss: lookup 1 reads the row while it is still active
     cache.invalidateKey('k1'); // the key is revoked and its change announced while lookup 1 is in flight
@@ -49,7 +82,16 @@ describe('KeyVerifier lookups and invalidation', () => {
   it('caches nothing while the change feed is not listening (another instance’s revocation would go unseen)', async () => {
     const deaf = { listening: false } as unknown as ChangeFeed;
     const cache = new KeyCache(config, deaf);
-    const verifier = new KeyVerifier(repo, cache, hasher, {} as RateLimiter, usage, denials, new SystemClock(), new MetricsService());
+    const verifier = new KeyVerifier(
+      repo,
+      cache,
+      hasher,
+      {} as RateLimiter,
+      usage,
+      denials,
+      new SystemClock(),
+      new MetricsService(),
+    );
     const { key } = generateKey('live', randomBytes);
     lookups.length = 0;
     const a = verifier.verify(key, undefined);

@@ -10,7 +10,16 @@ import { RateLimitDecision } from './rate-limit/gcra';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { UsageRecorder } from './usage/usage-recorder';
 
-export const VERIFY_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'REVOKED', 'FORBIDDEN_IP', 'INSUFFICIENT_SCOPES', 'RATE_LIMITED', 'QUOTA_EXCEEDED'] as const;
+export const VERIFY_CODES = [
+  'VALID',
+  'NOT_FOUND',
+  'EXPIRED',
+  'REVOKED',
+  'FORBIDDEN_IP',
+  'INSUFFICIENT_SCOPES',
+  'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
+] as const;
 export type VerifyCode = (typeof VERIFY_CODES)[number];
 
 export interface Verification {
@@ -58,15 +67,28 @@ export class KeyVerifier {
     private readonly clock: Clock,
     metrics: MetricsService,
   ) {
-    this.outcomes = new Counter({ name: 'api_key_verifications_total', help: 'API key verifications by outcome (MALFORMED: refused by format or checksum, never looked up)', labelNames: ['outcome'], registers: [metrics.registry] });
-    this.lookupCounter = new Counter({ name: 'api_key_lookups_total', help: 'API key database lookups (verification cache misses)', registers: [metrics.registry] });
+    this.outcomes = new Counter({
+      name: 'api_key_verifications_total',
+      help: 'API key verifications by outcome (MALFORMED: refused by format or checksum, never looked up)',
+      labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+    this.lookupCounter = new Counter({
+      name: 'api_key_lookups_total',
+      help: 'API key database lookups (verification cache misses)',
+      registers: [metrics.registry],
+    });
   }
 
   /**
    * Synchronous on a cache hit for a key without rate limit or quota (no promise, no await: under async_hooks each
    * one costs), a promise otherwise. `await` works on both.
    */
-  verify(presented: string, ip: string | undefined, requiredScopes: readonly string[] = []): Verification | Promise<Verification> {
+  verify(
+    presented: string,
+    ip: string | undefined,
+    requiredScopes: readonly string[] = [],
+  ): Verification | Promise<Verification> {
     const parsed = parseKey(presented);
     if (!parsed) {
       this.malformed++;
@@ -79,13 +101,19 @@ export class KeyVerifier {
     return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, requiredScopes));
   }
 
-  private decide(entry: CachedKey, ip: string | undefined, requiredScopes: readonly string[]): Verification | Promise<Verification> {
+  private decide(
+    entry: CachedKey,
+    ip: string | undefined,
+    requiredScopes: readonly string[],
+  ): Verification | Promise<Verification> {
     if (entry.kind === 'unknown') {
       this.count('NOT_FOUND');
       return { code: 'NOT_FOUND', scopes: [] };
     }
     const checked = this.check(entry, ip, requiredScopes);
-    return checked instanceof Promise ? checked.then((r) => this.finish(entry, r, ip)) : this.finish(entry, checked, ip);
+    return checked instanceof Promise
+      ? checked.then((r) => this.finish(entry, r, ip))
+      : this.finish(entry, checked, ip);
   }
 
   private finish(entry: KnownKey, result: Verification, ip: string | undefined): Verification {
@@ -103,7 +131,11 @@ export class KeyVerifier {
   }
 
   /** Synchronous unless the key has a rate limit or a quota (those may need Redis or the database). */
-  private check(key: KnownKey, ip: string | undefined, required: readonly string[]): Verification | Promise<Verification> {
+  private check(
+    key: KnownKey,
+    ip: string | undefined,
+    required: readonly string[],
+  ): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
     if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
     if (key.status === 'expired' || (key.expiresAt && key.expiresAt.getTime() <= now)) return outcome('EXPIRED', key);
@@ -171,7 +203,14 @@ export class KeyVerifier {
 }
 
 /** Every verification has one object shape (monomorphic on the hot path). */
-function outcome(code: VerifyCode, key: KnownKey, graceEndsAt?: Date, ratelimit?: RateLimitDecision, quotaRemaining?: number, missing?: string[]): Verification {
+function outcome(
+  code: VerifyCode,
+  key: KnownKey,
+  graceEndsAt?: Date,
+  ratelimit?: RateLimitDecision,
+  quotaRemaining?: number,
+  missing?: string[],
+): Verification {
   return { code, key, scopes: key.effectiveScopes, missingScopes: missing, ratelimit, graceEndsAt, quotaRemaining };
 }
 
@@ -192,9 +231,16 @@ function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): 
     expiresAt: key.expiresAt,
     graceEndsAt: key.graceEndsAt,
     allowlist: key.ipAllowlist.length ? blockListOf(key.ipAllowlist) : null,
-    rateLimit: key.rateLimit && key.rateWindowSeconds ? { limit: key.rateLimit, windowSeconds: key.rateWindowSeconds } : null,
+    rateLimit:
+      key.rateLimit && key.rateWindowSeconds ? { limit: key.rateLimit, windowSeconds: key.rateWindowSeconds } : null,
     hasQuota: key.quotaRemaining !== null,
     quotaKeyId: key.status === 'rotating' && key.rotatedTo ? key.rotatedTo : key.id,
-    principal: Object.freeze({ kind: 'apiKey' as const, userId: key.ownerId, role: ownerRole, scopes: effective, keyId: key.id }),
+    principal: Object.freeze({
+      kind: 'apiKey' as const,
+      userId: key.ownerId,
+      role: ownerRole,
+      scopes: effective,
+      keyId: key.id,
+    }),
   };
 }

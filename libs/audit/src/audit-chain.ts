@@ -29,8 +29,17 @@ export interface ChainedFields {
 }
 
 /** Chain version 2: the personal fields, salted, as one digest the row hash covers. */
-export function piiDigest(salt: string, row: Pick<ChainedFields, 'actorId' | 'targetId' | 'ip' | 'userAgent' | 'details'>): string {
-  const body = canonicalJson({ actorId: row.actorId, targetId: row.targetId, ip: row.ip, userAgent: row.userAgent, details: row.details });
+export function piiDigest(
+  salt: string,
+  row: Pick<ChainedFields, 'actorId' | 'targetId' | 'ip' | 'userAgent' | 'details'>,
+): string {
+  const body = canonicalJson({
+    actorId: row.actorId,
+    targetId: row.targetId,
+    ip: row.ip,
+    userAgent: row.userAgent,
+    details: row.details,
+  });
   return createHash('sha256').update(salt).update('\n').update(body).digest('hex');
 }
 

@@ -53,6 +53,8 @@ export class AuditRepository {
 
   /** Rows after `afterId`, in chain order. */
   page(afterId: string, limit: number): Promise<AuditEvent[]> {
-    return this.dataSource.getRepository(AuditEvent).find({ where: { id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit });
+    return this.dataSource
+      .getRepository(AuditEvent)
+      .find({ where: { id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit });
   }
 }

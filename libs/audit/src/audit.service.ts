@@ -80,7 +80,7 @@ export class AuditService {
         outcome: entry.outcome,
         ip: entry.ip !== undefined ? entry.ip : (ctx?.ip ?? null),
         userAgent: entry.userAgent !== undefined ? entry.userAgent : (ctx?.userAgent ?? null),
-        requestId: entry.requestId !== undefined ? entry.requestId : (ctx?.requestId || null),
+        requestId: entry.requestId !== undefined ? entry.requestId : ctx?.requestId || null,
         details: entry.details ?? {},
         prevHash,
         chainVersion: 2,
@@ -95,7 +95,12 @@ export class AuditService {
   }
 
   /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
-  async listForTarget(targetType: string, targetId: string, limit: number, before?: string): Promise<Page<AuditEventView>> {
+  async listForTarget(
+    targetType: string,
+    targetId: string,
+    limit: number,
+    before?: string,
+  ): Promise<Page<AuditEventView>> {
     const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
     const items = rows.slice(0, limit).map(eventView);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
@@ -106,7 +111,11 @@ export class AuditService {
    * and details, and marks the row redacted; the chain still verifies. Version-1 rows (written before chain v2)
    * cannot be changed without breaking the chain and are counted, not changed.
    */
-  async pseudonymiseUser(userId: string, pseudonym: string, em: EntityManager): Promise<{ redacted: number; keptV1: number }> {
+  async pseudonymiseUser(
+    userId: string,
+    pseudonym: string,
+    em: EntityManager,
+  ): Promise<{ redacted: number; keptV1: number }> {
     const result: unknown = await em.query(
       `UPDATE audit_events SET
          actor_id = CASE WHEN actor_id = $1 THEN $2 ELSE actor_id END,
@@ -117,7 +126,10 @@ export class AuditService {
       [userId, pseudonym, this.clock.now()],
     );
     const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as unknown[];
-    const v1: { n: string }[] = await em.query(`SELECT count(*)::text AS n FROM audit_events WHERE (actor_id = $1 OR target_id = $1) AND chain_version = 1`, [userId]);
+    const v1: { n: string }[] = await em.query(
+      `SELECT count(*)::text AS n FROM audit_events WHERE (actor_id = $1 OR target_id = $1) AND chain_version = 1`,
+      [userId],
+    );
     return { redacted: rows.length, keptV1: Number(v1[0].n) };
   }
 
@@ -136,10 +148,20 @@ export class AuditService {
       const rows = await this.repo.page(afterId, batchSize);
       for (const row of rows) {
         if (row.prevHash !== expectedPrev) {
-          return { ok: false, checked, firstBadId: row.id, reason: 'previous-hash link broken (a row was removed or reordered)' };
+          return {
+            ok: false,
+            checked,
+            firstBadId: row.id,
+            reason: 'previous-hash link broken (a row was removed or reordered)',
+          };
         }
         if (!rowIntact(row)) {
-          return { ok: false, checked, firstBadId: row.id, reason: 'content does not match its hash (the row was altered)' };
+          return {
+            ok: false,
+            checked,
+            firstBadId: row.id,
+            reason: 'content does not match its hash (the row was altered)',
+          };
         }
         if (row.redactedAt) redacted++;
         expectedPrev = row.hash;

@@ -17,5 +17,7 @@ export const auditSchema: Partial<SchemaParts> = {
   migrations: [CreateAuditEvents1763900000000, AuditTargetIndex1763900250000, AuditChainV21763900600000],
   appendOnlyTables: ['audit_events'],
   // Erasure overwrites personal fields of chain-v2 rows; hashes, digests, actions and times stay untouchable.
-  redactableColumns: { audit_events: ['actor_id', 'target_id', 'ip', 'user_agent', 'details', 'pii_salt', 'redacted_at'] },
+  redactableColumns: {
+    audit_events: ['actor_id', 'target_id', 'ip', 'user_agent', 'details', 'pii_salt', 'redacted_at'],
+  },
 };

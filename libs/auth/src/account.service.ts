@@ -5,7 +5,13 @@ import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
-import { EmailVerificationResendView, EmailVerifiedView, PasswordChangedView, PasswordResetRequestView, PasswordSuggestionView } from './dto/account.response';
+import {
+  EmailVerificationResendView,
+  EmailVerifiedView,
+  PasswordChangedView,
+  PasswordResetRequestView,
+  PasswordSuggestionView,
+} from './dto/account.response';
 import { SessionsEndedView } from './dto/session.response';
 import { generatePassword } from './password/password-generator';
 import { PasswordHasher } from './password/password-hasher';
@@ -15,7 +21,10 @@ import { newOpaqueToken, tokenDigest } from './tokens';
 
 const RESET_TTL_MS = 3_600_000;
 
-export const FORGOT_ANSWER = { status: 'accepted', message: 'If an account uses this address, a reset link is on its way to it.' } as const;
+export const FORGOT_ANSWER = {
+  status: 'accepted',
+  message: 'If an account uses this address, a reset link is on its way to it.',
+} as const;
 
 /** Password change, reset and suggestion; email verification. */
 @Injectable()
@@ -37,8 +46,13 @@ export class AccountService {
   ) {}
 
   /** Changes the password and ends every other session of the user. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<PasswordChangedView> {
-    if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<PasswordChangedView> {
+    if (principal.kind !== 'session')
+      throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
     const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
     this.auth.enforcePolicy(newPassword, user);
@@ -48,7 +62,17 @@ export class AccountService {
       await this.repo.clearAttempts(user.id, em);
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       const ended = await this.sessions.revokeAll(user.id, principal.sessionId, em);
-      await this.audit.record({ action: 'auth.password_change', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
+      await this.audit.record(
+        {
+          action: 'auth.password_change',
+          outcome: 'success',
+          actorId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+          details: { sessionsEnded: ended },
+        },
+        em,
+      );
       return { otherSessionsEnded: ended };
     });
   }
@@ -58,7 +82,9 @@ export class AccountService {
    * answer (a lost request is harmless; the person asks again).
    */
   forgotPassword(email: string): PasswordResetRequestView {
-    this.pending = this.pending.then(() => this.sendReset(email)).catch((err: unknown) => this.logger.error({ err }, 'password reset request failed'));
+    this.pending = this.pending
+      .then(() => this.sendReset(email))
+      .catch((err: unknown) => this.logger.error({ err }, 'password reset request failed'));
     return FORGOT_ANSWER;
   }
 
@@ -84,8 +110,24 @@ export class AccountService {
         this.config.env.AUTH_MAILS_PER_HOUR,
       );
       // Past the hourly limit nothing is sent and no token made; the answer stays the same (it never tells anything).
-      if (queued) await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'reset_password', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
-      await this.audit.record({ action: 'auth.password_reset_request', outcome: queued ? 'success' : 'denied', targetType: 'user', targetId: user.id, details: queued ? {} : { reason: 'hourly_mail_limit' } }, em);
+      if (queued)
+        await this.repo.insertEmailToken(em, {
+          userId: user.id,
+          purpose: 'reset_password',
+          tokenHash: tokenDigest(token),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + RESET_TTL_MS),
+        });
+      await this.audit.record(
+        {
+          action: 'auth.password_reset_request',
+          outcome: queued ? 'success' : 'denied',
+          targetType: 'user',
+          targetId: user.id,
+          details: queued ? {} : { reason: 'hourly_mail_limit' },
+        },
+        em,
+      );
     });
   }
 
@@ -95,13 +137,27 @@ export class AccountService {
     return this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
-      if (!user || user.disabledAt) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
+      if (!user || user.disabledAt)
+        throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
       this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
-      await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [user.id]);
+      await em.query(
+        'UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1',
+        [user.id],
+      );
       const ended = await this.sessions.revokeAll(user.id, undefined, em);
-      await this.audit.record({ action: 'auth.password_reset', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, details: { sessionsEnded: ended } }, em);
+      await this.audit.record(
+        {
+          action: 'auth.password_reset',
+          outcome: 'success',
+          actorId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+          details: { sessionsEnded: ended },
+        },
+        em,
+      );
       return { sessionsEnded: ended };
     });
   }
@@ -110,9 +166,13 @@ export class AccountService {
     return this.repo.transaction(async (em) => {
       const now = this.clock.now();
       const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
-      if (!userId) throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
+      if (!userId)
+        throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
       await this.repo.setEmailVerified(em, userId, now);
-      await this.audit.record({ action: 'auth.email_verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId }, em);
+      await this.audit.record(
+        { action: 'auth.email_verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId },
+        em,
+      );
       return { emailVerified: true as const };
     });
   }
@@ -122,14 +182,22 @@ export class AccountService {
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     if (user.emailVerifiedAt) return { status: 'already_verified' };
     if (!(await this.repo.transaction((em) => this.auth.sendVerification(em, user)))) {
-      throw new DomainException(AuthErrorCode.VERIFICATION_MAIL_LIMIT, `${this.config.env.AUTH_MAILS_PER_HOUR} verification mails went to this address in the last hour; try again later.`, { headers: { 'retry-after': '3600' } });
+      throw new DomainException(
+        AuthErrorCode.VERIFICATION_MAIL_LIMIT,
+        `${this.config.env.AUTH_MAILS_PER_HOUR} verification mails went to this address in the last hour; try again later.`,
+        { headers: { 'retry-after': '3600' } },
+      );
     }
     return { status: 'sent' };
   }
 
   /** Sessions are managed by the person, never by an API key acting for them. */
   requireSession(principal: Principal): void {
-    if (principal.kind !== 'session') throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Manage sessions from a signed-in session, not with an API key.');
+    if (principal.kind !== 'session')
+      throw new DomainException(
+        CoreErrorCode.SESSION_REQUIRED,
+        'Manage sessions from a signed-in session, not with an API key.',
+      );
   }
 
   async revokeSession(principal: Principal, sessionId: string): Promise<void> {
@@ -138,7 +206,16 @@ export class AccountService {
       if (!(await this.sessions.revoke(principal.userId, sessionId, em))) {
         throw new DomainException(AuthErrorCode.SESSION_NOT_FOUND, 'No such session.');
       }
-      await this.audit.record({ action: 'auth.session_revoke', outcome: 'success', actorId: principal.userId, targetType: 'session', targetId: sessionId }, em);
+      await this.audit.record(
+        {
+          action: 'auth.session_revoke',
+          outcome: 'success',
+          actorId: principal.userId,
+          targetType: 'session',
+          targetId: sessionId,
+        },
+        em,
+      );
     });
   }
 
@@ -146,7 +223,15 @@ export class AccountService {
     this.requireSession(principal);
     return this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
-      await this.audit.record({ action: 'auth.session_revoke_all', outcome: 'success', actorId: principal.userId, details: { sessionsEnded: ended } }, em);
+      await this.audit.record(
+        {
+          action: 'auth.session_revoke_all',
+          outcome: 'success',
+          actorId: principal.userId,
+          details: { sessionsEnded: ended },
+        },
+        em,
+      );
       return { sessionsEnded: ended };
     });
   }

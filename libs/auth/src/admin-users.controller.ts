@@ -18,7 +18,11 @@ export class AdminUsersController {
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   @ApiOkResponse({ type: UserView, description: 'The user with its new scopes' })
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
-  changeScopes(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeScopesDto) {
+  changeScopes(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: ChangeScopesDto,
+  ) {
     return this.admin.changeScopes(p, id, dto.add, dto.remove);
   }
 

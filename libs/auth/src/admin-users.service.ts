@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, ChangeFeed, Clock, DEFAULT_USER_SCOPES, DomainException, isScope, Principal, USER_CHANGES_TOPIC } from '@app/core';
+import {
+  ADMIN_SCOPE,
+  ChangeFeed,
+  Clock,
+  DEFAULT_USER_SCOPES,
+  DomainException,
+  isScope,
+  Principal,
+  USER_CHANGES_TOPIC,
+} from '@app/core';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
 import { AuthService, userView } from './auth.service';
@@ -29,15 +38,32 @@ export class AdminUsersService {
     private readonly changes: ChangeFeed,
   ) {}
 
-  async changeScopes(actor: Principal | undefined, userId: string, add: string[] = [], remove: string[] = []): Promise<UserView> {
+  async changeScopes(
+    actor: Principal | undefined,
+    userId: string,
+    add: string[] = [],
+    remove: string[] = [],
+  ): Promise<UserView> {
     const unknown = [...add, ...remove].filter((s) => !isScope(s));
-    if (unknown.length) throw new DomainException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
+    if (unknown.length)
+      throw new DomainException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
     const view = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
       if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       const scopes = [...new Set([...user.scopes.filter((s) => !remove.includes(s)), ...add])].sort();
       await this.repo.setScopes(em, userId, scopes);
-      await this.audit.record({ action: 'admin.user_scopes', outcome: 'success', actorId: actor?.userId ?? null, actorType: actor ? 'user' : 'system', targetType: 'user', targetId: userId, details: { add, remove } }, em);
+      await this.audit.record(
+        {
+          action: 'admin.user_scopes',
+          outcome: 'success',
+          actorId: actor?.userId ?? null,
+          actorType: actor ? 'user' : 'system',
+          targetType: 'user',
+          targetId: userId,
+          details: { add, remove },
+        },
+        em,
+      );
       await this.changes.publish(em, USER_CHANGES_TOPIC, userId); // the user's API keys lose removed scopes at once
       return userView(Object.assign(user, { scopes }));
     });
@@ -52,7 +78,18 @@ export class AdminUsersService {
       if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       await this.repo.setDisabled(em, userId, this.clock.now());
       const ended = await this.sessions.revokeAll(userId, undefined, em);
-      await this.audit.record({ action: 'admin.user_disable', outcome: 'success', actorId: actor?.userId ?? null, actorType: actor ? 'user' : 'system', targetType: 'user', targetId: userId, details: { sessionsEnded: ended } }, em);
+      await this.audit.record(
+        {
+          action: 'admin.user_disable',
+          outcome: 'success',
+          actorId: actor?.userId ?? null,
+          actorType: actor ? 'user' : 'system',
+          targetType: 'user',
+          targetId: userId,
+          details: { sessionsEnded: ended },
+        },
+        em,
+      );
       await this.changes.publish(em, USER_CHANGES_TOPIC, userId); // and their API keys stop at once
       return { sessionsEnded: ended };
     });
@@ -82,7 +119,17 @@ export class AdminUsersService {
         passwordChangedAt: now,
         emailVerifiedAt: now,
       });
-      await this.audit.record({ action: 'admin.user_create', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id, details: { role: 'admin' } }, em);
+      await this.audit.record(
+        {
+          action: 'admin.user_create',
+          outcome: 'success',
+          actorType: 'system',
+          targetType: 'user',
+          targetId: user.id,
+          details: { role: 'admin' },
+        },
+        em,
+      );
       return userView(user);
     });
   }
@@ -107,7 +154,16 @@ export class AdminUsersService {
           scopes: u.role === 'admin' ? [...DEFAULT_USER_SCOPES, ADMIN_SCOPE].sort() : [...DEFAULT_USER_SCOPES],
           passwordChangedAt: this.clock.now(),
         });
-        await this.audit.record({ action: 'admin.user_import', outcome: 'success', actorType: 'system', targetType: 'user', targetId: user.id }, em);
+        await this.audit.record(
+          {
+            action: 'admin.user_import',
+            outcome: 'success',
+            actorType: 'system',
+            targetType: 'user',
+            targetId: user.id,
+          },
+          em,
+        );
       });
       imported++;
     }

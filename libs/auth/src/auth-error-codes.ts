@@ -25,5 +25,8 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
   TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
   UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
-  VERIFICATION_MAIL_LIMIT: { status: 429, title: 'Enough verification mails went to this address this hour; try again later' },
+  VERIFICATION_MAIL_LIMIT: {
+    status: 429,
+    title: 'Enough verification mails went to this address this hour; try again later',
+  },
 });

@@ -1,11 +1,34 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiIdParam, ApiProblems, CurrentPrincipal, Page, Principal, Public, RequireScopes, RequireSession } from '@app/core';
+import {
+  ApiIdParam,
+  ApiProblems,
+  CurrentPrincipal,
+  Page,
+  Principal,
+  Public,
+  RequireScopes,
+  RequireSession,
+} from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
-import { ChangePasswordDto, ForgotPasswordDto, LoginDto, RegisterDto, ResetPasswordDto, SuggestPasswordDto, TokenDto } from './dto/auth.dto';
-import { EmailVerificationResendView, EmailVerifiedView, PasswordChangedView, PasswordResetRequestView, PasswordSuggestionView } from './dto/account.response';
+import {
+  ChangePasswordDto,
+  ForgotPasswordDto,
+  LoginDto,
+  RegisterDto,
+  ResetPasswordDto,
+  SuggestPasswordDto,
+  TokenDto,
+} from './dto/auth.dto';
+import {
+  EmailVerificationResendView,
+  EmailVerifiedView,
+  PasswordChangedView,
+  PasswordResetRequestView,
+  PasswordSuggestionView,
+} from './dto/account.response';
 import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
@@ -27,7 +50,10 @@ export class AuthController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
   @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK)
-  @ApiAcceptedResponse({ type: RegistrationView, description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)' })
+  @ApiAcceptedResponse({
+    type: RegistrationView,
+    description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)',
+  })
   register(@Body() dto: RegisterDto) {
     return this.auth.register(dto);
   }
@@ -119,9 +145,14 @@ export class AuthController {
   @Post('auth/email/resend')
   @RequireSession()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send the verification mail again (at most AUTH_MAILS_PER_HOUR an hour, counting the first)' })
+  @ApiOperation({
+    summary: 'Send the verification mail again (at most AUTH_MAILS_PER_HOUR an hour, counting the first)',
+  })
   @ApiProblems(AuthErrorCode.VERIFICATION_MAIL_LIMIT)
-  @ApiAcceptedResponse({ type: EmailVerificationResendView, description: 'Mail queued, or nothing to do when already verified' })
+  @ApiAcceptedResponse({
+    type: EmailVerificationResendView,
+    description: 'Mail queued, or nothing to do when already verified',
+  })
   resend(@CurrentPrincipal() p: Principal) {
     return this.account.resendVerification(p);
   }
@@ -130,7 +161,10 @@ export class AuthController {
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a reset link (same answer whether or not the account exists)' })
-  @ApiAcceptedResponse({ type: PasswordResetRequestView, description: 'Request accepted (the same answer whether or not the account exists)' })
+  @ApiAcceptedResponse({
+    type: PasswordResetRequestView,
+    description: 'Request accepted (the same answer whether or not the account exists)',
+  })
   forgot(@Body() dto: ForgotPasswordDto) {
     return this.account.forgotPassword(dto.email);
   }

@@ -15,6 +15,10 @@ export class AuthJobs implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.scheduler.register({ name: SESSIONS_PURGE_JOB, everyMs: 3_600_000, run: () => this.sessions.purgeEnded(this.clock.now(), this.config.env.SESSION_IDLE_MINUTES) });
+    this.scheduler.register({
+      name: SESSIONS_PURGE_JOB,
+      everyMs: 3_600_000,
+      run: () => this.sessions.purgeEnded(this.clock.now(), this.config.env.SESSION_IDLE_MINUTES),
+    });
   }
 }

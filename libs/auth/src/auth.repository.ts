@@ -10,7 +10,9 @@ export type LockoutSubject = { userId: string } | { addressHash: Buffer };
 
 /** The lockout columns live on `users` and, with the same names, on `login_decoys`. */
 function lockoutRow(subject: LockoutSubject): { table: string; key: string; value: string | Buffer } {
-  return 'userId' in subject ? { table: 'users', key: 'id', value: subject.userId } : { table: 'login_decoys', key: 'address_hash', value: subject.addressHash };
+  return 'userId' in subject
+    ? { table: 'users', key: 'id', value: subject.userId }
+    : { table: 'login_decoys', key: 'address_hash', value: subject.addressHash };
 }
 
 export interface LockoutRules {
@@ -18,7 +20,6 @@ export interface LockoutRules {
   windowMinutes: number;
   lockMinutes: number;
 }
-
 
 /** Users, one-time email tokens and per-IP login throttles. All counters change in single atomic statements. */
 @Injectable()
@@ -41,8 +42,15 @@ export class AuthRepository {
     return em.getRepository(User).save(em.getRepository(User).create(user));
   }
 
-  async existsEmailOrUsername(em: EntityManager, email: string, username: string): Promise<{ email: boolean; username: boolean }> {
-    const rows: { email: string; username: string }[] = await em.query('SELECT email, username FROM users WHERE email = $1 OR username = $2', [email, username]);
+  async existsEmailOrUsername(
+    em: EntityManager,
+    email: string,
+    username: string,
+  ): Promise<{ email: boolean; username: boolean }> {
+    const rows: { email: string; username: string }[] = await em.query(
+      'SELECT email, username FROM users WHERE email = $1 OR username = $2',
+      [email, username],
+    );
     return { email: rows.some((r) => r.email === email), username: rows.some((r) => r.username === username) };
   }
 
@@ -52,7 +60,11 @@ export class AuthRepository {
    * Answers `locked` while a lock is in force, `busy` when the limit is reached by attempts still being verified
    * (the caller waits briefly and asks again), or the attempt number.
    */
-  async reserveAttempt(subject: LockoutSubject, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
+  async reserveAttempt(
+    subject: LockoutSubject,
+    now: Date,
+    rules: LockoutRules,
+  ): Promise<{ attempt: number } | 'locked' | 'busy'> {
     const { table, key, value } = lockoutRow(subject);
     // `reset` is computed from u.* inside the UPDATE: when parallel attempts queue on the row lock, PostgreSQL
     // re-reads the row for each and re-evaluates these expressions, so every attempt sees the previous one's count.
@@ -64,20 +76,29 @@ export class AuthRepository {
     const open = `(u.locked_until IS NULL OR u.locked_until <= $2::timestamptz) AND (${reset} OR u.failed_attempts < $4)`;
     // An account's row exists; an address's decoy row is made by its first attempt, in the same one statement.
     // sql-safe: `reset`, `count` and `open` are the constant SQL fragments above; the values are bind parameters.
-    const sql = 'userId' in subject
-      ? `UPDATE users u SET ${count} WHERE u.id = $1 AND ${open} RETURNING u.failed_attempts`
-      : `INSERT INTO login_decoys AS u (address_hash, failed_attempts, failed_window_start) VALUES ($1, 1, $2::timestamptz)
+    const sql =
+      'userId' in subject
+        ? `UPDATE users u SET ${count} WHERE u.id = $1 AND ${open} RETURNING u.failed_attempts`
+        : `INSERT INTO login_decoys AS u (address_hash, failed_attempts, failed_window_start) VALUES ($1, 1, $2::timestamptz)
          ON CONFLICT (address_hash) DO UPDATE SET ${count} WHERE ${open} RETURNING u.failed_attempts`;
     const result: unknown = await this.dataSource.query(sql, [value, now, rules.windowMinutes, rules.maxAttempts]);
     const row = returnedRows<{ failed_attempts: number }>(result)[0];
     if (row) return { attempt: row.failed_attempts };
     // sql-safe: `table`/`key` are one of two constant pairs (lockoutRow).
-    const state: { locked: boolean }[] = await this.dataSource.query(`SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM ${table} WHERE ${key} = $1`, [value, now]);
+    const state: { locked: boolean }[] = await this.dataSource.query(
+      `SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM ${table} WHERE ${key} = $1`,
+      [value, now],
+    );
     return state[0]?.locked ? 'locked' : 'busy';
   }
 
   /** After a failed verification: lock the account if the limit is reached; true only for the call that locked it. */
-  async lockIfLimitReached(subject: LockoutSubject, now: Date, rules: LockoutRules, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+  async lockIfLimitReached(
+    subject: LockoutSubject,
+    now: Date,
+    rules: LockoutRules,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
     const { table, key, value } = lockoutRow(subject);
     // sql-safe: `table`/`key` are one of two constant pairs (lockoutRow); the values are bind parameters.
     const result: unknown = await em.query(
@@ -90,18 +111,27 @@ export class AuthRepository {
   }
 
   async clearAttempts(userId: string, em: EntityManager = this.dataSource.manager): Promise<void> {
-    await em.query('UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1', [userId]);
+    await em.query(
+      'UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1',
+      [userId],
+    );
   }
 
   /** Locks the user row and answers its current hash (to detect a password change that raced a login). */
   async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
-    const rows: { password_hash: string }[] = await em.query('SELECT password_hash FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    const rows: { password_hash: string }[] = await em.query(
+      'SELECT password_hash FROM users WHERE id = $1 FOR UPDATE',
+      [userId],
+    );
     return rows[0]?.password_hash;
   }
 
   /** Ends every outstanding reset link of a user (after a change or a reset). */
   async expireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
-    await em.query(`UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`, [userId, now]);
+    await em.query(
+      `UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`,
+      [userId, now],
+    );
   }
 
   async updatePasswordHash(em: EntityManager, userId: string, hash: string, changedAt?: Date): Promise<void> {
@@ -125,7 +155,10 @@ export class AuthRepository {
   }
 
   async ipBlockedUntil(ip: string, now: Date): Promise<Date | undefined> {
-    const rows: { blocked_until: Date | null }[] = await this.dataSource.query('SELECT blocked_until FROM login_throttles WHERE ip = $1', [ip]);
+    const rows: { blocked_until: Date | null }[] = await this.dataSource.query(
+      'SELECT blocked_until FROM login_throttles WHERE ip = $1',
+      [ip],
+    );
     const until = rows[0]?.blocked_until;
     return until && until > now ? until : undefined;
   }
@@ -135,7 +168,12 @@ export class AuthRepository {
   }
 
   /** Marks a token used and answers its user, in one statement: a token works once. */
-  async consumeEmailToken(em: EntityManager, hash: string, purpose: EmailTokenPurpose, now: Date): Promise<string | undefined> {
+  async consumeEmailToken(
+    em: EntityManager,
+    hash: string,
+    purpose: EmailTokenPurpose,
+    now: Date,
+  ): Promise<string | undefined> {
     const result: unknown = await em.query(
       `UPDATE email_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id`,
       [hash, purpose, now],

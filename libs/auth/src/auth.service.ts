@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, CoreErrorCode, DEFAULT_USER_SCOPES, DomainException, isUniqueViolation, Principal, RandomSource, violatedConstraint } from '@app/core';
+import {
+  AppConfig,
+  Clock,
+  CoreErrorCode,
+  DEFAULT_USER_SCOPES,
+  DomainException,
+  isUniqueViolation,
+  Principal,
+  RandomSource,
+  violatedConstraint,
+} from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
@@ -63,7 +73,10 @@ export class AuthService {
   enforcePolicy(password: string, user: { email?: string; username?: string }): void {
     const result = this.policy.check(password, user);
     if (!result.ok) {
-      throw new DomainException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', { score: result.score, suggestions: result.suggestions });
+      throw new DomainException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
+        score: result.score,
+        suggestions: result.suggestions,
+      });
     }
   }
 
@@ -88,7 +101,10 @@ export class AuthService {
           passwordChangedAt: now,
         });
         await this.sendVerification(em, user);
-        await this.audit.record({ action: 'auth.register', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id }, em);
+        await this.audit.record(
+          { action: 'auth.register', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
+          em,
+        );
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -99,16 +115,31 @@ export class AuthService {
     return REGISTRATION_ANSWER;
   }
 
-  private async answerTaken(em: EntityManager, input: { email: string; username: string }, taken: { email: boolean; username: boolean }): Promise<void> {
-    await this.notifications.enqueueEmailLimited(em, {
-      kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
-      to: input.email,
-      subject: taken.email ? 'Someone tried to register with your address' : 'Registration could not be completed',
-      text: taken.email
-        ? `Someone (maybe you) tried to create an account with this address, which already has one. If it was you, sign in or reset your password at ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/forgot. Otherwise ignore this message.`
-        : `The username "${input.username}" is not available. Register again with another username.`,
-    }, this.config.env.AUTH_MAILS_PER_HOUR);
-    await this.audit.record({ action: 'auth.register', outcome: 'failure', details: { reason: taken.email ? 'email_taken' : 'username_taken' } }, em);
+  private async answerTaken(
+    em: EntityManager,
+    input: { email: string; username: string },
+    taken: { email: boolean; username: boolean },
+  ): Promise<void> {
+    await this.notifications.enqueueEmailLimited(
+      em,
+      {
+        kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
+        to: input.email,
+        subject: taken.email ? 'Someone tried to register with your address' : 'Registration could not be completed',
+        text: taken.email
+          ? `Someone (maybe you) tried to create an account with this address, which already has one. If it was you, sign in or reset your password at ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/forgot. Otherwise ignore this message.`
+          : `The username "${input.username}" is not available. Register again with another username.`,
+      },
+      this.config.env.AUTH_MAILS_PER_HOUR,
+    );
+    await this.audit.record(
+      {
+        action: 'auth.register',
+        outcome: 'failure',
+        details: { reason: taken.email ? 'email_taken' : 'username_taken' },
+      },
+      em,
+    );
   }
 
   /** Queues a verification mail with a fresh token; false (and no token) when the address had its hourly share. */
@@ -125,7 +156,14 @@ export class AuthService {
       },
       this.config.env.AUTH_MAILS_PER_HOUR,
     );
-    if (queued) await this.repo.insertEmailToken(em, { userId: user.id, purpose: 'verify_email', tokenHash: tokenDigest(token), createdAt: now, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS) });
+    if (queued)
+      await this.repo.insertEmailToken(em, {
+        userId: user.id,
+        purpose: 'verify_email',
+        tokenHash: tokenDigest(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + VERIFY_TTL_MS),
+      });
     return queued;
   }
 
@@ -141,14 +179,21 @@ export class AuthService {
     const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
     if (blockedUntil) {
       const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
-      throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', { headers: { 'retry-after': retryAfter } });
+      throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
+        headers: { 'retry-after': retryAfter },
+      });
     }
     const user = await this.repo.findByEmail(input.email);
     const rules = this.lockoutRules();
     if (!user || user.disabledAt) {
       // The same statements, the same row write and one verification of the same cost as a real account's, against
       // the address's decoy row, so timing tells nothing (its answer is ignored: the login fails either way).
-      await this.attemptWithLockout({ addressHash: addressHash(input.email) }, () => this.hasher.verifyDummy(input.password), input.password, rules);
+      await this.attemptWithLockout(
+        { addressHash: addressHash(input.email) },
+        () => this.hasher.verifyDummy(input.password),
+        input.password,
+        rules,
+      );
       return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     }
     const verdict = await this.verifyWithLockout(user, input.password, rules);
@@ -161,8 +206,20 @@ export class AuthService {
       await this.repo.clearAttempts(user.id, em);
       if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
       const session = await this.sessions.issue(user.id, client, em);
-      const details = session.ended ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER } : {};
-      await this.audit.record({ action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'session', targetId: session.session.id, details }, em);
+      const details = session.ended
+        ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER }
+        : {};
+      await this.audit.record(
+        {
+          action: 'auth.login',
+          outcome: 'success',
+          actorId: user.id,
+          targetType: 'session',
+          targetId: session.session.id,
+          details,
+        },
+        em,
+      );
       return session;
     });
     if (!issued) return this.fail(ip, now, 'password_changed_during_login', user.id);
@@ -180,11 +237,25 @@ export class AuthService {
    * Checks a user's password under the lockout: one reserved attempt, the verification, and on failure the lock
    * (with its audit row, in one transaction) once the limit is reached. Used by login and by password change.
    */
-  async verifyWithLockout(user: User, password: string, rules: LockoutRules = this.lockoutRules()): Promise<'ok' | 'wrong' | 'locked'> {
-    return this.attemptWithLockout({ userId: user.id }, () => this.hasher.verify(user.passwordHash, password), password, rules);
+  async verifyWithLockout(
+    user: User,
+    password: string,
+    rules: LockoutRules = this.lockoutRules(),
+  ): Promise<'ok' | 'wrong' | 'locked'> {
+    return this.attemptWithLockout(
+      { userId: user.id },
+      () => this.hasher.verify(user.passwordHash, password),
+      password,
+      rules,
+    );
   }
 
-  private async attemptWithLockout(subject: LockoutSubject, verify: () => Promise<boolean>, password: string, rules: LockoutRules): Promise<'ok' | 'wrong' | 'locked'> {
+  private async attemptWithLockout(
+    subject: LockoutSubject,
+    verify: () => Promise<boolean>,
+    password: string,
+    rules: LockoutRules,
+  ): Promise<'ok' | 'wrong' | 'locked'> {
     const attempt = await this.reserveAttempt(subject, rules);
     if (attempt === 'locked') {
       await this.hasher.verifyDummy(password);
@@ -193,7 +264,17 @@ export class AuthService {
     if (await verify()) return 'ok';
     await this.repo.transaction(async (em) => {
       if ((await this.repo.lockIfLimitReached(subject, this.clock.now(), rules, em)) && 'userId' in subject) {
-        await this.audit.record({ action: 'auth.lockout', outcome: 'success', actorType: 'system', targetType: 'user', targetId: subject.userId, details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes } }, em);
+        await this.audit.record(
+          {
+            action: 'auth.lockout',
+            outcome: 'success',
+            actorType: 'system',
+            targetType: 'user',
+            targetId: subject.userId,
+            details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes },
+          },
+          em,
+        );
       }
     });
     return 'wrong';
@@ -201,7 +282,11 @@ export class AuthService {
 
   lockoutRules(): LockoutRules {
     const env = this.config.env;
-    return { maxAttempts: env.LOCKOUT_MAX_ATTEMPTS, windowMinutes: env.LOCKOUT_WINDOW_MINUTES, lockMinutes: env.LOCKOUT_DURATION_MINUTES };
+    return {
+      maxAttempts: env.LOCKOUT_MAX_ATTEMPTS,
+      windowMinutes: env.LOCKOUT_WINDOW_MINUTES,
+      lockMinutes: env.LOCKOUT_DURATION_MINUTES,
+    };
   }
 
   /**
@@ -218,8 +303,19 @@ export class AuthService {
   }
 
   private async fail(ip: string, now: Date, reason: string, userId?: string): Promise<never> {
-    await this.repo.recordIpFailure(ip, now, this.config.env.LOCKOUT_WINDOW_MINUTES, this.config.env.IP_FAILURE_THRESHOLD);
-    await this.audit.record({ action: 'auth.login', outcome: 'failure', targetType: userId ? 'user' : null, targetId: userId ?? null, details: { reason } });
+    await this.repo.recordIpFailure(
+      ip,
+      now,
+      this.config.env.LOCKOUT_WINDOW_MINUTES,
+      this.config.env.IP_FAILURE_THRESHOLD,
+    );
+    await this.audit.record({
+      action: 'auth.login',
+      outcome: 'failure',
+      targetType: userId ? 'user' : null,
+      targetId: userId ?? null,
+      details: { reason },
+    });
     throw new DomainException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
   }
 
@@ -227,7 +323,16 @@ export class AuthService {
     if (!principal.sessionId) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
     await this.repo.transaction(async (em) => {
       await this.sessions.revoke(principal.userId, principal.sessionId!, em);
-      await this.audit.record({ action: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'session', targetId: principal.sessionId }, em);
+      await this.audit.record(
+        {
+          action: 'auth.logout',
+          outcome: 'success',
+          actorId: principal.userId,
+          targetType: 'session',
+          targetId: principal.sessionId,
+        },
+        em,
+      );
     });
   }
 
@@ -240,7 +345,12 @@ export class AuthService {
     if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     const verdict = await this.verifyWithLockout(user, password);
     if (verdict !== 'ok') {
-      await this.audit.record({ action, outcome: 'failure', actorId: user.id, details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' } });
+      await this.audit.record({
+        action,
+        outcome: 'failure',
+        actorId: user.id,
+        details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' },
+      });
       throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
     return userView(user);

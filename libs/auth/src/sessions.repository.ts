@@ -18,16 +18,29 @@ export class SessionsRepository {
    * Sessions ended (expired, idle or revoked) more than a day ago, spent or expired email tokens, and decoy lockout rows
    * (addresses without an account) whose last window began over a day ago and that are not locked, are deleted.
    */
-  async purgeEnded(now: Date, idleMinutes: number): Promise<{ sessions: number; emailTokens: number; loginDecoys: number }> {
+  async purgeEnded(
+    now: Date,
+    idleMinutes: number,
+  ): Promise<{ sessions: number; emailTokens: number; loginDecoys: number }> {
     const dayAgo = new Date(now.getTime() - 86_400_000);
     const idleBefore = new Date(dayAgo.getTime() - idleMinutes * 60_000);
-    const sessions = await this.dataSource.query(`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $2 RETURNING id`, [dayAgo, idleBefore]);
-    const tokens = await this.dataSource.query(`DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $1 RETURNING id`, [dayAgo]);
+    const sessions = await this.dataSource.query(
+      `DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_seen_at < $2 RETURNING id`,
+      [dayAgo, idleBefore],
+    );
+    const tokens = await this.dataSource.query(
+      `DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $1 RETURNING id`,
+      [dayAgo],
+    );
     const decoys = await this.dataSource.query(
       `DELETE FROM login_decoys WHERE failed_window_start < $1 AND (locked_until IS NULL OR locked_until < $2) RETURNING address_hash`,
       [dayAgo, now],
     );
-    return { sessions: returnedRows(sessions).length, emailTokens: returnedRows(tokens).length, loginDecoys: returnedRows(decoys).length };
+    return {
+      sessions: returnedRows(sessions).length,
+      emailTokens: returnedRows(tokens).length,
+      loginDecoys: returnedRows(decoys).length,
+    };
   }
 
   async insert(session: Partial<Session>, em: EntityManager = this.dataSource.manager): Promise<Session> {
@@ -58,14 +71,22 @@ export class SessionsRepository {
 
   /** Throttled last-seen: writes only when the stored value is older than `staleBefore`. */
   async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
-    await this.dataSource.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3', [id, now, staleBefore]);
+    await this.dataSource.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3', [
+      id,
+      now,
+      staleBefore,
+    ]);
   }
 
   listActive(userId: string, now: Date, idleSince: Date): Promise<Session[]> {
     return this.dataSource
       .getRepository(Session)
       .createQueryBuilder('s')
-      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.expiresAt > :now AND s.lastSeenAt > :idleSince', { userId, now, idleSince })
+      .where('s.userId = :userId AND s.revokedAt IS NULL AND s.expiresAt > :now AND s.lastSeenAt > :idleSince', {
+        userId,
+        now,
+        idleSince,
+      })
       .orderBy('s.createdAt', 'DESC')
       .limit(100)
       .getMany();
@@ -76,7 +97,14 @@ export class SessionsRepository {
    * timestamp cannot decide: another instance's clock may be ahead). Called with the user row locked by the login, so
    * parallel logins cannot both slip under the cap; answers how many it ended.
    */
-  async endBeyond(userId: string, newId: string, keep: number, now: Date, idleSince: Date, em: EntityManager = this.dataSource.manager): Promise<number> {
+  async endBeyond(
+    userId: string,
+    newId: string,
+    keep: number,
+    now: Date,
+    idleSince: Date,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<number> {
     const result: unknown = await em.query(
       `UPDATE sessions SET revoked_at = $2 WHERE id IN (
          SELECT id FROM sessions WHERE user_id = $1 AND id <> $5 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
@@ -88,13 +116,25 @@ export class SessionsRepository {
   }
 
   /** Revokes one of the user's sessions; answers whether it existed (another user's id finds nothing). */
-  async revoke(userId: string, sessionId: string, now: Date, em: EntityManager = this.dataSource.manager): Promise<boolean> {
-    const res = await em.getRepository(Session).update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: now });
+  async revoke(
+    userId: string,
+    sessionId: string,
+    now: Date,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    const res = await em
+      .getRepository(Session)
+      .update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: now });
     return (res.affected ?? 0) > 0;
   }
 
   /** Revokes all of a user's sessions except `keep`; answers how many. */
-  async revokeAll(userId: string, now: Date, keep: string | undefined, em: EntityManager = this.dataSource.manager): Promise<number> {
+  async revokeAll(
+    userId: string,
+    now: Date,
+    keep: string | undefined,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<number> {
     const result: unknown = await em.query(
       `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
       [userId, now, keep ?? null],

@@ -43,7 +43,14 @@ export class SessionsService {
       },
       em,
     );
-    const ended = await this.repo.endBeyond(userId, session.id, this.config.env.SESSION_MAX_PER_USER, now, this.idleSince(now), em);
+    const ended = await this.repo.endBeyond(
+      userId,
+      session.id,
+      this.config.env.SESSION_MAX_PER_USER,
+      now,
+      this.idleSince(now),
+      em,
+    );
     return { token, session, ended };
   }
 
@@ -53,16 +60,26 @@ export class SessionsService {
 
   /** Resolves a presented token to a principal, or throws SESSION_INVALID / SESSION_EXPIRED. */
   async resolve(token: string): Promise<Principal> {
-    if (!OPAQUE_TOKEN.test(token)) throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    if (!OPAQUE_TOKEN.test(token))
+      throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
     const s = await this.repo.findByTokenHash(tokenDigest(token));
-    if (!s || s.revokedAt || s.disabledAt) throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    if (!s || s.revokedAt || s.disabledAt)
+      throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
     const now = this.clock.now();
     const idleLimit = s.lastSeenAt.getTime() + this.config.env.SESSION_IDLE_MINUTES * 60_000;
-    if (now >= s.expiresAt || now.getTime() >= idleLimit) throw new DomainException(AuthErrorCode.SESSION_EXPIRED, 'The session has expired; sign in again.');
+    if (now >= s.expiresAt || now.getTime() >= idleLimit)
+      throw new DomainException(AuthErrorCode.SESSION_EXPIRED, 'The session has expired; sign in again.');
     if (now.getTime() - s.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
       await this.repo.touch(s.id, now, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS));
     }
-    return { kind: 'session', userId: s.userId, role: s.role, scopes: s.scopes, sessionId: s.id, authenticatedAt: s.createdAt };
+    return {
+      kind: 'session',
+      userId: s.userId,
+      role: s.role,
+      scopes: s.scopes,
+      sessionId: s.id,
+      authenticatedAt: s.createdAt,
+    };
   }
 
   async list(userId: string, currentId?: string): Promise<SessionView[]> {

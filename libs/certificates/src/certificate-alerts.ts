@@ -22,7 +22,10 @@ export interface AlertDecision {
  * state on the next day's check says nothing. The caller holds the certificate row locked, so two checks at once
  * cannot both alert.
  */
-export function decideAlert(row: Pick<Certificate, 'alertState' | 'sourceType' | 'fingerprintSha256'>, obs: Pick<Observation, 'status' | 'chain'>): AlertDecision {
+export function decideAlert(
+  row: Pick<Certificate, 'alertState' | 'sourceType' | 'fingerprintSha256'>,
+  obs: Pick<Observation, 'status' | 'chain'>,
+): AlertDecision {
   const previous = row.alertState;
   const next = obs.status;
   const seen = obs.chain?.[0]?.fingerprint256;
@@ -52,7 +55,12 @@ export class CertificateAlerts {
       label: row.label,
       status: obs.status,
       previousStatus: decision.previous,
-      source: row.sourceType === 'endpoint' ? { type: 'endpoint', host: row.host, port: row.port, servername: row.servername } : row.sourceType === 'file' ? { type: 'file', path: row.path } : { type: 'pem' },
+      source:
+        row.sourceType === 'endpoint'
+          ? { type: 'endpoint', host: row.host, port: row.port, servername: row.servername }
+          : row.sourceType === 'file'
+            ? { type: 'file', path: row.path }
+            : { type: 'pem' },
       subject: leaf ? leaf.subject.split('\n').join(', ') : row.subject,
       notAfter: notAfter?.toISOString() ?? null,
       daysLeft: notAfter ? daysLeft(notAfter, checkedAt) : null,
@@ -63,15 +71,46 @@ export class CertificateAlerts {
     };
   }
 
-  async raise(em: EntityManager, row: Certificate, obs: Observation, decision: AlertDecision, checkedAt: Date): Promise<() => void> {
+  async raise(
+    em: EntityManager,
+    row: Certificate,
+    obs: Observation,
+    decision: AlertDecision,
+    checkedAt: Date,
+  ): Promise<() => void> {
     const kind = decision.kind!;
     const data = this.payload(row, obs, decision, checkedAt);
     await this.notifications.enqueueWebhook(em, { kind, data });
     await this.audit.record(
-      { action: kind, outcome: 'success', actorType: 'system', targetType: 'certificate', targetId: row.id, ip: null, userAgent: null, details: { status: obs.status, previous: decision.previous, fingerprint: data.fingerprintSha256, problems: obs.results.filter((r) => r.status !== 'OK').map((r) => r.name) } },
+      {
+        action: kind,
+        outcome: 'success',
+        actorType: 'system',
+        targetType: 'certificate',
+        targetId: row.id,
+        ip: null,
+        userAgent: null,
+        details: {
+          status: obs.status,
+          previous: decision.previous,
+          fingerprint: data.fingerprintSha256,
+          problems: obs.results.filter((r) => r.status !== 'OK').map((r) => r.name),
+        },
+      },
       em,
     );
     // Logged once the transaction has committed (the caller runs this afterwards).
-    return () => this.logger.warn({ certificateId: row.id, kind, status: obs.status, previous: decision.previous, subject: data.subject, notAfter: data.notAfter }, `certificate ${kind.slice(12)}`);
+    return () =>
+      this.logger.warn(
+        {
+          certificateId: row.id,
+          kind,
+          status: obs.status,
+          previous: decision.previous,
+          subject: data.subject,
+          notAfter: data.notAfter,
+        },
+        `certificate ${kind.slice(12)}`,
+      );
   }
 }

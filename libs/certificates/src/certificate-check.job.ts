@@ -21,7 +21,11 @@ export class CertificateCheckJob implements OnModuleInit, OnApplicationBootstrap
   ) {}
 
   onModuleInit(): void {
-    this.scheduler.register({ name: CERTIFICATE_CHECK_JOB, cron: this.config.env.CERT_CHECK_CRON, run: () => this.monitor.checkAll('schedule') });
+    this.scheduler.register({
+      name: CERTIFICATE_CHECK_JOB,
+      cron: this.config.env.CERT_CHECK_CRON,
+      run: () => this.monitor.checkAll('schedule'),
+    });
   }
 
   onApplicationBootstrap(): void {

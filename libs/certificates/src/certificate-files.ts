@@ -16,7 +16,8 @@ export class CertificateFiles {
   constructor(config: AppConfig) {
     const dirs = config.env.CERT_FILE_DIRS ?? (config.isProduction ? '' : join(config.dataDir, 'tls'));
     this.directories = splitList(dirs);
-    for (const d of this.directories) if (!isAbsolute(d)) throw new Error(`CERT_FILE_DIRS: "${d}" is not an absolute path`);
+    for (const d of this.directories)
+      if (!isAbsolute(d)) throw new Error(`CERT_FILE_DIRS: "${d}" is not an absolute path`);
   }
 
   /**
@@ -49,7 +50,13 @@ export class CertificateFiles {
       handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      throw new FileRefused(code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'file not readable by the service' : `file cannot be opened (${code ?? 'error'})`);
+      throw new FileRefused(
+        code === 'ENOENT'
+          ? 'file not found'
+          : code === 'EACCES'
+            ? 'file not readable by the service'
+            : `file cannot be opened (${code ?? 'error'})`,
+      );
     }
     try {
       const stat = await handle.stat();
@@ -60,7 +67,10 @@ export class CertificateFiles {
       const text = buf.toString('utf8');
       const holdsKey = text.includes('PRIVATE KEY-----');
       buf.fill(0);
-      if (holdsKey) throw new FileRefused('the file holds a private key: point at a certificate-only file (the key was neither parsed nor kept)');
+      if (holdsKey)
+        throw new FileRefused(
+          'the file holds a private key: point at a certificate-only file (the key was neither parsed nor kept)',
+        );
       return text;
     } finally {
       await handle.close();

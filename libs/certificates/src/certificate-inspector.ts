@@ -72,12 +72,23 @@ export class CertificateInspector {
       else if (source.sourceType === 'file') chain = parsePemChain(await this.files.read(source.path ?? '')).chain;
       else {
         const address = await this.policy.authorize(source.host ?? '');
-        const probe = await this.prober.probe(address, source.port ?? 443, source.servername ?? sniName(source.host ?? ''), this.config.env.CERT_ENDPOINT_TIMEOUT_MS);
+        const probe = await this.prober.probe(
+          address,
+          source.port ?? 443,
+          source.servername ?? sniName(source.host ?? ''),
+          this.config.env.CERT_ENDPOINT_TIMEOUT_MS,
+        );
         chain = parseDerChain(probe.ders);
         ({ protocol, cipher } = probe);
       }
     } catch (err) {
-      if (!(err instanceof CertificateParseError || err instanceof FileRefused || err instanceof EndpointRefused || err instanceof ProbeFailed)) throw err;
+      if (!(
+        err instanceof CertificateParseError ||
+        err instanceof FileRefused ||
+        err instanceof EndpointRefused ||
+        err instanceof ProbeFailed
+      ))
+        throw err;
       const results: CheckResult[] = [{ name: 'retrieval', status: 'CRITICAL', reason: err.message }];
       return { chain: null, results, status: 'CRITICAL', protocol: null, cipher: null };
     }

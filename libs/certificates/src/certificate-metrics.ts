@@ -32,7 +32,8 @@ export class CertificateMetrics implements OnModuleInit {
       async collect() {
         this.reset();
         const now = clock.nowMs();
-        for (const r of await rows()) if (r.notAfter) this.set(labels(r), Math.round((new Date(r.notAfter).getTime() - now) / 1000));
+        for (const r of await rows())
+          if (r.notAfter) this.set(labels(r), Math.round((new Date(r.notAfter).getTime() - now) / 1000));
       },
     });
     new Gauge({

@@ -51,7 +51,12 @@ export class CertificateMonitor {
   }
 
   /** Records an observation on a row the caller holds locked (or has just inserted) in its transaction. */
-  async apply(em: EntityManager, row: Certificate, observation: Observation, trigger: CheckTrigger): Promise<{ outcome: CheckOutcome; afterCommit?: () => void }> {
+  async apply(
+    em: EntityManager,
+    row: Certificate,
+    observation: Observation,
+    trigger: CheckTrigger,
+  ): Promise<{ outcome: CheckOutcome; afterCommit?: () => void }> {
     const now = this.clock.now();
     const decision = decideAlert(row, observation);
     const problem = observation.results.find((r) => r.status === observation.status && r.status !== 'OK');
@@ -63,7 +68,12 @@ export class CertificateMonitor {
       alertState: decision.nextState,
       updatedAt: now,
       ...(observation.chain && leaf
-        ? { fingerprintSha256: leaf.fingerprint256, subject: describe(leaf).subject, notAfter: new Date(leaf.validTo), chain: observation.chain.map(describe) }
+        ? {
+            fingerprintSha256: leaf.fingerprint256,
+            subject: describe(leaf).subject,
+            notAfter: new Date(leaf.validTo),
+            chain: observation.chain.map(describe),
+          }
         : {}),
     };
     // The alert compares against the row as it was; the row is updated after.
@@ -85,7 +95,10 @@ export class CertificateMonitor {
   }
 
   /** Every certificate, `CERT_CHECK_CONCURRENCY` at a time; one failing check never stops the others. */
-  async checkAll(trigger: CheckTrigger, onProgress?: (done: number, total: number, outcome?: CheckOutcome) => void): Promise<JobCounts> {
+  async checkAll(
+    trigger: CheckTrigger,
+    onProgress?: (done: number, total: number, outcome?: CheckOutcome) => void,
+  ): Promise<JobCounts> {
     const counts = { checked: 0, ok: 0, warn: 0, critical: 0, alerts: 0, failed: 0 };
     // Entries added during the run are checked too, so the total can grow.
     let total = onProgress ? await this.repo.countAll() : 0;

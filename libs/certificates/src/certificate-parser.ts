@@ -30,7 +30,8 @@ const END = '-----END CERTIFICATE-----';
  * Other blocks (a private key pasted along) are neither parsed nor kept; `privateKeyPresent` says one was there.
  */
 export function parsePemChain(pem: string): { chain: X509Certificate[]; privateKeyPresent: boolean } {
-  if (Buffer.byteLength(pem) > MAX_PEM_BYTES) throw new CertificateParseError(`PEM is larger than ${MAX_PEM_BYTES} bytes`);
+  if (Buffer.byteLength(pem) > MAX_PEM_BYTES)
+    throw new CertificateParseError(`PEM is larger than ${MAX_PEM_BYTES} bytes`);
   const chain: X509Certificate[] = [];
   let from = 0;
   for (;;) {
@@ -38,7 +39,8 @@ export function parsePemChain(pem: string): { chain: X509Certificate[]; privateK
     if (start < 0) break;
     const end = pem.indexOf(END, start);
     if (end < 0) throw new CertificateParseError(`certificate ${chain.length + 1} has no END line`);
-    if (chain.length === MAX_CHAIN_LENGTH) throw new CertificateParseError(`more than ${MAX_CHAIN_LENGTH} certificates`);
+    if (chain.length === MAX_CHAIN_LENGTH)
+      throw new CertificateParseError(`more than ${MAX_CHAIN_LENGTH} certificates`);
     try {
       chain.push(new X509Certificate(pem.slice(start, end + END.length)));
     } catch {

@@ -13,7 +13,11 @@ export function daysLeft(notAfter: Date, now: Date): number {
 
 export function toView(c: Certificate, now: Date): CertificateView {
   const source: CertificateView['source'] =
-    c.sourceType === 'endpoint' ? { type: 'endpoint', host: c.host!, port: c.port!, servername: c.servername } : c.sourceType === 'file' ? { type: 'file', path: c.path! } : { type: 'pem' };
+    c.sourceType === 'endpoint'
+      ? { type: 'endpoint', host: c.host!, port: c.port!, servername: c.servername }
+      : c.sourceType === 'file'
+        ? { type: 'file', path: c.path! }
+        : { type: 'pem' };
   return {
     id: c.id,
     label: c.label,
@@ -36,6 +40,14 @@ export function toDetailView(c: Certificate, checks: CertificateCheck[], now: Da
     ...toView(c, now),
     chain: c.chain,
     pem: c.pem,
-    checks: checks.map((k) => ({ checkedAt: k.checkedAt.toISOString(), trigger: k.trigger, status: k.status, fingerprintSha256: k.fingerprintSha256, protocol: k.protocol, cipher: k.cipher, results: k.results })),
+    checks: checks.map((k) => ({
+      checkedAt: k.checkedAt.toISOString(),
+      trigger: k.trigger,
+      status: k.status,
+      fingerprintSha256: k.fingerprintSha256,
+      protocol: k.protocol,
+      cipher: k.cipher,
+      results: k.results,
+    })),
   };
 }

@@ -16,6 +16,9 @@ export const CERTIFICATES_ERRORS = registerErrorCodes<CertificatesErrorCode>({
   CERTIFICATE_LIMIT_REACHED: { status: 409, title: 'The user already monitors the maximum number of certificates' },
   CERTIFICATE_SOURCE_INVALID: { status: 400, title: 'Give exactly one source: pem, path, or host and port' },
   CERTIFICATE_PEM_INVALID: { status: 422, title: 'The PEM text holds no valid certificate' },
-  CERTIFICATE_PATH_NOT_ALLOWED: { status: 403, title: 'Certificate files may only be read from the configured directories' },
+  CERTIFICATE_PATH_NOT_ALLOWED: {
+    status: 403,
+    title: 'Certificate files may only be read from the configured directories',
+  },
   CERTIFICATE_ENDPOINT_NOT_ALLOWED: { status: 403, title: 'This endpoint may not be probed' },
 });

@@ -14,7 +14,12 @@ export interface CertificateFilter {
   expiresBefore?: Date;
 }
 
-const SORT_COLUMNS: Record<string, string> = { notAfter: 'c.notAfter', createdAt: 'c.createdAt', lastCheckedAt: 'c.lastCheckedAt', subject: 'c.subject' };
+const SORT_COLUMNS: Record<string, string> = {
+  notAfter: 'c.notAfter',
+  createdAt: 'c.createdAt',
+  lastCheckedAt: 'c.lastCheckedAt',
+  subject: 'c.subject',
+};
 
 @Injectable()
 export class CertificatesRepository {
@@ -34,10 +39,19 @@ export class CertificatesRepository {
   }
 
   findForUpdate(em: EntityManager, id: string): Promise<Certificate | null> {
-    return em.getRepository(Certificate).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+    return em
+      .getRepository(Certificate)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.id = :id', { id })
+      .getOne();
   }
 
-  findBySource(ownerId: string | null, sourceKey: string, em: EntityManager = this.dataSource.manager): Promise<Certificate | null> {
+  findBySource(
+    ownerId: string | null,
+    sourceKey: string,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<Certificate | null> {
     return em
       .getRepository(Certificate)
       .createQueryBuilder('c')
@@ -77,13 +91,18 @@ export class CertificatesRepository {
 
   /** Ids of every certificate, for the scheduled check (a batch at a time). */
   async idsAfter(afterId: string | null, limit: number): Promise<string[]> {
-    const rows = await this.dataSource.query(`SELECT id FROM certificates WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`, [afterId, limit]);
+    const rows = await this.dataSource.query(
+      `SELECT id FROM certificates WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
     return returnedRows<{ id: string }>(rows).map((r) => r.id);
   }
 
   /** How many certificates the inventory holds (the denominator of a full check's progress). */
   async countAll(): Promise<number> {
-    const [row] = returnedRows<{ n: number }>(await this.dataSource.query(`SELECT count(*)::int AS n FROM certificates`));
+    const [row] = returnedRows<{ n: number }>(
+      await this.dataSource.query(`SELECT count(*)::int AS n FROM certificates`),
+    );
     return row.n;
   }
 
@@ -92,7 +111,9 @@ export class CertificatesRepository {
   }
 
   checks(certificateId: string, limit: number): Promise<CertificateCheck[]> {
-    return this.dataSource.getRepository(CertificateCheck).find({ where: { certificateId }, order: { checkedAt: 'DESC', id: 'DESC' }, take: limit });
+    return this.dataSource
+      .getRepository(CertificateCheck)
+      .find({ where: { certificateId }, order: { checkedAt: 'DESC', id: 'DESC' }, take: limit });
   }
 
   /** Check history older than the newest `keep` per certificate is dropped (the table stays bounded). */
@@ -105,8 +126,12 @@ export class CertificatesRepository {
   }
 
   /** What the metrics report: every certificate's expiry and status. */
-  async gaugeRows(): Promise<{ id: string; subject: string | null; source: string; notAfter: Date | null; status: CheckStatus | null }[]> {
-    const rows = await this.dataSource.query(`${METRICS_QUERY_TAG} SELECT id, subject, source_type AS source, not_after AS "notAfter", status FROM certificates ORDER BY id LIMIT 10000`);
+  async gaugeRows(): Promise<
+    { id: string; subject: string | null; source: string; notAfter: Date | null; status: CheckStatus | null }[]
+  > {
+    const rows = await this.dataSource.query(
+      `${METRICS_QUERY_TAG} SELECT id, subject, source_type AS source, not_after AS "notAfter", status FROM certificates ORDER BY id LIMIT 10000`,
+    );
     return returnedRows(rows);
   }
 }

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, decodeCursor, DomainException, encodeCursor, isUniqueViolation, Page, Principal } from '@app/core';
+import {
+  ADMIN_SCOPE,
+  Clock,
+  decodeCursor,
+  DomainException,
+  encodeCursor,
+  isUniqueViolation,
+  Page,
+  Principal,
+} from '@app/core';
 import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateInspector } from './certificate-inspector';
 import { CertificateMonitor } from './certificate-monitor';
@@ -19,7 +28,10 @@ const MANUAL_CHECK_INTERVAL_MS = 10_000;
 /** Entries one user may monitor (each is probed daily and can alert). */
 export const MAX_CERTIFICATES_PER_OWNER = 500;
 
-type NewSource = Pick<Certificate, 'sourceType' | 'sourceKey' | 'pem' | 'path' | 'host' | 'port' | 'servername' | 'expectedHost'>;
+type NewSource = Pick<
+  Certificate,
+  'sourceType' | 'sourceKey' | 'pem' | 'path' | 'host' | 'port' | 'servername' | 'expectedHost'
+>;
 
 /** The inventory as the API offers it: add (checked at once), list, read, delete, check now. Own entries only, except for admins. */
 @Injectable()
@@ -36,8 +48,16 @@ export class CertificatesService {
 
   async create(p: Principal, dto: CreateCertificateDto): Promise<CertificateDetailView> {
     const source = await this.sourceOf(dto);
-    if (await this.repo.findBySource(p.userId, source.sourceKey)) throw new DomainException(CertificatesErrorCode.CERTIFICATE_EXISTS, 'You already monitor this certificate source.');
-    if ((await this.repo.countOwned(p.userId)) >= MAX_CERTIFICATES_PER_OWNER) throw new DomainException(CertificatesErrorCode.CERTIFICATE_LIMIT_REACHED, `You already monitor ${MAX_CERTIFICATES_PER_OWNER} certificates; delete some first.`);
+    if (await this.repo.findBySource(p.userId, source.sourceKey))
+      throw new DomainException(
+        CertificatesErrorCode.CERTIFICATE_EXISTS,
+        'You already monitor this certificate source.',
+      );
+    if ((await this.repo.countOwned(p.userId)) >= MAX_CERTIFICATES_PER_OWNER)
+      throw new DomainException(
+        CertificatesErrorCode.CERTIFICATE_LIMIT_REACHED,
+        `You already monitor ${MAX_CERTIFICATES_PER_OWNER} certificates; delete some first.`,
+      );
     // The first look happens before the transaction: an endpoint may take seconds, and no lock should wait on it.
     const observation = await this.inspector.inspect(source);
     const now = this.clock.now();
@@ -45,14 +65,36 @@ export class CertificatesService {
     let row: Certificate;
     try {
       row = await this.repo.transaction(async (em) => {
-        const created = await this.repo.insert(em, { ...source, ownerId: p.userId, label: dto.label ?? null, alertState: 'OK', createdAt: now, updatedAt: now });
+        const created = await this.repo.insert(em, {
+          ...source,
+          ownerId: p.userId,
+          label: dto.label ?? null,
+          alertState: 'OK',
+          createdAt: now,
+          updatedAt: now,
+        });
         const applied = await this.monitor.apply(em, created, observation, 'create');
         afterCommit = applied.afterCommit;
-        await this.audit.record({ action: 'certificate.create', outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'certificate', targetId: created.id, details: { source: source.sourceType, sourceKey: source.sourceKey, status: observation.status } }, em);
+        await this.audit.record(
+          {
+            action: 'certificate.create',
+            outcome: 'success',
+            actorType: p.kind === 'apiKey' ? 'api_key' : 'user',
+            actorId: p.userId,
+            targetType: 'certificate',
+            targetId: created.id,
+            details: { source: source.sourceType, sourceKey: source.sourceKey, status: observation.status },
+          },
+          em,
+        );
         return applied.outcome.row;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DomainException(CertificatesErrorCode.CERTIFICATE_EXISTS, 'You already monitor this certificate source.');
+      if (isUniqueViolation(err))
+        throw new DomainException(
+          CertificatesErrorCode.CERTIFICATE_EXISTS,
+          'You already monitor this certificate source.',
+        );
       throw err;
     }
     afterCommit?.();
@@ -64,16 +106,27 @@ export class CertificatesService {
     const given = [dto.pem !== undefined, dto.path !== undefined, dto.host !== undefined].filter(Boolean).length;
     const invalid = (detail: string) => new DomainException(CertificatesErrorCode.CERTIFICATE_SOURCE_INVALID, detail);
     if (given !== 1) throw invalid('Give exactly one of pem, path, or host (with port).');
-    if (dto.host === undefined && (dto.port !== undefined || dto.servername !== undefined)) throw invalid('port and servername go with host.');
-    if (dto.host !== undefined && dto.expectedHost !== undefined) throw invalid('An endpoint is checked against its servername or host; expectedHost is for pem and path sources.');
-    const base = { pem: null, path: null, host: null, port: null, servername: null, expectedHost: dto.expectedHost?.toLowerCase() ?? null };
+    if (dto.host === undefined && (dto.port !== undefined || dto.servername !== undefined))
+      throw invalid('port and servername go with host.');
+    if (dto.host !== undefined && dto.expectedHost !== undefined)
+      throw invalid('An endpoint is checked against its servername or host; expectedHost is for pem and path sources.');
+    const base = {
+      pem: null,
+      path: null,
+      host: null,
+      port: null,
+      servername: null,
+      expectedHost: dto.expectedHost?.toLowerCase() ?? null,
+    };
     if (dto.pem !== undefined) {
       try {
         const { chain, privateKeyPresent } = parsePemChain(dto.pem);
-        if (privateKeyPresent) throw new CertificateParseError('the text holds a private key: send certificates only (nothing was stored)');
+        if (privateKeyPresent)
+          throw new CertificateParseError('the text holds a private key: send certificates only (nothing was stored)');
         return { ...base, sourceType: 'pem', sourceKey: `pem:${chain[0].fingerprint256}`, pem: toPem(chain) };
       } catch (err) {
-        if (err instanceof CertificateParseError) throw new DomainException(CertificatesErrorCode.CERTIFICATE_PEM_INVALID, `Unusable PEM: ${err.message}.`);
+        if (err instanceof CertificateParseError)
+          throw new DomainException(CertificatesErrorCode.CERTIFICATE_PEM_INVALID, `Unusable PEM: ${err.message}.`);
         throw err;
       }
     }
@@ -82,7 +135,8 @@ export class CertificatesService {
         const path = await this.files.resolveAllowed(dto.path);
         return { ...base, sourceType: 'file', sourceKey: `file:${path}`, path };
       } catch (err) {
-        if (err instanceof FileRefused) throw new DomainException(CertificatesErrorCode.CERTIFICATE_PATH_NOT_ALLOWED, `${err.message}.`);
+        if (err instanceof FileRefused)
+          throw new DomainException(CertificatesErrorCode.CERTIFICATE_PATH_NOT_ALLOWED, `${err.message}.`);
         throw err;
       }
     }
@@ -92,10 +146,19 @@ export class CertificatesService {
     try {
       await this.policy.authorize(host);
     } catch (err) {
-      if (err instanceof EndpointRefused) throw new DomainException(CertificatesErrorCode.CERTIFICATE_ENDPOINT_NOT_ALLOWED, `${err.message}.`);
+      if (err instanceof EndpointRefused)
+        throw new DomainException(CertificatesErrorCode.CERTIFICATE_ENDPOINT_NOT_ALLOWED, `${err.message}.`);
       throw err;
     }
-    return { ...base, sourceType: 'endpoint', sourceKey: `endpoint:${host}:${port}:${servername ?? ''}`, host, port, servername, expectedHost: servername ?? host };
+    return {
+      ...base,
+      sourceType: 'endpoint',
+      sourceKey: `endpoint:${host}:${port}:${servername ?? ''}`,
+      host,
+      port,
+      servername,
+      expectedHost: servername ?? host,
+    };
   }
 
   async list(p: Principal, q: ListCertificatesQueryDto): Promise<Page<CertificateView>> {
@@ -103,12 +166,21 @@ export class CertificatesService {
     const offset = decodeCursor(q.cursor);
     const now = this.clock.now();
     const rows = await this.repo.list(
-      { ownerId: isAdmin(p) ? undefined : p.userId, status: q.status, source: q.source, expiresBefore: q.expiresWithinDays === undefined ? undefined : new Date(now.getTime() + q.expiresWithinDays * 86_400_000) },
+      {
+        ownerId: isAdmin(p) ? undefined : p.userId,
+        status: q.status,
+        source: q.source,
+        expiresBefore:
+          q.expiresWithinDays === undefined ? undefined : new Date(now.getTime() + q.expiresWithinDays * 86_400_000),
+      },
       q.sort ?? 'notAfter',
       limit + 1,
       offset,
     );
-    return { items: rows.slice(0, limit).map((r) => toView(r, now)), nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null };
+    return {
+      items: rows.slice(0, limit).map((r) => toView(r, now)),
+      nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+    };
   }
 
   async get(p: Principal, id: string): Promise<CertificateDetailView> {
@@ -132,7 +204,18 @@ export class CertificatesService {
       const row = await this.repo.findForUpdate(em, id);
       if (!row || !this.mayUse(p, row)) throw this.notFound();
       await this.repo.delete(em, id);
-      await this.audit.record({ action: 'certificate.delete', outcome: 'success', actorType: p.kind === 'apiKey' ? 'api_key' : 'user', actorId: p.userId, targetType: 'certificate', targetId: id, details: { sourceKey: row.sourceKey } }, em);
+      await this.audit.record(
+        {
+          action: 'certificate.delete',
+          outcome: 'success',
+          actorType: p.kind === 'apiKey' ? 'api_key' : 'user',
+          actorId: p.userId,
+          targetType: 'certificate',
+          targetId: id,
+          details: { sourceKey: row.sourceKey },
+        },
+        em,
+      );
     });
   }
 

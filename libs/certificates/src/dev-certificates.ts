@@ -37,7 +37,13 @@ export interface DevCertificatePaths {
 
 export function devCertificatePaths(dataDir: string): DevCertificatePaths {
   const dir = join(dataDir, 'tls');
-  return { dir, caCert: join(dir, 'dev-ca.pem'), caKey: join(dir, 'dev-ca-key.pem'), cert: join(dir, 'localhost.pem'), key: join(dir, 'localhost-key.pem') };
+  return {
+    dir,
+    caCert: join(dir, 'dev-ca.pem'),
+    caKey: join(dir, 'dev-ca-key.pem'),
+    cert: join(dir, 'localhost.pem'),
+    key: join(dir, 'localhost-key.pem'),
+  };
 }
 
 export interface DevCertificatesResult {
@@ -68,7 +74,11 @@ function leafUsable(paths: DevCertificatePaths, ca: X509Certificate, now: Date):
   if (!existsSync(paths.cert) || !existsSync(paths.key)) return false;
   try {
     const leaf = new X509Certificate(readFileSync(paths.cert));
-    return leaf.checkIssued(ca) && leaf.verify(ca.publicKey) && new Date(leaf.validTo).getTime() - now.getTime() > RENEW_BEFORE_DAYS * DAY_MS;
+    return (
+      leaf.checkIssued(ca) &&
+      leaf.verify(ca.publicKey) &&
+      new Date(leaf.validTo).getTime() - now.getTime() > RENEW_BEFORE_DAYS * DAY_MS
+    );
   } catch {
     return false;
   }
@@ -91,7 +101,13 @@ export async function ensureDevCertificates(dataDir: string, now = new Date()): 
   let caCert: X509.X509Certificate;
   if (existsSync(paths.caCert) && existsSync(paths.caKey)) {
     caCert = new x509.X509Certificate(readFileSync(paths.caCert, 'utf8'));
-    const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(readFileSync(paths.caKey, 'utf8')), EC, true, ['sign']);
+    const privateKey = await webcrypto.subtle.importKey(
+      'pkcs8',
+      x509.PemConverter.decodeFirst(readFileSync(paths.caKey, 'utf8')),
+      EC,
+      true,
+      ['sign'],
+    );
     caKeys = { privateKey, publicKey: await caCert.publicKey.export(EC, ['verify']) } as CryptoKeyPair;
   } else {
     caKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -145,5 +161,11 @@ export async function ensureDevCertificates(dataDir: string, now = new Date()): 
     createdLeaf = true;
   }
   const leaf = new X509Certificate(readFileSync(paths.cert));
-  return { paths, createdCa, createdLeaf, leafNotAfter: new Date(leaf.validTo).toISOString(), leafFingerprint: leaf.fingerprint256 };
+  return {
+    paths,
+    createdCa,
+    createdLeaf,
+    leafNotAfter: new Date(leaf.validTo).toISOString(),
+    leafFingerprint: leaf.fingerprint256,
+  };
 }

@@ -30,11 +30,27 @@ export class DevLeafRegistration {
         if (createdLeaf) await this.monitor.check(existing.id, 'manual');
         return existing.id;
       }
-      const source = { sourceType: 'file' as const, sourceKey, pem: null, path: paths.cert, host: null, port: null, servername: null, expectedHost: 'localhost' };
+      const source = {
+        sourceType: 'file' as const,
+        sourceKey,
+        pem: null,
+        path: paths.cert,
+        host: null,
+        port: null,
+        servername: null,
+        expectedHost: 'localhost',
+      };
       const observation = await this.inspector.inspect(source);
       const now = this.clock.now();
       return await this.repo.transaction(async (em) => {
-        const row = await this.repo.insert(em, { ...source, ownerId: null, label: 'development TLS leaf (start:tls)', alertState: 'OK', createdAt: now, updatedAt: now });
+        const row = await this.repo.insert(em, {
+          ...source,
+          ownerId: null,
+          label: 'development TLS leaf (start:tls)',
+          alertState: 'OK',
+          createdAt: now,
+          updatedAt: now,
+        });
         await this.monitor.apply(em, row, observation, 'create');
         return row.id;
       });

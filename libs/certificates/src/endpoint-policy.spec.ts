@@ -12,7 +12,7 @@ class FakeDns extends HostResolver {
 }
 
 const dns = new FakeDns({
-  'localhost': ['127.0.0.1', '::1'],
+  localhost: ['127.0.0.1', '::1'],
   'example.com': ['93.184.215.14'],
   'mixed.example.com': ['93.184.215.14', '10.1.2.3'],
   'internal.corp.test': ['10.20.0.5'],
@@ -23,7 +23,11 @@ const dns = new FakeDns({
   '169.254.169.254': ['169.254.169.254'],
 });
 
-const policy = (allow?: string, env: Record<string, string> = {}) => new EndpointPolicy(loadConfig({ NODE_ENV: 'development', ...env, ...(allow === undefined ? {} : { CERT_ENDPOINT_ALLOW: allow }) }), dns);
+const policy = (allow?: string, env: Record<string, string> = {}) =>
+  new EndpointPolicy(
+    loadConfig({ NODE_ENV: 'development', ...env, ...(allow === undefined ? {} : { CERT_ENDPOINT_ALLOW: allow }) }),
+    dns,
+  );
 
 describe('endpoint policy (SSRF guard for live certificate probes)', () => {
   it('classifies addresses, IPv4-mapped IPv6 included', () => {

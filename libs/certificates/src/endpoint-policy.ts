@@ -35,7 +35,19 @@ const RANGES: [AddressClass, string[]][] = [
   ['link-local', ['169.254.0.0/16', 'fe80::/10']],
   ['multicast', ['224.0.0.0/4', 'ff00::/8']],
   // Reserved, benchmarking, and translation prefixes that can reach private networks (NAT64, 6to4, Teredo).
-  ['reserved', ['240.0.0.0/4', '192.0.0.0/24', '198.18.0.0/15', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', '2001::/32', '100::/64']],
+  [
+    'reserved',
+    [
+      '240.0.0.0/4',
+      '192.0.0.0/24',
+      '198.18.0.0/15',
+      '64:ff9b::/96',
+      '64:ff9b:1::/48',
+      '2002::/16',
+      '2001::/32',
+      '100::/64',
+    ],
+  ],
 ];
 const CLASSES = RANGES.map(([name, cidrs]) => [name, blockListOf(cidrs)] as const);
 
@@ -57,7 +69,13 @@ export interface EndpointRules {
 }
 
 export function parseEndpointRules(spec: string): EndpointRules {
-  const rules: EndpointRules = { names: [], wildcards: [], classes: new Set(), cidrs: new BlockList(), hasCidrs: false };
+  const rules: EndpointRules = {
+    names: [],
+    wildcards: [],
+    classes: new Set(),
+    cidrs: new BlockList(),
+    hasCidrs: false,
+  };
   const cidrs: string[] = [];
   for (const raw of splitList(spec)) {
     const entry = raw.toLowerCase();
@@ -66,7 +84,10 @@ export function parseEndpointRules(spec: string): EndpointRules {
     else if (isIP(entry.split('/')[0])) cidrs.push(entry);
     else if (entry.startsWith('*.') && isHostname(entry.slice(2))) rules.wildcards.push(entry.slice(1));
     else if (isHostname(entry)) rules.names.push(entry.replace(/\.$/, ''));
-    else throw new Error(`CERT_ENDPOINT_ALLOW: "${raw}" is not a hostname, *.wildcard, CIDR, loopback, private, public or none`);
+    else
+      throw new Error(
+        `CERT_ENDPOINT_ALLOW: "${raw}" is not a hostname, *.wildcard, CIDR, loopback, private, public or none`,
+      );
   }
   rules.cidrs = blockListOf(cidrs);
   rules.hasCidrs = cidrs.length > 0;

@@ -4,7 +4,16 @@ import { isIP } from 'node:net';
 export function isHostname(value: string): boolean {
   const name = value.endsWith('.') ? value.slice(0, -1) : value;
   if (!name || name.length > 253) return false;
-  return name.split('.').every((label) => label.length >= 1 && label.length <= 63 && /^[A-Za-z0-9-]+$/.test(label) && !label.startsWith('-') && !label.endsWith('-'));
+  return name
+    .split('.')
+    .every(
+      (label) =>
+        label.length >= 1 &&
+        label.length <= 63 &&
+        /^[A-Za-z0-9-]+$/.test(label) &&
+        !label.startsWith('-') &&
+        !label.endsWith('-'),
+    );
 }
 
 export function isHostOrIp(value: string): boolean {

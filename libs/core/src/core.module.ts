@@ -56,7 +56,12 @@ export class CoreModule implements NestModule {
     return {
       module: CoreModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validatePredefined: false, load: [() => ({ ...config.env })] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validatePredefined: false,
+          load: [() => ({ ...config.env })],
+        }),
         LoggerModule.forRoot(loggerOptions(config, runtime.logDestination)),
         TypeOrmModule.forRoot({
           type: 'postgres',
@@ -100,7 +105,18 @@ export class CoreModule implements NestModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [AppConfig, SecretStore, Clock, RandomSource, Lifecycle, MetricsService, CredentialResolvers, ChangeFeed, JobRunner, JobScheduler],
+      exports: [
+        AppConfig,
+        SecretStore,
+        Clock,
+        RandomSource,
+        Lifecycle,
+        MetricsService,
+        CredentialResolvers,
+        ChangeFeed,
+        JobRunner,
+        JobScheduler,
+      ],
     };
   }
 }

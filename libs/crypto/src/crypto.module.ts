@@ -18,7 +18,9 @@ export interface CryptoModuleOptions {
 @Module({})
 export class CryptoModule {
   static register(options: CryptoModuleOptions): DynamicModule {
-    const given = new Set(options.providers.map((p) => (typeof p === 'function' ? p : (p as { provide: unknown }).provide)));
+    const given = new Set(
+      options.providers.map((p) => (typeof p === 'function' ? p : (p as { provide: unknown }).provide)),
+    );
     const defaults: Provider[] = [];
     if (!given.has(CryptoRandom)) defaults.push({ provide: CryptoRandom, useClass: SystemCryptoRandom });
     if (!given.has(EncryptionCounter)) defaults.push({ provide: EncryptionCounter, useClass: NoopEncryptionCounter });

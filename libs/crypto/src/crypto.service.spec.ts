@@ -6,8 +6,12 @@ import { Keyring, KeyringError } from './keyring';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
-const service = (keys = `v1:${k1}`, min = 1, random: CryptoRandom = new SystemCryptoRandom(), counter: EncryptionCounter = new NoopEncryptionCounter()) =>
-  new CryptoService(Keyring.parse(keys, min), random, counter);
+const service = (
+  keys = `v1:${k1}`,
+  min = 1,
+  random: CryptoRandom = new SystemCryptoRandom(),
+  counter: EncryptionCounter = new NoopEncryptionCounter(),
+) => new CryptoService(Keyring.parse(keys, min), random, counter);
 const SSN = Buffer.from('123-45-6789');
 const CTX = 'profiles|ssn|0b7c…user-a';
 
@@ -34,7 +38,11 @@ describe('CryptoService (AES-256-GCM with AAD)', () => {
       ['profiles', CTX, encodeEnvelope({ ...e, iv: flip(e.iv, 3) })],
       ['profiles', CTX, encodeEnvelope({ ...e, tag: flip(e.tag, 15) })],
       ['profiles', CTX, sealed.slice(0, -4)],
-      ['profiles', CTX, Buffer.concat([Buffer.from(sealed, 'base64url').subarray(0, 25), e.ciphertext]).toString('base64url')],
+      [
+        'profiles',
+        CTX,
+        Buffer.concat([Buffer.from(sealed, 'base64url').subarray(0, 25), e.ciphertext]).toString('base64url'),
+      ],
       ['profiles', CTX, 'not base64 at all!'],
       ['profiles', CTX, ''],
     ];
@@ -98,7 +106,9 @@ describe('CryptoService (AES-256-GCM with AAD)', () => {
     expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), mac)).toBe(true);
     expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=11'), mac)).toBe(false);
     expect(c.verifyHmac('transit', 'receipts', Buffer.from('amount=10'), mac)).toBe(false);
-    expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), mac.replace(/.$/, mac.endsWith('A') ? 'B' : 'A'))).toBe(false);
+    expect(
+      c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), mac.replace(/.$/, mac.endsWith('A') ? 'B' : 'A')),
+    ).toBe(false);
     expect(c.verifyHmac('transit', 'invoices', Buffer.from('amount=10'), 'v9.' + mac.slice(3))).toBe(false);
     // A non-canonical spelling (the last character's 2 unused bits set) decodes to the same bytes and is still refused.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

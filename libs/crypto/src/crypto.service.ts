@@ -41,7 +41,9 @@ export class CryptoService {
     const version = this.keyring.current;
     const iv = this.random.bytes(IV_BYTES);
     if (iv.length !== IV_BYTES) throw new Error('the random source returned a short IV');
-    const cipher = createCipheriv('aes-256-gcm', this.keyring.subkey(purpose, version), iv, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', this.keyring.subkey(purpose, version), iv, {
+      authTagLength: TAG_BYTES,
+    });
     cipher.setAAD(aadOf(context, version));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     this.counter.count(version);
@@ -51,9 +53,12 @@ export class CryptoService {
   decrypt(purpose: string, context: string, envelope: string): Buffer {
     const e = decodeEnvelope(envelope);
     // Checked before setAuthTag: Node would otherwise accept a shortened tag.
-    if (!e || e.iv.length !== IV_BYTES || e.tag.length !== TAG_BYTES || !this.keyring.canDecrypt(e.keyVersion)) throw new DecryptionFailed();
+    if (!e || e.iv.length !== IV_BYTES || e.tag.length !== TAG_BYTES || !this.keyring.canDecrypt(e.keyVersion))
+      throw new DecryptionFailed();
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.keyring.subkey(purpose, e.keyVersion), e.iv, { authTagLength: TAG_BYTES });
+      const decipher = createDecipheriv('aes-256-gcm', this.keyring.subkey(purpose, e.keyVersion), e.iv, {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(aadOf(context, e.keyVersion));
       decipher.setAuthTag(e.tag);
       return Buffer.concat([decipher.update(e.ciphertext), decipher.final()]);
@@ -89,7 +94,9 @@ export class CryptoService {
 
   /** A deterministic keyed digest for lookups (blind index): same input, same output, under one fixed version. */
   blindIndex(purpose: string, normalised: string, version = this.keyring.current): string {
-    return createHmac('sha256', this.keyring.subkey(`blind-index|${purpose}`, version)).update(normalised, 'utf8').digest('base64url');
+    return createHmac('sha256', this.keyring.subkey(`blind-index|${purpose}`, version))
+      .update(normalised, 'utf8')
+      .digest('base64url');
   }
 
   /** A random token from the CSPRNG (base64url). */

@@ -28,7 +28,8 @@ export class Keyring {
     }
     this.masters = masters;
     this.current = Math.max(...masters.keys());
-    if (minDecryptionVersion > this.current) throw new KeyringError(`minDecryptionVersion ${minDecryptionVersion} is above the newest key v${this.current}`);
+    if (minDecryptionVersion > this.current)
+      throw new KeyringError(`minDecryptionVersion ${minDecryptionVersion} is above the newest key v${this.current}`);
     this.minVersion = minDecryptionVersion;
   }
 
@@ -38,16 +39,21 @@ export class Keyring {
 
   /** Retires every version up to and including `version` (never the current one; never lowers the bar). */
   retireThrough(version: number): void {
-    if (version >= this.current) throw new KeyringError(`v${version} is the current key or newer; add a newer key first`);
+    if (version >= this.current)
+      throw new KeyringError(`v${version} is the current key or newer; add a newer key first`);
     this.minVersion = Math.max(this.minVersion, version + 1);
   }
 
   /** `v1:<base64 32 bytes>,v2:…` */
   static parse(value: string, minDecryptionVersion = 1): Keyring {
     const masters = new Map<number, Buffer>();
-    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const m = /^v(\d{1,6}):([A-Za-z0-9+/_-]+={0,2})$/.exec(part);
-      if (!m) throw new KeyringError('ENCRYPTION_KEYS must be `v<version>:<base64 of 32 bytes>` pairs, comma-separated');
+      if (!m)
+        throw new KeyringError('ENCRYPTION_KEYS must be `v<version>:<base64 of 32 bytes>` pairs, comma-separated');
       const version = Number(m[1]);
       if (masters.has(version)) throw new KeyringError(`key version v${version} appears twice`);
       masters.set(version, Buffer.from(m[2], m[2].includes('-') || m[2].includes('_') ? 'base64url' : 'base64'));

@@ -47,7 +47,10 @@ export class EncryptionController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-encrypt under the current key version without revealing the plaintext' })
   @ApiProblems(EncryptionErrorCode.DECRYPTION_FAILED)
-  @ApiOkResponse({ type: TransitCiphertextView, description: 'A new envelope of the same plaintext, under the current key version' })
+  @ApiOkResponse({
+    type: TransitCiphertextView,
+    description: 'A new envelope of the same plaintext, under the current key version',
+  })
   rewrapOne(@CurrentPrincipal() p: Principal, @Body() dto: CiphertextDto) {
     return this.encryption.rewrap(p, dto.context, dto.ciphertext);
   }
@@ -65,14 +68,19 @@ export class EncryptionController {
   @RequireScopes('crypto:hmac')
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify an HMAC in constant time' })
-  @ApiOkResponse({ type: TransitHmacVerificationView, description: 'Whether the MAC is valid (an invalid MAC is not an error)' })
+  @ApiOkResponse({
+    type: TransitHmacVerificationView,
+    description: 'Whether the MAC is valid (an invalid MAC is not an error)',
+  })
   verify(@CurrentPrincipal() p: Principal, @Body() dto: VerifyHmacDto) {
     return this.encryption.verify(p, dto.context, dto.data, dto.mac);
   }
 
   @Get('admin/keyring')
   @RequireScopes('admin:all')
-  @ApiOperation({ summary: 'Key versions, which encrypts and decrypts, encryptions and ciphertexts per version, rewrap progress' })
+  @ApiOperation({
+    summary: 'Key versions, which encrypts and decrypts, encryptions and ciphertexts per version, rewrap progress',
+  })
   @ApiOkResponse({ type: KeyringStatusView, description: 'The keyring' })
   keyring() {
     return this.keyringAdmin.status();
@@ -82,7 +90,11 @@ export class EncryptionController {
   @RequireScopes('admin:all')
   @HttpCode(202)
   @ApiOperation({ summary: 'Start moving every ciphertext to the current key version (batches, resumable)' })
-  @ApiAcceptedResponse({ type: KeyringRewrapView, description: 'The run goes on in the background, one at a time: the answer is that run (`running`; `remaining` may still be null while it counts). Poll GET /admin/keyring for progress.' })
+  @ApiAcceptedResponse({
+    type: KeyringRewrapView,
+    description:
+      'The run goes on in the background, one at a time: the answer is that run (`running`; `remaining` may still be null while it counts). Poll GET /admin/keyring for progress.',
+  })
   rewrap(@CurrentPrincipal() p: Principal) {
     return this.keyringAdmin.startRewrap(p);
   }

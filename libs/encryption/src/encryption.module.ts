@@ -16,10 +16,15 @@ const crypto = CryptoModule.register({
     {
       provide: Keyring,
       inject: [SecretStore, AppConfig],
-      useFactory: (secrets: SecretStore, config: AppConfig) => Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
+      useFactory: (secrets: SecretStore, config: AppConfig) =>
+        Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
     },
     // The product's one injectable source of randomness (tests replace it in one place) also makes IVs and tokens.
-    { provide: CryptoRandom, inject: [RandomSource], useFactory: (random: RandomSource): CryptoRandom => ({ bytes: (n: number) => random.bytes(n) }) },
+    {
+      provide: CryptoRandom,
+      inject: [RandomSource],
+      useFactory: (random: RandomSource): CryptoRandom => ({ bytes: (n: number) => random.bytes(n) }),
+    },
     EncryptionRepository,
     PersistentEncryptionCounter,
     { provide: EncryptionCounter, useExisting: PersistentEncryptionCounter },

@@ -21,12 +21,17 @@ export class EncryptionRepository {
   }
 
   async retiredThrough(): Promise<number> {
-    const rows: { retired_through: number }[] = await this.dataSource.query('SELECT retired_through FROM keyring_state WHERE id = 1');
+    const rows: { retired_through: number }[] = await this.dataSource.query(
+      'SELECT retired_through FROM keyring_state WHERE id = 1',
+    );
     return rows[0]?.retired_through ?? 0;
   }
 
   async retireThrough(version: number, em: EntityManager = this.dataSource.manager): Promise<void> {
-    await em.query('UPDATE keyring_state SET retired_through = GREATEST(retired_through, $1), updated_at = now() WHERE id = 1', [version]);
+    await em.query(
+      'UPDATE keyring_state SET retired_through = GREATEST(retired_through, $1), updated_at = now() WHERE id = 1',
+      [version],
+    );
   }
 
   transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {

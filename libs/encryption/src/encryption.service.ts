@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService, DecryptionFailed, decodeEnvelope } from '@app/crypto';
 import { DomainException, Principal } from '@app/core';
-import { TransitCiphertextView, TransitHmacVerificationView, TransitHmacView, TransitPlaintextView } from './dto/encryption.response';
+import {
+  TransitCiphertextView,
+  TransitHmacVerificationView,
+  TransitHmacView,
+  TransitPlaintextView,
+} from './dto/encryption.response';
 import { EncryptionErrorCode } from './encryption-error-codes';
 
 const PURPOSE = 'transit';
@@ -12,9 +17,7 @@ const PURPOSE = 'transit';
  */
 @Injectable()
 export class EncryptionService {
-  constructor(
-    private readonly crypto: CryptoService,
-  ) {}
+  constructor(private readonly crypto: CryptoService) {}
 
   encrypt(p: Principal, context: string, plaintext: string): TransitCiphertextView {
     const ciphertext = this.crypto.encrypt(PURPOSE, this.context(p, context), Buffer.from(plaintext, 'base64'));
@@ -22,7 +25,11 @@ export class EncryptionService {
   }
 
   decrypt(p: Principal, context: string, ciphertext: string): TransitPlaintextView {
-    return { plaintext: this.guard(() => this.crypto.decrypt(PURPOSE, this.context(p, context), ciphertext)).toString('base64') };
+    return {
+      plaintext: this.guard(() => this.crypto.decrypt(PURPOSE, this.context(p, context), ciphertext)).toString(
+        'base64',
+      ),
+    };
   }
 
   rewrap(p: Principal, context: string, ciphertext: string): TransitCiphertextView {
@@ -46,7 +53,11 @@ export class EncryptionService {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof DecryptionFailed) throw new DomainException(EncryptionErrorCode.DECRYPTION_FAILED, 'The ciphertext cannot be decrypted in this context.');
+      if (err instanceof DecryptionFailed)
+        throw new DomainException(
+          EncryptionErrorCode.DECRYPTION_FAILED,
+          'The ciphertext cannot be decrypted in this context.',
+        );
       throw err;
     }
   }

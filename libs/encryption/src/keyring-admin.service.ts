@@ -33,9 +33,13 @@ export class KeyringAdminService implements OnApplicationBootstrap {
   /** Retirements made at run time (persisted) apply on every instance, at boot and when announced. */
   async onApplicationBootstrap(): Promise<void> {
     // Also called with "anything may have changed" when the listener reconnects, possibly while the database is away.
-    this.changes.subscribe(KEYRING_TOPIC, () => void this.reload().catch((err: unknown) => {
-      if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'reloading the keyring state failed');
-    }));
+    this.changes.subscribe(
+      KEYRING_TOPIC,
+      () =>
+        void this.reload().catch((err: unknown) => {
+          if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'reloading the keyring state failed');
+        }),
+    );
     if (this.dataSource.isInitialized) await this.reload();
   }
 
@@ -47,10 +51,23 @@ export class KeyringAdminService implements OnApplicationBootstrap {
     const current = this.secrets.require('ENCRYPTION_KEYS');
     const versions = Keyring.parse(current).versions;
     const version = Math.max(...versions) + 1;
-    const next = [`v${version}:${this.random.bytes(32).toString('base64')}`, ...current.split(',').map((p) => p.trim()).filter(Boolean)].join(',');
+    const next = [
+      `v${version}:${this.random.bytes(32).toString('base64')}`,
+      ...current
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ].join(',');
     Keyring.parse(next); // the new value must load before it replaces the old one
     const file = this.secrets.replaceFile('ENCRYPTION_KEYS', next);
-    await this.audit.record({ action: 'keyring.add_version', outcome: 'success', actorType: 'system', targetType: 'keyring', targetId: `v${version}`, details: { version, previous: versions } });
+    await this.audit.record({
+      action: 'keyring.add_version',
+      outcome: 'success',
+      actorType: 'system',
+      targetType: 'keyring',
+      targetId: `v${version}`,
+      details: { version, previous: versions },
+    });
     return { version, file, versions: [...versions, version] };
   }
 
@@ -58,7 +75,8 @@ export class KeyringAdminService implements OnApplicationBootstrap {
     await this.counter.flush();
     const counts = new Map((await this.repo.all()).map((r) => [r.keyVersion, r.encryptions]));
     const ciphertexts: Record<string, Record<string, number>> = {};
-    for (const store of this.stores.all()) ciphertexts[store.name] = Object.fromEntries([...(await store.countByVersion())].map(([v, n]) => [`v${v}`, n]));
+    for (const store of this.stores.all())
+      ciphertexts[store.name] = Object.fromEntries([...(await store.countByVersion())].map(([v, n]) => [`v${v}`, n]));
     return {
       current: this.keyring.current,
       minDecryptionVersion: this.keyring.minDecryptionVersion,
@@ -76,25 +94,48 @@ export class KeyringAdminService implements OnApplicationBootstrap {
   }
 
   startRewrap(p: Principal): RewrapState {
-    void this.audit.record({ action: 'keyring.rewrap_start', outcome: 'success', actorId: p.userId, details: { targetVersion: this.keyring.current } }).catch(() => undefined);
+    void this.audit
+      .record({
+        action: 'keyring.rewrap_start',
+        outcome: 'success',
+        actorId: p.userId,
+        details: { targetVersion: this.keyring.current },
+      })
+      .catch(() => undefined);
     return this.rewrap.start();
   }
 
   /** Retires versions up to `version`; refused while any envelope still uses one of them. */
   async retire(actor: Principal | undefined, version: number): Promise<KeyringRetirementView> {
     if (version >= this.keyring.current || !this.keyring.versions.includes(version)) {
-      throw new DomainException(EncryptionErrorCode.KEY_VERSION_NOT_RETIRABLE, `v${version} is the current key or not in the keyring.`);
+      throw new DomainException(
+        EncryptionErrorCode.KEY_VERSION_NOT_RETIRABLE,
+        `v${version} is the current key or not in the keyring.`,
+      );
     }
     const inUse: Record<string, number> = {};
     for (const store of this.stores.all()) {
       for (const [v, n] of await store.countByVersion()) if (v <= version && n > 0) inUse[`${store.name} v${v}`] = n;
     }
     if (Object.keys(inUse).length) {
-      throw new DomainException(EncryptionErrorCode.KEY_VERSION_IN_USE, 'Ciphertexts still use this version or an older one: rewrap first.', { inUse });
+      throw new DomainException(
+        EncryptionErrorCode.KEY_VERSION_IN_USE,
+        'Ciphertexts still use this version or an older one: rewrap first.',
+        { inUse },
+      );
     }
     await this.repo.transaction(async (em) => {
       await this.repo.retireThrough(version, em);
-      await this.audit.record({ action: 'keyring.retire', outcome: 'success', actorType: actor ? 'user' : 'system', actorId: actor?.userId ?? null, details: { retiredThrough: version } }, em);
+      await this.audit.record(
+        {
+          action: 'keyring.retire',
+          outcome: 'success',
+          actorType: actor ? 'user' : 'system',
+          actorId: actor?.userId ?? null,
+          details: { retiredThrough: version },
+        },
+        em,
+      );
       await this.changes.publish(em, KEYRING_TOPIC, String(version));
     });
     this.keyring.retireThrough(version);

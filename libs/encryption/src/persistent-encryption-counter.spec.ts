@@ -14,7 +14,11 @@ describe('PersistentEncryptionCounter', () => {
         return new Map(totals);
       },
     } as unknown as EncryptionRepository;
-    const counter = new PersistentEncryptionCounter(repo, new SystemClock(), loadConfig({ ENCRYPTION_WARN_PERCENT: '1' }));
+    const counter = new PersistentEncryptionCounter(
+      repo,
+      new SystemClock(),
+      loadConfig({ ENCRYPTION_WARN_PERCENT: '1' }),
+    );
     expect(counter.warnAt).toBe(Math.floor(GCM_RANDOM_IV_LIMIT / 100));
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {

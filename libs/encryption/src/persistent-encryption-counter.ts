@@ -12,7 +12,10 @@ export const GCM_RANDOM_IV_LIMIT = 2 ** 32;
  * process and version): time to add a key version.
  */
 @Injectable()
-export class PersistentEncryptionCounter extends EncryptionCounter implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PersistentEncryptionCounter
+  extends EncryptionCounter
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger('Keyring');
   private pending = new Map<number, number>();
   private readonly warned = new Set<number>();
@@ -58,7 +61,10 @@ export class PersistentEncryptionCounter extends EncryptionCounter implements On
       for (const [version, total] of totals) {
         if (total >= this.warnAt && !this.warned.has(version)) {
           this.warned.add(version);
-          this.logger.warn({ keyVersion: version, encryptions: total, limit: GCM_RANDOM_IV_LIMIT }, 'key version is nearing the AES-GCM random-IV limit: add a new key version and rewrap');
+          this.logger.warn(
+            { keyVersion: version, encryptions: total, limit: GCM_RANDOM_IV_LIMIT },
+            'key version is nearing the AES-GCM random-IV limit: add a new key version and rewrap',
+          );
         }
       }
     } catch (err) {

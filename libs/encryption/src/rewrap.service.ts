@@ -17,7 +17,15 @@ export type RewrapState = KeyringRewrapView;
 @Injectable()
 export class RewrapService implements OnModuleInit {
   private readonly logger = new Logger('Rewrap');
-  private current: RewrapState = { state: 'idle', targetVersion: null, startedAt: null, finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
+  private current: RewrapState = {
+    state: 'idle',
+    targetVersion: null,
+    startedAt: null,
+    finishedAt: null,
+    rewrapped: 0,
+    skipped: 0,
+    remaining: null,
+  };
   private running?: Promise<RewrapState>;
 
   constructor(
@@ -61,7 +69,15 @@ export class RewrapService implements OnModuleInit {
 
   private async execute(batchSize: number, onProgress?: (s: RewrapState) => void): Promise<RewrapState> {
     // Running from the first moment, so start() answers `running` (the count of what is left comes a query later).
-    this.current = { state: 'running', targetVersion: this.keyring.current, startedAt: this.clock.now().toISOString(), finishedAt: null, rewrapped: 0, skipped: 0, remaining: null };
+    this.current = {
+      state: 'running',
+      targetVersion: this.keyring.current,
+      startedAt: this.clock.now().toISOString(),
+      finishedAt: null,
+      rewrapped: 0,
+      skipped: 0,
+      remaining: null,
+    };
     try {
       this.current.remaining = await this.remaining();
       onProgress?.(this.state);
@@ -76,10 +92,20 @@ export class RewrapService implements OnModuleInit {
           onProgress?.(this.state);
         }
       }
-      this.current = { ...this.current, state: 'done', finishedAt: this.clock.now().toISOString(), remaining: await this.remaining() };
+      this.current = {
+        ...this.current,
+        state: 'done',
+        finishedAt: this.clock.now().toISOString(),
+        remaining: await this.remaining(),
+      };
     } catch (err) {
       this.logger.error({ err }, 'rewrap failed; rerun to continue where it stopped');
-      this.current = { ...this.current, state: 'failed', finishedAt: this.clock.now().toISOString(), error: err instanceof Error ? err.message.slice(0, 200) : 'failed' };
+      this.current = {
+        ...this.current,
+        state: 'failed',
+        finishedAt: this.clock.now().toISOString(),
+        error: err instanceof Error ? err.message.slice(0, 200) : 'failed',
+      };
     }
     onProgress?.(this.state);
     return this.state;
@@ -88,7 +114,8 @@ export class RewrapService implements OnModuleInit {
   /** Envelopes under versions older than the current one, across all stores. */
   async remaining(): Promise<number> {
     let n = 0;
-    for (const store of this.stores.all()) for (const [v, count] of await store.countByVersion()) if (v < this.keyring.current) n += count;
+    for (const store of this.stores.all())
+      for (const [v, count] of await store.countByVersion()) if (v < this.keyring.current) n += count;
     return n;
   }
 }

@@ -33,6 +33,9 @@ export class LogMailer extends Mailer {
 
   async send(message: MailMessage): Promise<void> {
     // Development only (no SMTP_URL): the text holds one-time links, which is the point of this transport.
-    this.logger.log({ mailTo: message.to, subject: message.subject, text: message.text }, 'mail (no SMTP_URL set: logged instead of sent)');
+    this.logger.log(
+      { mailTo: message.to, subject: message.subject, text: message.text },
+      'mail (no SMTP_URL set: logged instead of sent)',
+    );
   }
 }

@@ -19,7 +19,10 @@ import { WebhookSender } from './webhook-sender';
         const url = secrets.get('SMTP_URL');
         if (url) return new SmtpMailer(url, config.env.MAIL_FROM);
         // Logging mails is for development: the text holds one-time links that must never reach production logs.
-        if (config.isProduction) throw new StartupError('SMTP_URL (or SMTP_URL_FILE) is required in production: mails hold one-time links and are never logged there');
+        if (config.isProduction)
+          throw new StartupError(
+            'SMTP_URL (or SMTP_URL_FILE) is required in production: mails hold one-time links and are never logged there',
+          );
         return new LogMailer();
       },
     },
@@ -28,7 +31,9 @@ import { WebhookSender } from './webhook-sender';
       inject: [AppConfig, SecretStore],
       useFactory: (config: AppConfig, secrets: SecretStore) => {
         if (config.env.NOTIFY_WEBHOOK_URL && !secrets.get('NOTIFY_WEBHOOK_SECRET')) {
-          throw new StartupError('NOTIFY_WEBHOOK_URL is set but NOTIFY_WEBHOOK_SECRET (or NOTIFY_WEBHOOK_SECRET_FILE) is not: webhooks are always signed');
+          throw new StartupError(
+            'NOTIFY_WEBHOOK_URL is set but NOTIFY_WEBHOOK_SECRET (or NOTIFY_WEBHOOK_SECRET_FILE) is not: webhooks are always signed',
+          );
         }
         return true;
       },

@@ -37,6 +37,8 @@ export class NotificationsRepository {
 
   async saveOutcome(message: OutboxMessage): Promise<void> {
     const { id, status, attempts, nextAttemptAt, deliveredAt, lastError, body } = message;
-    await this.dataSource.getRepository(OutboxMessage).update({ id }, { status, attempts, nextAttemptAt, deliveredAt, lastError, body });
+    await this.dataSource
+      .getRepository(OutboxMessage)
+      .update({ id }, { status, attempts, nextAttemptAt, deliveredAt, lastError, body });
   }
 }

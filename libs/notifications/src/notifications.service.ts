@@ -107,7 +107,8 @@ export class NotificationsService {
   private async deliverOne(message: OutboxMessage): Promise<void> {
     message.attempts += 1;
     try {
-      if (message.channel === 'email') await this.mailer.send({ to: message.recipient, subject: message.subject ?? '', text: message.body });
+      if (message.channel === 'email')
+        await this.mailer.send({ to: message.recipient, subject: message.subject ?? '', text: message.body });
       else if (message.channel === 'webhook') await this.sendWebhook(message);
       else throw new Error(`no transport for channel ${String(message.channel)}`);
       message.status = 'delivered';
@@ -129,6 +130,12 @@ export class NotificationsService {
     const secret = this.secrets.require('NOTIFY_WEBHOOK_SECRET');
     // The id and creation time were fixed when the event was queued; the signature is fresh for each attempt.
     const body = JSON.stringify({ id: message.id, ...(JSON.parse(message.body) as object) });
-    return this.webhooks.send({ url: message.recipient, id: message.id, body, secret, timestamp: Math.floor(this.clock.nowMs() / 1000) });
+    return this.webhooks.send({
+      url: message.recipient,
+      id: message.id,
+      body,
+      secret,
+      timestamp: Math.floor(this.clock.nowMs() / 1000),
+    });
   }
 }

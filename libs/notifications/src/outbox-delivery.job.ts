@@ -17,7 +17,11 @@ export class OutboxDeliveryJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.scheduler.register({ name: OUTBOX_DELIVERY_JOB, everyMs: this.config.env.MAIL_DELIVERY_INTERVAL_MS, run: () => this.drain() });
+    this.scheduler.register({
+      name: OUTBOX_DELIVERY_JOB,
+      everyMs: this.config.env.MAIL_DELIVERY_INTERVAL_MS,
+      run: () => this.drain(),
+    });
   }
 
   /** Delivers while there is a backlog. */

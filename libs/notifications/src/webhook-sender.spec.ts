@@ -15,7 +15,11 @@ describe('webhook signatures', () => {
   });
 
   it('refuse other spellings of the right signature (an appended character decodes to the same bytes)', () => {
-    for (const spelling of [`${header}0`, `${header}z`, header.toUpperCase().replace('T=', 't=').replace('V1=', 'v1=')]) {
+    for (const spelling of [
+      `${header}0`,
+      `${header}z`,
+      header.toUpperCase().replace('T=', 't=').replace('V1=', 'v1='),
+    ]) {
       expect(verifyWebhookSignature(secret, spelling, body, t)).toBe(false);
     }
   });

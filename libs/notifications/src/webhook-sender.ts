@@ -20,7 +20,13 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /** What a receiver does: recompute, compare in constant time, refuse stale timestamps. */
-export function verifyWebhookSignature(secret: string, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.t);
   if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds || !parts.v1) return false;
@@ -39,7 +45,11 @@ export class WebhookSender {
       method: 'POST',
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutMs),
-      headers: { 'content-type': 'application/json', 'webhook-id': d.id, [SIGNATURE_HEADER]: signWebhook(d.secret, d.timestamp, d.body) },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': d.id,
+        [SIGNATURE_HEADER]: signWebhook(d.secret, d.timestamp, d.body),
+      },
       body: d.body,
     });
     await res.arrayBuffer().catch(() => undefined);

@@ -28,7 +28,10 @@ export class ProfileCodec {
 
   /** Sets the encrypted columns (and their last four digits / blind index) from plaintext values. */
   seal(row: Profile, values: SensitiveValues): void {
-    const enc = (field: SensitiveField, text: string | null) => (text === null ? null : this.crypto.encrypt(PROFILE_PURPOSE, ProfileCodec.context(row.userId, field), Buffer.from(text, 'utf8')));
+    const enc = (field: SensitiveField, text: string | null) =>
+      text === null
+        ? null
+        : this.crypto.encrypt(PROFILE_PURPOSE, ProfileCodec.context(row.userId, field), Buffer.from(text, 'utf8'));
     const ssn = values.ssn === null ? null : digits(values.ssn);
     const card = values.cardNumber === null ? null : digits(values.cardNumber);
     row.ssnCiphertext = enc('ssn', ssn);
@@ -43,9 +46,16 @@ export class ProfileCodec {
 
   /** Decrypts every sensitive field (throws DecryptionFailed on any tampering). */
   open(row: Profile): SensitiveValues {
-    const dec = (field: SensitiveField, envelope: string | null) => (envelope === null ? null : this.crypto.decrypt(PROFILE_PURPOSE, ProfileCodec.context(row.userId, field), envelope).toString('utf8'));
+    const dec = (field: SensitiveField, envelope: string | null) =>
+      envelope === null
+        ? null
+        : this.crypto.decrypt(PROFILE_PURPOSE, ProfileCodec.context(row.userId, field), envelope).toString('utf8');
     const medical = dec('medical', row.medicalCiphertext);
-    return { ssn: dec('ssn', row.ssnCiphertext), cardNumber: dec('card', row.cardCiphertext), medicalInfo: medical === null ? null : (JSON.parse(medical) as Record<string, unknown>) };
+    return {
+      ssn: dec('ssn', row.ssnCiphertext),
+      cardNumber: dec('card', row.cardCiphertext),
+      medicalInfo: medical === null ? null : (JSON.parse(medical) as Record<string, unknown>),
+    };
   }
 
   /** HMAC over the canonical row: public fields, masks, blind index, key version and the envelopes themselves. */
@@ -54,7 +64,12 @@ export class ProfileCodec {
   }
 
   intact(row: Profile): boolean {
-    return this.crypto.verifyHmac('profiles-integrity', `profile|${row.userId}`, Buffer.from(canonical(row), 'utf8'), row.integrityMac);
+    return this.crypto.verifyHmac(
+      'profiles-integrity',
+      `profile|${row.userId}`,
+      Buffer.from(canonical(row), 'utf8'),
+      row.integrityMac,
+    );
   }
 
   /** Keyed digest of the normalised SSN (digits only) under the current key. */
@@ -64,7 +79,9 @@ export class ProfileCodec {
 
   /** The SSN's digest under every key version that still decrypts (rows not yet rewrapped keep older ones). */
   blindIndexCandidates(ssn: string): string[] {
-    return this.keyring.versions.filter((v) => this.keyring.canDecrypt(v)).map((v) => this.crypto.blindIndex('ssn', digits(ssn), v));
+    return this.keyring.versions
+      .filter((v) => this.keyring.canDecrypt(v))
+      .map((v) => this.crypto.blindIndex('ssn', digits(ssn), v));
   }
 }
 

@@ -30,7 +30,19 @@ export class ProfileErasureService {
       const { redacted, keptV1 } = await this.audit.pseudonymiseUser(p.userId, pseudonym, em);
       await this.notifications.forgetRecipient(em, user.email);
       await this.users.deleteAccount(em, p.userId);
-      await this.audit.record({ action: 'account.erase', outcome: 'success', actorType: 'system', targetType: 'user', targetId: pseudonym, ip: null, userAgent: null, details: { auditEventsPseudonymised: redacted, v1EventsKept: keptV1 } }, em);
+      await this.audit.record(
+        {
+          action: 'account.erase',
+          outcome: 'success',
+          actorType: 'system',
+          targetType: 'user',
+          targetId: pseudonym,
+          ip: null,
+          userAgent: null,
+          details: { auditEventsPseudonymised: redacted, v1EventsKept: keptV1 },
+        },
+        em,
+      );
       await this.changes.publish(em, USER_CHANGES_TOPIC, p.userId);
       return redacted;
     });

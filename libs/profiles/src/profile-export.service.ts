@@ -28,7 +28,10 @@ export class ProfileExportService {
     const apiKeys = [];
     let cursor: string | undefined;
     do {
-      const page = await this.keys.list({ ...p, scopes: p.scopes.filter((s) => s !== 'admin:all') }, { limit: 100, cursor });
+      const page = await this.keys.list(
+        { ...p, scopes: p.scopes.filter((s) => s !== 'admin:all') },
+        { limit: 100, cursor },
+      );
       apiKeys.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -40,7 +43,15 @@ export class ProfileExportService {
       sessions: await this.sessions.list(p.userId, p.sessionId),
       auditEvents: await this.audit.aboutUser(p.userId),
     };
-    await this.audit.record({ action: 'profile.export', outcome: 'success', actorId: p.userId, actorType: p.kind === 'apiKey' ? 'api_key' : 'user', targetType: 'user', targetId: p.userId, details: { apiKeys: apiKeys.length, auditEvents: document.auditEvents.length } });
+    await this.audit.record({
+      action: 'profile.export',
+      outcome: 'success',
+      actorId: p.userId,
+      actorType: p.kind === 'apiKey' ? 'api_key' : 'user',
+      targetType: 'user',
+      targetId: p.userId,
+      details: { apiKeys: apiKeys.length, auditEvents: document.auditEvents.length },
+    });
     return document;
   }
 }

@@ -41,7 +41,17 @@ export class ProfilesCiphertextStore implements CiphertextStore, OnModuleInit {
           if (!this.codec.intact(row)) throw new Error('integrity');
           values = this.codec.open(row);
         } catch {
-          await this.audit.record({ action: 'profile.integrity_failed', outcome: 'failure', actorType: 'system', targetType: 'user', targetId: row.userId, details: { during: 'rewrap' } }, em);
+          await this.audit.record(
+            {
+              action: 'profile.integrity_failed',
+              outcome: 'failure',
+              actorType: 'system',
+              targetType: 'user',
+              targetId: row.userId,
+              details: { during: 'rewrap' },
+            },
+            em,
+          );
           skip.add(row.userId);
           skipped++;
           continue;

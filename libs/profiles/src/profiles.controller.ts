@@ -20,18 +20,28 @@ export class ProfilesController {
 
   @Get('me')
   @RequireScopes('profiles:read')
-  @ApiOperation({ summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)' })
+  @ApiOperation({
+    summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)',
+  })
   @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
-  @ApiOkResponse({ type: ProfileView, description: 'My profile, masked (revealed with ?reveal=true); every field null when I never set it' })
+  @ApiOkResponse({
+    type: ProfileView,
+    description: 'My profile, masked (revealed with ?reveal=true); every field null when I never set it',
+  })
   me(@CurrentPrincipal() p: Principal, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, p.userId, q.reveal);
   }
 
   @Get('me/export')
   @RequireScopes('profiles:read_sensitive')
-  @ApiOperation({ summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)' })
+  @ApiOperation({
+    summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)',
+  })
   @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
-  @ApiOkResponse({ type: ProfileExportView, description: 'The export document (application/json, no attachment header)' })
+  @ApiOkResponse({
+    type: ProfileExportView,
+    description: 'The export document (application/json, no attachment header)',
+  })
   export(@CurrentPrincipal() p: Principal) {
     return this.exports.export(p);
   }
@@ -39,7 +49,9 @@ export class ProfilesController {
   @Delete('me')
   @RequireSession()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)' })
+  @ApiOperation({
+    summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)',
+  })
   @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG)
   @ApiOkResponse({ type: ProfileErasureView, description: 'Erased; the token used is no longer valid' })
   erase(@CurrentPrincipal() p: Principal, @Body() dto: EraseDto) {
@@ -48,7 +60,9 @@ export class ProfilesController {
 
   @Put('me')
   @RequireScopes('profiles:write')
-  @ApiOperation({ summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field' })
+  @ApiOperation({
+    summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field',
+  })
   @ApiProblems(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   @ApiOkResponse({ type: ProfileView, description: 'The profile as stored now, masked' })
   update(@CurrentPrincipal() p: Principal, @Body() dto: UpdateProfileDto) {
@@ -68,10 +82,21 @@ export class ProfilesController {
   @Get(':userId')
   @RequireScopes('profiles:read')
   @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
-  @ApiProblems(ProfilesErrorCode.PROFILE_NOT_FOUND, ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
-  @ApiOkResponse({ type: ProfileView, description: 'The profile, masked (revealed with ?reveal=true); every field null when never set' })
+  @ApiProblems(
+    ProfilesErrorCode.PROFILE_NOT_FOUND,
+    ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
+    ProfilesErrorCode.PROFILE_INTEGRITY_FAILED,
+  )
+  @ApiOkResponse({
+    type: ProfileView,
+    description: 'The profile, masked (revealed with ?reveal=true); every field null when never set',
+  })
   @ApiIdParam('userId', 'The user whose profile to read', '1e3def5f-4705-4507-8499-075e337d050d')
-  get(@CurrentPrincipal() p: Principal, @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string, @Query() q: RevealQueryDto) {
+  get(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string,
+    @Query() q: RevealQueryDto,
+  ) {
     return this.profiles.get(p, userId, q.reveal);
   }
 }

@@ -16,7 +16,15 @@ import { RevealAuditor } from './reveal-auditor';
 @Module({
   imports: [EncryptionModule, AuditModule, AuthModule, ApiKeysModule, NotificationsModule],
   controllers: [ProfilesController],
-  providers: [ProfilesRepository, ProfileCodec, ProfilesService, ProfilesCiphertextStore, ProfileExportService, RevealAuditor, ProfileErasureService],
+  providers: [
+    ProfilesRepository,
+    ProfileCodec,
+    ProfilesService,
+    ProfilesCiphertextStore,
+    ProfileExportService,
+    RevealAuditor,
+    ProfileErasureService,
+  ],
   exports: [ProfilesService],
 })
 export class ProfilesModule {}

@@ -24,7 +24,12 @@ export class ProfilesRepository {
   }
 
   findForUpdate(em: EntityManager, userId: string): Promise<Profile | null> {
-    return em.getRepository(Profile).createQueryBuilder('p').setLock('pessimistic_write').where('p.userId = :userId', { userId }).getOne();
+    return em
+      .getRepository(Profile)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where('p.userId = :userId', { userId })
+      .getOne();
   }
 
   async save(em: EntityManager, row: Profile): Promise<void> {
@@ -52,12 +57,22 @@ export class ProfilesRepository {
        FROM unnest($1::uuid[], $2::text[], $3::varchar[], $4::text[], $5::text[], $6::int[], $7::varchar[])
             AS v(user_id, ssn_ct, ssn_blind_index, card_ct, medical_ct, key_version, integrity_mac)
        WHERE p.user_id = v.user_id`,
-      [col('userId'), col('ssnCiphertext'), col('ssnBlindIndex'), col('cardCiphertext'), col('medicalCiphertext'), col('keyVersion'), col('integrityMac')],
+      [
+        col('userId'),
+        col('ssnCiphertext'),
+        col('ssnBlindIndex'),
+        col('cardCiphertext'),
+        col('medicalCiphertext'),
+        col('keyVersion'),
+        col('integrityMac'),
+      ],
     );
   }
 
   async countByVersion(): Promise<Map<number, number>> {
-    const rows: { key_version: number; n: string }[] = await this.dataSource.query('SELECT key_version, count(*)::text AS n FROM profiles GROUP BY key_version');
+    const rows: { key_version: number; n: string }[] = await this.dataSource.query(
+      'SELECT key_version, count(*)::text AS n FROM profiles GROUP BY key_version',
+    );
     return new Map(rows.map((r) => [r.key_version, Number(r.n)]));
   }
 

@@ -33,7 +33,8 @@ export class ProfilesService {
   ) {}
 
   async get(p: Principal, userId: string, reveal = false): Promise<ProfileView> {
-    if (userId !== p.userId && !isAdmin(p)) throw new DomainException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
+    if (userId !== p.userId && !isAdmin(p))
+      throw new DomainException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
     if (reveal) this.assertMayReveal(p);
     const row = await this.repo.find(userId);
     if (!row) return emptyView(userId);
@@ -41,7 +42,13 @@ export class ProfilesService {
     if (!reveal) return maskedView(row);
     const values = await this.openOrFail(row);
     await this.reveals.reveal(p, userId, ['ssn', 'cardNumber', 'medicalInfo']);
-    return { ...maskedView(row), ssn: values.ssn, cardNumber: values.cardNumber, medicalInfo: values.medicalInfo, revealed: true };
+    return {
+      ...maskedView(row),
+      ssn: values.ssn,
+      cardNumber: values.cardNumber,
+      medicalInfo: values.medicalInfo,
+      revealed: true,
+    };
   }
 
   /** Merges the given fields (absent: unchanged, null: cleared); every envelope of the row moves to the current key. */
@@ -50,9 +57,20 @@ export class ProfilesService {
       await this.repo.lockUser(em, p.userId);
       const existing = await this.repo.findForUpdate(em, p.userId);
       if (existing) await this.assertIntact(existing);
-      const current: SensitiveValues = existing ? await this.openOrFail(existing) : { ssn: null, cardNumber: null, medicalInfo: null };
-      const next = existing ?? Object.assign(new Profile(), { userId: p.userId, displayName: null, phone: null, address: null, dateOfBirth: null });
-      for (const f of ['displayName', 'phone', 'address', 'dateOfBirth'] as const) if (dto[f] !== undefined) next[f] = dto[f] ?? null;
+      const current: SensitiveValues = existing
+        ? await this.openOrFail(existing)
+        : { ssn: null, cardNumber: null, medicalInfo: null };
+      const next =
+        existing ??
+        Object.assign(new Profile(), {
+          userId: p.userId,
+          displayName: null,
+          phone: null,
+          address: null,
+          dateOfBirth: null,
+        });
+      for (const f of ['displayName', 'phone', 'address', 'dateOfBirth'] as const)
+        if (dto[f] !== undefined) next[f] = dto[f] ?? null;
       this.codec.seal(next, {
         ssn: dto.ssn !== undefined ? dto.ssn : current.ssn,
         cardNumber: dto.cardNumber !== undefined ? dto.cardNumber : current.cardNumber,
@@ -61,7 +79,18 @@ export class ProfilesService {
       next.updatedAt = this.clock.now();
       await this.repo.save(em, next);
       const changed = Object.keys(dto);
-      await this.audit.record({ action: 'profile.update', outcome: 'success', actorId: p.userId, actorType: p.kind === 'apiKey' ? 'api_key' : 'user', targetType: 'user', targetId: p.userId, details: { fields: changed } }, em);
+      await this.audit.record(
+        {
+          action: 'profile.update',
+          outcome: 'success',
+          actorId: p.userId,
+          actorType: p.kind === 'apiKey' ? 'api_key' : 'user',
+          targetType: 'user',
+          targetId: p.userId,
+          details: { fields: changed },
+        },
+        em,
+      );
       return next;
     });
     return maskedView(row);
@@ -70,7 +99,12 @@ export class ProfilesService {
   /** Admin lookup by SSN through the blind index: no row is decrypted to search. */
   async searchBySsn(p: Principal, ssn: string): Promise<ProfileSearchResultView> {
     const rows = await this.repo.findByBlindIndex(this.codec.blindIndexCandidates(ssn));
-    await this.audit.record({ action: 'profile.search_ssn', outcome: 'success', actorId: p.userId, details: { matches: rows.length } });
+    await this.audit.record({
+      action: 'profile.search_ssn',
+      outcome: 'success',
+      actorId: p.userId,
+      details: { matches: rows.length },
+    });
     const items: ProfileView[] = [];
     for (const row of rows) {
       await this.assertIntact(row);
@@ -81,10 +115,19 @@ export class ProfilesService {
 
   private assertMayReveal(p: Principal): void {
     if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', { requiredScopes: ['profiles:read_sensitive'], heldScopes: p.scopes });
+      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
+        requiredScopes: ['profiles:read_sensitive'],
+        heldScopes: p.scopes,
+      });
     }
-    if (p.kind === 'session' && (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)) {
-      throw new DomainException(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, 'Sign in again (within the last 15 minutes) to see unmasked data.');
+    if (
+      p.kind === 'session' &&
+      (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)
+    ) {
+      throw new DomainException(
+        ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
+        'Sign in again (within the last 15 minutes) to see unmasked data.',
+      );
     }
   }
 
@@ -103,8 +146,17 @@ export class ProfilesService {
   }
 
   private async integrityFailure(row: Profile): Promise<never> {
-    await this.audit.record({ action: 'profile.integrity_failed', outcome: 'failure', actorType: 'system', targetType: 'user', targetId: row.userId });
-    throw new DomainException(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED, 'The stored profile failed its integrity check; it is not served.');
+    await this.audit.record({
+      action: 'profile.integrity_failed',
+      outcome: 'failure',
+      actorType: 'system',
+      targetType: 'user',
+      targetId: row.userId,
+    });
+    throw new DomainException(
+      ProfilesErrorCode.PROFILE_INTEGRITY_FAILED,
+      'The stored profile failed its integrity check; it is not served.',
+    );
   }
 }
 
@@ -123,5 +175,15 @@ export function maskedView(row: Profile): ProfileView {
 }
 
 function emptyView(userId: string): ProfileView {
-  return { userId, displayName: null, phone: null, address: null, dateOfBirth: null, ssn: null, cardNumber: null, revealed: false, updatedAt: null };
+  return {
+    userId,
+    displayName: null,
+    phone: null,
+    address: null,
+    dateOfBirth: null,
+    ssn: null,
+    cardNumber: null,
+    revealed: false,
+    updatedAt: null,
+  };
 }

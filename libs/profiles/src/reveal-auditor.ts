@@ -39,10 +39,21 @@ export class RevealAuditor implements OnApplicationShutdown {
   private async flushAll(): Promise<void> {
     const pending = [...this.windows.values()].filter((w) => w.repeated > 0);
     this.windows.clear();
-    for (const w of pending) await this.record(w.actor, w.targetId, { repeatedSincePrevious: w.repeated, flushed: true }).catch(() => undefined);
+    for (const w of pending)
+      await this.record(w.actor, w.targetId, { repeatedSincePrevious: w.repeated, flushed: true }).catch(
+        () => undefined,
+      );
   }
 
   private record(actor: Principal, targetId: string, details: Record<string, unknown>): Promise<unknown> {
-    return this.audit.record({ action: 'profile.reveal', outcome: 'success', actorType: actor.kind === 'apiKey' ? 'api_key' : 'user', actorId: actor.userId, targetType: 'user', targetId, details: { ...details, keyId: actor.keyId ?? null } });
+    return this.audit.record({
+      action: 'profile.reveal',
+      outcome: 'success',
+      actorType: actor.kind === 'apiKey' ? 'api_key' : 'user',
+      actorId: actor.userId,
+      targetType: 'user',
+      targetId,
+      details: { ...details, keyId: actor.keyId ?? null },
+    });
   }
 }

@@ -5,7 +5,11 @@ import { counts, progressBar, table } from '../output';
 
 const jsonOption = { flags: '--json', description: 'machine-readable output' };
 
-@Command({ name: 'certs:dev', description: 'Create (or keep) a local development CA and a localhost/127.0.0.1/::1 server certificate under DATA_DIR/tls (keys 0600)' })
+@Command({
+  name: 'certs:dev',
+  description:
+    'Create (or keep) a local development CA and a localhost/127.0.0.1/::1 server certificate under DATA_DIR/tls (keys 0600)',
+})
 export class CertsDevCommand extends CommandRunner {
   constructor(private readonly config: AppConfig) {
     super();
@@ -34,7 +38,10 @@ export class CertsDevCommand extends CommandRunner {
   }
 }
 
-@Command({ name: 'certs:check', description: 'Check every certificate in the inventory now (progress, then a table); alerts as the daily job does' })
+@Command({
+  name: 'certs:check',
+  description: 'Check every certificate in the inventory now (progress, then a table); alerts as the daily job does',
+})
 export class CertsCheckCommand extends CommandRunner {
   constructor(
     private readonly monitor: CertificateMonitor,
@@ -45,7 +52,8 @@ export class CertsCheckCommand extends CommandRunner {
   }
 
   async run(_: string[], o: { json?: boolean }): Promise<void> {
-    const rows: { id: string; status: string; daysLeft: string; subject: string; source: string; reason: string }[] = [];
+    const rows: { id: string; status: string; daysLeft: string; subject: string; source: string; reason: string }[] =
+      [];
     const tty = process.stderr.isTTY && !o.json;
     const result = await this.jobs.runNow(CERTIFICATE_CHECK_JOB, () =>
       this.monitor.checkAll('manual', (done, total, outcome) => {
@@ -56,7 +64,8 @@ export class CertsCheckCommand extends CommandRunner {
             status: r.status ?? '-',
             daysLeft: r.notAfter ? String(daysLeft(r.notAfter, this.clock.now())) : '-',
             subject: r.subject ?? '-',
-            source: r.sourceType === 'endpoint' ? `${r.host}:${r.port}` : r.sourceType === 'file' ? (r.path ?? '') : 'pem',
+            source:
+              r.sourceType === 'endpoint' ? `${r.host}:${r.port}` : r.sourceType === 'file' ? (r.path ?? '') : 'pem',
             reason: r.statusReason ?? '',
           });
         }
@@ -64,12 +73,18 @@ export class CertsCheckCommand extends CommandRunner {
       }),
     );
     if (tty) process.stderr.write('\n');
-    if (result.status === 'skipped') throw new Error('another instance is running the certificate check right now; try again when it has finished');
+    if (result.status === 'skipped')
+      throw new Error('another instance is running the certificate check right now; try again when it has finished');
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ ...result, certificates: rows })}\n`);
     } else {
       const cols = ['status', 'daysLeft', 'source', 'subject', 'reason'] as const;
-      process.stdout.write(`${table([...cols], rows.map((r) => cols.map((c) => r[c])))}\n${counts(result.counts)}\n`);
+      process.stdout.write(
+        `${table(
+          [...cols],
+          rows.map((r) => cols.map((c) => r[c])),
+        )}\n${counts(result.counts)}\n`,
+      );
     }
     if (result.outcome === 'failed') process.exitCode = 1;
   }

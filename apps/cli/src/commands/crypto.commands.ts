@@ -7,7 +7,10 @@ function bar(s: RewrapState): string {
   return `${progressBar(s.rewrapped, s.rewrapped + (s.remaining ?? 0))} rewrapped to v${s.targetVersion}`;
 }
 
-@Command({ name: 'crypto:rewrap', description: 'Re-encrypt every ciphertext under older key versions with the current one (batches; resumable)' })
+@Command({
+  name: 'crypto:rewrap',
+  description: 'Re-encrypt every ciphertext under older key versions with the current one (batches; resumable)',
+})
 export class CryptoRewrapCommand extends CommandRunner {
   constructor(private readonly rewrap: RewrapService) {
     super();
@@ -20,7 +23,10 @@ export class CryptoRewrapCommand extends CommandRunner {
     });
     if (!o.json && tty) process.stderr.write('\n');
     if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else process.stdout.write(`rewrap ${result.state}: ${result.rewrapped} rewrapped, ${result.remaining ?? '?'} left under older versions\n`);
+    else
+      process.stdout.write(
+        `rewrap ${result.state}: ${result.rewrapped} rewrapped, ${result.remaining ?? '?'} left under older versions\n`,
+      );
     if (result.state !== 'done') process.exitCode = 1;
   }
 
@@ -37,7 +43,10 @@ export class CryptoRewrapCommand extends CommandRunner {
   }
 }
 
-@Command({ name: 'crypto:retire', description: 'Retire key versions up to --version (refused while ciphertexts still use them)' })
+@Command({
+  name: 'crypto:retire',
+  description: 'Retire key versions up to --version (refused while ciphertexts still use them)',
+})
 export class CryptoRetireCommand extends CommandRunner {
   constructor(private readonly admin: KeyringAdminService) {
     super();
@@ -45,9 +54,14 @@ export class CryptoRetireCommand extends CommandRunner {
 
   async run(_: string[], o: { version?: number; json?: boolean }): Promise<void> {
     if (o.version === undefined) throw new Error('--version is required');
-    if (!Number.isInteger(o.version) || o.version < 1) throw new Error('--version must be a key version number (see crypto:status)');
+    if (!Number.isInteger(o.version) || o.version < 1)
+      throw new Error('--version must be a key version number (see crypto:status)');
     const result = await this.admin.retire(undefined, o.version);
-    process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `retired through v${o.version}; versions from v${result.minDecryptionVersion} decrypt\n`);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify(result)}\n`
+        : `retired through v${o.version}; versions from v${result.minDecryptionVersion} decrypt\n`,
+    );
   }
 
   @Option({ flags: '--version <n>', description: 'the newest version to retire' })
@@ -72,9 +86,20 @@ export class CryptoStatusCommand extends CommandRunner {
     print(o.json, s, () => {
       const versions = table(
         ['version', 'encrypts', 'decrypts', 'encryptions', 'of GCM limit'],
-        s.versions.map((v) => [`v${v.version}`, v.encrypts ? 'yes' : 'no', v.decrypts ? 'yes' : 'retired', String(v.encryptions), `${(v.shareOfGcmLimit * 100).toFixed(6)}%`]),
+        s.versions.map((v) => [
+          `v${v.version}`,
+          v.encrypts ? 'yes' : 'no',
+          v.decrypts ? 'yes' : 'retired',
+          String(v.encryptions),
+          `${(v.shareOfGcmLimit * 100).toFixed(6)}%`,
+        ]),
       );
-      const stores = Object.entries(s.ciphertexts).map(([store, byVersion]) => [store, Object.entries(byVersion).map(([v, n]) => `${v}: ${n}`).join(', ') || 'none']);
+      const stores = Object.entries(s.ciphertexts).map(([store, byVersion]) => [
+        store,
+        Object.entries(byVersion)
+          .map(([v, n]) => `${v}: ${n}`)
+          .join(', ') || 'none',
+      ]);
       const r = s.rewrap;
       return [
         `current key v${s.current}; versions from v${s.minDecryptionVersion} decrypt; warning at ${s.warnAtEncryptions} encryptions per version`,
@@ -94,7 +119,11 @@ export class CryptoStatusCommand extends CommandRunner {
   }
 }
 
-@Command({ name: 'crypto:add-key', description: 'Add a new encryption key version to the ENCRYPTION_KEYS file (newest first); restart instances, then crypto:rewrap' })
+@Command({
+  name: 'crypto:add-key',
+  description:
+    'Add a new encryption key version to the ENCRYPTION_KEYS file (newest first); restart instances, then crypto:rewrap',
+})
 export class CryptoAddKeyCommand extends CommandRunner {
   constructor(private readonly admin: KeyringAdminService) {
     super();

@@ -2,7 +2,11 @@ import { JobScheduler } from '@app/core';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { counts, print, table } from '../output';
 
-@Command({ name: 'jobs:run', arguments: '[name]', description: 'Run a scheduled job now under its lock, recorded in job_runs; --list shows every job and its last runs' })
+@Command({
+  name: 'jobs:run',
+  arguments: '[name]',
+  description: 'Run a scheduled job now under its lock, recorded in job_runs; --list shows every job and its last runs',
+})
 export class JobsRunCommand extends CommandRunner {
   constructor(private readonly scheduler: JobScheduler) {
     super();
@@ -11,10 +15,16 @@ export class JobsRunCommand extends CommandRunner {
   async run([name]: string[], o: { json?: boolean; list?: boolean }): Promise<void> {
     if (o.list) return this.list(o.json);
     if (!name) throw new Error(`name a job (jobs: ${this.scheduler.names.join(', ')}), or pass --list`);
-    if (!this.scheduler.names.includes(name)) throw new Error(`unknown job "${name}"; jobs: ${this.scheduler.names.join(', ')}`);
+    if (!this.scheduler.names.includes(name))
+      throw new Error(`unknown job "${name}"; jobs: ${this.scheduler.names.join(', ')}`);
     const result = await this.scheduler.runNow(name);
-    if (result.status === 'skipped') throw new Error(`job ${name} is running on another instance; try again when it has finished`);
-    print(o.json, result, () => `${name}: ${result.outcome} ${counts(result.counts)}${result.error ? ` (${result.error})` : ''}`);
+    if (result.status === 'skipped')
+      throw new Error(`job ${name} is running on another instance; try again when it has finished`);
+    print(
+      o.json,
+      result,
+      () => `${name}: ${result.outcome} ${counts(result.counts)}${result.error ? ` (${result.error})` : ''}`,
+    );
     if (result.outcome !== 'success') process.exitCode = 1;
   }
 
@@ -25,7 +35,14 @@ export class JobsRunCommand extends CommandRunner {
         ['job', 'schedule', 'last run', 'by', 'outcome', 'counts'],
         jobs.map((j) => {
           const last = j.lastRuns[0];
-          return [j.name, j.schedule, last ? new Date(last.startedAt).toISOString().slice(0, 19) : 'never', last?.instance ?? '-', last?.outcome ?? '-', counts(last?.counts)];
+          return [
+            j.name,
+            j.schedule,
+            last ? new Date(last.startedAt).toISOString().slice(0, 19) : 'never',
+            last?.instance ?? '-',
+            last?.outcome ?? '-',
+            counts(last?.counts),
+          ];
         }),
       ),
     );

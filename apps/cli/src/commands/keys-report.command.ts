@@ -12,7 +12,10 @@ const SECTIONS = {
   inGracePeriod: 'in rotation grace period',
 } as const;
 
-@Command({ name: 'keys:report', description: 'API key hygiene: keys without expiry, unused 30+ days, holding admin:all, expiring soon, in grace' })
+@Command({
+  name: 'keys:report',
+  description: 'API key hygiene: keys without expiry, unused 30+ days, holding admin:all, expiring soon, in grace',
+})
 export class KeysReportCommand extends CommandRunner {
   constructor(private readonly reports: KeyReportsService) {
     super();
@@ -28,7 +31,14 @@ export class KeysReportCommand extends CommandRunner {
       const keys = report[field];
       process.stdout.write(`${title}: ${keys.length}\n`);
       if (keys.length) {
-        const rows = keys.map((k) => [k.prefix, k.name, k.ownerId, k.status, k.expiresAt?.slice(0, 10) ?? 'never', k.lastUsedAt?.slice(0, 16) ?? 'never']);
+        const rows = keys.map((k) => [
+          k.prefix,
+          k.name,
+          k.ownerId,
+          k.status,
+          k.expiresAt?.slice(0, 10) ?? 'never',
+          k.lastUsedAt?.slice(0, 16) ?? 'never',
+        ]);
         process.stdout.write(`${indent(table(['prefix', 'name', 'owner', 'status', 'expires', 'last used'], rows))}\n`);
       }
     }

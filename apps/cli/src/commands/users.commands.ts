@@ -78,7 +78,12 @@ abstract class ScopeCommand extends UserCommand {
   async run(_: string[], o: EmailOptions): Promise<void> {
     const id = await this.users.findIdByEmail(need(o.email, '--email'));
     const scope = [need(o.scope, '--scope')];
-    const user = await this.users.changeScopes(undefined, id, this.direction === 'add' ? scope : [], this.direction === 'remove' ? scope : []);
+    const user = await this.users.changeScopes(
+      undefined,
+      id,
+      this.direction === 'add' ? scope : [],
+      this.direction === 'remove' ? scope : [],
+    );
     print(o.json, `${user.email}: ${user.scopes.join(' ')}`, user);
   }
 
@@ -98,7 +103,10 @@ export class RevokeScopeCommand extends ScopeCommand {
   protected readonly direction = 'remove';
 }
 
-@Command({ name: 'users:import', description: 'Import users from JSON lines {email, username, passwordHash, role?} (bcrypt or Argon2 hashes)' })
+@Command({
+  name: 'users:import',
+  description: 'Import users from JSON lines {email, username, passwordHash, role?} (bcrypt or Argon2 hashes)',
+})
 export class ImportUsersCommand extends UserCommand {
   constructor(private readonly users: AdminUsersService) {
     super();
@@ -113,13 +121,22 @@ export class ImportUsersCommand extends UserCommand {
       .map((line, i) => {
         const r = JSON.parse(line) as Partial<ImportedUser>;
         const email = typeof r.email === 'string' ? r.email.trim().toLowerCase() : '';
-        if (!/^[^@\s]+@[^@\s]+$/.test(email) || typeof r.username !== 'string' || !/^[a-z0-9_.-]{3,32}$/.test(r.username)) {
+        if (
+          !/^[^@\s]+@[^@\s]+$/.test(email) ||
+          typeof r.username !== 'string' ||
+          !/^[a-z0-9_.-]{3,32}$/.test(r.username)
+        ) {
           throw new Error(`line ${i + 1}: invalid email or username`);
         }
         if (typeof r.passwordHash !== 'string' || !/^(\$2[aby]\$\d\d\$|\$argon2(id|i|d)\$)/.test(r.passwordHash)) {
           throw new Error(`line ${i + 1}: passwordHash must be a bcrypt ($2a/$2b/$2y) or Argon2 PHC string`);
         }
-        return { email, username: r.username, passwordHash: r.passwordHash, role: r.role === 'admin' ? 'admin' : 'user' };
+        return {
+          email,
+          username: r.username,
+          passwordHash: r.passwordHash,
+          role: r.role === 'admin' ? 'admin' : 'user',
+        };
       });
     const result = await this.users.importUsers(rows);
     print(o.json, `imported ${result.imported}, skipped ${result.skipped} (email or username taken)`, result);

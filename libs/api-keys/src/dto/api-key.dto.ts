@@ -43,7 +43,10 @@ function IsCidrList(options?: ValidationOptions): PropertyDecorator {
       name: 'isCidrList',
       target: target.constructor,
       propertyName: propertyName as string,
-      options: { message: '$property must hold IPv4/IPv6 addresses or CIDR blocks (e.g. 203.0.113.0/24, 2001:db8::/32)', ...options },
+      options: {
+        message: '$property must hold IPv4/IPv6 addresses or CIDR blocks (e.g. 203.0.113.0/24, 2001:db8::/32)',
+        ...options,
+      },
       validator: { validate: (v: unknown) => Array.isArray(v) && v.every(isCidr) },
     });
 }
@@ -56,7 +59,10 @@ function ScopeList(required: boolean): PropertyDecorator {
     ArrayMinSize(1)(target, key);
     ArrayMaxSize(ALL_SCOPES.length)(target, key);
     ArrayUnique()(target, key);
-    IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })(target, key);
+    IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })(
+      target,
+      key,
+    );
   };
 }
 
@@ -81,7 +87,11 @@ export class QuotaRefillDto {
   @Max(1_000_000_000)
   amount!: number;
 
-  @ApiProperty({ enum: QUOTA_REFILL_INTERVALS, example: 'day', description: 'Refilled to `amount` at the first use in each new UTC day or month' })
+  @ApiProperty({
+    enum: QUOTA_REFILL_INTERVALS,
+    example: 'day',
+    description: 'Refilled to `amount` at the first use in each new UTC day or month',
+  })
   @IsIn(QUOTA_REFILL_INTERVALS)
   interval!: 'day' | 'month';
 }
@@ -118,7 +128,11 @@ export class CreateApiKeyDto {
   @Max(365)
   expiresInDays?: number;
 
-  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/48'], description: 'Addresses or CIDR blocks the key may be used from (empty: anywhere)' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['203.0.113.0/24', '2001:db8::/48'],
+    description: 'Addresses or CIDR blocks the key may be used from (empty: anywhere)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -152,7 +166,12 @@ export class UpdateApiKeyDto {
   @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
   name?: string;
 
-  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'Only a subset of the current scopes (narrowing)', example: ['profiles:read'] })
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ALL_SCOPES,
+    description: 'Only a subset of the current scopes (narrowing)',
+    example: ['profiles:read'],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -182,7 +201,13 @@ export class UpdateApiKeyDto {
 }
 
 export class RotateApiKeyDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 72, default: 48, description: 'Hours the old key keeps working (0: it stops at once)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 72,
+    default: 48,
+    description: 'Hours the old key keeps working (0: it stops at once)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -190,7 +215,16 @@ export class RotateApiKeyDto {
   gracePeriodHours?: number;
 }
 
-export const KEY_SORTS = ['createdAt', '-createdAt', 'expiresAt', '-expiresAt', 'lastUsedAt', '-lastUsedAt', 'name', '-name'] as const;
+export const KEY_SORTS = [
+  'createdAt',
+  '-createdAt',
+  'expiresAt',
+  '-expiresAt',
+  'lastUsedAt',
+  '-lastUsedAt',
+  'name',
+  '-name',
+] as const;
 
 export class EventsPageQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page of events' })
@@ -223,14 +257,23 @@ export class VerifyKeyDto {
   @MaxLength(512)
   key!: string;
 
-  @ApiPropertyOptional({ type: [String], enum: ALL_SCOPES, description: 'The scopes the caller needs; the answer is INSUFFICIENT_SCOPES when the key lacks one', example: ['profiles:read'] })
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ALL_SCOPES,
+    description: 'The scopes the caller needs; the answer is INSUFFICIENT_SCOPES when the key lacks one',
+    example: ['profiles:read'],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(ALL_SCOPES.length)
   @IsIn(ALL_SCOPES, { each: true, message: 'each value in $property must be a scope from the catalogue' })
   requiredScopes?: string[];
 
-  @ApiPropertyOptional({ example: '203.0.113.7', description: "The client address the calling service saw; needed for keys with an allowlist (without it they answer FORBIDDEN_IP)" })
+  @ApiPropertyOptional({
+    example: '203.0.113.7',
+    description:
+      'The client address the calling service saw; needed for keys with an allowlist (without it they answer FORBIDDEN_IP)',
+  })
   @IsOptional()
   @IsIP()
   ip?: string;

@@ -10,10 +10,18 @@ export class ApiKeyUsageDayView {
   @ApiProperty({ format: 'date', description: 'UTC day', example: '2026-11-24' })
   day!: string;
 
-  @ApiProperty({ type: 'integer', description: 'Verifications of the key that day, whatever their outcome', example: 1287 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Verifications of the key that day, whatever their outcome',
+    example: 1287,
+  })
   total!: number;
 
-  @ApiProperty({ ...COUNTS, description: 'Verifications by outcome code (only outcomes that occurred)', example: { VALID: 1280, RATE_LIMITED: 7 } })
+  @ApiProperty({
+    ...COUNTS,
+    description: 'Verifications by outcome code (only outcomes that occurred)',
+    example: { VALID: 1280, RATE_LIMITED: 7 },
+  })
   byOutcome!: Record<string, number>;
 }
 
@@ -22,25 +30,58 @@ export class ApiKeyUsageView {
   @ApiProperty({ format: 'uuid', description: 'The key (its `id`)', example: '5e419f66-fe3b-4b0d-92e1-388db75b8dde' })
   keyId!: string;
 
-  @ApiProperty({ type: 'integer', description: 'Verifications since the key was made, whatever their outcome', example: 48213 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Verifications since the key was made, whatever their outcome',
+    example: 48213,
+  })
   totalRequests!: number;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Last successful use; null if never used', example: '2026-11-24T14:02:37.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Last successful use; null if never used',
+    example: '2026-11-24T14:02:37.000Z',
+  })
   lastUsedAt!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Client address of the last successful use', example: '203.0.113.7' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Client address of the last successful use',
+    example: '203.0.113.7',
+  })
   lastUsedIp!: string | null;
 
-  @ApiProperty({ type: 'number', minimum: 0, maximum: 1, nullable: true, description: 'Share of VALID outcomes over the 30 days, 4 decimals; null without requests', example: 0.9946 })
+  @ApiProperty({
+    type: 'number',
+    minimum: 0,
+    maximum: 1,
+    nullable: true,
+    description: 'Share of VALID outcomes over the 30 days, 4 decimals; null without requests',
+    example: 0.9946,
+  })
   successRate!: number | null;
 
-  @ApiProperty({ ...COUNTS, description: 'Verifications over the 30 days by outcome code (only outcomes that occurred)', example: { VALID: 1280, RATE_LIMITED: 7 } })
+  @ApiProperty({
+    ...COUNTS,
+    description: 'Verifications over the 30 days by outcome code (only outcomes that occurred)',
+    example: { VALID: 1280, RATE_LIMITED: 7 },
+  })
   byOutcome!: Record<string, number>;
 
-  @ApiProperty({ type: () => ApiKeyUsageDayView, isArray: true, description: 'Days with requests, oldest first (days without any are left out)' })
+  @ApiProperty({
+    type: () => ApiKeyUsageDayView,
+    isArray: true,
+    description: 'Days with requests, oldest first (days without any are left out)',
+  })
   byDay!: ApiKeyUsageDayView[];
 
-  @ApiProperty({ type: () => AuditEventPage, description: 'Audit events about the key, newest first; page on with `cursor` = `nextCursor`' })
+  @ApiProperty({
+    type: () => AuditEventPage,
+    description: 'Audit events about the key, newest first; page on with `cursor` = `nextCursor`',
+  })
   recentEvents!: Page<AuditEventView>;
 }
 
@@ -51,13 +92,21 @@ export class ApiKeyHygieneReportView {
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z' })
   generatedAt!: string;
 
-  @ApiProperty({ ...COUNTS, description: `The length of each list: ${KEY_LISTS}`, example: { withoutExpiry: 0, unused30Days: 2, holdingAdminAll: 1, expiringWithin7Days: 1, inGracePeriod: 0 } })
+  @ApiProperty({
+    ...COUNTS,
+    description: `The length of each list: ${KEY_LISTS}`,
+    example: { withoutExpiry: 0, unused30Days: 2, holdingAdminAll: 1, expiringWithin7Days: 1, inGracePeriod: 0 },
+  })
   counts!: Record<string, number>;
 
   @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Keys that never expire' })
   withoutExpiry!: ApiKeyView[];
 
-  @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Not used in the last 30 days (never used: created over 30 days ago)' })
+  @ApiProperty({
+    type: () => ApiKeyView,
+    isArray: true,
+    description: 'Not used in the last 30 days (never used: created over 30 days ago)',
+  })
   unused30Days!: ApiKeyView[];
 
   @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Keys holding admin:all' })
@@ -66,6 +115,10 @@ export class ApiKeyHygieneReportView {
   @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Expiring within 7 days' })
   expiringWithin7Days!: ApiKeyView[];
 
-  @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Rotated keys still working until their grace period ends' })
+  @ApiProperty({
+    type: () => ApiKeyView,
+    isArray: true,
+    description: 'Rotated keys still working until their grace period ends',
+  })
   inGracePeriod!: ApiKeyView[];
 }

@@ -11,7 +11,11 @@ export class KeyVerificationRateLimitView {
   @ApiProperty({ type: 'integer', description: 'Requests left now', example: 99 })
   remaining!: number;
 
-  @ApiProperty({ type: 'integer', description: 'When the full limit is available again (Unix epoch milliseconds)', example: 1795528957600 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'When the full limit is available again (Unix epoch milliseconds)',
+    example: 1795528957600,
+  })
   reset!: number;
 }
 
@@ -20,27 +24,70 @@ export class KeyVerificationView {
   @ApiProperty({ description: 'true exactly when `code` is VALID', example: true })
   valid!: boolean;
 
-  @ApiProperty({ enum: VERIFY_CODES, description: 'NOT_FOUND also for malformed keys and wrong secrets', example: 'VALID' })
+  @ApiProperty({
+    enum: VERIFY_CODES,
+    description: 'NOT_FOUND also for malformed keys and wrong secrets',
+    example: 'VALID',
+  })
   code!: VerifyCode;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The key’s `id`; null when no key matched', example: '5e419f66-fe3b-4b0d-92e1-388db75b8dde' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The key’s `id`; null when no key matched',
+    example: '5e419f66-fe3b-4b0d-92e1-388db75b8dde',
+  })
   keyId!: string | null;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The user the key acts for; null when no key matched', example: '6cf5cc0c-fe00-40ac-9752-930e72e6b6f7' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The user the key acts for; null when no key matched',
+    example: '6cf5cc0c-fe00-40ac-9752-930e72e6b6f7',
+  })
   ownerId!: string | null;
 
-  @ApiProperty({ type: String, enum: [...KEY_ENVIRONMENTS, null] as string[], nullable: true, description: 'null when no key matched', example: 'live' })
+  @ApiProperty({
+    type: String,
+    enum: [...KEY_ENVIRONMENTS, null] as string[],
+    nullable: true,
+    description: 'null when no key matched',
+    example: 'live',
+  })
   environment!: string | null;
 
-  @ApiProperty({ enum: ALL_SCOPES, isArray: true, description: 'What the key may do now: its scopes that its owner still holds (empty when no key matched)', example: ['certificates:read', 'profiles:read'] })
+  @ApiProperty({
+    enum: ALL_SCOPES,
+    isArray: true,
+    description: 'What the key may do now: its scopes that its owner still holds (empty when no key matched)',
+    example: ['certificates:read', 'profiles:read'],
+  })
   scopes!: string[];
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null when no key matched or it never expires', example: '2027-02-21T09:15:00.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'null when no key matched or it never expires',
+    example: '2027-02-21T09:15:00.000Z',
+  })
   expiresAt!: string | null;
 
-  @ApiProperty({ type: () => KeyVerificationRateLimitView, nullable: true, description: 'The rate limit after this request, for a key with one whose check got that far (VALID, RATE_LIMITED, QUOTA_EXCEEDED); null otherwise' })
+  @ApiProperty({
+    type: () => KeyVerificationRateLimitView,
+    nullable: true,
+    description:
+      'The rate limit after this request, for a key with one whose check got that far (VALID, RATE_LIMITED, QUOTA_EXCEEDED); null otherwise',
+  })
   ratelimit!: KeyVerificationRateLimitView | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Quota left after this use (for a VALID key with a quota); null otherwise', example: 996 })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Quota left after this use (for a VALID key with a quota); null otherwise',
+    example: 996,
+  })
   quotaRemaining!: number | null;
 }

@@ -12,7 +12,12 @@ export interface RateLimitDecision {
   retryAfterMs: number;
 }
 
-export function gcra(tat: number | undefined, now: number, limit: number, windowMs: number): { decision: RateLimitDecision; tat?: number } {
+export function gcra(
+  tat: number | undefined,
+  now: number,
+  limit: number,
+  windowMs: number,
+): { decision: RateLimitDecision; tat?: number } {
   const interval = windowMs / limit;
   const base = Math.max(tat ?? now, now);
   const next = base + interval;

@@ -47,7 +47,13 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async hit(bucket: string, limit: number, windowMs: number, now: number): Promise<RateLimitDecision> {
     const run = (this.redis as unknown as { sbGcra(k: string, ...a: (string | number)[]): Promise<number[]> }).sbGcra;
-    const [allowed, remaining, resetMs, retryAfterMs] = await run.call(this.redis, `sb:rl:${bucket}`, now, limit, windowMs);
+    const [allowed, remaining, resetMs, retryAfterMs] = await run.call(
+      this.redis,
+      `sb:rl:${bucket}`,
+      now,
+      limit,
+      windowMs,
+    );
     return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs };
   }
 }
@@ -72,7 +78,14 @@ export class RateLimiter implements OnApplicationShutdown {
     private readonly clock: Clock,
   ) {
     if (config.env.REDIS_URL) {
-      this.redis = new Redis(config.env.REDIS_URL, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250, connectionName: 'security-backend', retryStrategy: (attempt: number) => Math.min(attempt * 100, 500) });
+      this.redis = new Redis(config.env.REDIS_URL, {
+        lazyConnect: false,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 250,
+        connectionName: 'security-backend',
+        retryStrategy: (attempt: number) => Math.min(attempt * 100, 500),
+      });
       this.redis.on('error', (err: Error) => this.warn(err));
       this.shared = new RedisRateLimitStore(this.redis);
     }

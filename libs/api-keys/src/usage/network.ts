@@ -10,5 +10,8 @@ export function networkOf(ip: string): string | undefined {
   const t = tail ? tail.split(':') : [];
   if (t.some((p) => p.includes('.'))) t.splice(-1, 1, '0', '0'); // an embedded IPv4 tail fills two groups
   const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
 }

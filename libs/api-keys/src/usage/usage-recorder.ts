@@ -98,7 +98,12 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
   private bucketOf(ms: number, outcome: string): string {
     if (ms < this.day.start || ms >= this.day.end) {
       const start = ms - (ms % 86_400_000);
-      this.day = { start, end: start + 86_400_000, label: new Date(start).toISOString().slice(0, 10), buckets: new Map() };
+      this.day = {
+        start,
+        end: start + 86_400_000,
+        label: new Date(start).toISOString().slice(0, 10),
+        buckets: new Map(),
+      };
     }
     let bucket = this.day.buckets.get(outcome);
     if (!bucket) this.day.buckets.set(outcome, (bucket = `${this.day.label}|${outcome}`));
@@ -124,7 +129,12 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     const totals: UsageFlushRow[] = [];
     const daily: DailyCountRow[] = [];
     for (const [keyId, p] of batch) {
-      totals.push({ keyId, total: p.total, lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt), lastUsedIp: p.lastUsedIp });
+      totals.push({
+        keyId,
+        total: p.total,
+        lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt),
+        lastUsedIp: p.lastUsedIp,
+      });
       for (const [bucket, count] of p.daily) {
         const [day, outcome] = bucket.split('|');
         daily.push({ keyId, day, outcome, count });
@@ -142,7 +152,10 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
       }
       // Anything else would fail the same way every second and block all later counts: drop this batch, loudly.
       this.dropped += totals.reduce((n, t) => n + t.total, 0);
-      this.logger.error({ err, keys: totals.length, uses: totals.reduce((n, t) => n + t.total, 0) }, 'usage flush failed; batch dropped');
+      this.logger.error(
+        { err, keys: totals.length, uses: totals.reduce((n, t) => n + t.total, 0) },
+        'usage flush failed; batch dropped',
+      );
       return;
     }
     if (networks.length && this.sink) {

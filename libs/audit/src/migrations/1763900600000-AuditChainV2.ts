@@ -13,12 +13,15 @@ export class AuditChainV21763900600000 implements MigrationInterface {
     await q.query(`ALTER TABLE "audit_events" ADD "pii_salt" varchar(32)`);
     await q.query(`ALTER TABLE "audit_events" ADD "pii_digest" char(64)`);
     await q.query(`ALTER TABLE "audit_events" ADD "redacted_at" timestamptz`);
-    await q.query(`ALTER TABLE "audit_events" ADD CONSTRAINT "ck_audit_events_v2" CHECK ("chain_version" = 1 OR "pii_digest" IS NOT NULL)`);
+    await q.query(
+      `ALTER TABLE "audit_events" ADD CONSTRAINT "ck_audit_events_v2" CHECK ("chain_version" = 1 OR "pii_digest" IS NOT NULL)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "audit_events" DROP CONSTRAINT "ck_audit_events_v2"`);
     // sql-safe: column names from the constant list on this line.
-    for (const c of ['redacted_at', 'pii_digest', 'pii_salt', 'chain_version']) await q.query(`ALTER TABLE "audit_events" DROP COLUMN "${c}"`);
+    for (const c of ['redacted_at', 'pii_digest', 'pii_salt', 'chain_version'])
+      await q.query(`ALTER TABLE "audit_events" DROP COLUMN "${c}"`);
   }
 }

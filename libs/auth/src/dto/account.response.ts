@@ -2,7 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** A password change. */
 export class PasswordChangedView {
-  @ApiProperty({ type: 'integer', example: 1, description: 'Other sessions of the user ended by the change (the current one stays)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: 'Other sessions of the user ended by the change (the current one stays)',
+  })
   otherSessionsEnded!: number;
 }
 
@@ -23,7 +27,11 @@ export class EmailVerifiedView {
 
 /** The answer to a request to send the verification mail again. */
 export class EmailVerificationResendView {
-  @ApiProperty({ enum: ['sent', 'already_verified'], example: 'sent', description: '`already_verified` when there is nothing to confirm (no mail is sent)' })
+  @ApiProperty({
+    enum: ['sent', 'already_verified'],
+    example: 'sent',
+    description: '`already_verified` when there is nothing to confirm (no mail is sent)',
+  })
   status!: 'sent' | 'already_verified';
 }
 

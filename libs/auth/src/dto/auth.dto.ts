@@ -1,7 +1,20 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { ALL_SCOPES, NO_CONTROL_CHARACTERS } from '@app/core';
 
 // Control characters (NUL included) are refused in credentials: they are never typed and break other systems.
@@ -23,7 +36,11 @@ export class RegisterDto {
   @IsEmail({ allow_utf8_local_part: false, require_tld: false, allow_ip_domain: false })
   email!: string;
 
-  @ApiProperty({ example: 'ada.lovelace', pattern: '^[a-z0-9_.-]{3,32}$', description: 'ASCII only, so look-alike (confusable) names cannot be registered' })
+  @ApiProperty({
+    example: 'ada.lovelace',
+    pattern: '^[a-z0-9_.-]{3,32}$',
+    description: 'ASCII only, so look-alike (confusable) names cannot be registered',
+  })
   @IsString()
   @Matches(/^[a-z0-9_.-]{3,32}$/, { message: 'username must be 3–32 characters of a-z, 0-9, _, . or -' })
   username!: string;

@@ -6,26 +6,54 @@ export class SessionView {
   @ApiProperty({ format: 'uuid', example: '51bf61f0-fa79-4e3b-8db7-7ba1be14f1ec' })
   id!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z', description: 'When the login happened' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'When the login happened',
+  })
   createdAt!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T10:42:00.000Z', description: 'Last use (updated at most once a minute)' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-23T10:42:00.000Z',
+    description: 'Last use (updated at most once a minute)',
+  })
   lastSeenAt!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T09:15:00.000Z', description: 'Absolute expiry' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-24T09:15:00.000Z',
+    description: 'Absolute expiry',
+  })
   expiresAt!: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '203.0.113.42', description: 'Client address at login, if known' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '203.0.113.42',
+    description: 'Client address at login, if known',
+  })
   ip!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0', description: 'User-Agent at login (first 300 characters), if sent' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0',
+    description: 'User-Agent at login (first 300 characters), if sent',
+  })
   userAgent!: string | null;
 
   @ApiProperty({ example: true, description: 'Whether this is the session making the request' })
   current!: boolean;
 }
 
-export const SessionPage = PageOf(SessionView, 'Active sessions, newest first: all of them, in one page (a user holds at most SESSION_MAX_PER_USER, default 20; a login beyond it ends the oldest)');
+export const SessionPage = PageOf(
+  SessionView,
+  'Active sessions, newest first: all of them, in one page (a user holds at most SESSION_MAX_PER_USER, default 20; a login beyond it ends the oldest)',
+);
 
 /** How many sessions an action ended. */
 export class SessionsEndedView {

@@ -15,13 +15,24 @@ export class UserView {
   @ApiProperty({ enum: ['user', 'admin'], example: 'user' })
   role!: Role;
 
-  @ApiProperty({ type: String, isArray: true, enum: ALL_SCOPES, example: ['profiles:read', 'profiles:write', 'profiles:read_sensitive', 'audit:read'], description: 'Scopes the user holds' })
+  @ApiProperty({
+    type: String,
+    isArray: true,
+    enum: ALL_SCOPES,
+    example: ['profiles:read', 'profiles:write', 'profiles:read_sensitive', 'audit:read'],
+    description: 'Scopes the user holds',
+  })
   scopes!: string[];
 
   @ApiProperty({ example: true, description: 'Whether the email address has been confirmed' })
   emailVerified!: boolean;
 
-  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z', description: 'When the password was last set' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'When the password was last set',
+  })
   passwordChangedAt!: string;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z' })
@@ -30,10 +41,18 @@ export class UserView {
 
 /** A successful login. */
 export class LoginView {
-  @ApiProperty({ example: 'R5EkEkKGL8BzebJ0k6KNPqWo22XZ-ADKDAoZkepfmik', description: 'Opaque session token (43 base64url characters); send as `Authorization: Bearer …`' })
+  @ApiProperty({
+    example: 'R5EkEkKGL8BzebJ0k6KNPqWo22XZ-ADKDAoZkepfmik',
+    description: 'Opaque session token (43 base64url characters); send as `Authorization: Bearer …`',
+  })
   token!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T09:15:00.000Z', description: 'Absolute expiry of the session (it also ends after idling)' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-24T09:15:00.000Z',
+    description: 'Absolute expiry of the session (it also ends after idling)',
+  })
   expiresAt!: string;
 
   @ApiProperty({ type: () => UserView })
@@ -42,7 +61,10 @@ export class LoginView {
   @ApiProperty({ type: 'integer', example: 12, description: 'Whole days since the password was last set' })
   passwordAgeDays!: number;
 
-  @ApiProperty({ example: false, description: 'True when the password is at least PASSWORD_MAX_AGE_DAYS old (never when that is 0)' })
+  @ApiProperty({
+    example: false,
+    description: 'True when the password is at least PASSWORD_MAX_AGE_DAYS old (never when that is 0)',
+  })
   passwordNeedsRotation!: boolean;
 }
 
@@ -51,6 +73,8 @@ export class RegistrationView {
   @ApiProperty({ enum: ['pending_verification'], example: 'pending_verification' })
   status!: 'pending_verification';
 
-  @ApiProperty({ example: 'If the address can be registered, a message is on its way to it. Follow the link in it to finish.' })
+  @ApiProperty({
+    example: 'If the address can be registered, a message is on its way to it. Follow the link in it to finish.',
+  })
   message!: string;
 }

@@ -41,7 +41,11 @@ async function medianMs(params: Argon2Params, samples: number): Promise<number> 
  * Measures Argon2id on this machine and recommends the strongest candidate whose median time stays within the
  * target. Never recommends below the OWASP parameters, even when the machine is slower than the target.
  */
-export async function calibrateArgon2(targetMs: number, samples = 5, onRow?: (row: CalibrationRow) => void): Promise<Calibration> {
+export async function calibrateArgon2(
+  targetMs: number,
+  samples = 5,
+  onRow?: (row: CalibrationRow) => void,
+): Promise<Calibration> {
   const rows: CalibrationRow[] = [];
   for (const params of CANDIDATES) {
     const row = { ...params, medianMs: await medianMs(params, samples) };

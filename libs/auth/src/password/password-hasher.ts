@@ -26,7 +26,11 @@ export class PasswordHasher implements OnModuleInit {
   verifications = 0;
 
   constructor(config: AppConfig) {
-    this.params = { memoryCost: config.env.ARGON2_MEMORY_KIB, timeCost: config.env.ARGON2_TIME_COST, parallelism: config.env.ARGON2_PARALLELISM };
+    this.params = {
+      memoryCost: config.env.ARGON2_MEMORY_KIB,
+      timeCost: config.env.ARGON2_TIME_COST,
+      parallelism: config.env.ARGON2_PARALLELISM,
+    };
     this.gate = new Semaphore(config.env.HASH_CONCURRENCY);
   }
 

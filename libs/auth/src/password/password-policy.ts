@@ -45,8 +45,11 @@ export class PasswordPolicy {
 
   check(password: string, user: { email?: string; username?: string }): PolicyResult {
     const suggestions: string[] = [];
-    const personal = [user.email?.split('@')[0], user.username].filter((v): v is string => !!v && v.length >= 3).map((v) => v.toLowerCase());
-    if (password.length < PASSWORD_MIN_LENGTH) suggestions.push(`Use at least ${PASSWORD_MIN_LENGTH} characters; a few unrelated words work well.`);
+    const personal = [user.email?.split('@')[0], user.username]
+      .filter((v): v is string => !!v && v.length >= 3)
+      .map((v) => v.toLowerCase());
+    if (password.length < PASSWORD_MIN_LENGTH)
+      suggestions.push(`Use at least ${PASSWORD_MIN_LENGTH} characters; a few unrelated words work well.`);
     if (password.length > PASSWORD_MAX_LENGTH) suggestions.push(`Use at most ${PASSWORD_MAX_LENGTH} characters.`);
     const lower = password.toLowerCase();
     if (personal.some((p) => lower.includes(p) || editDistance(lower, p) <= 2)) {

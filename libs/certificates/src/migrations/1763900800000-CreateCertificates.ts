@@ -32,7 +32,9 @@ export class CreateCertificates1763900800000 implements MigrationInterface {
         CHECK (("source_type" = 'endpoint') = ("host" IS NOT NULL AND "port" IS NOT NULL))
       )`);
     // One entry per source and owner (the service's own entries have no owner).
-    await q.query(`CREATE UNIQUE INDEX "certificates_source_per_owner" ON "certificates" (COALESCE("owner_id", '00000000-0000-0000-0000-000000000000'::uuid), "source_key")`);
+    await q.query(
+      `CREATE UNIQUE INDEX "certificates_source_per_owner" ON "certificates" (COALESCE("owner_id", '00000000-0000-0000-0000-000000000000'::uuid), "source_key")`,
+    );
     await q.query(`CREATE INDEX "certificates_owner" ON "certificates" ("owner_id", "created_at")`);
     await q.query(`CREATE INDEX "certificates_not_after" ON "certificates" ("not_after")`);
     await q.query(`
@@ -47,7 +49,9 @@ export class CreateCertificates1763900800000 implements MigrationInterface {
         "protocol" text,
         "cipher" text
       )`);
-    await q.query(`CREATE INDEX "certificate_checks_by_certificate" ON "certificate_checks" ("certificate_id", "checked_at" DESC, "id" DESC)`);
+    await q.query(
+      `CREATE INDEX "certificate_checks_by_certificate" ON "certificate_checks" ("certificate_id", "checked_at" DESC, "id" DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

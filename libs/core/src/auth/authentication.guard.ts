@@ -44,7 +44,10 @@ export class AuthenticationGuard implements CanActivate {
     if (!credential) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     const resolver = this.resolvers.find(credential);
     if (!resolver) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
-    const principal = resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), { requiredScopes: rule.requiredScopes, requiresSession: rule.requiresSession });
+    const principal = resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), {
+      requiredScopes: rule.requiredScopes,
+      requiresSession: rule.requiresSession,
+    });
     if (!(principal instanceof Promise)) {
       request.principal = principal;
       return true;

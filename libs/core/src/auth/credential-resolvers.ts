@@ -24,7 +24,12 @@ export interface CredentialResolver {
    * May set response headers (rate-limit state, a key in its grace period) on `reply`. `route` says what the route
    * needs, so a resolver can refuse before spending anything (a key's quota) on a request that would be refused.
    */
-  resolve(credential: PresentedCredential, request: FastifyRequest, reply: FastifyReply, route: RouteAccess): Principal | Promise<Principal>;
+  resolve(
+    credential: PresentedCredential,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: RouteAccess,
+  ): Principal | Promise<Principal>;
 }
 
 @Injectable()

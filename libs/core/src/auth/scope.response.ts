@@ -13,7 +13,13 @@ export class ScopeCatalogueView {
   @ApiProperty({ type: () => ScopeView, isArray: true, description: 'Every scope there is' })
   items!: ScopeView[];
 
-  @ApiProperty({ enum: ALL_SCOPES, isArray: true, nullable: true, description: 'The scopes of the credential sent; null without one', example: ['profiles:read', 'certificates:read'] })
+  @ApiProperty({
+    enum: ALL_SCOPES,
+    isArray: true,
+    nullable: true,
+    description: 'The scopes of the credential sent; null without one',
+    example: ['profiles:read', 'certificates:read'],
+  })
   held!: string[] | null;
 
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Always null: the catalogue is one page' })

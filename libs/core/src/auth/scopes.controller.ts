@@ -10,7 +10,12 @@ const CATALOGUE = Object.entries(SCOPE_CATALOGUE).map(([scope, description]) => 
 
 /** Anyone may read the catalogue; a caller with a credential also learns which scopes it holds. */
 function CatalogueAccess(): MethodDecorator {
-  return applyDecorators(OptionalAuthentication(), ApiBearerAuth(SESSION_SECURITY), ApiSecurity(API_KEY_SECURITY), ApiSecurity({}));
+  return applyDecorators(
+    OptionalAuthentication(),
+    ApiBearerAuth(SESSION_SECURITY),
+    ApiSecurity(API_KEY_SECURITY),
+    ApiSecurity({}),
+  );
 }
 
 @ApiTags('system')
@@ -18,7 +23,9 @@ function CatalogueAccess(): MethodDecorator {
 export class ScopesController {
   @Get()
   @CatalogueAccess()
-  @ApiOperation({ summary: 'The scope catalogue; with a session or key, also the scopes it holds (`held`; admin:all holds all)' })
+  @ApiOperation({
+    summary: 'The scope catalogue; with a session or key, also the scopes it holds (`held`; admin:all holds all)',
+  })
   @ApiOkResponse({ type: ScopeCatalogueView, description: 'The catalogue, and the scopes of the credential sent' })
   list(@Req() req: RequestWithPrincipal) {
     return { items: CATALOGUE, held: req.principal ? req.principal.scopes : null, nextCursor: null };

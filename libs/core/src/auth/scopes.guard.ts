@@ -25,7 +25,10 @@ export class ScopesGuard implements CanActivate {
       throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     }
     if (rule.requiresSession && principal.kind !== 'session') {
-      throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
+      throw new DomainException(
+        CoreErrorCode.SESSION_REQUIRED,
+        'This action needs a signed-in person, not an API key.',
+      );
     }
     const required = rule.requiredScopes;
     const missing = required.length ? missingScopes(principal.scopes, required) : required;

@@ -18,7 +18,12 @@ export type Scope = keyof typeof SCOPE_CATALOGUE;
 
 export const ALL_SCOPES = Object.keys(SCOPE_CATALOGUE) as Scope[];
 
-export const DEFAULT_USER_SCOPES: Scope[] = ['profiles:read', 'profiles:write', 'profiles:read_sensitive', 'audit:read'];
+export const DEFAULT_USER_SCOPES: Scope[] = [
+  'profiles:read',
+  'profiles:write',
+  'profiles:read_sensitive',
+  'audit:read',
+];
 
 export const ADMIN_SCOPE: Scope = 'admin:all';
 

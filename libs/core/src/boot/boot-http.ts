@@ -50,9 +50,16 @@ export class StartupError extends Error {
 }
 
 /** Boots the HTTP API: config → file checks → secrets → database + migrations → Nest on Fastify → listen. */
-export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, opts: BootOptions = {}): Promise<RunningApp> {
+export async function bootHttpApp(
+  root: RootModuleFactory,
+  schema: SchemaParts,
+  opts: BootOptions = {},
+): Promise<RunningApp> {
   const config = loadConfig(opts.env ?? process.env, opts.cwd);
-  const bootLog = pino({ level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } }, (opts.logDestination ?? process.stdout) as pino.DestinationStream);
+  const bootLog = pino(
+    { level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } },
+    (opts.logDestination ?? process.stdout) as pino.DestinationStream,
+  );
 
   const problems = filePermissionProblems(config, opts.cwd);
   for (const p of problems) {
@@ -68,7 +75,12 @@ export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, 
     const started = Date.now();
     database = await prepareDatabase(config, secrets, schema, (line) => bootLog.debug(line));
     bootLog.info(
-      { embedded: !!database.embedded, port: database.embedded?.port, migrationsApplied: database.applied, ms: Date.now() - started },
+      {
+        embedded: !!database.embedded,
+        port: database.embedded?.port,
+        migrationsApplied: database.applied,
+        ms: Date.now() - started,
+      },
       'database ready',
     );
   }
@@ -76,7 +88,16 @@ export async function bootHttpApp(root: RootModuleFactory, schema: SchemaParts, 
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      root({ config, secrets, database: { appUrl: database?.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' }, schema, offline: opts.offline, logDestination: opts.logDestination, clock: opts.clock, random: opts.random }),
+      root({
+        config,
+        secrets,
+        database: { appUrl: database?.appUrl ?? 'postgres://offline@127.0.0.1:1/offline' },
+        schema,
+        offline: opts.offline,
+        logDestination: opts.logDestination,
+        clock: opts.clock,
+        random: opts.random,
+      }),
       createFastifyAdapter(config),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );

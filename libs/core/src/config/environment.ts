@@ -1,16 +1,5 @@
 import { Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsUrl,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsUrl, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Env } from './env-doc.decorator';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -32,7 +21,11 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
  * Secrets are not here: they are read by the SecretStore (NAME or NAME_FILE), see `secret-definitions.ts`.
  */
 export class Environment {
-  @Env({ description: 'Run mode: `development`, `production` or `test`. Production refuses missing secrets and loose file modes.', default: 'development' })
+  @Env({
+    description:
+      'Run mode: `development`, `production` or `test`. Production refuses missing secrets and loose file modes.',
+    default: 'development',
+  })
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
@@ -48,18 +41,28 @@ export class Environment {
   @Max(65535)
   PORT = 3000;
 
-  @Env({ description: 'Directory for local state: embedded PostgreSQL data, generated development secrets.', default: '.data' })
+  @Env({
+    description: 'Directory for local state: embedded PostgreSQL data, generated development secrets.',
+    default: '.data',
+  })
   @IsString()
   @MaxLength(4096)
   DATA_DIR = '.data';
 
-  @Env({ description: 'PostgreSQL URL the app connects with (a role that can only read and write rows). Unset: an embedded PostgreSQL is started in `DATA_DIR`.', default: '' })
+  @Env({
+    description:
+      'PostgreSQL URL the app connects with (a role that can only read and write rows). Unset: an embedded PostgreSQL is started in `DATA_DIR`.',
+    default: '',
+  })
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @Env({ description: 'PostgreSQL URL of the schema owner, used only to run migrations. Defaults to `DATABASE_URL`.', default: '' })
+  @Env({
+    description: 'PostgreSQL URL of the schema owner, used only to run migrations. Defaults to `DATABASE_URL`.',
+    default: '',
+  })
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'MIGRATIONS_DATABASE_URL must be a postgres:// URL' })
@@ -79,9 +82,15 @@ export class Environment {
   @Max(65535)
   EMBEDDED_PG_PORT = 0;
 
-  @Env({ description: 'Comma-separated addresses/CIDRs of reverse proxies whose `X-Forwarded-For` is trusted. Anything else is ignored, so the client IP cannot be spoofed.', default: '127.0.0.1,::1' })
+  @Env({
+    description:
+      'Comma-separated addresses/CIDRs of reverse proxies whose `X-Forwarded-For` is trusted. Anything else is ignored, so the client IP cannot be spoofed.',
+    default: '127.0.0.1,::1',
+  })
   @IsString()
-  @Matches(/^[0-9a-fA-F:.,/ ]*$/, { message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs' })
+  @Matches(/^[0-9a-fA-F:.,/ ]*$/, {
+    message: 'TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs',
+  })
   TRUSTED_PROXIES = '127.0.0.1,::1';
 
   @Env({ description: 'Maximum request body size in bytes (larger bodies get 413).', default: '102400' })
@@ -95,26 +104,41 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Env({ description: 'Comma-separated CIDRs allowed to read `/metrics` without a token.', default: '127.0.0.1/32,::1/128' })
+  @Env({
+    description: 'Comma-separated CIDRs allowed to read `/metrics` without a token.',
+    default: '127.0.0.1/32,::1/128',
+  })
   @IsString()
   @Matches(/^[0-9a-fA-F:.,/ ]*$/, { message: 'METRICS_ALLOW must be a comma-separated list of CIDRs' })
   METRICS_ALLOW = '127.0.0.1/32,::1/128';
 
-  @Env({ description: 'Serve Swagger UI at `/docs`. Defaults to on outside production, off in production.', default: '' })
+  @Env({
+    description: 'Serve Swagger UI at `/docs`. Defaults to on outside production, off in production.',
+    default: '',
+  })
   @Transform(toBool)
   @IsOptional()
   @IsBoolean()
   DOCS_ENABLED?: boolean;
 
-  @Env({ description: 'How long shutdown waits for in-flight requests before closing connections (ms).', default: '10000' })
+  @Env({
+    description: 'How long shutdown waits for in-flight requests before closing connections (ms).',
+    default: '10000',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(120000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
-  @Env({ description: 'Base URL used in links sent by mail (verification, password reset).', default: 'http://127.0.0.1:3000' })
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
+  @Env({
+    description: 'Base URL used in links sent by mail (verification, password reset).',
+    default: 'http://127.0.0.1:3000',
+  })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'PUBLIC_BASE_URL must be an http(s) URL' },
+  )
   PUBLIC_BASE_URL = 'http://127.0.0.1:3000';
 
   @Env({ description: 'Sender address of mails.', default: 'security-backend@localhost' })
@@ -122,14 +146,20 @@ export class Environment {
   @MaxLength(200)
   MAIL_FROM = 'security-backend@localhost';
 
-  @Env({ description: 'How often the notification outbox is delivered (ms); 0 turns delivery off (tests read the outbox).', default: '2000' })
+  @Env({
+    description: 'How often the notification outbox is delivered (ms); 0 turns delivery off (tests read the outbox).',
+    default: '2000',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(3_600_000)
   MAIL_DELIVERY_INTERVAL_MS = 2000;
 
-  @Env({ description: 'Argon2id memory cost in KiB (OWASP: 19456 with t=2, p=1). Never lower in production.', default: '19456' })
+  @Env({
+    description: 'Argon2id memory cost in KiB (OWASP: 19456 with t=2, p=1). Never lower in production.',
+    default: '19456',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1024)
@@ -150,14 +180,21 @@ export class Environment {
   @Max(16)
   ARGON2_PARALLELISM = 1;
 
-  @Env({ description: 'Size of the libuv thread pool (set before start-up; password hashing runs there).', default: '4' })
+  @Env({
+    description: 'Size of the libuv thread pool (set before start-up; password hashing runs there).',
+    default: '4',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(2)
   @Max(64)
   UV_THREADPOOL_SIZE = 4;
 
-  @Env({ description: 'Concurrent password hashes allowed; the rest wait. Default: thread pool size minus one, so file and DNS work is never starved.', default: '3' })
+  @Env({
+    description:
+      'Concurrent password hashes allowed; the rest wait. Default: thread pool size minus one, so file and DNS work is never starved.',
+    default: '3',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -185,7 +222,10 @@ export class Environment {
   @Max(1440)
   LOCKOUT_DURATION_MINUTES = 30;
 
-  @Env({ description: 'Failed logins from one client IP (in the lockout window) before that IP gets growing delays (429).', default: '20' })
+  @Env({
+    description: 'Failed logins from one client IP (in the lockout window) before that IP gets growing delays (429).',
+    default: '20',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -206,40 +246,67 @@ export class Environment {
   @Max(720)
   SESSION_ABSOLUTE_HOURS = 24;
 
-  @Env({ description: 'Account mails (verification, reset, "someone tried to register") of one kind to one address per rolling hour; more are not sent (resend answers 429 VERIFICATION_MAIL_LIMIT, the others the same 202 as ever).', default: '3' })
+  @Env({
+    description:
+      'Account mails (verification, reset, "someone tried to register") of one kind to one address per rolling hour; more are not sent (resend answers 429 VERIFICATION_MAIL_LIMIT, the others the same 202 as ever).',
+    default: '3',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100)
   AUTH_MAILS_PER_HOUR = 3;
 
-  @Env({ description: 'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).', default: '20' })
+  @Env({
+    description:
+      'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).',
+    default: '20',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100)
   SESSION_MAX_PER_USER = 20;
 
-  @Env({ description: 'Maximum password age in days before login reports `passwordNeedsRotation`; 0 = off (ASVS 5.0 6.2.10: no forced periodic rotation).', default: '0' })
+  @Env({
+    description:
+      'Maximum password age in days before login reports `passwordNeedsRotation`; 0 = off (ASVS 5.0 6.2.10: no forced periodic rotation).',
+    default: '0',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(3650)
   PASSWORD_MAX_AGE_DAYS = 0;
 
-  @Env({ description: 'URL that receives signed notification webhooks (key expiry warnings, revocations, new networks). Unset: mail only. Needs `NOTIFY_WEBHOOK_SECRET`.', default: '' })
+  @Env({
+    description:
+      'URL that receives signed notification webhooks (key expiry warnings, revocations, new networks). Unset: mail only. Needs `NOTIFY_WEBHOOK_SECRET`.',
+    default: '',
+  })
   @Transform(emptyToUndefined)
   @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'NOTIFY_WEBHOOK_URL must be an http(s) URL' })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'NOTIFY_WEBHOOK_URL must be an http(s) URL' },
+  )
   NOTIFY_WEBHOOK_URL?: string;
 
-  @Env({ description: 'Redis URL (`redis://host:6379/0`). Set: per-key rate limits are shared by all instances. Unset: in-process limits.', default: '' })
+  @Env({
+    description:
+      'Redis URL (`redis://host:6379/0`). Set: per-key rate limits are shared by all instances. Unset: in-process limits.',
+    default: '',
+  })
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
-  @Env({ description: 'How new API key hashes are made: `hmac-sha256` (peppered, microseconds) or `argon2id` (tens of milliseconds on a cache miss). Stored hashes of the other scheme are upgraded on their next successful use.', default: 'hmac-sha256' })
+  @Env({
+    description:
+      'How new API key hashes are made: `hmac-sha256` (peppered, microseconds) or `argon2id` (tens of milliseconds on a cache miss). Stored hashes of the other scheme are upgraded on their next successful use.',
+    default: 'hmac-sha256',
+  })
   @IsIn(['hmac-sha256', 'argon2id'])
   API_KEY_HASH: 'hmac-sha256' | 'argon2id' = 'hmac-sha256';
 
@@ -250,7 +317,10 @@ export class Environment {
   @Max(1000)
   API_KEY_MAX_PER_USER = 10;
 
-  @Env({ description: 'How long a verified API key stays in the in-process cache (ms); changes invalidate it at once.', default: '10000' })
+  @Env({
+    description: 'How long a verified API key stays in the in-process cache (ms); changes invalidate it at once.',
+    default: '10000',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -271,34 +341,53 @@ export class Environment {
   @Max(1000)
   USAGE_FLUSH_INTERVAL_MS = 1000;
 
-  @Env({ description: 'Oldest key version of `ENCRYPTION_KEYS` that may still decrypt (raise it to retire older versions after a rewrap).', default: '1' })
+  @Env({
+    description:
+      'Oldest key version of `ENCRYPTION_KEYS` that may still decrypt (raise it to retire older versions after a rewrap).',
+    default: '1',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(999_999)
   ENCRYPTION_MIN_DECRYPTION_VERSION = 1;
 
-  @Env({ description: 'Warn when a key version has made this percentage of the 2^32 encryptions AES-GCM allows with random IVs.', default: '50' })
+  @Env({
+    description:
+      'Warn when a key version has made this percentage of the 2^32 encryptions AES-GCM allows with random IVs.',
+    default: '50',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100)
   ENCRYPTION_WARN_PERCENT = 50;
 
-  @Env({ description: 'How often the API key jobs run (expiry, end of grace periods, expiry warnings), ms; 0 = off.', default: '60000' })
+  @Env({
+    description: 'How often the API key jobs run (expiry, end of grace periods, expiry warnings), ms; 0 = off.',
+    default: '60000',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(86_400_000)
   API_KEY_JOBS_INTERVAL_MS = 60000;
 
-  @Env({ description: 'Comma-separated directories whose certificate files may be added to the inventory (`{path}` sources). Unset: `DATA_DIR/tls` outside production, none in production.', default: '' })
+  @Env({
+    description:
+      'Comma-separated directories whose certificate files may be added to the inventory (`{path}` sources). Unset: `DATA_DIR/tls` outside production, none in production.',
+    default: '',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(4000)
   CERT_FILE_DIRS?: string;
 
-  @Env({ description: 'Which endpoints may be probed for certificates: hostnames, `*.wildcards`, CIDRs and the words `loopback`, `private`, `public`, comma-separated; `none` for nothing. Checked on the addresses DNS returns. Unset: `loopback,public` outside production, none in production.', default: '' })
+  @Env({
+    description:
+      'Which endpoints may be probed for certificates: hostnames, `*.wildcards`, CIDRs and the words `loopback`, `private`, `public`, comma-separated; `none` for nothing. Checked on the addresses DNS returns. Unset: `loopback,public` outside production, none in production.',
+    default: '',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(4000)
@@ -325,9 +414,14 @@ export class Environment {
   @Max(365)
   CERT_CRITICAL_DAYS = 7;
 
-  @Env({ description: 'When the daily certificate check runs (cron syntax, UTC); `off` turns it off.', default: '0 3 * * *' })
+  @Env({
+    description: 'When the daily certificate check runs (cron syntax, UTC); `off` turns it off.',
+    default: '0 3 * * *',
+  })
   @IsString()
-  @Matches(/^(off|[0-9*,/\- ]{9,100})$/, { message: 'CERT_CHECK_CRON must be a cron expression (5 or 6 fields) or off' })
+  @Matches(/^(off|[0-9*,/\- ]{9,100})$/, {
+    message: 'CERT_CHECK_CRON must be a cron expression (5 or 6 fields) or off',
+  })
   CERT_CHECK_CRON = '0 3 * * *';
 
   @Env({ description: 'Certificates checked at once by the scheduled check.', default: '4' })
@@ -337,7 +431,11 @@ export class Environment {
   @Max(64)
   CERT_CHECK_CONCURRENCY = 4;
 
-  @Env({ description: 'PEM file of extra trust anchors (a private CA) against which chain completeness is judged, besides the public roots and, in development, the dev CA.', default: '' })
+  @Env({
+    description:
+      'PEM file of extra trust anchors (a private CA) against which chain completeness is judged, besides the public roots and, in development, the dev CA.',
+    default: '',
+  })
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()

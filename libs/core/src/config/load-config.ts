@@ -38,7 +38,10 @@ export class AppConfig {
 }
 
 export function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function flatten(errors: ValidationError[]): string[] {

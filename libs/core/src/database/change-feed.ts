@@ -68,7 +68,12 @@ export class ChangeFeed implements OnApplicationShutdown {
 
   private async connect(): Promise<void> {
     const url = (this.dataSource.options as { url?: string }).url;
-    const client = new Client({ connectionString: url, application_name: 'security-backend-listener', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    const client = new Client({
+      connectionString: url,
+      application_name: 'security-backend-listener',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     client.on('notification', (msg) => this.onNotification(msg.payload));
     client.on('error', (err) => this.logger.warn({ err }, 'change listener connection error'));
     client.on('end', () => this.onLost(client));
@@ -113,4 +118,3 @@ export class ChangeFeed implements OnApplicationShutdown {
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
   }
 }
-

@@ -64,7 +64,14 @@ export class EmbeddedServer {
       persistent: this.opts.persistent ?? true,
       createPostgresUser: isRoot,
       initdbFlags: ['--encoding=UTF8'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+      ],
       onLog: (m: unknown) => log(String(m).trim()),
       onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
     }) as EmbeddedPostgresInstance;
@@ -72,7 +79,9 @@ export class EmbeddedServer {
     try {
       await this.instance.start();
     } catch (err) {
-      throw new Error(`Embedded PostgreSQL failed to start in ${this.pgDir}${err instanceof Error ? `: ${err.message}` : ''}`);
+      throw new Error(
+        `Embedded PostgreSQL failed to start in ${this.pgDir}${err instanceof Error ? `: ${err.message}` : ''}`,
+      );
     }
     this.ownedByUs = true;
   }

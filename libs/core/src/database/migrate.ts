@@ -31,7 +31,11 @@ function ownerDataSource(ownerUrl: string, schema: SchemaParts): DataSource {
 }
 
 /** Runs `fn` on an owner connection while holding the migration advisory lock on a dedicated session. */
-async function withMigrationLock<T>(ownerUrl: string, schema: SchemaParts, fn: (ds: DataSource) => Promise<T>): Promise<T> {
+async function withMigrationLock<T>(
+  ownerUrl: string,
+  schema: SchemaParts,
+  fn: (ds: DataSource) => Promise<T>,
+): Promise<T> {
   const ds = ownerDataSource(ownerUrl, schema);
   await ds.initialize();
   const runner = ds.createQueryRunner();
@@ -77,7 +81,13 @@ export function pendingSchemaSql(ownerUrl: string, schema: SchemaParts): Promise
   });
 }
 
-async function grantAppRole(ds: DataSource, owner: string, app: string, appendOnly: string[], redactable: Record<string, string[]>): Promise<void> {
+async function grantAppRole(
+  ds: DataSource,
+  owner: string,
+  app: string,
+  appendOnly: string[],
+  redactable: Record<string, string[]>,
+): Promise<void> {
   if (owner === app) return;
   const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
   await ds.transaction(async (em) => {

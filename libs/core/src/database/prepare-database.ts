@@ -24,10 +24,19 @@ export function withPassword(url: string, password: string | undefined): string 
 }
 
 /** Resolves where the database is; with no `DATABASE_URL`, starts (or reuses) the embedded server and provisions it. */
-export async function resolveDatabase(config: AppConfig, secrets: SecretStore, log: (msg: string) => void): Promise<DatabaseTargets> {
+export async function resolveDatabase(
+  config: AppConfig,
+  secrets: SecretStore,
+  log: (msg: string) => void,
+): Promise<DatabaseTargets> {
   if (config.env.DATABASE_URL) {
     const appUrl = withPassword(config.env.DATABASE_URL, secrets.get('DATABASE_PASSWORD'));
-    const ownerUrl = config.env.MIGRATIONS_DATABASE_URL ? withPassword(config.env.MIGRATIONS_DATABASE_URL, secrets.get('MIGRATIONS_DATABASE_PASSWORD') ?? secrets.get('DATABASE_PASSWORD')) : appUrl;
+    const ownerUrl = config.env.MIGRATIONS_DATABASE_URL
+      ? withPassword(
+          config.env.MIGRATIONS_DATABASE_URL,
+          secrets.get('MIGRATIONS_DATABASE_PASSWORD') ?? secrets.get('DATABASE_PASSWORD'),
+        )
+      : appUrl;
     return { appUrl, ownerUrl };
   }
   const embedded = new EmbeddedServer({

@@ -36,7 +36,9 @@ export async function provisionDatabase(opts: ProvisionOptions): Promise<void> {
     const dbId = admin.escapeIdentifier(opts.database); // sql-safe: a quoted identifier, used below
     if (!db.rowCount) {
       // sql-safe: quoted identifiers
-      await admin.query(`CREATE DATABASE ${dbId} OWNER ${admin.escapeIdentifier(opts.owner.name)} ENCODING 'UTF8' TEMPLATE template0`);
+      await admin.query(
+        `CREATE DATABASE ${dbId} OWNER ${admin.escapeIdentifier(opts.owner.name)} ENCODING 'UTF8' TEMPLATE template0`,
+      );
     }
     await admin.query(`REVOKE ALL ON DATABASE ${dbId} FROM PUBLIC`); // sql-safe: quoted identifier
     // sql-safe: quoted identifiers

@@ -7,5 +7,7 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** The name of the constraint a failed query violated, if any. */
 export function violatedConstraint(err: unknown): string | undefined {
-  return err instanceof QueryFailedError ? (err.driverError as { constraint?: string } | undefined)?.constraint : undefined;
+  return err instanceof QueryFailedError
+    ? (err.driverError as { constraint?: string } | undefined)?.constraint
+    : undefined;
 }

@@ -15,7 +15,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, exception: unknown, logger: Pick<Logger, 'error'>): void {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  exception: unknown,
+  logger: Pick<Logger, 'error'>,
+): void {
   const problem = toProblem(exception, String(request.id));
   if (problem.unexpected) {
     logger.error({ err: exception, requestId: request.id }, 'Unhandled error');

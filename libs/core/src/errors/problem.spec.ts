@@ -8,7 +8,12 @@ describe('toProblem', () => {
   it('maps a domain exception through the registry', () => {
     const p = toProblem(new DomainException(CoreErrorCode.CREDENTIALS_IN_URL, 'no'), 'req-1');
     expect(p.status).toBe(400);
-    expect(p.body).toMatchObject({ code: 'CREDENTIALS_IN_URL', detail: 'no', requestId: 'req-1', type: 'urn:problem:credentials-in-url' });
+    expect(p.body).toMatchObject({
+      code: 'CREDENTIALS_IN_URL',
+      detail: 'no',
+      requestId: 'req-1',
+      type: 'urn:problem:credentials-in-url',
+    });
   });
 
   it('hides the internals of unexpected errors behind the request id', () => {
@@ -29,9 +34,15 @@ describe('toProblem', () => {
   it('answers 503 when the database cannot be reached', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toProblem(refused, 'r')).toMatchObject({ status: 503, body: { code: 'DATABASE_UNAVAILABLE' } });
-    const shutdown = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection'), { code: '57P01' }));
+    const shutdown = new QueryFailedError(
+      'SELECT 1',
+      [],
+      Object.assign(new Error('terminating connection'), { code: '57P01' }),
+    );
     expect(isDatabaseUnavailable(shutdown)).toBe(true);
-    expect(isDatabaseUnavailable(new QueryFailedError('x', [], Object.assign(new Error('dup'), { code: '23505' })))).toBe(false);
+    expect(
+      isDatabaseUnavailable(new QueryFailedError('x', [], Object.assign(new Error('dup'), { code: '23505' }))),
+    ).toBe(false);
   });
 
   it('distinguishes unknown routes from other 404s', () => {

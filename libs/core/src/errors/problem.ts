@@ -70,7 +70,12 @@ function kebab(code: string): string {
 }
 
 /** The problem document for a registered code: type, title and status from the registry, one shape everywhere. */
-export function problemBody(code: string, requestId: string, detail?: string, extras: Record<string, unknown> = {}): ProblemDocument {
+export function problemBody(
+  code: string,
+  requestId: string,
+  detail?: string,
+  extras: Record<string, unknown> = {},
+): ProblemDocument {
   const def = errorDefinition(code) ?? errorDefinition(CoreErrorCode.INTERNAL_ERROR)!;
   return {
     type: `urn:problem:${kebab(code)}`,
@@ -94,21 +99,35 @@ export function toProblem(err: unknown, requestId: string): Problem {
     return { status: body.status, body, headers, unexpected: false };
   }
   if (isDatabaseUnavailable(err)) {
-    const body = problemBody(CoreErrorCode.DATABASE_UNAVAILABLE, requestId, 'The database cannot be reached; try again shortly.');
+    const body = problemBody(
+      CoreErrorCode.DATABASE_UNAVAILABLE,
+      requestId,
+      'The database cannot be reached; try again shortly.',
+    );
     return { status: 503, body, headers: { 'retry-after': '5' }, unexpected: false };
   }
   if (err instanceof QueryFailedError) {
     // SQLSTATE class 22 (data exception: a NUL byte, an out-of-range number) is bad input that slipped past validation.
     const code = (err.driverError as { code?: string } | undefined)?.code;
     if (typeof code === 'string' && code.startsWith('22')) {
-      return { status: 400, body: problemBody(CoreErrorCode.BAD_REQUEST, requestId, 'The request contains a value that cannot be stored.'), headers: {}, unexpected: false };
+      return {
+        status: 400,
+        body: problemBody(CoreErrorCode.BAD_REQUEST, requestId, 'The request contains a value that cannot be stored.'),
+        headers: {},
+        unexpected: false,
+      };
     }
     return internal(requestId);
   }
   const fst = err as { code?: string; statusCode?: number; name?: string; message?: string };
   if (typeof fst?.code === 'string' && FASTIFY_CODES[fst.code]) {
     const code = FASTIFY_CODES[fst.code];
-    return { status: errorDefinition(code)!.status, body: problemBody(code, requestId, undefined), headers: {}, unexpected: false };
+    return {
+      status: errorDefinition(code)!.status,
+      body: problemBody(code, requestId, undefined),
+      headers: {},
+      unexpected: false,
+    };
   }
   if (fst && fst.statusCode === 400 && fst.name === 'SyntaxError') {
     const forbidden = /forbidden prototype property|constructor/i.test(fst.message ?? '');
@@ -119,17 +138,34 @@ export function toProblem(err: unknown, requestId: string): Problem {
     const status = err.getStatus();
     const isRoute = status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(err.message);
     const code = isRoute ? CoreErrorCode.ROUTE_NOT_FOUND : STATUS_CODES[status];
-    if (!code) return status >= 500 ? internal(requestId) : { status, body: { ...problemBody(CoreErrorCode.BAD_REQUEST, requestId, undefined), status }, headers: {}, unexpected: false };
+    if (!code)
+      return status >= 500
+        ? internal(requestId)
+        : {
+            status,
+            body: { ...problemBody(CoreErrorCode.BAD_REQUEST, requestId, undefined), status },
+            headers: {},
+            unexpected: false,
+          };
     return { status, body: problemBody(code, requestId, undefined), headers: {}, unexpected: false };
   }
   if (typeof fst?.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
     const code = STATUS_CODES[fst.statusCode] ?? CoreErrorCode.BAD_REQUEST;
-    return { status: fst.statusCode, body: { ...problemBody(code, requestId, undefined), status: fst.statusCode }, headers: {}, unexpected: false };
+    return {
+      status: fst.statusCode,
+      body: { ...problemBody(code, requestId, undefined), status: fst.statusCode },
+      headers: {},
+      unexpected: false,
+    };
   }
   return internal(requestId);
 }
 
 function internal(requestId: string): Problem {
-  const body = problemBody(CoreErrorCode.INTERNAL_ERROR, requestId, `An unexpected error occurred. Quote request id ${requestId} when reporting it.`);
+  const body = problemBody(
+    CoreErrorCode.INTERNAL_ERROR,
+    requestId,
+    `An unexpected error occurred. Quote request id ${requestId} when reporting it.`,
+  );
   return { status: 500, body, headers: {}, unexpected: true };
 }

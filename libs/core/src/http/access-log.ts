@@ -3,7 +3,11 @@ import type { MetricsService } from '../metrics/metrics.service';
 import { safeUrl } from '../logging/redaction';
 
 /** One JSON line and one metrics observation per request: route pattern, status, latency, trusted client IP. */
-export function registerAccessLog(fastify: FastifyInstance, logger: { info(obj: object, msg: string): void }, metrics: MetricsService): void {
+export function registerAccessLog(
+  fastify: FastifyInstance,
+  logger: { info(obj: object, msg: string): void },
+  metrics: MetricsService,
+): void {
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -17,7 +17,15 @@ export function ApiProblems(...codes: string[]): MethodDecorator & ClassDecorato
     if (!def) throw new Error(`ApiProblems: unknown error code ${code}`);
     byStatus.set(def.status, [...(byStatus.get(def.status) ?? []), code]);
   }
-  return applyDecorators(...[...byStatus].map(([status, list]) => ApiResponse({ status, description: describeCodes(list), content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } })));
+  return applyDecorators(
+    ...[...byStatus].map(([status, list]) =>
+      ApiResponse({
+        status,
+        description: describeCodes(list),
+        content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } },
+      }),
+    ),
+  );
 }
 
 /**
@@ -42,15 +50,50 @@ export function addCommonProblems(document: OpenAPIObject): void {
       errors: {
         type: 'array',
         description: 'VALIDATION_FAILED only: what is wrong with each field',
-        items: { type: 'object', required: ['field', 'messages'], properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } } },
+        items: {
+          type: 'object',
+          required: ['field', 'messages'],
+          properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
+        },
         example: [{ field: 'expiresInDays', messages: ['expiresInDays must not be greater than 365'] }],
       },
-      requiredScopes: { type: 'array', items: { type: 'string' }, description: 'INSUFFICIENT_SCOPES: the scopes the operation needs', example: ['certificates:read'] },
-      heldScopes: { type: 'array', items: { type: 'string' }, description: 'INSUFFICIENT_SCOPES: the scopes the credential holds', example: ['profiles:read'] },
-      scopes: { type: 'array', items: { type: 'string' }, description: 'SCOPE_NOT_HELD / SCOPES_CAN_ONLY_NARROW: the scopes at issue', example: ['admin:all'] },
-      score: { type: 'integer', minimum: 0, maximum: 4, description: 'PASSWORD_TOO_WEAK: the strength estimate (zxcvbn, 0–4)', example: 1 },
-      suggestions: { type: 'array', items: { type: 'string' }, description: 'PASSWORD_TOO_WEAK: how to choose a stronger one', example: ['Add another word or two. Uncommon words are better.'] },
-      inUse: { type: 'object', additionalProperties: { type: 'integer' }, description: 'KEY_VERSION_IN_USE: ciphertexts per store and key version still to rewrap', example: { 'profiles v1': 12 } },
+      requiredScopes: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'INSUFFICIENT_SCOPES: the scopes the operation needs',
+        example: ['certificates:read'],
+      },
+      heldScopes: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'INSUFFICIENT_SCOPES: the scopes the credential holds',
+        example: ['profiles:read'],
+      },
+      scopes: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'SCOPE_NOT_HELD / SCOPES_CAN_ONLY_NARROW: the scopes at issue',
+        example: ['admin:all'],
+      },
+      score: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 4,
+        description: 'PASSWORD_TOO_WEAK: the strength estimate (zxcvbn, 0–4)',
+        example: 1,
+      },
+      suggestions: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'PASSWORD_TOO_WEAK: how to choose a stronger one',
+        example: ['Add another word or two. Uncommon words are better.'],
+      },
+      inUse: {
+        type: 'object',
+        additionalProperties: { type: 'integer' },
+        description: 'KEY_VERSION_IN_USE: ciphertexts per store and key version still to rewrap',
+        example: { 'profiles v1': 12 },
+      },
     },
   };
   for (const item of Object.values(document.paths)) {
@@ -60,20 +103,43 @@ export function addCommonProblems(document: OpenAPIObject): void {
       const add = (status: number, codes: string[]) => {
         const key = String(status);
         const existing = op.responses[key] as { description?: string; content?: unknown } | undefined;
-        const description = existing?.description ? `${existing.description}; ${describeCodes(codes)}` : describeCodes(codes);
-        op.responses[key] = { ...existing, description, content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } } };
+        const description = existing?.description
+          ? `${existing.description}; ${describeCodes(codes)}`
+          : describeCodes(codes);
+        op.responses[key] = {
+          ...existing,
+          description,
+          content: { 'application/problem+json': { schema: PROBLEM_SCHEMA_REF } },
+        };
       };
       const inPath = op.parameters?.some((p) => 'in' in p && p.in === 'path');
       // Fastify parses a body sent with any method but GET, whether or not the operation reads one.
       const takesBody = method !== 'get';
-      add(400, [...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []), ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []), ...(inPath ? ['BAD_REQUEST'] : []), 'CREDENTIALS_IN_URL']);
+      add(400, [
+        ...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []),
+        ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []),
+        ...(inPath ? ['BAD_REQUEST'] : []),
+        'CREDENTIALS_IN_URL',
+      ]);
       if (takesBody) {
         add(413, ['PAYLOAD_TOO_LARGE']);
         add(415, ['UNSUPPORTED_MEDIA_TYPE']);
       }
       if (op.security?.length) {
-        add(401, ['UNAUTHENTICATED', 'SESSION_INVALID', 'SESSION_EXPIRED', 'API_KEY_INVALID', 'API_KEY_REVOKED', 'API_KEY_EXPIRED']);
-        add(403, op.security.some((s) => 'apiKey' in s) ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED'] : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED']);
+        add(401, [
+          'UNAUTHENTICATED',
+          'SESSION_INVALID',
+          'SESSION_EXPIRED',
+          'API_KEY_INVALID',
+          'API_KEY_REVOKED',
+          'API_KEY_EXPIRED',
+        ]);
+        add(
+          403,
+          op.security.some((s) => 'apiKey' in s)
+            ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED']
+            : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED'],
+        );
         if (op.security.some((s) => 'apiKey' in s)) add(429, ['RATE_LIMITED', 'QUOTA_EXCEEDED']);
       }
       // Refused by Node or Fastify before routing, for any operation.

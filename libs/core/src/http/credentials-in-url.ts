@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { DomainException } from '../errors/domain.exception';
 
-const CREDENTIAL_PARAM = /^(access[_-]?token|token|api[_-]?key|apikey|key|session|password|secret|auth|authorization|bearer)$/i;
+const CREDENTIAL_PARAM =
+  /^(access[_-]?token|token|api[_-]?key|apikey|key|session|password|secret|auth|authorization|bearer)$/i;
 const CREDENTIAL_VALUE = /\bsk_(live|test)_/;
 
 /** Refuses requests that carry a credential in the query string (it would end up in logs and proxies). */
@@ -14,7 +15,10 @@ export function refuseCredentialsInUrl(fastify: FastifyInstance): void {
     const params = new URLSearchParams(url.slice(q + 1));
     for (const [name, value] of params) {
       if (CREDENTIAL_PARAM.test(name) || CREDENTIAL_VALUE.test(value)) {
-        throw new DomainException(CoreErrorCode.CREDENTIALS_IN_URL, 'Send credentials in the Authorization header, never in the URL.');
+        throw new DomainException(
+          CoreErrorCode.CREDENTIALS_IN_URL,
+          'Send credentials in the Authorization header, never in the URL.',
+        );
       }
     }
   });

@@ -27,7 +27,10 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     clientErrorHandler: answerClientError,
     // Router errors (a path parameter over maxParamLength, a malformed URL) answer in the one problem shape too.
     frameworkErrors: (err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
-      const body = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? problemBody(CoreErrorCode.URI_TOO_LONG, request.id) : problemBody(CoreErrorCode.BAD_REQUEST, request.id, 'The request URL is malformed.');
+      const body =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? problemBody(CoreErrorCode.URI_TOO_LONG, request.id)
+          : problemBody(CoreErrorCode.BAD_REQUEST, request.id, 'The request URL is malformed.');
       void reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
     },
   });
@@ -51,5 +54,7 @@ export function answerClientError(err: Error & { code?: string }, socket: import
   }
   const problem = problemBody(CLIENT_ERRORS[err.code ?? ''] ?? CoreErrorCode.BAD_REQUEST, 'none');
   const body = JSON.stringify(problem);
-  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

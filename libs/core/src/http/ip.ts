@@ -18,4 +18,3 @@ export function ipMatches(list: BlockList, ip: string): boolean {
   const mapped = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
   return isIPv6(mapped) ? list.check(mapped, 'ipv6') : isIPv4(mapped) && list.check(mapped, 'ipv4');
 }
-

@@ -13,14 +13,21 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
-    if (text.trim() === '') return done(new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is empty but declared as JSON.'), undefined);
+    if (text.trim() === '')
+      return done(
+        new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is empty but declared as JSON.'),
+        undefined,
+      );
     try {
       done(null, sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
       const forbidden = err instanceof Error && FORBIDDEN.test(err.message);
       done(
         forbidden
-          ? new DomainException(CoreErrorCode.FORBIDDEN_PROPERTY, 'Keys named __proto__ or constructor.prototype are not accepted.')
+          ? new DomainException(
+              CoreErrorCode.FORBIDDEN_PROPERTY,
+              'Keys named __proto__ or constructor.prototype are not accepted.',
+            )
           : new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is not valid JSON.'),
         undefined,
       );

@@ -11,11 +11,29 @@ export const API_KEY_SECURITY = 'apiKey';
  * Controllers name theirs with `@ApiTags`; a test fails when an operation uses a tag not listed here, or a tag is unused.
  */
 export const API_TAGS: ReadonlyArray<{ name: string; description: string }> = [
-  { name: 'auth', description: 'Registration, login, sessions, password change and reset, email verification; user administration (libs/auth)' },
-  { name: 'api-keys', description: 'Issue, list, rotate and revoke API keys; verify a key, usage statistics, the hygiene report (libs/api-keys)' },
-  { name: 'crypto', description: 'AES-256-GCM encryption with associated data, HMAC, and the versioned keyring (libs/encryption)' },
-  { name: 'profiles', description: 'User profiles: personal data encrypted per field, masked unless revealed (libs/profiles)' },
-  { name: 'certificates', description: 'TLS certificate inventory from PEM, files and live endpoints, with checks and alerts (libs/certificates)' },
+  {
+    name: 'auth',
+    description:
+      'Registration, login, sessions, password change and reset, email verification; user administration (libs/auth)',
+  },
+  {
+    name: 'api-keys',
+    description:
+      'Issue, list, rotate and revoke API keys; verify a key, usage statistics, the hygiene report (libs/api-keys)',
+  },
+  {
+    name: 'crypto',
+    description: 'AES-256-GCM encryption with associated data, HMAC, and the versioned keyring (libs/encryption)',
+  },
+  {
+    name: 'profiles',
+    description: 'User profiles: personal data encrypted per field, masked unless revealed (libs/profiles)',
+  },
+  {
+    name: 'certificates',
+    description:
+      'TLS certificate inventory from PEM, files and live endpoints, with checks and alerts (libs/certificates)',
+  },
   { name: 'system', description: 'Health probes, the scope catalogue and scheduled jobs (libs/core)' },
 ];
 
@@ -38,10 +56,23 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       ].join('\n'),
     )
     .setVersion(version)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque session token or sk_ API key', description: 'A session token from POST /v1/auth/login, or an API key (sk_live_…)' }, SESSION_SECURITY)
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (sk_live_… / sk_test_…)' }, API_KEY_SECURITY);
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque session token or sk_ API key',
+        description: 'A session token from POST /v1/auth/login, or an API key (sk_live_…)',
+      },
+      SESSION_SECURITY,
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key (sk_live_… / sk_test_…)' },
+      API_KEY_SECURITY,
+    );
   for (const tag of API_TAGS) builder.addTag(tag.name, tag.description);
-  const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  const document = SwaggerModule.createDocument(app, builder.build(), {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
   addCommonProblems(document);
   return document;
 }

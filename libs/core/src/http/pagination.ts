@@ -41,7 +41,12 @@ export function PageOf<T>(item: ClassType<T>, description?: string): ClassType<P
     @ApiProperty({ type: () => item, isArray: true, description })
     items!: T[];
 
-    @ApiProperty({ type: String, nullable: true, example: null, description: 'Pass as `cursor` for the next page; null on the last page' })
+    @ApiProperty({
+      type: String,
+      nullable: true,
+      example: null,
+      description: 'Pass as `cursor` for the next page; null on the last page',
+    })
     nextCursor!: string | null;
   }
   Object.defineProperty(PageOfItems, 'name', { value: `${item.name.replace(/View$/, '')}Page` });

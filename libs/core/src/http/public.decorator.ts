@@ -11,4 +11,5 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
  * A route open to anyone that answers more to a caller who presents a credential: one presented is verified like
  * anywhere else (an invalid one is refused, never silently ignored); none means an anonymous request.
  */
-export const OptionalAuthentication = (): MethodDecorator & ClassDecorator => SetMetadata(OPTIONAL_AUTHENTICATION, true);
+export const OptionalAuthentication = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(OPTIONAL_AUTHENTICATION, true);

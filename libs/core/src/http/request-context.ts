@@ -24,6 +24,9 @@ export function runWithRequestContext<T>(ctx: RequestContext, fn: () => T): T {
 export class RequestContextMiddleware implements NestMiddleware {
   use(req: IncomingMessage & { id?: string; ip?: string }, _res: ServerResponse, next: () => void): void {
     const ua = req.headers['user-agent'];
-    storage.run({ requestId: String(req.id ?? ''), ip: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : undefined }, next);
+    storage.run(
+      { requestId: String(req.id ?? ''), ip: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : undefined },
+      next,
+    );
   }
 }

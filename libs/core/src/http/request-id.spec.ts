@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { requestIdFor } from './request-id';
 
-const req = (id: string, peer: string) => ({ headers: { 'x-request-id': id }, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
+const req = (id: string, peer: string) =>
+  ({ headers: { 'x-request-id': id }, socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
 
 describe('requestIdFor', () => {
   const trusted = (a: string) => a === '127.0.0.1';

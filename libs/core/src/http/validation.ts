@@ -22,7 +22,9 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: false,
     exceptionFactory: (errors) => {
       const list = flatten(errors);
-      return new DomainException(CoreErrorCode.VALIDATION_FAILED, `${list.length} field(s) are invalid`, { errors: list });
+      return new DomainException(CoreErrorCode.VALIDATION_FAILED, `${list.length} field(s) are invalid`, {
+        errors: list,
+      });
     },
   });
 }

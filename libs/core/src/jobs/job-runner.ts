@@ -40,7 +40,9 @@ export class JobRunner {
       await holder.startTransaction();
       // The lock's transaction stays open (idle) while the work runs on other connections.
       await holder.query(`SET LOCAL idle_in_transaction_session_timeout = 0`);
-      const [{ locked }] = returnedRows<{ locked: boolean }>(await holder.query(`SELECT pg_try_advisory_xact_lock(hashtextextended('job:' || $1, 0)) AS locked`, [job]));
+      const [{ locked }] = returnedRows<{ locked: boolean }>(
+        await holder.query(`SELECT pg_try_advisory_xact_lock(hashtextextended('job:' || $1, 0)) AS locked`, [job]),
+      );
       if (!locked) return { status: 'skipped', reason: 'locked' };
       return await this.runLocked(job, period, work);
     } finally {
@@ -52,11 +54,19 @@ export class JobRunner {
   private async runLocked(job: string, period: string, work: () => Promise<JobCounts>): Promise<JobResult> {
     const db = this.dataSource.manager;
     // Runs left 'running' while we hold the lock belong to a process that died mid-run.
-    await db.query(`UPDATE job_runs SET outcome = 'abandoned', finished_at = $2 WHERE job = $1 AND outcome = 'running'`, [job, this.clock.now()]);
-    const done = returnedRows(await db.query(`SELECT 1 FROM job_runs WHERE job = $1 AND period = $2 AND outcome = 'success'`, [job, period]));
+    await db.query(
+      `UPDATE job_runs SET outcome = 'abandoned', finished_at = $2 WHERE job = $1 AND outcome = 'running'`,
+      [job, this.clock.now()],
+    );
+    const done = returnedRows(
+      await db.query(`SELECT 1 FROM job_runs WHERE job = $1 AND period = $2 AND outcome = 'success'`, [job, period]),
+    );
     if (done.length) return { status: 'skipped', reason: 'already-ran' };
     const [{ id }] = returnedRows<{ id: string }>(
-      await db.query(`INSERT INTO job_runs (job, period, instance, started_at, outcome) VALUES ($1, $2, $3, $4, 'running') RETURNING id`, [job, period, this.instance, this.clock.now()]),
+      await db.query(
+        `INSERT INTO job_runs (job, period, instance, started_at, outcome) VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
+        [job, period, this.instance, this.clock.now()],
+      ),
     );
     let outcome: JobOutcome = 'success';
     let counts: JobCounts = {};
@@ -68,18 +78,41 @@ export class JobRunner {
       error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
       this.logger.error({ job, period, err }, 'job failed');
     }
-    await db.query(`UPDATE job_runs SET outcome = $2, finished_at = $3, counts = $4, error = $5 WHERE id = $1`, [id, outcome, this.clock.now(), JSON.stringify(counts), error ?? null]);
+    await db.query(`UPDATE job_runs SET outcome = $2, finished_at = $3, counts = $4, error = $5 WHERE id = $1`, [
+      id,
+      outcome,
+      this.clock.now(),
+      JSON.stringify(counts),
+      error ?? null,
+    ]);
     return { status: 'ran', runId: id, outcome, counts, error };
   }
 
   /** Run records older than the retention are dropped (one hourly job). */
   async purgeBefore(before: Date): Promise<{ deleted: number }> {
-    const rows = await this.dataSource.manager.query(`DELETE FROM job_runs WHERE started_at < $1 AND outcome <> 'running' RETURNING id`, [before]);
+    const rows = await this.dataSource.manager.query(
+      `DELETE FROM job_runs WHERE started_at < $1 AND outcome <> 'running' RETURNING id`,
+      [before],
+    );
     return { deleted: returnedRows(rows).length };
   }
 
   /** The latest runs of a job, newest first. */
-  async recent(job: string, limit = 20): Promise<{ id: string; period: string; instance: string; startedAt: Date; finishedAt: Date | null; outcome: JobOutcome; counts: JobCounts; error: string | null }[]> {
+  async recent(
+    job: string,
+    limit = 20,
+  ): Promise<
+    {
+      id: string;
+      period: string;
+      instance: string;
+      startedAt: Date;
+      finishedAt: Date | null;
+      outcome: JobOutcome;
+      counts: JobCounts;
+      error: string | null;
+    }[]
+  > {
     const rows = await this.dataSource.manager.query(
       `SELECT id, period, instance, started_at AS "startedAt", finished_at AS "finishedAt", outcome, counts, error
          FROM job_runs WHERE job = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,

@@ -44,7 +44,11 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly clock: Clock,
     @Optional() private readonly registry?: SchedulerRegistry,
   ) {
-    this.register({ name: JOB_RUNS_PURGE_JOB, everyMs: 3_600_000, run: () => this.runner.purgeBefore(new Date(this.clock.nowMs() - JOB_RUNS_RETENTION_DAYS * 86_400_000)) });
+    this.register({
+      name: JOB_RUNS_PURGE_JOB,
+      everyMs: 3_600_000,
+      run: () => this.runner.purgeBefore(new Date(this.clock.nowMs() - JOB_RUNS_RETENTION_DAYS * 86_400_000)),
+    });
   }
 
   register(job: JobDefinition): void {
@@ -76,7 +80,10 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
         this.registry.addCronJob(`job:${job.name}`, cron as never);
         cron.start();
       } else if ((job.everyMs ?? 0) > 0) {
-        this.registry.addInterval(`job:${job.name}`, setInterval(() => void this.tick(job.name), job.everyMs));
+        this.registry.addInterval(
+          `job:${job.name}`,
+          setInterval(() => void this.tick(job.name), job.everyMs),
+        );
       }
     }
   }
@@ -137,7 +144,12 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
       let next: Date | null = null;
       if (cron && this.registry) next = cron.nextDate().toJSDate();
       else if (every > 0 && this.registry) next = new Date((Math.floor(this.clock.nowMs() / every) + 1) * every);
-      out.push({ name: job.name, schedule: cron ? `cron ${job.cron} (UTC)` : every > 0 ? `every ${every} ms` : 'on demand', nextRunAt: next?.toISOString() ?? null, lastRuns: last });
+      out.push({
+        name: job.name,
+        schedule: cron ? `cron ${job.cron} (UTC)` : every > 0 ? `every ${every} ms` : 'on demand',
+        nextRunAt: next?.toISOString() ?? null,
+        lastRuns: last,
+      });
     }
     return out;
   }

@@ -8,7 +8,10 @@ export class JobRunView {
   @ApiProperty({ description: 'Run number (a 64-bit integer, as a string)', pattern: '^[0-9]+$', example: '1042' })
   id!: string;
 
-  @ApiProperty({ description: 'The period the run belongs to: its interval slot, cron minute, or `manual:<instant>`', example: '2026-11-23T03:00Z' })
+  @ApiProperty({
+    description: 'The period the run belongs to: its interval slot, cron minute, or `manual:<instant>`',
+    example: '2026-11-23T03:00Z',
+  })
   period!: string;
 
   @ApiProperty({ description: 'The instance that ran it (host:pid)', example: 'api-1:4127' })
@@ -17,7 +20,13 @@ export class JobRunView {
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T03:00:00.012Z' })
   startedAt!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null while running', example: '2026-11-23T03:00:01.348Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'null while running',
+    example: '2026-11-23T03:00:01.348Z',
+  })
   finishedAt!: string | null;
 
   @ApiProperty({ enum: OUTCOMES, example: 'success', description: '`abandoned`: its instance died mid-run' })
@@ -37,10 +46,20 @@ export class JobView {
   @ApiProperty({ description: '`cron <expr> (UTC)`, `every <n> ms`, or `on demand`', example: 'cron 0 3 * * * (UTC)' })
   schedule!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'On the answering instance; null when not scheduled there', example: '2026-11-24T03:00:00.000Z' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'On the answering instance; null when not scheduled there',
+    example: '2026-11-24T03:00:00.000Z',
+  })
   nextRunAt!: string | null;
 
-  @ApiProperty({ type: () => JobRunView, isArray: true, description: 'The last 5 runs across all instances, newest first' })
+  @ApiProperty({
+    type: () => JobRunView,
+    isArray: true,
+    description: 'The last 5 runs across all instances, newest first',
+  })
   lastRuns!: JobRunView[];
 }
 
@@ -50,7 +69,12 @@ export class JobRunResultView {
   @ApiProperty({ enum: ['ran', 'skipped'], example: 'ran' })
   status!: string;
 
-  @ApiPropertyOptional({ enum: ['locked', 'already-ran', 'unavailable'], description: 'Why it was skipped: another instance holds the job, this period already succeeded, or the database is away', example: 'locked' })
+  @ApiPropertyOptional({
+    enum: ['locked', 'already-ran', 'unavailable'],
+    description:
+      'Why it was skipped: another instance holds the job, this period already succeeded, or the database is away',
+    example: 'locked',
+  })
   reason?: string;
 
   @ApiPropertyOptional({ pattern: '^[0-9]+$', example: '1042' })
@@ -62,6 +86,9 @@ export class JobRunResultView {
   @ApiPropertyOptional({ ...COUNTS, example: { checked: 12, alerts: 1 } })
   counts?: Record<string, number>;
 
-  @ApiPropertyOptional({ description: 'The failure message of a failed run', example: 'connect ECONNREFUSED 127.0.0.1:5432' })
+  @ApiPropertyOptional({
+    description: 'The failure message of a failed run',
+    example: 'connect ECONNREFUSED 127.0.0.1:5432',
+  })
   error?: string;
 }

@@ -14,7 +14,9 @@ export class JobsController {
 
   @Get()
   @RequireScopes('admin:all')
-  @ApiOperation({ summary: 'Scheduled jobs: schedule, next run on this instance, and the last runs across all instances (admin)' })
+  @ApiOperation({
+    summary: 'Scheduled jobs: schedule, next run on this instance, and the last runs across all instances (admin)',
+  })
   @ApiOkResponse({ type: JobPage, description: 'Every registered job, by name (one page)' })
   list() {
     return this.scheduler.describe().then((items) => ({ items, nextCursor: null }));
@@ -25,10 +27,14 @@ export class JobsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Run a job now under its lock (admin); answers the run, or that another instance holds it' })
   @ApiProblems(CoreErrorCode.NOT_FOUND)
-  @ApiOkResponse({ type: JobRunResultView, description: 'The run (`status: ran`, with its outcome) or why it did not run (`status: skipped`)' })
+  @ApiOkResponse({
+    type: JobRunResultView,
+    description: 'The run (`status: ran`, with its outcome) or why it did not run (`status: skipped`)',
+  })
   @ApiParam({ name: 'name', description: 'A job name from GET /v1/admin/jobs', example: 'certificate-check' })
   run(@Param('name') name: string) {
-    if (!this.scheduler.names.includes(name)) throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
+    if (!this.scheduler.names.includes(name))
+      throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
     return this.scheduler.runNow(name);
   }
 }

@@ -13,7 +13,8 @@ export function safeErrorSerializer(err: unknown): Record<string, unknown> {
   return {
     type: e.constructor?.name ?? e.name,
     message: e.message,
-    code: typeof e.code === 'string' ? e.code : typeof e.driverError?.code === 'string' ? e.driverError.code : undefined,
+    code:
+      typeof e.code === 'string' ? e.code : typeof e.driverError?.code === 'string' ? e.driverError.code : undefined,
     stack: e.stack,
   };
 }
@@ -31,12 +32,21 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
         quietReqLogger: true,
         base: { service: 'security-backend', pid: process.pid },
         redact: {
-          paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
+          paths: [
+            'req.headers.authorization',
+            'req.headers.cookie',
+            'req.headers["x-api-key"]',
+            'res.headers["set-cookie"]',
+          ],
           censor: '[REDACTED]',
         },
         serializers: {
           err: safeErrorSerializer,
-          req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: safeUrl(req.url ?? '') }),
+          req: (req: IncomingMessage & { id?: string }) => ({
+            id: req.id,
+            method: req.method,
+            url: safeUrl(req.url ?? ''),
+          }),
         },
         formatters: {
           log: (obj: Record<string, unknown>) => redactDeep(obj) as Record<string, unknown>,

@@ -1,5 +1,6 @@
 /** Field names whose values are never logged, at any depth. */
-export const SENSITIVE_KEY = /pass(word|wd|phrase)?|secret|token|api[-_]?key|^key$|keys$|authorization|cookie|pepper|private|credential|ssn|signature/i;
+export const SENSITIVE_KEY =
+  /pass(word|wd|phrase)?|secret|token|api[-_]?key|^key$|keys$|authorization|cookie|pepper|private|credential|ssn|signature/i;
 
 export const REDACTED = '[REDACTED]';
 
@@ -19,7 +20,9 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
 
 /** API keys and long opaque tokens in a path (pasted into the wrong place) are masked; long paths are cut. */
 function safePath(path: string): string {
-  const masked = path.replace(/sk_(live|test)_[A-Za-z0-9_]+/g, `sk_$1_${REDACTED}`).replace(/[A-Za-z0-9_-]{40,}/g, REDACTED);
+  const masked = path
+    .replace(/sk_(live|test)_[A-Za-z0-9_]+/g, `sk_$1_${REDACTED}`)
+    .replace(/[A-Za-z0-9_-]{40,}/g, REDACTED);
   return masked.length > 300 ? `${masked.slice(0, 300)}…` : masked;
 }
 
@@ -33,5 +36,8 @@ export function safeUrl(url: string): string {
     .map((pair) => pair.split('=')[0])
     .filter(Boolean)
     .map((n) => n.replace(/[^\w.[\]-]/g, '').slice(0, 40));
-  return `${safePath(url.slice(0, q))}?${names.slice(0, 20).map((n) => `${n}=${REDACTED}`).join('&')}`;
+  return `${safePath(url.slice(0, q))}?${names
+    .slice(0, 20)
+    .map((n) => `${n}=${REDACTED}`)
+    .join('&')}`;
 }

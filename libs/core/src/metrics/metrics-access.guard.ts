@@ -28,6 +28,9 @@ export class MetricsAccessGuard implements CanActivate {
       const presented = createHash('sha256').update(header.slice(7)).digest();
       if (timingSafeEqual(presented, this.tokenDigest)) return true;
     }
-    throw new DomainException(CoreErrorCode.FORBIDDEN, 'Metrics are only available to trusted addresses or with the metrics token.');
+    throw new DomainException(
+      CoreErrorCode.FORBIDDEN,
+      'Metrics are only available to trusted addresses or with the metrics token.',
+    );
   }
 }

@@ -24,7 +24,11 @@ export class MetricsService {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
-    this.dbStatements = new Counter({ name: 'db_statements_total', help: 'SQL statements sent through the connection pool (BEGIN/COMMIT included)', registers: [this.registry] });
+    this.dbStatements = new Counter({
+      name: 'db_statements_total',
+      help: 'SQL statements sent through the connection pool (BEGIN/COMMIT included)',
+      registers: [this.registry],
+    });
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {

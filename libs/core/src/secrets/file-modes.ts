@@ -9,7 +9,10 @@ export interface ModeProblem {
 export const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 
 /** A file or directory readable or writable by group/others, or owned by someone else, is a problem. */
-export function modeProblem(path: string, opts: { allowTraverse?: boolean; requireOwner?: boolean } = {}): ModeProblem | undefined {
+export function modeProblem(
+  path: string,
+  opts: { allowTraverse?: boolean; requireOwner?: boolean } = {},
+): ModeProblem | undefined {
   let st;
   try {
     st = statSync(path);

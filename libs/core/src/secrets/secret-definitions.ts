@@ -14,14 +14,58 @@ const random = (bytes: number) => () => randomBytes(bytes).toString('base64url')
 
 /** Registry of every secret; modules add theirs here so README and checks list them from one place. */
 export const SECRET_DEFINITIONS: SecretDefinition[] = [
-  { name: 'PG_SUPERUSER_PASSWORD', description: 'Superuser password of the embedded PostgreSQL.', generate: random(32), embeddedDatabaseOnly: true },
-  { name: 'DB_OWNER_PASSWORD', description: 'Password of the schema-owner role of the embedded PostgreSQL (runs migrations).', generate: random(32), embeddedDatabaseOnly: true },
-  { name: 'DB_APP_PASSWORD', description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).', generate: random(32), embeddedDatabaseOnly: true },
-  { name: 'DATABASE_PASSWORD', description: 'Password for `DATABASE_URL` when the URL itself carries none (so a container passes it as a file, `DATABASE_PASSWORD_FILE`, not in its environment).' },
-  { name: 'MIGRATIONS_DATABASE_PASSWORD', description: 'Password for `MIGRATIONS_DATABASE_URL` when that URL carries none.' },
-  { name: 'SMTP_URL', description: 'SMTP URL for outgoing mail (`smtps://user:pass@host:465`). Unset: mails are logged instead of sent (development).' },
-  { name: 'API_KEY_PEPPERS', description: 'Server-side peppers for API key hashes, `version:secret` comma-separated (e.g. `2:…,1:…`); the highest version hashes new keys, older ones still verify until keys are re-hashed on use.', generate: () => `1:${random(32)()}` },
-  { name: 'ENCRYPTION_KEYS', description: 'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.', generate: () => `v1:${randomBytes(32).toString('base64')}` },
-  { name: 'NOTIFY_WEBHOOK_SECRET', description: 'HMAC secret that signs notification webhooks (`Webhook-Signature: t=…,v1=…`). Required when `NOTIFY_WEBHOOK_URL` is set.' },
-  { name: 'METRICS_TOKEN', description: 'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.' },
+  {
+    name: 'PG_SUPERUSER_PASSWORD',
+    description: 'Superuser password of the embedded PostgreSQL.',
+    generate: random(32),
+    embeddedDatabaseOnly: true,
+  },
+  {
+    name: 'DB_OWNER_PASSWORD',
+    description: 'Password of the schema-owner role of the embedded PostgreSQL (runs migrations).',
+    generate: random(32),
+    embeddedDatabaseOnly: true,
+  },
+  {
+    name: 'DB_APP_PASSWORD',
+    description: 'Password of the row-only role of the embedded PostgreSQL (the app connects with it).',
+    generate: random(32),
+    embeddedDatabaseOnly: true,
+  },
+  {
+    name: 'DATABASE_PASSWORD',
+    description:
+      'Password for `DATABASE_URL` when the URL itself carries none (so a container passes it as a file, `DATABASE_PASSWORD_FILE`, not in its environment).',
+  },
+  {
+    name: 'MIGRATIONS_DATABASE_PASSWORD',
+    description: 'Password for `MIGRATIONS_DATABASE_URL` when that URL carries none.',
+  },
+  {
+    name: 'SMTP_URL',
+    description:
+      'SMTP URL for outgoing mail (`smtps://user:pass@host:465`). Unset: mails are logged instead of sent (development).',
+  },
+  {
+    name: 'API_KEY_PEPPERS',
+    description:
+      'Server-side peppers for API key hashes, `version:secret` comma-separated (e.g. `2:…,1:…`); the highest version hashes new keys, older ones still verify until keys are re-hashed on use.',
+    generate: () => `1:${random(32)()}`,
+  },
+  {
+    name: 'ENCRYPTION_KEYS',
+    description:
+      'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.',
+    generate: () => `v1:${randomBytes(32).toString('base64')}`,
+  },
+  {
+    name: 'NOTIFY_WEBHOOK_SECRET',
+    description:
+      'HMAC secret that signs notification webhooks (`Webhook-Signature: t=…,v1=…`). Required when `NOTIFY_WEBHOOK_URL` is set.',
+  },
+  {
+    name: 'METRICS_TOKEN',
+    description:
+      'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.',
+  },
 ];

@@ -5,7 +5,9 @@ import { loadConfig } from '../config/load-config';
 import { SecretDefinition } from './secret-definitions';
 import { SecretError, SecretStore } from './secret-store';
 
-const defs: SecretDefinition[] = [{ name: 'TEST_SECRET', description: 'x', generate: () => 'generated-value-1234567890' }];
+const defs: SecretDefinition[] = [
+  { name: 'TEST_SECRET', description: 'x', generate: () => 'generated-value-1234567890' },
+];
 
 function dataDir(): string {
   return mkdtempSync(join(tmpdir(), 'sb-secrets-'));
@@ -26,16 +28,24 @@ describe('SecretStore', () => {
 
   it('refuses to generate in production', () => {
     const config = loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'production' });
-    expect(() => SecretStore.load(config, defs)).toThrow(/Missing secrets in production: TEST_SECRET \(or TEST_SECRET_FILE\)/);
+    expect(() => SecretStore.load(config, defs)).toThrow(
+      /Missing secrets in production: TEST_SECRET \(or TEST_SECRET_FILE\)/,
+    );
   });
 
   it('reads NAME and NAME_FILE, and refuses both at once', () => {
     const dir = dataDir();
     const file = join(dir, 'secret.txt');
     writeFileSync(file, 'from-file\n', { mode: 0o600 });
-    expect(SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET: 'direct' }), defs).require('TEST_SECRET')).toBe('direct');
-    expect(SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET_FILE: file }), defs).require('TEST_SECRET')).toBe('from-file');
-    expect(() => SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET: 'a', TEST_SECRET_FILE: file }), defs)).toThrow(SecretError);
+    expect(SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET: 'direct' }), defs).require('TEST_SECRET')).toBe(
+      'direct',
+    );
+    expect(SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET_FILE: file }), defs).require('TEST_SECRET')).toBe(
+      'from-file',
+    );
+    expect(() =>
+      SecretStore.load(loadConfig({ DATA_DIR: dir, TEST_SECRET: 'a', TEST_SECRET_FILE: file }), defs),
+    ).toThrow(SecretError);
   });
 
   it('refuses a secret file readable by group or others, naming the file and its mode', () => {

@@ -24,7 +24,11 @@ export class SecretStore {
 
   private constructor(private readonly config: AppConfig) {}
 
-  static load(config: AppConfig, definitions: SecretDefinition[] = SECRET_DEFINITIONS, opts: { embeddedDatabase: boolean } = { embeddedDatabase: true }): SecretStore {
+  static load(
+    config: AppConfig,
+    definitions: SecretDefinition[] = SECRET_DEFINITIONS,
+    opts: { embeddedDatabase: boolean } = { embeddedDatabase: true },
+  ): SecretStore {
     const store = new SecretStore(config);
     const missing: string[] = [];
     for (const def of definitions) {
@@ -46,7 +50,8 @@ export class SecretStore {
    */
   static ephemeral(config: AppConfig, definitions: SecretDefinition[] = SECRET_DEFINITIONS): SecretStore {
     const store = new SecretStore(config);
-    for (const def of definitions) if (def.generate && !def.embeddedDatabaseOnly) store.set(def.name, def.generate(), 'generated');
+    for (const def of definitions)
+      if (def.generate && !def.embeddedDatabaseOnly) store.set(def.name, def.generate(), 'generated');
     return store;
   }
 
@@ -83,7 +88,8 @@ export class SecretStore {
    */
   replaceFile(name: string, value: string): string {
     const path = this.filePath(name);
-    if (!path) throw new SecretError(`${name} comes from the environment; set ${name}_FILE to let the service write it`);
+    if (!path)
+      throw new SecretError(`${name} comes from the environment; set ${name}_FILE to let the service write it`);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${value}\n`, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
@@ -129,7 +135,9 @@ export function readSecretFile(path: string, name: string): string {
   if (!existsSync(path)) throw new SecretError(`Secret file for ${name} not found: ${path}`);
   const problem = modeProblem(path, { requireOwner: true });
   if (problem) {
-    throw new SecretError(`Secret file ${path} ${problem.reason}; run: chmod 600 ${path} (and chown it to the service user)`);
+    throw new SecretError(
+      `Secret file ${path} ${problem.reason}; run: chmod 600 ${path} (and chown it to the service user)`,
+    );
   }
   const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   if (!value) throw new SecretError(`Secret file for ${name} is empty: ${path}`);

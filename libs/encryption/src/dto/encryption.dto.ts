@@ -6,7 +6,10 @@ const CONTEXT_MESSAGE = 'context must be 1–100 characters of A-Z a-z 0-9 . _ :
 const ENVELOPE = /^[A-Za-z0-9_-]{44,}$/;
 
 export class ContextDto {
-  @ApiProperty({ example: 'invoices/2026', description: 'Caller-named; part of the AAD, so a ciphertext only decrypts under the same context (and caller)' })
+  @ApiProperty({
+    example: 'invoices/2026',
+    description: 'Caller-named; part of the AAD, so a ciphertext only decrypts under the same context (and caller)',
+  })
   @IsString()
   @Matches(CONTEXT, { message: CONTEXT_MESSAGE })
   context!: string;

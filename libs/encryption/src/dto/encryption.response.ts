@@ -6,7 +6,8 @@ const ENVELOPE_EXAMPLE = 'AQAAAAJEDA1DpbK2zd6hffoqcvdjt5bF-W8hQvdsUcghsQI1gc4';
 export class TransitCiphertextView {
   @ApiProperty({
     example: ENVELOPE_EXAMPLE,
-    description: 'The envelope (base64url): format, key version, IV, GCM tag and ciphertext; decrypts only for the same caller and context',
+    description:
+      'The envelope (base64url): format, key version, IV, GCM tag and ciphertext; decrypts only for the same caller and context',
   })
   ciphertext!: string;
 
@@ -22,13 +23,20 @@ export class TransitPlaintextView {
 
 /** `POST /crypto/hmac`. */
 export class TransitHmacView {
-  @ApiProperty({ example: 'v2.ci4XFP5MBi96pYwhMmPy3TX9DP8uP9xtC-sQX9FinD8', description: 'HMAC-SHA-256 as `v<key version>.<base64url>`' })
+  @ApiProperty({
+    example: 'v2.ci4XFP5MBi96pYwhMmPy3TX9DP8uP9xtC-sQX9FinD8',
+    description: 'HMAC-SHA-256 as `v<key version>.<base64url>`',
+  })
   mac!: string;
 }
 
 /** `POST /crypto/verify`. */
 export class TransitHmacVerificationView {
-  @ApiProperty({ example: true, description: 'Whether the MAC matches the data under your context (false also for a retired or unknown key version)' })
+  @ApiProperty({
+    example: true,
+    description:
+      'Whether the MAC matches the data under your context (false also for a retired or unknown key version)',
+  })
   valid!: boolean;
 }
 
@@ -43,10 +51,18 @@ export class KeyVersionStatusView {
   @ApiProperty({ example: true, description: 'Whether this version still decrypts (false once retired)' })
   decrypts!: boolean;
 
-  @ApiProperty({ type: 'integer', example: 18422, description: 'Encryptions made under this version, across all instances' })
+  @ApiProperty({
+    type: 'integer',
+    example: 18422,
+    description: 'Encryptions made under this version, across all instances',
+  })
   encryptions!: number;
 
-  @ApiProperty({ type: 'number', example: 0.0000042892, description: 'encryptions / 2^32, the AES-GCM random-IV limit per key (NIST SP 800-38D)' })
+  @ApiProperty({
+    type: 'number',
+    example: 0.0000042892,
+    description: 'encryptions / 2^32, the AES-GCM random-IV limit per key (NIST SP 800-38D)',
+  })
   shareOfGcmLimit!: number;
 }
 
@@ -57,25 +73,54 @@ export class KeyringRewrapView {
   @ApiProperty({ enum: REWRAP_STATES, example: 'running', description: 'idle: no run since this instance started' })
   state!: (typeof REWRAP_STATES)[number];
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 2, description: 'The key version of the last run; null before any run' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 2,
+    description: 'The key version of the last run; null before any run',
+  })
   targetVersion!: number | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-23T09:15:00.000Z', description: 'null before any run' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'null before any run',
+  })
   startedAt!: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'null while running and before any run' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'null while running and before any run',
+  })
   finishedAt!: string | null;
 
   @ApiProperty({ type: 'integer', example: 4200, description: 'Envelopes moved so far' })
   rewrapped!: number;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'Rows left alone because they failed their integrity check (audited by their store)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'Rows left alone because they failed their integrity check (audited by their store)',
+  })
   skipped!: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 5800, description: 'Envelopes still under older key versions; null before any run' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 5800,
+    description: 'Envelopes still under older key versions; null before any run',
+  })
   remaining!: number | null;
 
-  @ApiPropertyOptional({ example: 'connection terminated unexpectedly', description: 'Why the run stopped; only when state is failed' })
+  @ApiPropertyOptional({
+    example: 'connection terminated unexpectedly',
+    description: 'Why the run stopped; only when state is failed',
+  })
   error?: string;
 }
 
@@ -87,10 +132,18 @@ export class KeyringStatusView {
   @ApiProperty({ type: 'integer', example: 1, description: 'Versions below it are retired (no longer decrypt)' })
   minDecryptionVersion!: number;
 
-  @ApiProperty({ type: 'integer', example: 2147483648, description: 'Encryptions under one version after which a warning is logged (ENCRYPTION_WARN_PERCENT of 2^32)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2147483648,
+    description: 'Encryptions under one version after which a warning is logged (ENCRYPTION_WARN_PERCENT of 2^32)',
+  })
   warnAtEncryptions!: number;
 
-  @ApiProperty({ type: () => KeyVersionStatusView, isArray: true, description: 'Every version in the keyring, oldest first' })
+  @ApiProperty({
+    type: () => KeyVersionStatusView,
+    isArray: true,
+    description: 'Every version in the keyring, oldest first',
+  })
   versions!: KeyVersionStatusView[];
 
   @ApiProperty({
@@ -107,6 +160,10 @@ export class KeyringStatusView {
 
 /** `POST /admin/keyring/retire`. */
 export class KeyringRetirementView {
-  @ApiProperty({ type: 'integer', example: 2, description: 'The oldest version that still decrypts, after the retirement' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description: 'The oldest version that still decrypts, after the retirement',
+  })
   minDecryptionVersion!: number;
 }

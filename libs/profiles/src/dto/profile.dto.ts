@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsISO8601, IsObject, IsOptional, IsString, Matches, MaxLength, registerDecorator, ValidateIf, ValidationOptions } from 'class-validator';
+import {
+  IsBoolean,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
 import { NO_CONTROL_CHARACTERS } from '@app/core';
 
 /** Luhn check over 12–19 digits (spaces and dashes allowed between groups). */
@@ -70,19 +81,35 @@ export class UpdateProfileDto {
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'dateOfBirth must be a date (YYYY-MM-DD)' })
   dateOfBirth?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '123-45-6789', description: 'US SSN; stored encrypted, shown masked' })
+  @ApiPropertyOptional({
+    nullable: true,
+    example: '123-45-6789',
+    description: 'US SSN; stored encrypted, shown masked',
+  })
   @ValidateIf(nullable)
   @IsString()
-  @Matches(/^(?!000|666|9\d\d)\d{3}-?(?!00)\d{2}-?(?!0000)\d{4}$/, { message: 'ssn must be a valid US SSN (AAA-GG-SSSS)' })
+  @Matches(/^(?!000|666|9\d\d)\d{3}-?(?!00)\d{2}-?(?!0000)\d{4}$/, {
+    message: 'ssn must be a valid US SSN (AAA-GG-SSSS)',
+  })
   ssn?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '4242 4242 4242 4242', description: 'Stored encrypted, shown masked' })
+  @ApiPropertyOptional({
+    nullable: true,
+    example: '4242 4242 4242 4242',
+    description: 'Stored encrypted, shown masked',
+  })
   @ValidateIf(nullable)
   @IsString()
   @IsCardNumber()
   cardNumber?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: 'object', additionalProperties: true, example: { allergies: ['penicillin'] }, description: 'Stored encrypted, omitted unless revealed (at most 8 KiB)' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    example: { allergies: ['penicillin'] },
+    description: 'Stored encrypted, omitted unless revealed (at most 8 KiB)',
+  })
   @ValidateIf(nullable)
   @IsObject()
   @JsonSizeAtMost(8192)
@@ -90,7 +117,9 @@ export class UpdateProfileDto {
 }
 
 export class RevealQueryDto {
-  @ApiPropertyOptional({ description: 'Unmasked sensitive fields (needs profiles:read_sensitive; a session must have signed in recently)' })
+  @ApiPropertyOptional({
+    description: 'Unmasked sensitive fields (needs profiles:read_sensitive; a session must have signed in recently)',
+  })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()

@@ -29,7 +29,8 @@ export class ProfileView {
     type: String,
     nullable: true,
     example: '***-**-6789',
-    description: 'US SSN. Masked: `***-**-` and the last four digits; revealed: the nine digits without dashes (`123456789`); null when not set',
+    description:
+      'US SSN. Masked: `***-**-` and the last four digits; revealed: the nine digits without dashes (`123456789`); null when not set',
   })
   ssn!: string | null;
 
@@ -37,7 +38,8 @@ export class ProfileView {
     type: String,
     nullable: true,
     example: '**** **** **** 4242',
-    description: 'Card number. Masked: `**** **** **** ` and the last four digits; revealed: the digits without spaces or dashes (`4242424242424242`); null when not set',
+    description:
+      'Card number. Masked: `**** **** **** ` and the last four digits; revealed: the digits without spaces or dashes (`4242424242424242`); null when not set',
   })
   cardNumber!: string | null;
 
@@ -53,13 +55,23 @@ export class ProfileView {
   @ApiProperty({ example: false, description: 'Whether the sensitive fields are unmasked' })
   revealed!: boolean;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-23T09:15:00.000Z', description: 'Last change; null when the profile was never set (every field then null)' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'Last change; null when the profile was never set (every field then null)',
+  })
   updatedAt!: string | null;
 }
 
 /** `POST /profiles/search`. */
 export class ProfileSearchResultView {
-  @ApiProperty({ type: () => ProfileView, isArray: true, description: 'Profiles with that SSN, masked (at most 10; no further pages)' })
+  @ApiProperty({
+    type: () => ProfileView,
+    isArray: true,
+    description: 'Profiles with that SSN, masked (at most 10; no further pages)',
+  })
   items!: ProfileView[];
 }
 
@@ -68,7 +80,10 @@ export class ProfileErasureView {
   @ApiProperty({ type: Boolean, enum: [true], example: true })
   erased!: true;
 
-  @ApiProperty({ example: 'erased-3f9a1c7e5b2d8064', description: 'What replaced the user id in the audit events (`erased-` and 16 hex digits)' })
+  @ApiProperty({
+    example: 'erased-3f9a1c7e5b2d8064',
+    description: 'What replaced the user id in the audit events (`erased-` and 16 hex digits)',
+  })
   pseudonym!: string;
 
   @ApiProperty({ type: 'integer', example: 14, description: 'Audit events about the user that were pseudonymised' })
@@ -83,15 +98,32 @@ export class ProfileExportView {
   @ApiProperty({ type: () => UserView, description: 'The account' })
   account!: UserView;
 
-  @ApiProperty({ type: () => ProfileView, description: 'The profile, revealed (`revealed: true`, `ssn` and `cardNumber` as digits, `medicalInfo` present) unless it was never set' })
+  @ApiProperty({
+    type: () => ProfileView,
+    description:
+      'The profile, revealed (`revealed: true`, `ssn` and `cardNumber` as digits, `medicalInfo` present) unless it was never set',
+  })
   profile!: ProfileView;
 
-  @ApiProperty({ type: () => ApiKeyView, isArray: true, description: 'Metadata of every API key the caller owns (never the secrets)' })
+  @ApiProperty({
+    type: () => ApiKeyView,
+    isArray: true,
+    description: 'Metadata of every API key the caller owns (never the secrets)',
+  })
   apiKeys!: ApiKeyView[];
 
-  @ApiProperty({ type: () => SessionView, isArray: true, description: 'Active sessions (`current` is true for the session making the request; false for all with an API key)' })
+  @ApiProperty({
+    type: () => SessionView,
+    isArray: true,
+    description:
+      'Active sessions (`current` is true for the session making the request; false for all with an API key)',
+  })
   sessions!: SessionView[];
 
-  @ApiProperty({ type: () => AuditEventView, isArray: true, description: 'Audit events by or about the caller, newest first (at most 5,000)' })
+  @ApiProperty({
+    type: () => AuditEventView,
+    isArray: true,
+    description: 'Audit events by or about the caller, newest first (at most 5,000)',
+  })
   auditEvents!: AuditEventView[];
 }

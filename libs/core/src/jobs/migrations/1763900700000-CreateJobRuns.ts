@@ -17,7 +17,9 @@ export class CreateJobRuns1763900700000 implements MigrationInterface {
         "error" text
       )`);
     // At most one successful run per job and period: the database, not a convention, makes a job once per period.
-    await q.query(`CREATE UNIQUE INDEX "job_runs_once_per_period" ON "job_runs" ("job", "period") WHERE "outcome" = 'success'`);
+    await q.query(
+      `CREATE UNIQUE INDEX "job_runs_once_per_period" ON "job_runs" ("job", "period") WHERE "outcome" = 'success'`,
+    );
     await q.query(`CREATE INDEX "job_runs_job_started" ON "job_runs" ("job", "started_at" DESC)`);
     // Each tick closes runs left 'running' by a dead process: find them without visiting the job's history.
     await q.query(`CREATE INDEX "job_runs_running" ON "job_runs" ("job") WHERE "outcome" = 'running'`);
