@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AppConfig, ChangeFeed, Clock, JobScheduler } from '@app/core';
+import { apiKeyMails } from './api-keys.mails';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { ApiKey } from './entities/api-key.entity';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -107,14 +108,7 @@ export class ApiKeyJobs implements OnModuleInit {
       const due = await this.repo.due(em, 'expiry-warning', now, new Date(now.getTime() + WARN_DAYS * 86_400_000));
       for (const k of due) {
         const when = k.expiresAt!.toISOString();
-        await this.keys.notifyOwner(
-          em,
-          k,
-          'api_key.expiring',
-          `Your API key "${k.name}" expires on ${when.slice(0, 10)}`,
-          `Your API key "${k.name}" (sk_${k.environment}_${k.keyId}) expires at ${when}. Rotate it before then: POST /v1/api-keys/${k.id}/rotate.`,
-          { expiresAt: when },
-        );
+        await this.keys.notifyOwner(em, k, 'api_key.expiring', apiKeyMails.expiring(k, when), { expiresAt: when });
         await this.repo.update(em, k.id, { expiryWarnedAt: now });
         await this.audit.record(
           {
@@ -151,14 +145,7 @@ export class ApiKeyJobs implements OnModuleInit {
           },
           em,
         );
-        await this.keys.notifyOwner(
-          em,
-          key,
-          'api_key.new_network',
-          `Your API key "${key.name}" was used from a new network`,
-          `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was used from ${network} for the first time. If that was not you, revoke the key: DELETE /v1/api-keys/${key.id}.`,
-          { network },
-        );
+        await this.keys.notifyOwner(em, key, 'api_key.new_network', apiKeyMails.newNetwork(key, network), { network });
       }
     });
   }

@@ -17,6 +17,7 @@ import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { apiKeyView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView, SHOWN_ONCE } from './api-key.view';
+import { apiKeyMails, MailText } from './api-keys.mails';
 import { ApiKeysRepository, ListSort } from './api-keys.repository';
 import { CreateApiKeyDto, ListApiKeysQueryDto, QuotaDto, RateLimitDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
@@ -213,14 +214,11 @@ export class ApiKeysService {
       await this.changes.publish(em, KEY_TOPIC, old.id);
       // As with a revocation by someone else: the owner hears of it (the new secret went to the administrator, not here).
       if (byOther) {
-        const until =
-          gracePeriodHours > 0 ? `It keeps working until ${graceEndsAt.toISOString()}.` : 'It stopped working at once.';
         await this.notifyOwner(
           em,
           old,
           'api_key.rotated_by_admin',
-          'An administrator rotated one of your API keys',
-          `Your API key "${old.name}" (sk_${old.environment}_${old.keyId}) was rotated by an administrator at ${now.toISOString()}. ${until} Ask them for its successor (sk_${successor.environment}_${successor.keyId}).`,
+          apiKeyMails.rotatedByAdmin(old, successor, now, gracePeriodHours > 0 ? graceEndsAt : null),
           { successorId: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null },
         );
       }
@@ -245,14 +243,7 @@ export class ApiKeysService {
       });
       await this.record(em, principal, 'api_key.revoke', key, { byAdmin: byOther });
       await this.changes.publish(em, KEY_TOPIC, key.id);
-      if (byOther)
-        await this.notifyOwner(
-          em,
-          key,
-          'api_key.revoked_by_admin',
-          'An administrator revoked one of your API keys',
-          `Your API key "${key.name}" (sk_${key.environment}_${key.keyId}) was revoked by an administrator at ${now.toISOString()}. Requests with it are refused from now on.`,
-        );
+      if (byOther) await this.notifyOwner(em, key, 'api_key.revoked_by_admin', apiKeyMails.revokedByAdmin(key, now));
       return key;
     });
     this.changes.emitLocal(KEY_TOPIC, revoked.id);
@@ -263,12 +254,11 @@ export class ApiKeysService {
     em: EntityManager,
     key: ApiKey,
     kind: string,
-    subject: string,
-    text: string,
+    mail: MailText,
     data: Record<string, unknown> = {},
   ): Promise<void> {
     const owner = await this.users.me(key.ownerId).catch(() => undefined);
-    if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner.email, subject, text });
+    if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner.email, ...mail });
     await this.notifications.enqueueWebhook(em, {
       kind,
       data: {

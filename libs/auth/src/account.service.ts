@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit';
 import { AppConfig, Clock, CoreErrorCode, DomainException, Principal, RandomSource } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode } from './auth-error-codes';
+import { authMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import {
@@ -104,8 +105,7 @@ export class AccountService {
         {
           kind: 'auth.reset_password',
           to: user.email,
-          subject: 'Reset your password',
-          text: `Reset your password within one hour: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/reset with {"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
+          ...authMails.resetPassword(this.config.env.PUBLIC_BASE_URL, token),
         },
         this.config.env.AUTH_MAILS_PER_HOUR,
       );

@@ -15,6 +15,7 @@ import {
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
+import { authMails } from './auth.mails';
 import { AuthRepository, LockoutRules, LockoutSubject } from './auth.repository';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
@@ -125,10 +126,9 @@ export class AuthService {
       {
         kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
         to: input.email,
-        subject: taken.email ? 'Someone tried to register with your address' : 'Registration could not be completed',
-        text: taken.email
-          ? `Someone (maybe you) tried to create an account with this address, which already has one. If it was you, sign in or reset your password at ${this.config.env.PUBLIC_BASE_URL}/v1/auth/password/forgot. Otherwise ignore this message.`
-          : `The username "${input.username}" is not available. Register again with another username.`,
+        ...(taken.email
+          ? authMails.registerExisting(this.config.env.PUBLIC_BASE_URL)
+          : authMails.registerUsernameTaken(input.username)),
       },
       this.config.env.AUTH_MAILS_PER_HOUR,
     );
@@ -151,8 +151,7 @@ export class AuthService {
       {
         kind: 'auth.verify_email',
         to: user.email,
-        subject: 'Confirm your email address',
-        text: `Confirm your address within 24 hours: POST ${this.config.env.PUBLIC_BASE_URL}/v1/auth/email/verify with {"token":"${token}"}`,
+        ...authMails.verifyEmail(this.config.env.PUBLIC_BASE_URL, token),
       },
       this.config.env.AUTH_MAILS_PER_HOUR,
     );
