@@ -14,7 +14,7 @@ function markdownUnder(dir: string): string[] {
   });
 }
 
-/** The documents whose links must resolve: README, every page under docs/, the benchmark notes, docker/secrets/README.md. */
+/** The documents whose links must resolve: README, every page under docs/, bench/ and docker/secrets/ notes. */
 function documents(): string[] {
   return [
     join(root, 'README.md'),
@@ -37,7 +37,7 @@ function linkTargets(markdown: string): string[] {
   return [...inline, ...references];
 }
 
-/** The anchors GitHub gives a document's headings: lower case, punctuation dropped, spaces to hyphens, -1, -2… for repeats. */
+/** The anchors GitHub gives a document's headings: lower case, no punctuation, spaces to hyphens, -N on repeats. */
 function headingAnchors(markdown: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
