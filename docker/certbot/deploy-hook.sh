@@ -4,7 +4,7 @@
 #
 #   certbot renew --deploy-hook /opt/security-backend/docker/certbot/deploy-hook.sh
 #
-# Commands can be overridden for other set-ups (README "Certificate renewal"):
+# Commands can be overridden for other set-ups (docs/deployment.md "Certificate renewal"):
 #   SB_NGINX  how to run nginx          default: nginx            compose: "docker compose -f docker/compose.yaml exec -T nginx nginx"
 #   SB_CLI    how to run the admin CLI  default: npm run cli --   compose: "docker compose -f docker/compose.yaml exec -T app1 node dist/apps/cli/src/main.js"
 #   SB_DIR    the service's checkout    default: this script's ../..

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envExample, withConfigTable } from '../../apps/api/src/config-docs';
+import { envExample, GENERATED_DOCS } from '../../apps/api/src/config-docs';
 
 const root = join(__dirname, '..', '..');
 
-describe('README and .env.example', () => {
-  it('list every variable of the config schema (run `npm run docs:config` after changing it)', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    expect(withConfigTable(readme)).toBe(readme);
+describe('README, docs and .env.example', () => {
+  it.each(GENERATED_DOCS.map((d) => [d.file, d.update] as const))(
+    '%s matches the code that generates its table (run `npm run docs:config` after changing it)',
+    (file, update) => {
+      const markdown = readFileSync(join(root, file), 'utf8');
+      expect(update(markdown)).toBe(markdown);
+    },
+  );
+
+  it('.env.example lists every variable of the config schema (run `npm run docs:config` after changing it)', () => {
     expect(readFileSync(join(root, '.env.example'), 'utf8')).toBe(envExample());
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { envExample, withConfigTable } from './config-docs';
+import { envExample, GENERATED_DOCS } from './config-docs';
 
-/** `npm run docs:config`: rewrites README's configuration table and .env.example from the config schema. */
-writeFileSync('README.md', withConfigTable(readFileSync('README.md', 'utf8')));
+/** `npm run docs:config`: rewrites the generated tables (docs/configuration.md, docs/errors.md) and .env.example. */
+for (const { file, update } of GENERATED_DOCS) writeFileSync(file, update(readFileSync(file, 'utf8')));
 writeFileSync('.env.example', envExample());
-process.stdout.write('README.md configuration table and .env.example updated\n');
+process.stdout.write(`${GENERATED_DOCS.map((d) => d.file).join(', ')} and .env.example updated\n`);

@@ -1,4 +1,4 @@
-/** The scope catalogue: `resource:action`, one place, each with its description (Swagger and README list it). */
+/** The scope catalogue: `resource:action`, one place, each described (Swagger and `GET /v1/scopes` list it). */
 export const SCOPE_CATALOGUE = {
   'profiles:read': "Read the owner's own profile",
   'profiles:write': "Change the owner's own profile",

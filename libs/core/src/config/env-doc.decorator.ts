@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-/** What README and `.env.example` say about one environment variable. */
+/** What docs/configuration.md and `.env.example` say about one environment variable. */
 export interface EnvDoc {
   description: string;
   /** The default as a user would write it ("" = unset). */

@@ -12,7 +12,7 @@ export interface SecretDefinition {
 
 const random = (bytes: number) => () => randomBytes(bytes).toString('base64url');
 
-/** Registry of every secret; modules add theirs here so README and checks list them from one place. */
+/** Registry of every secret; modules add theirs here so docs/configuration.md and checks list them from one place. */
 export const SECRET_DEFINITIONS: SecretDefinition[] = [
   {
     name: 'PG_SUPERUSER_PASSWORD',
