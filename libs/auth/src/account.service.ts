@@ -142,10 +142,7 @@ export class AccountService {
       this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
-      await em.query(
-        'UPDATE users SET failed_attempts = 0, failed_window_start = NULL, locked_until = NULL WHERE id = $1',
-        [user.id],
-      );
+      await this.repo.clearAttempts(user.id, em);
       const ended = await this.sessions.revokeAll(user.id, undefined, em);
       await this.audit.record(
         {

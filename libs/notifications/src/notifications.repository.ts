@@ -13,6 +13,19 @@ export class NotificationsRepository {
   }
 
   /**
+   * Takes the (kind, address) advisory lock for the rest of the caller's transaction, so parallel requests on several
+   * instances count right, and answers how many mails of that kind went to the address within the last hour.
+   */
+  async lockAndCountLastHour(em: EntityManager, recipient: string, kind: string): Promise<number> {
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`mail:${kind}:${recipient}`]);
+    const rows: { n: number }[] = await em.query(
+      `SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = $1 AND kind = $2 AND created_at > now() - interval '1 hour'`,
+      [recipient, kind],
+    );
+    return rows[0].n;
+  }
+
+  /**
    * Claims due messages in a short transaction (SKIP LOCKED, so several instances never take the same one) by
    * moving their next attempt past a lease; delivery then happens outside any transaction.
    */

@@ -61,12 +61,7 @@ export class NotificationsService {
    * (kind, address) by a transaction-scoped advisory lock, so parallel requests on several instances count right.
    */
   async enqueueEmailLimited(em: EntityManager, n: EmailNotification, perHour: number): Promise<boolean> {
-    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`mail:${n.kind}:${n.to}`]);
-    const rows: { n: number }[] = await em.query(
-      `SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = $1 AND kind = $2 AND created_at > now() - interval '1 hour'`,
-      [n.to, n.kind],
-    );
-    if (rows[0].n >= perHour) {
+    if ((await this.repo.lockAndCountLastHour(em, n.to, n.kind)) >= perHour) {
       this.logger.warn({ kind: n.kind, perHour }, 'mail not queued: the hourly limit for this address is reached');
       return false;
     }

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { AppConfig, Clock, SECRET_DEFINITIONS, SecretStore } from '@app/core';
+import type { OutboxMessage } from '../../libs/notifications/src/entities/outbox-message.entity';
+import { MailMessage, Mailer } from '../../libs/notifications/src/mailer';
+import type { NotificationsRepository } from '../../libs/notifications/src/notifications.repository';
+import { NotificationsService } from '../../libs/notifications/src/notifications.service';
+import { WebhookDelivery, WebhookSender } from '../../libs/notifications/src/webhook-sender';
+import { copyRow, FakeDatabase, PublicPart, TransactionalStore } from './core';
+
+const HOUR_MS = 3_600_000;
+
+/** The outbox table in memory; `createdAt` comes from the clock (PostgreSQL's `now()` in the real one). */
+export class InMemoryNotificationsRepository implements PublicPart<NotificationsRepository>, TransactionalStore {
+  rows: OutboxMessage[] = [];
+
+  constructor(
+    private readonly db: FakeDatabase,
+    private readonly clock: Clock,
+  ) {
+    db.register(this);
+  }
+
+  snapshot(): unknown {
+    return this.rows.map(copyRow);
+  }
+
+  restore(state: unknown): void {
+    this.rows = state as OutboxMessage[];
+  }
+
+  async insert(em: EntityManager, message: Partial<OutboxMessage>): Promise<void> {
+    this.db.assertOpen(em, 'outbox insert');
+    this.rows.push({
+      id: randomUUID(),
+      payload: {},
+      attempts: 0,
+      deliveredAt: null,
+      lastError: null,
+      createdAt: this.clock.now(),
+      ...message,
+    } as OutboxMessage);
+  }
+
+  async lockAndCountLastHour(em: EntityManager, recipient: string, kind: string): Promise<number> {
+    this.db.assertOpen(em, 'mail count');
+    const since = this.clock.nowMs() - HOUR_MS;
+    return this.rows.filter((m) => m.recipient === recipient && m.kind === kind && m.createdAt.getTime() > since)
+      .length;
+  }
+
+  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboxMessage[]> {
+    const due = this.rows
+      .filter((m) => m.status === 'pending' && m.nextAttemptAt <= now)
+      .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+      .slice(0, limit);
+    for (const m of due) m.nextAttemptAt = leaseUntil;
+    return due.map(copyRow);
+  }
+
+  async saveOutcome(message: OutboxMessage): Promise<void> {
+    const row = this.rows.find((m) => m.id === message.id);
+    if (!row) return;
+    const { status, attempts, nextAttemptAt, deliveredAt, lastError, body } = message;
+    Object.assign(row, { status, attempts, nextAttemptAt, deliveredAt, lastError, body });
+  }
+
+  /** Mails of one kind, oldest first (for assertions). */
+  mails(kind?: string): OutboxMessage[] {
+    return this.rows.filter((m) => m.channel === 'email' && (kind === undefined || m.kind === kind));
+  }
+}
+
+/** Keeps what it was asked to send; `failWith` makes the next sends throw (an SMTP outage). */
+export class RecordingMailer extends Mailer {
+  readonly sent: MailMessage[] = [];
+  failWith?: Error;
+
+  async send(message: MailMessage): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.sent.push(message);
+  }
+}
+
+/** The outbound HTTP side effect, kept instead of posted; `failWith` makes the receiver answer with an error. */
+export class RecordingWebhookSender extends WebhookSender {
+  readonly deliveries: WebhookDelivery[] = [];
+  failWith?: Error;
+
+  override async send(d: WebhookDelivery): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.deliveries.push(d);
+  }
+}
+
+/** The real NotificationsService over the in-memory outbox, a recording mailer and webhook sender. */
+export function fakeNotifications(db: FakeDatabase, clock: Clock, config: AppConfig) {
+  const outbox = new InMemoryNotificationsRepository(db, clock);
+  const mailer = new RecordingMailer();
+  const webhooks = new RecordingWebhookSender();
+  const secrets = SecretStore.load(
+    config,
+    SECRET_DEFINITIONS.filter((d) => d.name === 'NOTIFY_WEBHOOK_SECRET'),
+    { embeddedDatabase: false },
+  );
+  const notifications = new NotificationsService(
+    outbox as unknown as NotificationsRepository,
+    mailer,
+    clock,
+    webhooks,
+    config,
+    secrets,
+  );
+  return { notifications, outbox, mailer, webhooks };
+}
