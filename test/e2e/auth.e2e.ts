@@ -385,6 +385,25 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
       clock.advanceMinutes(31);
     });
 
+    it('right current passwords never add up to a lockout (a refused new password, repeated, leaves sign-in open)', async () => {
+      const { token, user } = await registerAndLogin(t);
+      for (let i = 0; i < 6; i++) {
+        await problem(
+          await t.request(
+            '/v1/auth/password',
+            jsonPost({ currentPassword: user.password, newPassword: 'password' }, bearer(token)),
+          ),
+          400,
+          'PASSWORD_TOO_WEAK',
+        );
+      }
+      const login = await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
+      );
+      expect(login.status).toBe(200);
+    });
+
     it('forgot answers the same for unknown addresses; reset works once, ends all sessions, expires after an hour', async () => {
       const { token, user } = await registerAndLogin(t);
       const known = await t.request('/v1/auth/password/forgot', jsonPost({ email: user.email }));

@@ -301,6 +301,18 @@ describe('AuthService', () => {
       });
     });
 
+    it('a right confirmation ends the failure run: confirmations never add up to a lockout', async () => {
+      for (let i = 0; i < 5; i++)
+        await expect(w.auth.confirmPassword(ada.id, STRONG_PASSWORD, 'x.change')).resolves.toMatchObject({
+          id: ada.id,
+        });
+      await expect(w.auth.confirmPassword(ada.id, 'not the password', 'x.change')).rejects.toMatchObject({
+        code: AuthErrorCode.CURRENT_PASSWORD_WRONG,
+      });
+      expect((await w.signIn(ada)).login.token).toEqual(expect.any(String));
+      expect(w.auditRepo.actions('auth.lockout')).toEqual([]);
+    });
+
     it('shows the user, or USER_NOT_FOUND', async () => {
       expect(await w.auth.me(ada.id)).toMatchObject({ id: ada.id, username: 'ada', emailVerified: true });
       await expect(w.auth.me('missing')).rejects.toMatchObject({ code: AuthErrorCode.USER_NOT_FOUND });

@@ -352,6 +352,9 @@ export class AuthService {
       });
       throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
+    // A right password ends the failure run, as a successful login does: otherwise every confirmation's reserved
+    // attempt would count toward the lockout, and a few password changes would lock the owner out.
+    await this.repo.clearAttempts(user.id);
     return userView(user);
   }
 
