@@ -190,6 +190,16 @@ describe('ApiKeysService: changing a key', () => {
       ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
     );
   });
+
+  it('a key in its grace period can still be narrowed (the successor is a separate key)', async () => {
+    const { create, service } = setup();
+    const key = await create(user(ALICE), { scopes: ['profiles:read', 'profiles:write'] });
+    await service.rotate(user(ALICE), key.id, 24);
+    await expect(service.update(user(ALICE), key.id, { scopes: ['profiles:read'] })).resolves.toMatchObject({
+      status: 'rotating',
+      scopes: ['profiles:read'],
+    });
+  });
 });
 
 describe('ApiKeysService: rotation', () => {
@@ -301,5 +311,14 @@ describe('ApiKeysService: revocation', () => {
     expect(repo.stored(key.id).revokedReason).toBe('admin');
     expect(notifications.emails.map((e) => e.mail.kind)).toEqual(['api_key.revoked_by_admin']);
     expect(notifications.webhooks.map((w) => w.event.kind)).toEqual(['api_key.revoked_by_admin']);
+  });
+
+  it('an owner who cannot be looked up (erased meanwhile) gets no mail, but the webhook still goes out', async () => {
+    const { create, service, repo, notifications } = setup();
+    const key = await create(user('33333333-3333-4333-8333-333333333333'));
+    await service.revoke(admin, key.id);
+    expect(repo.stored(key.id).status).toBe('revoked');
+    expect(notifications.emails).toHaveLength(0);
+    expect(notifications.webhooks.map((w) => w.event.data.ownerId)).toEqual(['33333333-3333-4333-8333-333333333333']);
   });
 });

@@ -101,7 +101,7 @@ describe('KeyReportsService.hygiene', () => {
     const created = async (name: string, scopes = ['profiles:read'], by = admin) =>
       (await keys.create(by, { name, scopes })).id;
     clock.advance(-40 * DAY);
-    const stale = await created('stale');
+    await created('stale');
     clock.advance(40 * DAY);
     const fresh = await created('fresh');
     const forever = await created('forever');
@@ -110,7 +110,7 @@ describe('KeyReportsService.hygiene', () => {
     repo.stored(soon).expiresAt = new Date(clock.nowMs() + 7 * DAY - 1);
     const later = await created('later');
     repo.stored(later).expiresAt = new Date(clock.nowMs() + 7 * DAY);
-    const mighty = await created('mighty', ['admin:all']);
+    await created('mighty', ['admin:all']);
     const used = await created('used-recently');
     repo.stored(used).createdAt = new Date(clock.nowMs() - 60 * DAY);
     repo.stored(used).lastUsedAt = new Date(clock.nowMs() - 29 * DAY);
