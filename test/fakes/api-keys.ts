@@ -141,6 +141,48 @@ export class FakeApiKeysRepository {
     return [...this.rows.values()].filter((k) => k.status === 'active' || k.status === 'rotating').map(copy);
   }
 
+  /** Keys due for a job, as the repository's query selects them (without the row locks). */
+  async due(
+    _em: EntityManager,
+    kind: 'expire' | 'grace-end' | 'expiry-warning',
+    now: Date,
+    warnBefore?: Date,
+  ): Promise<ApiKey[]> {
+    const t = now.getTime();
+    return [...this.rows.values()]
+      .filter((k) =>
+        kind === 'expire'
+          ? (k.status === 'active' || k.status === 'rotating') && !!k.expiresAt && k.expiresAt.getTime() <= t
+          : kind === 'grace-end'
+            ? k.status === 'rotating' && !!k.graceEndsAt && k.graceEndsAt.getTime() <= t
+            : k.status === 'active' &&
+              !k.expiryWarnedAt &&
+              !!k.expiresAt &&
+              k.expiresAt.getTime() > t &&
+              k.expiresAt.getTime() <= warnBefore!.getTime(),
+      )
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map(copy);
+  }
+
+  /** `${keyId}|${network}` already recorded, as api_key_networks. */
+  readonly networks = new Set<string>();
+
+  /** Records networks; answers the new ones except each key's very first (its baseline), as the repository does. */
+  async addNetworks(
+    _em: EntityManager,
+    seen: { keyId: string; network: string; at: Date }[],
+  ): Promise<{ keyId: string; network: string }[]> {
+    const notify: { keyId: string; network: string }[] = [];
+    for (const s of [...seen].sort((a, b) => a.at.getTime() - b.at.getTime())) {
+      if (!this.rows.has(s.keyId) || this.networks.has(`${s.keyId}|${s.network}`)) continue;
+      const baseline = ![...this.networks].some((n) => n.startsWith(`${s.keyId}|`));
+      this.networks.add(`${s.keyId}|${s.network}`);
+      if (!baseline) notify.push({ keyId: s.keyId, network: s.network });
+    }
+    return notify;
+  }
+
   /** A stored row for a test to read or change directly. */
   stored(id: string): ApiKey {
     const k = this.rows.get(id);
