@@ -65,7 +65,7 @@ function setup(keys = V1, repo = new FakeProfilesRepository(), clock = new FakeC
   const audit = new FakeAudit();
   const reveals = new RevealAuditor(audit.asAuditService(), clock);
   const service = new ProfilesService(repo.asRepository(), codec, audit.asAuditService(), reveals, clock);
-  return { service, repo, audit, clock, codec, keyring };
+  return { service, repo, audit, clock, codec, keyring, reveals };
 }
 
 const session = (userId: string, clock: FakeClock, signedInAgoMs = 0, scopes = ['profiles:read_sensitive']) =>
@@ -214,6 +214,29 @@ describe('ProfilesService: who sees what', () => {
     clock.advance(60_000);
     await service.get(session(ALICE, clock), ALICE, true);
     expect(audit.of('profile.reveal').map((e) => e.entry.details?.repeatedSincePrevious)).toEqual([0, 2]);
+  });
+});
+
+describe('ProfilesService: reveal audit (RevealAuditor)', () => {
+  it('counts repeats per actor and credential; repeats not yet carried by a record are written at shutdown', async () => {
+    const s = setup();
+    await s.service.update(session(ALICE, s.clock), FULL);
+    const key = (keyId: string): Principal => ({
+      kind: 'apiKey',
+      userId: ALICE,
+      role: 'user',
+      scopes: ['profiles:read_sensitive'],
+      keyId,
+    });
+    for (let i = 0; i < 3; i++) await s.service.get(key('k1'), ALICE, true);
+    await s.service.get(key('k2'), ALICE, true);
+    expect(s.audit.of('profile.reveal').map((e) => e.entry.details?.keyId)).toEqual(['k1', 'k2']);
+    await s.reveals.onApplicationShutdown();
+    expect(s.audit.of('profile.reveal').map((e) => e.entry.details)).toEqual([
+      { fields: ['ssn', 'cardNumber', 'medicalInfo'], repeatedSincePrevious: 0, keyId: 'k1' },
+      { fields: ['ssn', 'cardNumber', 'medicalInfo'], repeatedSincePrevious: 0, keyId: 'k2' },
+      { repeatedSincePrevious: 2, flushed: true, keyId: 'k1' },
+    ]);
   });
 });
 
