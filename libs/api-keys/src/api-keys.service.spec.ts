@@ -1,0 +1,324 @@
+import type { AuthService, PasswordHasher } from '@app/auth';
+import { DomainException, loadConfig, Principal, SecretStore } from '@app/core';
+import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
+import { FakeChangeFeed, FakeClock, FakeRandom } from '../../../test/fakes/core-doubles';
+import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { ApiKeyErrorCode } from './api-key-error-codes';
+import { SHOWN_ONCE } from './api-key.view';
+import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
+import type { CreateApiKeyDto } from './dto/api-key.dto';
+import { API_KEY_PATTERN, parseKey } from './key-format';
+import { KeyHasher } from './key-hasher';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const ALICE = '11111111-1111-4111-8111-111111111111';
+const BOB = '22222222-2222-4222-8222-222222222222';
+const ADMIN = '99999999-9999-4999-8999-999999999999';
+
+const user = (userId: string, scopes = ['profiles:read', 'profiles:write', 'audit:read']): Principal => ({
+  kind: 'session',
+  userId,
+  role: 'user',
+  scopes,
+});
+const admin: Principal = { kind: 'session', userId: ADMIN, role: 'admin', scopes: ['admin:all'] };
+
+/** The error a call rejects with (the test fails if it resolves). */
+async function refusal(p: Promise<unknown>): Promise<DomainException> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainException);
+  return err as DomainException;
+}
+
+function setup(maxPerUser = 10) {
+  const config = loadConfig({ API_KEY_MAX_PER_USER: String(maxPerUser) });
+  const secrets = { get: () => '1:pepper-for-unit-tests-only', require: () => '1:pepper-for-unit-tests-only' };
+  const hasher = new KeyHasher(config, secrets as unknown as SecretStore, {} as PasswordHasher);
+  const repo = new FakeApiKeysRepository();
+  const audit = new FakeAudit();
+  const notifications = new FakeNotifications();
+  const changes = new FakeChangeFeed();
+  const clock = new FakeClock();
+  const emails: Record<string, string> = { [ALICE]: 'alice@example.test', [BOB]: 'bob@example.test' };
+  const users = {
+    me: async (id: string) => {
+      if (!emails[id]) throw new Error('no such user');
+      return { id, email: emails[id] };
+    },
+  } as unknown as AuthService;
+  const service = new ApiKeysService(
+    repo.asRepository(),
+    hasher,
+    audit.asAuditService(),
+    notifications.asNotificationsService(),
+    users,
+    changes.asChangeFeed(),
+    clock,
+    new FakeRandom(),
+    config,
+  );
+  const create = (p: Principal, dto: Partial<CreateApiKeyDto> = {}) =>
+    service.create(p, { name: 'ci', scopes: ['profiles:read'], ...dto });
+  return { service, repo, audit, notifications, changes, clock, hasher, create };
+}
+
+describe('ApiKeysService: issuing keys', () => {
+  it('returns the secret once, stores only a hash that verifies it, and the id the key carries', async () => {
+    const { create, repo, hasher, audit } = setup();
+    const created = await create(user(ALICE), { scopes: ['profiles:write', 'profiles:read'] });
+    expect(created.key).toMatch(API_KEY_PATTERN);
+    expect(created.warning).toBe(SHOWN_ONCE);
+    const stored = repo.stored(created.id);
+    expect(parseKey(created.key)).toMatchObject({ environment: 'live', keyId: stored.keyId, prefix: created.prefix });
+    expect(JSON.stringify(stored)).not.toContain(created.key.slice(-49));
+    expect(await hasher.verify(created.key, stored.hash)).toEqual({ ok: true, needsRehash: false });
+    expect((await hasher.verify(created.key.slice(0, -1) + 'x', stored.hash)).ok).toBe(false);
+    expect(stored).toMatchObject({ ownerId: ALICE, status: 'active', scopes: ['profiles:read', 'profiles:write'] });
+    expect(audit.of('api_key.create')).toHaveLength(1);
+    expect(audit.of('api_key.create')[0].em).toBeDefined();
+  });
+
+  it('two keys never share a secret or an id', async () => {
+    const { create } = setup();
+    const [a, b] = [await create(user(ALICE)), await create(user(ALICE))];
+    expect(a.key).not.toBe(b.key);
+    expect(a.prefix).not.toBe(b.prefix);
+  });
+
+  it('expires after 90 days unless told otherwise; a quota with refill counts as filled now', async () => {
+    const { create, clock } = setup();
+    const now = clock.nowMs();
+    const plain = await create(user(ALICE));
+    expect(new Date(plain.expiresAt!).getTime()).toBe(now + 90 * DAY);
+    const short = await create(user(ALICE), {
+      expiresInDays: 7,
+      environment: 'test',
+      quota: { remaining: 5, refill: { amount: 100, interval: 'day' } },
+      rateLimit: { limit: 10, windowSeconds: 60 },
+    });
+    expect(new Date(short.expiresAt!).getTime()).toBe(now + 7 * DAY);
+    expect(short.key.startsWith('sk_test_')).toBe(true);
+    expect(short.quota).toEqual({ remaining: 5, refill: { amount: 100, interval: 'day' } });
+    expect(short.rateLimit).toEqual({ limit: 10, windowSeconds: 60 });
+  });
+
+  it('a key gets only scopes its owner holds (an admin may grant any)', async () => {
+    const { create, repo } = setup();
+    const err = await refusal(create(user(ALICE), { scopes: ['profiles:read', 'crypto:decrypt', 'keys:verify'] }));
+    expect(err.code).toBe(ApiKeyErrorCode.SCOPE_NOT_HELD);
+    expect(err.extras.scopes).toEqual(['crypto:decrypt', 'keys:verify']);
+    expect(repo.rows.size).toBe(0);
+    const byAdmin = await create(admin, { scopes: ['crypto:decrypt', 'keys:verify'] });
+    expect(byAdmin.scopes).toEqual(['crypto:decrypt', 'keys:verify']);
+  });
+
+  it('refuses a key beyond the per-user limit; a revoked key frees its place', async () => {
+    const { create, service, repo } = setup(2);
+    const first = await create(user(ALICE));
+    await create(user(ALICE));
+    expect((await refusal(create(user(ALICE)))).code).toBe(ApiKeyErrorCode.KEY_LIMIT_REACHED);
+    expect(repo.rows.size).toBe(2);
+    await create(user(BOB)); // the limit is per owner
+    await service.revoke(user(ALICE), first.id);
+    await expect(create(user(ALICE))).resolves.toMatchObject({ status: 'active' });
+  });
+});
+
+describe('ApiKeysService: who sees which key', () => {
+  it("another user's key answers 404 (never 403), for reading, changing, rotating and revoking", async () => {
+    const { create, service } = setup();
+    const key = await create(user(ALICE));
+    const bob = user(BOB);
+    for (const attempt of [
+      service.get(bob, key.id),
+      service.update(bob, key.id, { name: 'mine now' }),
+      service.rotate(bob, key.id),
+      service.revoke(bob, key.id),
+    ])
+      expect((await refusal(attempt)).code).toBe(ApiKeyErrorCode.API_KEY_NOT_FOUND);
+    expect((await refusal(service.get(bob, 'no-such-id'))).code).toBe(ApiKeyErrorCode.API_KEY_NOT_FOUND);
+    await expect(service.get(user(ALICE), key.id)).resolves.toMatchObject({ id: key.id });
+    await expect(service.get(admin, key.id)).resolves.toMatchObject({ id: key.id });
+  });
+
+  it("lists one's own keys, pages with a cursor, and shows nobody else's list except to an admin", async () => {
+    const { create, service, clock } = setup();
+    for (let i = 0; i < 3; i++) {
+      await create(user(ALICE), { name: `a${i}` });
+      clock.advance(1000);
+    }
+    await create(user(BOB), { name: 'b' });
+    const first = await service.list(user(ALICE), { limit: 2 });
+    expect(first.items.map((k) => k.name)).toEqual(['a2', 'a1']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await service.list(user(ALICE), { limit: 2, cursor: first.nextCursor! });
+    expect(second).toEqual({ items: [expect.objectContaining({ name: 'a0' })], nextCursor: null });
+    expect(await service.list(user(BOB), { ownerId: ALICE })).toEqual({ items: [], nextCursor: null });
+    expect((await service.list(admin, { ownerId: ALICE })).items).toHaveLength(3);
+  });
+});
+
+describe('ApiKeysService: changing a key', () => {
+  it('scopes can only narrow; the change is published in its transaction and told locally after', async () => {
+    const { create, service, changes, audit } = setup();
+    const key = await create(user(ALICE), { scopes: ['profiles:read', 'profiles:write'] });
+    const err = await refusal(service.update(user(ALICE), key.id, { scopes: ['profiles:read', 'audit:read'] }));
+    expect(err.code).toBe(ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW);
+    expect(err.extras.scopes).toEqual(['audit:read']);
+    expect(changes.published).toHaveLength(0);
+    const narrowed = await service.update(user(ALICE), key.id, { scopes: ['profiles:write'] });
+    expect(narrowed.scopes).toEqual(['profiles:write']);
+    expect(changes.published).toEqual([{ em: audit.of('api_key.update')[0].em, topic: KEY_TOPIC, id: key.id }]);
+    expect(changes.emitted).toEqual([{ topic: KEY_TOPIC, id: key.id }]);
+  });
+
+  it('a rate limit left out stays, null removes it; a revoked key cannot be changed', async () => {
+    const { create, service } = setup();
+    const key = await create(user(ALICE), { rateLimit: { limit: 5, windowSeconds: 1 } });
+    expect((await service.update(user(ALICE), key.id, { name: 'renamed' })).rateLimit).toEqual({
+      limit: 5,
+      windowSeconds: 1,
+    });
+    expect((await service.update(user(ALICE), key.id, { rateLimit: null })).rateLimit).toBeNull();
+    await service.revoke(user(ALICE), key.id);
+    expect((await refusal(service.update(user(ALICE), key.id, { name: 'x' }))).code).toBe(
+      ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
+    );
+  });
+
+  it('a key in its grace period can still be narrowed (the successor is a separate key)', async () => {
+    const { create, service } = setup();
+    const key = await create(user(ALICE), { scopes: ['profiles:read', 'profiles:write'] });
+    await service.rotate(user(ALICE), key.id, 24);
+    await expect(service.update(user(ALICE), key.id, { scopes: ['profiles:read'] })).resolves.toMatchObject({
+      status: 'rotating',
+      scopes: ['profiles:read'],
+    });
+  });
+});
+
+describe('ApiKeysService: rotation', () => {
+  it('issues a successor with the same settings; the old key works through the grace period', async () => {
+    const { create, service, repo, clock, hasher } = setup();
+    const old = await create(user(ALICE), {
+      scopes: ['profiles:read'],
+      ipAllowlist: ['10.0.0.0/8'],
+      rateLimit: { limit: 5, windowSeconds: 60 },
+      expiresInDays: 30,
+    });
+    clock.advance(10 * DAY);
+    const now = clock.nowMs();
+    const rotated = await service.rotate(user(ALICE), old.id, 24);
+    expect(rotated.key).not.toBe(old.key);
+    expect(rotated).toMatchObject({
+      status: 'active',
+      scopes: ['profiles:read'],
+      ipAllowlist: ['10.0.0.0/8'],
+      rateLimit: { limit: 5, windowSeconds: 60 },
+      rotatedFrom: old.id,
+    });
+    // The successor gets the old key's full lifetime again, counted from now.
+    expect(new Date(rotated.expiresAt!).getTime()).toBe(now + 30 * DAY);
+    expect(rotated.previous).toMatchObject({ status: 'rotating', rotatedTo: rotated.id });
+    expect(new Date(rotated.previous.graceEndsAt!).getTime()).toBe(now + 24 * HOUR);
+    expect((await hasher.verify(rotated.key, repo.stored(rotated.id).hash)).ok).toBe(true);
+    expect((await hasher.verify(old.key, repo.stored(rotated.id).hash)).ok).toBe(false);
+  });
+
+  it('a successor lives at least a day, even when the old key had almost no lifetime', async () => {
+    const { create, service, repo, clock } = setup();
+    const old = await create(user(ALICE));
+    repo.stored(old.id).expiresAt = new Date(repo.stored(old.id).createdAt.getTime() + HOUR);
+    const rotated = await service.rotate(user(ALICE), old.id, 0);
+    expect(new Date(rotated.expiresAt!).getTime()).toBe(clock.nowMs() + DAY);
+  });
+
+  it('without a grace period the old key is revoked at once, as "rotated"', async () => {
+    const { create, service, clock } = setup();
+    const old = await create(user(ALICE));
+    const rotated = await service.rotate(user(ALICE), old.id, 0);
+    expect(rotated.previous).toMatchObject({
+      status: 'revoked',
+      revokedReason: 'rotated',
+      revokedAt: clock.now().toISOString(),
+      graceEndsAt: null,
+    });
+  });
+
+  it('only an active key rotates: a key already in its grace period is refused', async () => {
+    const { create, service } = setup();
+    const old = await create(user(ALICE));
+    await service.rotate(user(ALICE), old.id, 48);
+    expect((await refusal(service.rotate(user(ALICE), old.id, 48))).code).toBe(ApiKeyErrorCode.API_KEY_NOT_ACTIVE);
+  });
+
+  it('both keys count toward the limit during a grace period: at the limit only a rotation without grace passes', async () => {
+    const { create, service, repo } = setup(2);
+    const a = await create(user(ALICE));
+    await create(user(ALICE));
+    expect((await refusal(service.rotate(user(ALICE), a.id, 1))).code).toBe(ApiKeyErrorCode.KEY_LIMIT_REACHED);
+    expect(repo.rows.size).toBe(2);
+    expect(repo.stored(a.id).status).toBe('active');
+    await expect(service.rotate(user(ALICE), a.id, 0)).resolves.toMatchObject({ status: 'active' });
+  });
+
+  it("an admin rotating someone's key tells the owner by mail and webhook, in the transaction; the owner rotating does not", async () => {
+    const { create, service, notifications, audit } = setup();
+    const mine = await create(user(ALICE));
+    await service.rotate(user(ALICE), mine.id, 1);
+    expect(notifications.emails).toHaveLength(0);
+    expect(notifications.webhooks).toHaveLength(0);
+    const theirs = await create(user(ALICE));
+    const rotated = await service.rotate(admin, theirs.id, 1);
+    expect(notifications.emails).toHaveLength(1);
+    expect(notifications.emails[0].mail).toMatchObject({ kind: 'api_key.rotated_by_admin', to: 'alice@example.test' });
+    expect(notifications.emails[0].mail.text).not.toContain(rotated.key);
+    expect(notifications.webhooks[0].event).toMatchObject({
+      kind: 'api_key.rotated_by_admin',
+      data: { keyId: theirs.id, ownerId: ALICE, successorId: rotated.id },
+    });
+    const auditEm = audit.of('api_key.rotate')[1].em;
+    expect(notifications.emails[0].em).toBe(auditEm);
+    expect(audit.of('api_key.rotate')[1].entry.details).toMatchObject({ byAdmin: true });
+  });
+});
+
+describe('ApiKeysService: revocation', () => {
+  it('revokes for good, once: a second revocation changes and audits nothing', async () => {
+    const { create, service, repo, audit, changes, clock } = setup();
+    const key = await create(user(ALICE));
+    await service.revoke(user(ALICE), key.id);
+    const revokedAt = repo.stored(key.id).revokedAt;
+    expect(repo.stored(key.id)).toMatchObject({ status: 'revoked', revokedReason: 'owner' });
+    expect(revokedAt).toEqual(clock.now());
+    clock.advance(HOUR);
+    await service.revoke(user(ALICE), key.id);
+    expect(repo.stored(key.id).revokedAt).toEqual(revokedAt);
+    expect(audit.of('api_key.revoke')).toHaveLength(1);
+    expect(changes.published.map((c) => c.id)).toEqual([key.id]);
+    expect(repo.rows.has(key.id)).toBe(true); // a tombstone, never deleted
+  });
+
+  it("an admin's revocation is marked as such and the owner is told", async () => {
+    const { create, service, repo, notifications } = setup();
+    const key = await create(user(ALICE));
+    await service.revoke(admin, key.id);
+    expect(repo.stored(key.id).revokedReason).toBe('admin');
+    expect(notifications.emails.map((e) => e.mail.kind)).toEqual(['api_key.revoked_by_admin']);
+    expect(notifications.webhooks.map((w) => w.event.kind)).toEqual(['api_key.revoked_by_admin']);
+  });
+
+  it('an owner who cannot be looked up (erased meanwhile) gets no mail, but the webhook still goes out', async () => {
+    const { create, service, repo, notifications } = setup();
+    const key = await create(user('33333333-3333-4333-8333-333333333333'));
+    await service.revoke(admin, key.id);
+    expect(repo.stored(key.id).status).toBe('revoked');
+    expect(notifications.emails).toHaveLength(0);
+    expect(notifications.webhooks.map((w) => w.event.data.ownerId)).toEqual(['33333333-3333-4333-8333-333333333333']);
+  });
+});

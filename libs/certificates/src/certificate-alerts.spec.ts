@@ -1,0 +1,119 @@
+import { Logger, LoggerService } from '@nestjs/common';
+import { X509Certificate } from 'node:crypto';
+import { daysFromNow, issue } from '../../../test/support/certs';
+import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { FakeCertificatesRepository, observation } from '../../../test/fakes/certificates';
+import { FakeClock, fakeEntityManager } from '../../../test/fakes/core-doubles';
+import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { CertificateAlerts, decideAlert } from './certificate-alerts';
+
+describe('CertificateAlerts', () => {
+  const clock = new FakeClock();
+  let leaf: X509Certificate;
+  const warnings: unknown[] = [];
+  const logger: LoggerService = {
+    log: () => undefined,
+    error: () => undefined,
+    warn: (message: unknown) => void warnings.push(message),
+  };
+
+  beforeAll(async () => {
+    Logger.overrideLogger(logger);
+    const now = clock.now();
+    leaf = new X509Certificate(
+      (await issue(null, { cn: 'api.example.test', dns: ['api.example.test'], notAfter: daysFromNow(12.5, now) }, now))
+        .pem,
+    );
+  });
+
+  const setup = () => {
+    const notifications = new FakeNotifications();
+    const audit = new FakeAudit();
+    return {
+      notifications,
+      audit,
+      alerts: new CertificateAlerts(notifications.asNotificationsService(), audit.asAuditService()),
+    };
+  };
+
+  it('the payload says what changed, where, until when, and only the failing checks', () => {
+    const { alerts } = setup();
+    const row = new FakeCertificatesRepository().seed({
+      label: 'edge',
+      host: 'api.example.test',
+      port: 8443,
+      servername: 'api.example.test',
+      alertState: 'OK',
+      fingerprintSha256: leaf.fingerprint256,
+    });
+    const obs = observation(
+      'WARN',
+      [leaf],
+      [
+        { name: 'expiry', status: 'WARN', reason: 'expires in 12 days' },
+        { name: 'chain', status: 'OK', reason: 'complete' },
+      ],
+    );
+    const payload = alerts.payload(row, obs, decideAlert(row, obs), clock.now());
+    expect(payload).toEqual({
+      certificateId: row.id,
+      label: 'edge',
+      status: 'WARN',
+      previousStatus: 'OK',
+      source: { type: 'endpoint', host: 'api.example.test', port: 8443, servername: 'api.example.test' },
+      subject: 'CN=api.example.test',
+      notAfter: new Date(leaf.validTo).toISOString(),
+      daysLeft: 12,
+      fingerprintSha256: leaf.fingerprint256,
+      previousFingerprintSha256: undefined,
+      problems: [{ name: 'expiry', status: 'WARN', reason: 'expires in 12 days' }],
+      checkedAt: clock.now().toISOString(),
+    });
+  });
+
+  it('without a chain (retrieval failed) it falls back to what the row knew; file and pem sources name no host', () => {
+    const { alerts } = setup();
+    const repo = new FakeCertificatesRepository();
+    const notAfter = new Date(clock.nowMs() - 86_400_000);
+    const file = repo.seed({ sourceType: 'file', path: '/etc/tls/a.pem', host: null, subject: 'CN=a', notAfter });
+    const obs = observation('CRITICAL', null);
+    const payload = alerts.payload(file, obs, decideAlert(file, obs), clock.now());
+    expect(payload).toMatchObject({
+      source: { type: 'file', path: '/etc/tls/a.pem' },
+      subject: 'CN=a',
+      notAfter: notAfter.toISOString(),
+      daysLeft: -1,
+    });
+    const pem = repo.seed({ sourceType: 'pem', host: null });
+    expect(alerts.payload(pem, obs, decideAlert(pem, obs), clock.now()).source).toEqual({ type: 'pem' });
+  });
+
+  it('raises through the outbox and the audit in the caller’s transaction, and logs only when told the commit is done', async () => {
+    const { alerts, notifications, audit } = setup();
+    const row = new FakeCertificatesRepository().seed({ fingerprintSha256: 'AA:BB', alertState: 'OK' });
+    const obs = observation('OK', [leaf]);
+    const decision = decideAlert(row, obs);
+    expect(decision.kind).toBe('certificate.renewed');
+    const em = fakeEntityManager();
+    warnings.length = 0;
+    const afterCommit = await alerts.raise(em, row, obs, decision, clock.now());
+    expect(notifications.webhooks).toEqual([
+      {
+        em,
+        event: {
+          kind: 'certificate.renewed',
+          data: expect.objectContaining({ previousFingerprintSha256: 'AA:BB', fingerprintSha256: leaf.fingerprint256 }),
+        },
+      },
+    ]);
+    expect(audit.events).toEqual([
+      {
+        em,
+        entry: expect.objectContaining({ action: 'certificate.renewed', actorType: 'system', targetId: row.id }),
+      },
+    ]);
+    expect(warnings).toHaveLength(0);
+    afterCommit();
+    expect(warnings).toHaveLength(1);
+  });
+});
