@@ -6,7 +6,7 @@ import type {
   UsageFlushRow,
 } from '../../libs/api-keys/src/api-keys.repository';
 import type { ApiKey, ApiKeyStatus } from '../../libs/api-keys/src/entities/api-key.entity';
-import { inTransaction } from './core-doubles';
+import { FakeDatabase, TransactionalStore } from './core';
 
 const NULLABLE: (keyof ApiKey)[] = [
   'rateLimit',
@@ -30,9 +30,10 @@ const copy = (k: ApiKey): ApiKey => structuredClone(k);
 
 /**
  * ApiKeysRepository over a Map: rows are copied in and out (a caller never holds the stored object), a failed
- * transaction restores the rows it started with, and usage batches land in per-day counts.
+ * transaction of the FakeDatabase restores the rows and networks it started with, writes must go through an open
+ * transaction, and usage batches land in per-day counts.
  */
-export class FakeApiKeysRepository {
+export class FakeApiKeysRepository implements TransactionalStore {
   readonly rows = new Map<string, ApiKey>();
   /** `${keyId}|${day}|${outcome}` → count, as api_key_usage_daily. */
   readonly daily = new Map<string, number>();
@@ -40,20 +41,32 @@ export class FakeApiKeysRepository {
   /** Set to make the next addUsage calls fail with these errors, in order. */
   usageFailures: Error[] = [];
   lockedOwners: string[] = [];
+  /** `${keyId}|${network}` already recorded, as api_key_networks. */
+  readonly networks = new Set<string>();
   private nextId = 1;
 
-  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return inTransaction(
-      () => new Map([...this.rows].map(([id, k]) => [id, copy(k)])),
-      (saved) => {
-        this.rows.clear();
-        for (const [id, k] of saved) this.rows.set(id, k);
-      },
-      fn,
-    );
+  constructor(private readonly db: FakeDatabase) {
+    db.register(this);
   }
 
-  async lockOwner(_em: EntityManager, ownerId: string): Promise<void> {
+  snapshot(): unknown {
+    return { rows: new Map([...this.rows].map(([id, k]) => [id, copy(k)])), networks: new Set(this.networks) };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { rows: Map<string, ApiKey>; networks: Set<string> };
+    this.rows.clear();
+    for (const [id, k] of saved.rows) this.rows.set(id, k);
+    this.networks.clear();
+    for (const n of saved.networks) this.networks.add(n);
+  }
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async lockOwner(em: EntityManager, ownerId: string): Promise<void> {
+    this.db.assertOpen(em, 'lockOwner');
     this.lockedOwners.push(ownerId);
   }
 
@@ -63,7 +76,8 @@ export class FakeApiKeysRepository {
     ).length;
   }
 
-  async insert(_em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
+  async insert(em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
+    this.db.assertOpen(em, 'api key insert');
     const row = { id: `00000000-0000-4000-8000-${String(this.nextId++).padStart(12, '0')}` } as ApiKey;
     for (const f of NULLABLE) (row as unknown as Record<string, unknown>)[f] = null;
     Object.assign(row, { totalRequests: 0 }, key);
@@ -80,7 +94,8 @@ export class FakeApiKeysRepository {
     return this.findById(id);
   }
 
-  async update(_em: EntityManager, id: string, changes: Partial<ApiKey>): Promise<void> {
+  async update(em: EntityManager, id: string, changes: Partial<ApiKey>): Promise<void> {
+    this.db.assertOpen(em, 'api key update');
     const k = this.rows.get(id);
     if (k) Object.assign(k, structuredClone(changes));
   }
@@ -165,14 +180,12 @@ export class FakeApiKeysRepository {
       .map(copy);
   }
 
-  /** `${keyId}|${network}` already recorded, as api_key_networks. */
-  readonly networks = new Set<string>();
-
   /** Records networks; answers the new ones except each key's very first (its baseline), as the repository does. */
   async addNetworks(
-    _em: EntityManager,
+    em: EntityManager,
     seen: { keyId: string; network: string; at: Date }[],
   ): Promise<{ keyId: string; network: string }[]> {
+    this.db.assertOpen(em, 'addNetworks');
     const notify: { keyId: string; network: string }[] = [];
     for (const s of [...seen].sort((a, b) => a.at.getTime() - b.at.getTime())) {
       if (!this.rows.has(s.keyId) || this.networks.has(`${s.keyId}|${s.network}`)) continue;

@@ -3,12 +3,18 @@ import { AuditService } from '../../libs/audit/src/audit.service';
 import type { AuditRepository } from '../../libs/audit/src/audit.repository';
 import type { AuditEvent } from '../../libs/audit/src/entities/audit-event.entity';
 import { Clock } from '@app/core';
-import { copyRow, FakeDatabase, PublicPart, TransactionalStore } from './core';
+import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore } from './core';
 
-/** The audit table in memory: ids from a sequence that never goes back (as nextval), rows in id order. */
+/**
+ * The audit table in memory: ids from a sequence that never goes back (as nextval), rows in id order, rolled back
+ * with the transaction that wrote them. It remembers which of the caller's transactions wrote each row.
+ */
 export class InMemoryAuditRepository implements PublicPart<AuditRepository>, TransactionalStore {
   rows: AuditEvent[] = [];
   private seq = 0;
+  /** Row id → the caller's transaction, or undefined when the event was recorded in a transaction of its own. */
+  private readonly transactions = new Map<string, number | undefined>();
+  private readonly own = new Set<number>();
 
   constructor(private readonly db: FakeDatabase) {
     db.register(this);
@@ -23,7 +29,11 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
   }
 
   withChainLock<T>(manager: EntityManager | undefined, fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return manager ? fn(manager) : this.db.transaction(fn);
+    if (manager) return fn(manager);
+    return this.db.transaction((em) => {
+      this.own.add(transactionOf(em)!);
+      return fn(em);
+    });
   }
 
   async lastHash(): Promise<string | undefined> {
@@ -36,6 +46,8 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
 
   async insert(em: EntityManager, row: AuditEvent): Promise<unknown> {
     this.db.assertOpen(em, 'audit insert');
+    const transaction = transactionOf(em);
+    this.transactions.set(row.id, transaction !== undefined && this.own.has(transaction) ? undefined : transaction);
     this.rows.push(copyRow(row));
     return undefined;
   }
@@ -60,6 +72,17 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
   /** Events with this action, oldest first (for assertions). */
   actions(action: string): AuditEvent[] {
     return this.rows.filter((r) => r.action === action);
+  }
+
+  /** The caller's transaction an event was recorded in; undefined when the caller passed none. */
+  writtenIn(row: AuditEvent): number | undefined {
+    if (!this.transactions.has(row.id)) throw new Error(`no audit event ${row.id}`);
+    return this.transactions.get(row.id);
+  }
+
+  /** Every action recorded, oldest first (for assertions). */
+  allActions(): string[] {
+    return this.rows.map((r) => r.action);
   }
 
   private newestFirst(): AuditEvent[] {

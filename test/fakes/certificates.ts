@@ -5,32 +5,43 @@ import type { CertificateInspector, Observation } from '../../libs/certificates/
 import type { CertificateFilter, CertificatesRepository } from '../../libs/certificates/src/certificates.repository';
 import type { CertificateCheck } from '../../libs/certificates/src/entities/certificate-check.entity';
 import type { Certificate } from '../../libs/certificates/src/entities/certificate.entity';
-import { inTransaction } from './core-doubles';
+import { FakeDatabase, transactionOf, TransactionalStore } from './core';
 
 const copy = <T>(v: T): T => structuredClone(v);
 
-/** CertificatesRepository over Maps: rows and check history, copied in and out, rolled back on a failed transaction. */
-export class FakeCertificatesRepository {
+/**
+ * CertificatesRepository over Maps: rows and check history, copied in and out, rolled back with a failed transaction
+ * of the FakeDatabase; writes must go through an open transaction, and each check row keeps the one that wrote it.
+ */
+export class FakeCertificatesRepository implements TransactionalStore {
   readonly rows = new Map<string, Certificate>();
-  checkRows: (CertificateCheck & { em: EntityManager })[] = [];
+  checkRows: (CertificateCheck & { transaction: number | undefined })[] = [];
   /** Makes the next insert fail with this error (e.g. a unique violation from a parallel request). */
   insertFailure?: Error;
   private nextId = 1;
 
-  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return inTransaction(
-      // Rows are replaced, never changed in place (see update), so keeping the references is a snapshot.
-      () => ({ rows: new Map(this.rows), checks: [...this.checkRows] }),
-      (saved) => {
-        this.rows.clear();
-        for (const [k, v] of saved.rows) this.rows.set(k, v);
-        this.checkRows = saved.checks;
-      },
-      fn,
-    );
+  constructor(private readonly db: FakeDatabase) {
+    db.register(this);
   }
 
-  async insert(_em: EntityManager, row: Partial<Certificate>): Promise<Certificate> {
+  // Rows are replaced, never changed in place (see update), so keeping the references is a snapshot.
+  snapshot(): unknown {
+    return { rows: new Map(this.rows), checks: [...this.checkRows] };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { rows: Map<string, Certificate>; checks: FakeCertificatesRepository['checkRows'] };
+    this.rows.clear();
+    for (const [k, v] of saved.rows) this.rows.set(k, v);
+    this.checkRows = saved.checks;
+  }
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async insert(em: EntityManager, row: Partial<Certificate>): Promise<Certificate> {
+    this.db.assertOpen(em, 'certificate insert');
     if (this.insertFailure) {
       const err = this.insertFailure;
       this.insertFailure = undefined;
@@ -104,12 +115,14 @@ export class FakeCertificatesRepository {
     return [...this.rows.values()].filter((r) => r.ownerId === ownerId).length;
   }
 
-  async update(_em: EntityManager, id: string, changes: Partial<Certificate>): Promise<void> {
+  async update(em: EntityManager, id: string, changes: Partial<Certificate>): Promise<void> {
+    this.db.assertOpen(em, 'certificate update');
     const row = this.rows.get(id);
     if (row) this.rows.set(id, { ...row, ...copy(changes) });
   }
 
-  async delete(_em: EntityManager, id: string): Promise<void> {
+  async delete(em: EntityManager, id: string): Promise<void> {
+    this.db.assertOpen(em, 'certificate delete');
     this.rows.delete(id);
     this.checkRows = this.checkRows.filter((c) => c.certificateId !== id);
   }
@@ -140,9 +153,12 @@ export class FakeCertificatesRepository {
   }
 
   async addCheck(em: EntityManager, check: Partial<CertificateCheck>): Promise<void> {
-    this.checkRows.push({ ...copy(check), id: String(this.checkRows.length + 1), em } as CertificateCheck & {
-      em: EntityManager;
-    });
+    this.db.assertOpen(em, 'certificate check insert');
+    this.checkRows.push({
+      ...copy(check),
+      id: String(this.checkRows.length + 1),
+      transaction: transactionOf(em),
+    } as FakeCertificatesRepository['checkRows'][number]);
   }
 
   async checks(certificateId: string, limit: number): Promise<CertificateCheck[]> {
@@ -150,10 +166,11 @@ export class FakeCertificatesRepository {
       .filter((c) => c.certificateId === certificateId)
       .reverse()
       .slice(0, limit)
-      .map(({ em: _em, ...c }) => c as CertificateCheck);
+      .map(({ transaction: _transaction, ...c }) => c as CertificateCheck);
   }
 
-  async pruneChecks(_em: EntityManager, certificateId: string, keep: number): Promise<void> {
+  async pruneChecks(em: EntityManager, certificateId: string, keep: number): Promise<void> {
+    this.db.assertOpen(em, 'certificate check prune');
     const mine = this.checkRows.filter((c) => c.certificateId === certificateId);
     const drop = new Set(mine.slice(0, Math.max(0, mine.length - keep)));
     this.checkRows = this.checkRows.filter((c) => !drop.has(c));

@@ -1,23 +1,29 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppConfig, ChangeFeed, Clock, loadConfig, RandomSource } from '@app/core';
 
 /**
  * Fakes of the core seams for the unit tier: a clock that only moves when told, a deterministic source of
- * randomness, the real configuration with cheap hashing, and an in-memory "database" whose transactions commit or
- * roll back every fake store registered with it. No SQL runs here: a service that reaches for `em.query` fails loudly.
+ * randomness, the real configuration with cheap hashing, an in-memory "database" whose transactions commit or
+ * roll back every fake store registered with it, and the change feed. No SQL runs here: a service that reaches for
+ * `em.query` fails loudly.
  */
 
-/** Stands still at a fixed instant until a test moves it. */
+/** Stands still at a fixed instant until a test moves or sets it (deterministic day boundaries, expiries, windows). */
 export class ManualClock extends Clock {
   private ms: number;
 
-  constructor(start = '2026-03-01T12:00:00.000Z') {
+  constructor(start: Date | string = '2026-03-01T12:00:00.000Z') {
     super();
-    this.ms = Date.parse(start);
+    this.ms = new Date(start).getTime();
   }
 
   now(): Date {
     return new Date(this.ms);
+  }
+
+  set(at: Date | string): void {
+    this.ms = new Date(at).getTime();
   }
 
   advance(ms: number): void {
@@ -33,13 +39,24 @@ export class ManualClock extends Clock {
   }
 }
 
-/** Distinct, reproducible bytes: byte i of call n is (n * 31 + i) mod 256, so every token differs from the last. */
+/**
+ * Reproducible randomness: a SHA-256 stream over a seed and a call counter, so every call answers different bytes
+ * that look uniform (as a CSPRNG's do) and every run answers the same sequence. The one fake of the randomness seam:
+ * it stands for `RandomSource` and, structurally, for `CryptoRandom`.
+ */
 export class SequenceRandom extends RandomSource {
   calls = 0;
 
+  constructor(private readonly seed = 'sequence-random') {
+    super();
+  }
+
   bytes(length: number): Buffer {
-    const n = ++this.calls;
-    return Buffer.from(Array.from({ length }, (_, i) => (n * 31 + i) % 256));
+    const call = this.calls++;
+    const blocks: Buffer[] = [];
+    for (let i = 0; blocks.length * 32 < length; i++)
+      blocks.push(createHash('sha256').update(`${this.seed}|${call}|${i}`).digest());
+    return Buffer.concat(blocks).subarray(0, length);
   }
 }
 
@@ -54,12 +71,16 @@ export interface TransactionalStore {
   restore(state: unknown): void;
 }
 
-/** The manager handed to a transaction's callback: it knows whether it is still open and runs nothing itself. */
+let transactions = 0;
+
+/**
+ * The manager handed to a transaction's callback: it knows whether it is still open and runs nothing itself. Its
+ * `id` is unique in the test process, so fakes can record which transaction a write belonged to.
+ */
 export class FakeEntityManager {
   open = true;
   readonly afterCommit: (() => void)[] = [];
-
-  constructor(readonly id: number) {}
+  readonly id = ++transactions;
 
   query(sql: string): never {
     throw new Error(`the unit fakes run no SQL; move this statement into a repository: ${sql}`);
@@ -72,7 +93,6 @@ export class FakeEntityManager {
  */
 export class FakeDatabase {
   private readonly stores: TransactionalStore[] = [];
-  private next = 0;
   commits = 0;
   rollbacks = 0;
 
@@ -83,7 +103,7 @@ export class FakeDatabase {
 
   async transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     const saved = this.stores.map((s) => s.snapshot());
-    const em = new FakeEntityManager(++this.next);
+    const em = new FakeEntityManager();
     try {
       const result = await fn(em as unknown as EntityManager);
       em.open = false;
@@ -106,24 +126,39 @@ export class FakeDatabase {
   }
 }
 
+/** The fake transaction `em` belongs to (its id), or undefined for the default manager (a write of its own). */
+export function transactionOf(em: EntityManager | undefined): number | undefined {
+  if (em === undefined) return undefined;
+  if (!(em instanceof FakeEntityManager)) throw new Error('not a manager of a FakeDatabase transaction');
+  return em.id;
+}
+
 /**
  * ChangeFeed's two halves as PostgreSQL and the process provide them: `publish` is delivered to other instances only
- * when the caller's transaction commits; `emitLocal` reaches this instance's subscribers at once.
+ * when the caller's transaction commits (and never when it rolls back); `emitLocal` reaches this instance's
+ * subscribers at once. `listening` is what the real feed answers once its LISTEN connection is up.
  */
 export class FakeChangeFeed {
-  /** Notices other instances received (committed publishes), in order. */
-  readonly delivered: { topic: string; id: string }[] = [];
+  /** Notices other instances received (committed publishes), in order, with the transaction that published them. */
+  readonly delivered: { topic: string; id: string; transaction: number }[] = [];
   /** Calls of emitLocal, in order. */
   readonly local: { topic: string; id: string | undefined }[] = [];
+  listening = true;
+  private readonly handlers = new Map<string, ((id: string | undefined) => void)[]>();
+
+  subscribe(topic: string, handler: (id: string | undefined) => void): void {
+    this.handlers.set(topic, [...(this.handlers.get(topic) ?? []), handler]);
+  }
 
   async publish(em: EntityManager, topic: string, id: string): Promise<void> {
     const fake = em as unknown as FakeEntityManager;
     if (!(fake instanceof FakeEntityManager) || !fake.open) throw new Error('publish outside an open transaction');
-    fake.afterCommit.push(() => this.delivered.push({ topic, id }));
+    fake.afterCommit.push(() => this.delivered.push({ topic, id, transaction: fake.id }));
   }
 
   emitLocal(topic: string, id: string | undefined): void {
     this.local.push({ topic, id });
+    for (const handler of this.handlers.get(topic) ?? []) handler(id);
   }
 
   asChangeFeed(): ChangeFeed {
@@ -143,4 +178,9 @@ function cloneArrays(row: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) if (Array.isArray(v)) out[k] = [...(v as unknown[])];
   return out;
+}
+
+/** An error the product classifies as "database unavailable" (connection refused). */
+export function databaseDown(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 }

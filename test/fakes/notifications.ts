@@ -6,13 +6,23 @@ import { MailMessage, Mailer } from '../../libs/notifications/src/mailer';
 import type { NotificationsRepository } from '../../libs/notifications/src/notifications.repository';
 import { NotificationsService } from '../../libs/notifications/src/notifications.service';
 import { WebhookDelivery, WebhookSender } from '../../libs/notifications/src/webhook-sender';
-import { copyRow, FakeDatabase, PublicPart, TransactionalStore } from './core';
+import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore } from './core';
 
 const HOUR_MS = 3_600_000;
 
-/** The outbox table in memory; `createdAt` comes from the clock (PostgreSQL's `now()` in the real one). */
+/** The settings that make NotificationsService queue webhook events (it queues none without a URL). */
+export const WEBHOOK_ENV = {
+  NOTIFY_WEBHOOK_URL: 'https://hooks.example.test/in',
+  NOTIFY_WEBHOOK_SECRET: 'unit-webhook-secret-0123456789abcdef',
+};
+
+/**
+ * The outbox table in memory, rolled back with the caller's transaction; `createdAt` comes from the clock
+ * (PostgreSQL's `now()` in the real one). It remembers which transaction queued each message.
+ */
 export class InMemoryNotificationsRepository implements PublicPart<NotificationsRepository>, TransactionalStore {
   rows: OutboxMessage[] = [];
+  private readonly transactions = new Map<string, number | undefined>();
 
   constructor(
     private readonly db: FakeDatabase,
@@ -31,14 +41,17 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
 
   async insert(em: EntityManager, message: Partial<OutboxMessage>): Promise<void> {
     this.db.assertOpen(em, 'outbox insert');
+    const id = randomUUID();
+    this.transactions.set(id, transactionOf(em));
     this.rows.push({
-      id: randomUUID(),
+      id,
       payload: {},
       attempts: 0,
       deliveredAt: null,
       lastError: null,
       createdAt: this.clock.now(),
       ...message,
+      id,
     } as OutboxMessage);
   }
 
@@ -68,6 +81,22 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
   /** Mails of one kind, oldest first (for assertions). */
   mails(kind?: string): OutboxMessage[] {
     return this.rows.filter((m) => m.channel === 'email' && (kind === undefined || m.kind === kind));
+  }
+
+  /** Webhook events as queued (type and data from the body), oldest first, with the transaction that queued each. */
+  webhookEvents(kind?: string): { kind: string; data: Record<string, unknown>; transaction: number | undefined }[] {
+    return this.rows
+      .filter((m) => m.channel === 'webhook' && (kind === undefined || m.kind === kind))
+      .map((m) => {
+        const body = JSON.parse(m.body) as { type: string; data: Record<string, unknown> };
+        return { kind: body.type, data: body.data, transaction: this.writtenIn(m) };
+      });
+  }
+
+  /** The transaction that queued a message. */
+  writtenIn(message: OutboxMessage): number | undefined {
+    if (!this.transactions.has(message.id)) throw new Error(`no outbox message ${message.id}`);
+    return this.transactions.get(message.id);
   }
 }
 

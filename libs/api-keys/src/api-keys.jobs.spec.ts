@@ -1,10 +1,10 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { JobDefinition, JobScheduler, loadConfig, Principal, SecretStore } from '@app/core';
+import { JobDefinition, JobScheduler, Principal, SecretStore } from '@app/core';
 import { Logger } from '@nestjs/common';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
-import { FakeChangeFeed, FakeClock, FakeRandom } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
+import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
 import { KeyHasher } from './key-hasher';
@@ -16,23 +16,24 @@ const ALICE = '11111111-1111-4111-8111-111111111111';
 const alice: Principal = { kind: 'session', userId: ALICE, role: 'user', scopes: ['profiles:read'] };
 
 function setup() {
-  const config = loadConfig({});
+  const config = unitConfig(WEBHOOK_ENV);
   const pepper = '1:pepper-for-unit-tests-only';
   const secrets = { get: () => pepper, require: () => pepper } as unknown as SecretStore;
-  const repo = new FakeApiKeysRepository();
-  const audit = new FakeAudit();
-  const notifications = new FakeNotifications();
+  const db = new FakeDatabase();
+  const clock = new ManualClock();
+  const repo = new FakeApiKeysRepository(db);
+  const { audit, auditRepo } = fakeAudit(db, clock);
+  const { notifications, outbox } = fakeNotifications(db, clock, config);
   const changes = new FakeChangeFeed();
-  const clock = new FakeClock();
   const keys = new ApiKeysService(
     repo.asRepository(),
     new KeyHasher(config, secrets, {} as PasswordHasher),
-    audit.asAuditService(),
-    notifications.asNotificationsService(),
+    audit,
+    notifications,
     { me: async () => ({ email: 'alice@example.test' }) } as unknown as AuthService,
     changes.asChangeFeed(),
     clock,
-    new FakeRandom(),
+    new SequenceRandom(),
     config,
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
@@ -41,7 +42,7 @@ function setup() {
   const jobs = new ApiKeyJobs(
     repo.asRepository(),
     keys,
-    audit.asAuditService(),
+    audit,
     changes.asChangeFeed(),
     usage,
     clock,
@@ -49,7 +50,7 @@ function setup() {
     scheduler,
   );
   const create = (expiresInDays = 30) => keys.create(alice, { name: 'ci', scopes: ['profiles:read'], expiresInDays });
-  return { repo, audit, notifications, changes, clock, keys, usage, jobs, registered, create };
+  return { repo, auditRepo, outbox, changes, clock, keys, usage, jobs, registered, create };
 }
 
 describe('ApiKeyJobs', () => {
@@ -66,7 +67,7 @@ describe('ApiKeyJobs', () => {
   });
 
   it('marks keys past their expiry as expired (a rotating one too), audited and announced, once', async () => {
-    const { create, keys, jobs, repo, clock, changes, audit } = setup();
+    const { create, keys, jobs, repo, clock, changes, auditRepo } = setup();
     const short = await create(1);
     const rotating = await create(1);
     clock.advance(12 * HOUR);
@@ -75,8 +76,8 @@ describe('ApiKeyJobs', () => {
     clock.advance(12 * HOUR - 1);
     expect(await jobs.expire()).toBe(0);
     clock.advance(1);
-    changes.published.length = 0;
-    changes.emitted.length = 0;
+    changes.delivered.length = 0;
+    changes.local.length = 0;
     expect(await jobs.expire()).toBe(2);
     expect([short.id, rotating.id, successor.id, long.id].map((id) => repo.stored(id).status)).toEqual([
       'expired',
@@ -84,15 +85,17 @@ describe('ApiKeyJobs', () => {
       'active',
       'active',
     ]);
-    const events = audit.of('api_key.expire');
-    expect(events.map((e) => e.entry.targetId).sort()).toEqual([short.id, rotating.id].sort());
-    expect(changes.published.every((p) => p.em === events[0].em && p.topic === KEY_TOPIC)).toBe(true);
-    expect(changes.emitted.map((e) => e.id).sort()).toEqual([short.id, rotating.id].sort());
+    const events = auditRepo.actions('api_key.expire');
+    expect(events.map((e) => e.targetId).sort()).toEqual([short.id, rotating.id].sort());
+    const transaction = auditRepo.writtenIn(events[0]);
+    expect(changes.delivered).toHaveLength(2);
+    expect(changes.delivered.every((p) => p.transaction === transaction && p.topic === KEY_TOPIC)).toBe(true);
+    expect(changes.local.map((e) => e.id).sort()).toEqual([short.id, rotating.id].sort());
     expect(await jobs.expire()).toBe(0);
   });
 
   it('revokes a rotated key when its grace period ends, naming its successor', async () => {
-    const { create, keys, jobs, repo, clock, audit } = setup();
+    const { create, keys, jobs, repo, clock, auditRepo } = setup();
     const old = await create();
     const successor = await keys.rotate(alice, old.id, 24);
     clock.advance(24 * HOUR - 1);
@@ -101,14 +104,14 @@ describe('ApiKeyJobs', () => {
     expect(await jobs.endGracePeriods()).toBe(1);
     expect(repo.stored(old.id)).toMatchObject({ status: 'revoked', revokedReason: 'rotated', revokedAt: clock.now() });
     expect(repo.stored(successor.id).status).toBe('active');
-    expect(audit.of('api_key.grace_end')[0].entry.details).toEqual({
+    expect(auditRepo.actions('api_key.grace_end')[0].details).toEqual({
       keyId: repo.stored(old.id).keyId,
       successor: successor.id,
     });
   });
 
   it('warns the owner once, 7 days ahead, by mail and webhook in one transaction', async () => {
-    const { create, jobs, repo, clock, notifications } = setup();
+    const { create, jobs, repo, clock, outbox } = setup();
     const key = await create(10);
     await create(30);
     clock.advance(3 * DAY - 1);
@@ -116,26 +119,26 @@ describe('ApiKeyJobs', () => {
     clock.advance(1);
     expect(await jobs.warnExpiring()).toBe(1);
     expect(repo.stored(key.id).expiryWarnedAt).toEqual(clock.now());
-    expect(notifications.emails.map((e) => e.mail.kind)).toEqual(['api_key.expiring']);
-    expect(notifications.webhooks[0].event.data).toMatchObject({ keyId: key.id, expiresAt: key.expiresAt });
-    expect(notifications.webhooks[0].em).toBe(notifications.emails[0].em);
+    expect(outbox.mails().map((m) => m.kind)).toEqual(['api_key.expiring']);
+    expect(outbox.webhookEvents()[0].data).toMatchObject({ keyId: key.id, expiresAt: key.expiresAt });
+    expect(outbox.webhookEvents()[0].transaction).toBe(outbox.writtenIn(outbox.mails()[0]));
     clock.advance(DAY);
     expect(await jobs.warnExpiring()).toBe(0);
-    expect(notifications.emails).toHaveLength(1);
+    expect(outbox.mails()).toHaveLength(1);
   });
 
   it('a key used from a new network (after its first) is audited and its owner told', async () => {
-    const { create, usage, audit, notifications } = setup();
+    const { create, usage, auditRepo, outbox } = setup();
     const key = await create();
     usage.record(key.id, 'VALID', '203.0.113.7');
     await usage.flush();
-    expect(audit.of('api_key.new_network')).toHaveLength(0); // the first network is the baseline
+    expect(auditRepo.actions('api_key.new_network')).toHaveLength(0); // the first network is the baseline
     usage.record(key.id, 'VALID', '198.51.100.20');
     await usage.flush();
-    expect(audit.of('api_key.new_network').map((e) => e.entry.details)).toEqual([
+    expect(auditRepo.actions('api_key.new_network').map((e) => e.details)).toEqual([
       { keyId: expect.any(String), network: '198.51.100.0/24' },
     ]);
-    expect(notifications.emails.map((e) => e.mail.kind)).toEqual(['api_key.new_network']);
-    expect(notifications.webhooks[0].event.data).toMatchObject({ keyId: key.id, network: '198.51.100.0/24' });
+    expect(outbox.mails().map((m) => m.kind)).toEqual(['api_key.new_network']);
+    expect(outbox.webhookEvents()[0].data).toMatchObject({ keyId: key.id, network: '198.51.100.0/24' });
   });
 });

@@ -1,9 +1,9 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { DomainException, loadConfig, Principal, SecretStore } from '@app/core';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { DomainException, Principal, SecretStore } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
-import { FakeChangeFeed, FakeClock, FakeRandom } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
+import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { SHOWN_ONCE } from './api-key.view';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -36,14 +36,15 @@ async function refusal(p: Promise<unknown>): Promise<DomainException> {
 }
 
 function setup(maxPerUser = 10) {
-  const config = loadConfig({ API_KEY_MAX_PER_USER: String(maxPerUser) });
+  const config = unitConfig({ API_KEY_MAX_PER_USER: String(maxPerUser), ...WEBHOOK_ENV });
   const secrets = { get: () => '1:pepper-for-unit-tests-only', require: () => '1:pepper-for-unit-tests-only' };
   const hasher = new KeyHasher(config, secrets as unknown as SecretStore, {} as PasswordHasher);
-  const repo = new FakeApiKeysRepository();
-  const audit = new FakeAudit();
-  const notifications = new FakeNotifications();
+  const db = new FakeDatabase();
+  const clock = new ManualClock();
+  const repo = new FakeApiKeysRepository(db);
+  const { audit, auditRepo } = fakeAudit(db, clock);
+  const { notifications, outbox } = fakeNotifications(db, clock, config);
   const changes = new FakeChangeFeed();
-  const clock = new FakeClock();
   const emails: Record<string, string> = { [ALICE]: 'alice@example.test', [BOB]: 'bob@example.test' };
   const users = {
     me: async (id: string) => {
@@ -54,22 +55,22 @@ function setup(maxPerUser = 10) {
   const service = new ApiKeysService(
     repo.asRepository(),
     hasher,
-    audit.asAuditService(),
-    notifications.asNotificationsService(),
+    audit,
+    notifications,
     users,
     changes.asChangeFeed(),
     clock,
-    new FakeRandom(),
+    new SequenceRandom(),
     config,
   );
   const create = (p: Principal, dto: Partial<CreateApiKeyDto> = {}) =>
     service.create(p, { name: 'ci', scopes: ['profiles:read'], ...dto });
-  return { service, repo, audit, notifications, changes, clock, hasher, create };
+  return { service, repo, auditRepo, outbox, changes, clock, hasher, create };
 }
 
 describe('ApiKeysService: issuing keys', () => {
   it('returns the secret once, stores only a hash that verifies it, and the id the key carries', async () => {
-    const { create, repo, hasher, audit } = setup();
+    const { create, repo, hasher, auditRepo } = setup();
     const created = await create(user(ALICE), { scopes: ['profiles:write', 'profiles:read'] });
     expect(created.key).toMatch(API_KEY_PATTERN);
     expect(created.warning).toBe(SHOWN_ONCE);
@@ -79,8 +80,8 @@ describe('ApiKeysService: issuing keys', () => {
     expect(await hasher.verify(created.key, stored.hash)).toEqual({ ok: true, needsRehash: false });
     expect((await hasher.verify(created.key.slice(0, -1) + 'x', stored.hash)).ok).toBe(false);
     expect(stored).toMatchObject({ ownerId: ALICE, status: 'active', scopes: ['profiles:read', 'profiles:write'] });
-    expect(audit.of('api_key.create')).toHaveLength(1);
-    expect(audit.of('api_key.create')[0].em).toBeDefined();
+    expect(auditRepo.actions('api_key.create')).toHaveLength(1);
+    expect(auditRepo.writtenIn(auditRepo.actions('api_key.create')[0])).toBeDefined();
   });
 
   it('two keys never share a secret or an id', async () => {
@@ -165,16 +166,18 @@ describe('ApiKeysService: who sees which key', () => {
 
 describe('ApiKeysService: changing a key', () => {
   it('scopes can only narrow; the change is published in its transaction and told locally after', async () => {
-    const { create, service, changes, audit } = setup();
+    const { create, service, changes, auditRepo } = setup();
     const key = await create(user(ALICE), { scopes: ['profiles:read', 'profiles:write'] });
     const err = await refusal(service.update(user(ALICE), key.id, { scopes: ['profiles:read', 'audit:read'] }));
     expect(err.code).toBe(ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW);
     expect(err.extras.scopes).toEqual(['audit:read']);
-    expect(changes.published).toHaveLength(0);
+    expect(changes.delivered).toHaveLength(0);
     const narrowed = await service.update(user(ALICE), key.id, { scopes: ['profiles:write'] });
     expect(narrowed.scopes).toEqual(['profiles:write']);
-    expect(changes.published).toEqual([{ em: audit.of('api_key.update')[0].em, topic: KEY_TOPIC, id: key.id }]);
-    expect(changes.emitted).toEqual([{ topic: KEY_TOPIC, id: key.id }]);
+    const transaction = auditRepo.writtenIn(auditRepo.actions('api_key.update')[0]);
+    expect(transaction).toBeDefined();
+    expect(changes.delivered).toEqual([{ topic: KEY_TOPIC, id: key.id, transaction }]);
+    expect(changes.local).toEqual([{ topic: KEY_TOPIC, id: key.id }]);
   });
 
   it('a rate limit left out stays, null removes it; a revoked key cannot be changed', async () => {
@@ -268,29 +271,29 @@ describe('ApiKeysService: rotation', () => {
   });
 
   it("an admin rotating someone's key tells the owner by mail and webhook, in the transaction; the owner rotating does not", async () => {
-    const { create, service, notifications, audit } = setup();
+    const { create, service, outbox, auditRepo } = setup();
     const mine = await create(user(ALICE));
     await service.rotate(user(ALICE), mine.id, 1);
-    expect(notifications.emails).toHaveLength(0);
-    expect(notifications.webhooks).toHaveLength(0);
+    expect(outbox.mails()).toHaveLength(0);
+    expect(outbox.webhookEvents()).toHaveLength(0);
     const theirs = await create(user(ALICE));
     const rotated = await service.rotate(admin, theirs.id, 1);
-    expect(notifications.emails).toHaveLength(1);
-    expect(notifications.emails[0].mail).toMatchObject({ kind: 'api_key.rotated_by_admin', to: 'alice@example.test' });
-    expect(notifications.emails[0].mail.text).not.toContain(rotated.key);
-    expect(notifications.webhooks[0].event).toMatchObject({
+    expect(outbox.mails()).toHaveLength(1);
+    expect(outbox.mails()[0]).toMatchObject({ kind: 'api_key.rotated_by_admin', recipient: 'alice@example.test' });
+    expect(outbox.mails()[0].body).not.toContain(rotated.key);
+    expect(outbox.webhookEvents()[0]).toMatchObject({
       kind: 'api_key.rotated_by_admin',
       data: { keyId: theirs.id, ownerId: ALICE, successorId: rotated.id },
     });
-    const auditEm = audit.of('api_key.rotate')[1].em;
-    expect(notifications.emails[0].em).toBe(auditEm);
-    expect(audit.of('api_key.rotate')[1].entry.details).toMatchObject({ byAdmin: true });
+    const auditTransaction = auditRepo.writtenIn(auditRepo.actions('api_key.rotate')[1]);
+    expect(outbox.writtenIn(outbox.mails()[0])).toBe(auditTransaction);
+    expect(auditRepo.actions('api_key.rotate')[1].details).toMatchObject({ byAdmin: true });
   });
 });
 
 describe('ApiKeysService: revocation', () => {
   it('revokes for good, once: a second revocation changes and audits nothing', async () => {
-    const { create, service, repo, audit, changes, clock } = setup();
+    const { create, service, repo, auditRepo, changes, clock } = setup();
     const key = await create(user(ALICE));
     await service.revoke(user(ALICE), key.id);
     const revokedAt = repo.stored(key.id).revokedAt;
@@ -299,26 +302,26 @@ describe('ApiKeysService: revocation', () => {
     clock.advance(HOUR);
     await service.revoke(user(ALICE), key.id);
     expect(repo.stored(key.id).revokedAt).toEqual(revokedAt);
-    expect(audit.of('api_key.revoke')).toHaveLength(1);
-    expect(changes.published.map((c) => c.id)).toEqual([key.id]);
+    expect(auditRepo.actions('api_key.revoke')).toHaveLength(1);
+    expect(changes.delivered.map((c) => c.id)).toEqual([key.id]);
     expect(repo.rows.has(key.id)).toBe(true); // a tombstone, never deleted
   });
 
   it("an admin's revocation is marked as such and the owner is told", async () => {
-    const { create, service, repo, notifications } = setup();
+    const { create, service, repo, outbox } = setup();
     const key = await create(user(ALICE));
     await service.revoke(admin, key.id);
     expect(repo.stored(key.id).revokedReason).toBe('admin');
-    expect(notifications.emails.map((e) => e.mail.kind)).toEqual(['api_key.revoked_by_admin']);
-    expect(notifications.webhooks.map((w) => w.event.kind)).toEqual(['api_key.revoked_by_admin']);
+    expect(outbox.mails().map((m) => m.kind)).toEqual(['api_key.revoked_by_admin']);
+    expect(outbox.webhookEvents().map((w) => w.kind)).toEqual(['api_key.revoked_by_admin']);
   });
 
   it('an owner who cannot be looked up (erased meanwhile) gets no mail, but the webhook still goes out', async () => {
-    const { create, service, repo, notifications } = setup();
+    const { create, service, repo, outbox } = setup();
     const key = await create(user('33333333-3333-4333-8333-333333333333'));
     await service.revoke(admin, key.id);
     expect(repo.stored(key.id).status).toBe('revoked');
-    expect(notifications.emails).toHaveLength(0);
-    expect(notifications.webhooks.map((w) => w.event.data.ownerId)).toEqual(['33333333-3333-4333-8333-333333333333']);
+    expect(outbox.mails()).toHaveLength(0);
+    expect(outbox.webhookEvents().map((w) => w.data.ownerId)).toEqual(['33333333-3333-4333-8333-333333333333']);
   });
 });

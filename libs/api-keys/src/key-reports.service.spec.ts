@@ -1,9 +1,9 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { DomainException, loadConfig, Principal, SecretStore } from '@app/core';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { DomainException, Principal, SecretStore } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
-import { FakeChangeFeed, FakeClock, FakeRandom } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
+import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications } from '../../../test/fakes/notifications';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { ApiKeysService } from './api-keys.service';
 import { KeyHasher } from './key-hasher';
@@ -18,26 +18,27 @@ const bob: Principal = { kind: 'session', userId: BOB, role: 'user', scopes: ['p
 const admin: Principal = { kind: 'session', userId: 'admin', role: 'admin', scopes: ['admin:all'] };
 
 function setup() {
-  const config = loadConfig({});
+  const config = unitConfig();
   const pepper = '1:pepper-for-unit-tests-only';
   const secrets = { get: () => pepper, require: () => pepper } as unknown as SecretStore;
-  const repo = new FakeApiKeysRepository();
-  const audit = new FakeAudit();
-  const clock = new FakeClock('2026-03-10T12:00:00.000Z');
+  const db = new FakeDatabase();
+  const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+  const repo = new FakeApiKeysRepository(db);
+  const { audit } = fakeAudit(db, clock);
   const keys = new ApiKeysService(
     repo.asRepository(),
     new KeyHasher(config, secrets, {} as PasswordHasher),
-    audit.asAuditService(),
-    new FakeNotifications().asNotificationsService(),
+    audit,
+    fakeNotifications(db, clock, config).notifications,
     { me: async () => ({ email: 'x@example.test' }) } as unknown as AuthService,
     new FakeChangeFeed().asChangeFeed(),
     clock,
-    new FakeRandom(),
+    new SequenceRandom(),
     config,
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
-  const reports = new KeyReportsService(repo.asRepository(), keys, usage, audit.asAuditService(), clock);
-  return { repo, audit, clock, keys, usage, reports };
+  const reports = new KeyReportsService(repo.asRepository(), keys, usage, audit, clock);
+  return { repo, clock, keys, usage, reports };
 }
 
 describe('KeyReportsService.usageOf', () => {

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@app/core';
-import { FakeClock } from '../../../../test/fakes/core-doubles';
+import { ManualClock } from '../../../../test/fakes/core';
 import { RateLimiter } from './rate-limiter';
 
 describe('RateLimiter', () => {
   beforeAll(() => Logger.overrideLogger(false));
 
   it('without Redis: `limit` per window in seconds, on the injected clock, one slot back every window/limit', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const limiter = new RateLimiter(loadConfig({}), clock);
     expect(limiter.backend).toBe('memory');
     const burst = [];
@@ -24,7 +24,7 @@ describe('RateLimiter', () => {
   });
 
   it('when Redis cannot be reached, limits still hold per instance (neither open nor closed) and the fallback is counted', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     // Port 1 on loopback: refused at once, no network involved.
     const limiter = new RateLimiter(loadConfig({ REDIS_URL: 'redis://127.0.0.1:1' }), clock);
     try {

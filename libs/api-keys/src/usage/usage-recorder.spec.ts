@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@app/core';
 import { FakeApiKeysRepository } from '../../../../test/fakes/api-keys';
-import { databaseDown, FakeClock } from '../../../../test/fakes/core-doubles';
+import { databaseDown, FakeDatabase, ManualClock } from '../../../../test/fakes/core';
 import { SeenNetwork, UsageRecorder } from './usage-recorder';
 
 const K1 = 'key-1';
 const K2 = 'key-2';
 
 function setup() {
-  const repo = new FakeApiKeysRepository();
-  const clock = new FakeClock('2026-03-10T23:59:59.000Z');
+  const repo = new FakeApiKeysRepository(new FakeDatabase());
+  const clock = new ManualClock('2026-03-10T23:59:59.000Z');
   const recorder = new UsageRecorder(repo.asRepository(), clock, loadConfig({}));
   const networks: SeenNetwork[][] = [];
   recorder.onNetworks(async (seen) => void networks.push(seen));
