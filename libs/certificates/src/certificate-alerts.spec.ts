@@ -1,14 +1,14 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { daysFromNow, issue } from '../../../test/support/certs';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeCertificatesRepository, observation } from '../../../test/fakes/certificates';
-import { FakeClock, fakeEntityManager } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { FakeDatabase, ManualClock, transactionOf, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { CertificateAlerts, decideAlert } from './certificate-alerts';
 
 describe('CertificateAlerts', () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   let leaf: X509Certificate;
   const warnings: unknown[] = [];
   const logger: LoggerService = {
@@ -27,18 +27,21 @@ describe('CertificateAlerts', () => {
   });
 
   const setup = () => {
-    const notifications = new FakeNotifications();
-    const audit = new FakeAudit();
+    const db = new FakeDatabase();
+    const { notifications, outbox } = fakeNotifications(db, clock, unitConfig(WEBHOOK_ENV));
+    const { audit, auditRepo } = fakeAudit(db, clock);
     return {
-      notifications,
-      audit,
-      alerts: new CertificateAlerts(notifications.asNotificationsService(), audit.asAuditService()),
+      db,
+      outbox,
+      auditRepo,
+      certificates: new FakeCertificatesRepository(db),
+      alerts: new CertificateAlerts(notifications, audit),
     };
   };
 
   it('the payload says what changed, where, until when, and only the failing checks', () => {
-    const { alerts } = setup();
-    const row = new FakeCertificatesRepository().seed({
+    const { alerts, certificates } = setup();
+    const row = certificates.seed({
       label: 'edge',
       host: 'api.example.test',
       port: 8443,
@@ -72,8 +75,7 @@ describe('CertificateAlerts', () => {
   });
 
   it('without a chain (retrieval failed) it falls back to what the row knew; file and pem sources name no host', () => {
-    const { alerts } = setup();
-    const repo = new FakeCertificatesRepository();
+    const { alerts, certificates: repo } = setup();
     const notAfter = new Date(clock.nowMs() - 86_400_000);
     const file = repo.seed({ sourceType: 'file', path: '/etc/tls/a.pem', host: null, subject: 'CN=a', notAfter });
     const obs = observation('CRITICAL', null);
@@ -89,29 +91,29 @@ describe('CertificateAlerts', () => {
   });
 
   it('raises through the outbox and the audit in the caller’s transaction, and logs only when told the commit is done', async () => {
-    const { alerts, notifications, audit } = setup();
-    const row = new FakeCertificatesRepository().seed({ fingerprintSha256: 'AA:BB', alertState: 'OK' });
+    const { db, alerts, outbox, auditRepo, certificates } = setup();
+    const row = certificates.seed({ fingerprintSha256: 'AA:BB', alertState: 'OK' });
     const obs = observation('OK', [leaf]);
     const decision = decideAlert(row, obs);
     expect(decision.kind).toBe('certificate.renewed');
-    const em = fakeEntityManager();
     warnings.length = 0;
-    const afterCommit = await alerts.raise(em, row, obs, decision, clock.now());
-    expect(notifications.webhooks).toEqual([
+    let transaction: number | undefined;
+    const afterCommit = await db.transaction(async (em) => {
+      transaction = transactionOf(em);
+      return alerts.raise(em, row, obs, decision, clock.now());
+    });
+    expect(transaction).toBeDefined();
+    expect(outbox.webhookEvents()).toEqual([
       {
-        em,
-        event: {
-          kind: 'certificate.renewed',
-          data: expect.objectContaining({ previousFingerprintSha256: 'AA:BB', fingerprintSha256: leaf.fingerprint256 }),
-        },
+        transaction,
+        kind: 'certificate.renewed',
+        data: expect.objectContaining({ previousFingerprintSha256: 'AA:BB', fingerprintSha256: leaf.fingerprint256 }),
       },
     ]);
-    expect(audit.events).toEqual([
-      {
-        em,
-        entry: expect.objectContaining({ action: 'certificate.renewed', actorType: 'system', targetId: row.id }),
-      },
+    expect(auditRepo.rows).toEqual([
+      expect.objectContaining({ action: 'certificate.renewed', actorType: 'system', targetId: row.id }),
     ]);
+    expect(auditRepo.writtenIn(auditRepo.rows[0])).toBe(transaction);
     expect(warnings).toHaveLength(0);
     afterCommit();
     expect(warnings).toHaveLength(1);

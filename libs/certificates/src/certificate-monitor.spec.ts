@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '@app/core';
 import { X509Certificate } from 'node:crypto';
 import { daysFromNow, issue } from '../../../test/support/certs';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeCertificatesRepository, observation, ScriptedInspector } from '../../../test/fakes/certificates';
-import { FakeClock } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { FakeDatabase, ManualClock, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { CertificateAlerts } from './certificate-alerts';
 import type { CheckStatus } from './certificate-checks';
 import { CertificateMonitor, CHECK_HISTORY } from './certificate-monitor';
@@ -14,19 +13,21 @@ const DAY = 86_400_000;
 const HOST = 'api.example.test';
 
 function setup(concurrency = 4) {
-  const repo = new FakeCertificatesRepository();
+  const db = new FakeDatabase();
+  const clock = new ManualClock();
+  const config = unitConfig({ CERT_CHECK_CONCURRENCY: String(concurrency), ...WEBHOOK_ENV });
+  const repo = new FakeCertificatesRepository(db);
   const inspector = new ScriptedInspector();
-  const notifications = new FakeNotifications();
-  const audit = new FakeAudit();
-  const clock = new FakeClock();
+  const { notifications, outbox } = fakeNotifications(db, clock, config);
+  const { audit, auditRepo } = fakeAudit(db, clock);
   const monitor = new CertificateMonitor(
     repo.asRepository(),
     inspector.asInspector(),
-    new CertificateAlerts(notifications.asNotificationsService(), audit.asAuditService()),
+    new CertificateAlerts(notifications, audit),
     clock,
-    loadConfig({ CERT_CHECK_CONCURRENCY: String(concurrency) }),
+    config,
   );
-  return { repo, inspector, notifications, audit, clock, monitor };
+  return { repo, inspector, outbox, auditRepo, clock, monitor };
 }
 
 describe('CertificateMonitor', () => {
@@ -35,7 +36,7 @@ describe('CertificateMonitor', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const now = new FakeClock().now();
+    const now = new ManualClock().now();
     leaf = new X509Certificate((await issue(null, { cn: HOST, dns: [HOST], notAfter: daysFromNow(20, now) }, now)).pem);
     renewed = new X509Certificate(
       (await issue(null, { cn: HOST, dns: [HOST], notAfter: daysFromNow(90, now) }, now)).pem,
@@ -43,7 +44,7 @@ describe('CertificateMonitor', () => {
   });
 
   it('alerts once per worsening, stays quiet on the same state, reports recovery; the state is remembered', async () => {
-    const { repo, inspector, notifications, audit, clock, monitor } = setup();
+    const { repo, inspector, outbox, auditRepo, clock, monitor } = setup();
     const row = repo.seed({ host: HOST, fingerprintSha256: leaf.fingerprint256 });
     const days: CheckStatus[] = ['OK', 'WARN', 'WARN', 'CRITICAL', 'CRITICAL', 'WARN', 'CRITICAL', 'OK', 'OK'];
     const alerts: (string | undefined)[] = [];
@@ -64,23 +65,21 @@ describe('CertificateMonitor', () => {
       'certificate.recovered',
       undefined,
     ]);
-    expect(notifications.webhooks.map((w) => [w.event.kind, w.event.data.previousStatus, w.event.data.status])).toEqual(
-      [
-        ['certificate.alert', 'OK', 'WARN'],
-        ['certificate.alert', 'WARN', 'CRITICAL'],
-        ['certificate.alert', 'WARN', 'CRITICAL'],
-        ['certificate.recovered', 'CRITICAL', 'OK'],
-      ],
-    );
-    expect(audit.actions()).toEqual(notifications.webhooks.map((w) => w.event.kind));
+    expect(outbox.webhookEvents().map((w) => [w.kind, w.data.previousStatus, w.data.status])).toEqual([
+      ['certificate.alert', 'OK', 'WARN'],
+      ['certificate.alert', 'WARN', 'CRITICAL'],
+      ['certificate.alert', 'WARN', 'CRITICAL'],
+      ['certificate.recovered', 'CRITICAL', 'OK'],
+    ]);
+    expect(auditRepo.allActions()).toEqual(outbox.webhookEvents().map((w) => w.kind));
   });
 
   it('another certificate at the same endpoint is a renewal, told with both fingerprints', async () => {
-    const { repo, inspector, notifications, monitor } = setup();
+    const { repo, inspector, outbox, monitor } = setup();
     const row = repo.seed({ host: HOST, fingerprintSha256: leaf.fingerprint256, status: 'OK' });
     inspector.next.set(HOST, observation('OK', [renewed]));
     expect((await monitor.check(row.id, 'schedule'))?.alert).toBe('certificate.renewed');
-    expect(notifications.webhooks[0].event.data).toMatchObject({
+    expect(outbox.webhookEvents()[0].data).toMatchObject({
       fingerprintSha256: renewed.fingerprint256,
       previousFingerprintSha256: leaf.fingerprint256,
     });
@@ -89,7 +88,7 @@ describe('CertificateMonitor', () => {
   });
 
   it('records every check in the history and the row summary; the alert, history and row share one transaction', async () => {
-    const { repo, inspector, notifications, clock, monitor } = setup();
+    const { repo, inspector, outbox, clock, monitor } = setup();
     const row = repo.seed({ host: HOST });
     inspector.next.set(
       HOST,
@@ -116,7 +115,8 @@ describe('CertificateMonitor', () => {
     expect(repo.checkRows).toEqual([
       expect.objectContaining({ certificateId: row.id, trigger: 'manual', status: 'CRITICAL', protocol: 'TLSv1.3' }),
     ]);
-    expect(notifications.webhooks[0].em).toBe(repo.checkRows[0].em);
+    expect(repo.checkRows[0].transaction).toBeDefined();
+    expect(outbox.webhookEvents()[0].transaction).toBe(repo.checkRows[0].transaction);
     inspector.next.set(HOST, observation('OK', [leaf]));
     await monitor.check(row.id, 'schedule');
     expect(repo.stored(row.id).statusReason).toBe('all checks passed');
@@ -139,7 +139,7 @@ describe('CertificateMonitor', () => {
   });
 
   it('an observation older than one already recorded is not applied (no backwards state, no double alert)', async () => {
-    const { repo, inspector, notifications, clock, monitor } = setup();
+    const { repo, inspector, outbox, clock, monitor } = setup();
     const row = repo.seed({ host: HOST, status: 'OK' });
     inspector.next.set(HOST, observation('WARN', [leaf]));
     inspector.during = () => {
@@ -152,7 +152,7 @@ describe('CertificateMonitor', () => {
     expect(outcome?.row).toMatchObject({ status: 'CRITICAL', alertState: 'CRITICAL' });
     expect(repo.stored(row.id)).toMatchObject({ status: 'CRITICAL', alertState: 'CRITICAL' });
     expect(repo.checkRows).toHaveLength(0);
-    expect(notifications.webhooks).toHaveLength(0);
+    expect(outbox.webhookEvents()).toHaveLength(0);
   });
 
   it('a certificate deleted before or during its check records nothing', async () => {

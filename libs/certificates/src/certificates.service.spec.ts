@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { DomainException, loadConfig, Principal } from '@app/core';
+import { DomainException, Principal } from '@app/core';
 import { X509Certificate } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { daysFromNow, issue, Issued } from '../../../test/support/certs';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeCertificatesRepository } from '../../../test/fakes/certificates';
-import { FakeClock } from '../../../test/fakes/core-doubles';
-import { FakeNotifications } from '../../../test/fakes/notifications-doubles';
+import { FakeDatabase, ManualClock, unitConfig } from '../../../test/fakes/core';
+import { fakeNotifications } from '../../../test/fakes/notifications';
 import { CertificateAlerts } from './certificate-alerts';
 import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateInspector, TrustAnchors } from './certificate-inspector';
@@ -26,11 +26,12 @@ const admin: Principal = { kind: 'session', userId: 'admin', role: 'admin', scop
 
 /** Files under /etc/tls only; endpoints anywhere but *.internal; the "network" answers with `served`. */
 function setup(served: Issued) {
-  const clock = new FakeClock();
-  const config = loadConfig({});
-  const repo = new FakeCertificatesRepository();
-  const audit = new FakeAudit();
-  const notifications = new FakeNotifications();
+  const db = new FakeDatabase();
+  const clock = new ManualClock();
+  const config = unitConfig();
+  const repo = new FakeCertificatesRepository(db);
+  const { audit, auditRepo } = fakeAudit(db, clock);
+  const { notifications } = fakeNotifications(db, clock, config);
   const probes: { address: string; port: number; servername?: string }[] = [];
   const files = {
     resolveAllowed: async (path: string) => {
@@ -56,7 +57,7 @@ function setup(served: Issued) {
   const monitor = new CertificateMonitor(
     repo.asRepository(),
     inspector,
-    new CertificateAlerts(notifications.asNotificationsService(), audit.asAuditService()),
+    new CertificateAlerts(notifications, audit),
     clock,
     config,
   );
@@ -67,16 +68,8 @@ function setup(served: Issued) {
       return inspector.inspect(source);
     },
   } as CertificateInspector;
-  const service = new CertificatesService(
-    repo.asRepository(),
-    counting,
-    monitor,
-    files,
-    policy,
-    audit.asAuditService(),
-    clock,
-  );
-  return { service, repo, audit, clock, probes, inspections: () => inspections };
+  const service = new CertificatesService(repo.asRepository(), counting, monitor, files, policy, audit, clock);
+  return { service, repo, auditRepo, clock, probes, inspections: () => inspections };
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -94,7 +87,7 @@ describe('CertificatesService', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const now = new FakeClock().now();
+    const now = new ManualClock().now();
     leaf = await issue(
       null,
       { cn: 'api.example.test', dns: ['api.example.test'], notAfter: daysFromNow(60, now) },
@@ -197,7 +190,7 @@ describe('CertificatesService', () => {
   });
 
   it('a new entry is checked at once: its first check, status and audit are part of its creation', async () => {
-    const { service, repo, audit, clock } = setup(other);
+    const { service, repo, auditRepo, clock } = setup(other);
     const created = await service.create(alice, { host: 'b.example.test', label: 'billing' });
     expect(created).toMatchObject({
       label: 'billing',
@@ -207,17 +200,18 @@ describe('CertificatesService', () => {
       managedBy: 'user',
       checks: [expect.objectContaining({ trigger: 'create', status: 'WARN', protocol: 'TLSv1.3' })],
     });
-    const [event] = audit.of('certificate.create');
-    expect(event.entry.details).toEqual({
+    const [event] = auditRepo.actions('certificate.create');
+    expect(event.details).toEqual({
       source: 'endpoint',
       sourceKey: 'endpoint:b.example.test:443:',
       status: 'WARN',
     });
-    expect(event.em).toBe(repo.checkRows[0].em);
+    expect(repo.checkRows[0].transaction).toBeDefined();
+    expect(auditRepo.writtenIn(event)).toBe(repo.checkRows[0].transaction);
   });
 
   it("someone else's certificate answers 404 for reading, checking and deleting; an admin may do all three", async () => {
-    const { service, repo, audit } = setup(leaf);
+    const { service, repo, auditRepo } = setup(leaf);
     const mine = await service.create(alice, { host: 'api.example.test' });
     for (const attempt of [service.get(bob, mine.id), service.checkNow(bob, mine.id), service.remove(bob, mine.id)])
       expect(await code(attempt)).toBe(CertificatesErrorCode.CERTIFICATE_NOT_FOUND);
@@ -225,7 +219,7 @@ describe('CertificatesService', () => {
     await expect(service.get(admin, mine.id)).resolves.toMatchObject({ id: mine.id });
     await service.remove(admin, mine.id);
     expect(repo.rows.has(mine.id)).toBe(false);
-    expect(audit.of('certificate.delete')[0].entry).toMatchObject({ actorId: 'admin', targetId: mine.id });
+    expect(auditRepo.actions('certificate.delete')[0]).toMatchObject({ actorId: 'admin', targetId: mine.id });
     expect(await code(service.get(alice, mine.id))).toBe(CertificatesErrorCode.CERTIFICATE_NOT_FOUND);
   });
 
