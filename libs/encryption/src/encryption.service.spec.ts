@@ -1,14 +1,14 @@
 import { DomainException, Principal } from '@app/core';
 import { CryptoService, Keyring, NoopEncryptionCounter } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
-import { FakeRandom } from '../../../test/fakes/core-doubles';
+import { SequenceRandom } from '../../../test/fakes/core';
 import { EncryptionErrorCode } from './encryption-error-codes';
 import { EncryptionService } from './encryption.service';
 
 const V1 = `v1:${randomBytes(32).toString('base64')}`;
 const V2 = `v2:${randomBytes(32).toString('base64')}`;
 const service = (keys = V1) =>
-  new EncryptionService(new CryptoService(Keyring.parse(keys), new FakeRandom(), new NoopEncryptionCounter()));
+  new EncryptionService(new CryptoService(Keyring.parse(keys), new SequenceRandom(), new NoopEncryptionCounter()));
 const caller = (userId: string): Principal => ({ kind: 'apiKey', userId, role: 'user', scopes: [], keyId: userId });
 const alice = caller('alice');
 const bob = caller('bob');

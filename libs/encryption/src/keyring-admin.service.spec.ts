@@ -1,10 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { DomainException, JobScheduler, loadConfig, Principal, SecretStore } from '@app/core';
+import { DomainException, JobScheduler, Principal, SecretStore } from '@app/core';
 import { Keyring } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
-import { FakeChangeFeed, FakeClock, FakeRandom, fakeEntityManager } from '../../../test/fakes/core-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
+import {
+  FakeChangeFeed,
+  FakeDatabase,
+  ManualClock,
+  SequenceRandom,
+  transactionOf,
+  TransactionalStore,
+  unitConfig,
+} from '../../../test/fakes/core';
 import { FakeCiphertextStore } from '../../../test/fakes/encryption';
 import { CiphertextStores } from './ciphertext-stores';
 import { EncryptionErrorCode } from './encryption-error-codes';
@@ -18,11 +26,26 @@ const key = () => randomBytes(32).toString('base64');
 const KEYS = `v1:${key()},v2:${key()},v3:${key()}`;
 const operator: Principal = { kind: 'session', userId: 'ops', role: 'admin', scopes: ['admin:all'] };
 
-/** encryption_counters and keyring_state in memory (shared by every "instance" a test builds). */
-class FakeEncryptionRepository {
+/**
+ * encryption_counters and keyring_state in memory, in the database every "instance" a test builds shares; a
+ * retirement is rolled back with its transaction.
+ */
+class FakeEncryptionRepository implements TransactionalStore {
   readonly counts = new Map<number, number>();
   retired = 0;
-  readonly retirements: { version: number; em?: EntityManager }[] = [];
+  retirements: { version: number; transaction: number | undefined }[] = [];
+
+  constructor(readonly db = new FakeDatabase()) {
+    db.register(this);
+  }
+
+  snapshot(): unknown {
+    return { retired: this.retired, retirements: [...this.retirements] };
+  }
+
+  restore(state: unknown): void {
+    Object.assign(this, state);
+  }
 
   async addCounts(counts: Map<number, number>): Promise<Map<number, number>> {
     for (const [v, n] of counts) this.counts.set(v, (this.counts.get(v) ?? 0) + n);
@@ -38,12 +61,13 @@ class FakeEncryptionRepository {
   }
 
   async retireThrough(version: number, em?: EntityManager): Promise<void> {
-    this.retirements.push({ version, em });
+    this.db.assertOpen(em, 'retireThrough');
+    this.retirements.push({ version, transaction: transactionOf(em) });
     this.retired = Math.max(this.retired, version);
   }
 
   transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return fn(fakeEntityManager());
+    return this.db.transaction(fn);
   }
 
   asRepository(): EncryptionRepository {
@@ -53,14 +77,14 @@ class FakeEncryptionRepository {
 
 function instance(repo = new FakeEncryptionRepository(), perVersion: Record<number, number> = {}, keys = KEYS) {
   const keyring = Keyring.parse(keys);
-  const clock = new FakeClock();
-  const config = loadConfig({ ENCRYPTION_WARN_PERCENT: '50' });
+  const clock = new ManualClock();
+  const config = unitConfig({ ENCRYPTION_WARN_PERCENT: '50' });
   const counter = new PersistentEncryptionCounter(repo.asRepository(), clock, config);
   const stores = new CiphertextStores();
   const profiles = new FakeCiphertextStore('profiles', keyring, perVersion);
   stores.register(profiles);
   const rewrap = new RewrapService(stores, keyring, clock, { register: () => undefined } as unknown as JobScheduler);
-  const audit = new FakeAudit();
+  const { audit, auditRepo } = fakeAudit(repo.db, clock);
   const changes = new FakeChangeFeed();
   const secretFile = { value: keys, writes: [] as string[] };
   const secrets = {
@@ -71,20 +95,20 @@ function instance(repo = new FakeEncryptionRepository(), perVersion: Record<numb
       return '/run/secrets/encryption_keys';
     },
   } as unknown as SecretStore;
-  const random = new FakeRandom();
+  const random = new SequenceRandom();
   const admin = new KeyringAdminService(
     keyring,
     repo.asRepository(),
     counter,
     stores,
     rewrap,
-    audit.asAuditService(),
+    audit,
     changes.asChangeFeed(),
     { isInitialized: true } as DataSource,
     secrets,
     random,
   );
-  return { admin, keyring, repo, counter, profiles, rewrap, audit, changes, secretFile, random };
+  return { admin, keyring, repo, counter, profiles, rewrap, auditRepo, changes, secretFile, random };
 }
 
 async function refusal(p: Promise<unknown>): Promise<DomainException> {
@@ -121,14 +145,15 @@ describe('KeyringAdminService.retire', () => {
   });
 
   it('persists, audits and announces the retirement in one transaction', async () => {
-    const { admin, repo, audit, changes } = instance(new FakeEncryptionRepository(), { 3: 1 });
+    const { admin, repo, auditRepo, changes } = instance(new FakeEncryptionRepository(), { 3: 1 });
     await admin.retire(operator, 1);
     const [retirement] = repo.retirements;
     expect(retirement.version).toBe(1);
-    expect(audit.of('keyring.retire')).toEqual([
-      { entry: expect.objectContaining({ actorId: 'ops', details: { retiredThrough: 1 } }), em: retirement.em },
-    ]);
-    expect(changes.published).toEqual([{ em: retirement.em, topic: KEYRING_TOPIC, id: '1' }]);
+    expect(retirement.transaction).toBeDefined();
+    const events = auditRepo.actions('keyring.retire');
+    expect(events).toEqual([expect.objectContaining({ actorId: 'ops', details: { retiredThrough: 1 } })]);
+    expect(auditRepo.writtenIn(events[0])).toBe(retirement.transaction);
+    expect(changes.delivered).toEqual([{ topic: KEYRING_TOPIC, id: '1', transaction: retirement.transaction }]);
   });
 
   it('another instance applies a persisted retirement at boot and when it is announced', async () => {
@@ -158,17 +183,17 @@ describe('KeyringAdminService.retire', () => {
 
 describe('KeyringAdminService: adding a version, status, rewrap', () => {
   it('adds the next version first in the key file, keeps every older one, from the random source', async () => {
-    const { admin, secretFile, audit, random } = instance();
+    const { admin, secretFile, auditRepo, random } = instance();
     const before = secretFile.value;
     const added = await admin.addKeyVersion();
     expect(added).toEqual({ version: 4, file: '/run/secrets/encryption_keys', versions: [1, 2, 3, 4] });
     expect(secretFile.writes).toHaveLength(1);
     const [first, ...rest] = secretFile.value.split(',');
     expect(rest.join(',')).toBe(before);
-    expect(first).toBe(`v4:${new FakeRandom().bytes(32).toString('base64')}`);
+    expect(first).toBe(`v4:${new SequenceRandom().bytes(32).toString('base64')}`);
     expect(random.calls).toBe(1);
     expect(Keyring.parse(secretFile.value).current).toBe(4);
-    expect(audit.of('keyring.add_version')[0].entry).toMatchObject({
+    expect(auditRepo.actions('keyring.add_version')[0]).toMatchObject({
       targetId: 'v4',
       details: { previous: [1, 2, 3] },
     });
@@ -195,9 +220,13 @@ describe('KeyringAdminService: adding a version, status, rewrap', () => {
   });
 
   it('starting a rewrap is audited with its target and answers the running state', async () => {
-    const { admin, audit, rewrap, profiles } = instance(new FakeEncryptionRepository(), { 1: 3 });
+    const { admin, auditRepo, rewrap, profiles } = instance(new FakeEncryptionRepository(), { 1: 3 });
     expect(admin.startRewrap(operator)).toMatchObject({ state: 'running', targetVersion: 3 });
-    expect(audit.of('keyring.rewrap_start')[0].entry).toMatchObject({ actorId: 'ops', details: { targetVersion: 3 } });
+    await new Promise((r) => setImmediate(r)); // the audit is written without holding up the answer
+    expect(auditRepo.actions('keyring.rewrap_start')[0]).toMatchObject({
+      actorId: 'ops',
+      details: { targetVersion: 3 },
+    });
     await rewrap.run();
     expect(profiles.versions()).toEqual({ 3: 3 });
   });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { JobDefinition, JobScheduler } from '@app/core';
 import { Keyring } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
-import { FakeClock } from '../../../test/fakes/core-doubles';
+import { ManualClock } from '../../../test/fakes/core';
 import { FakeCiphertextStore } from '../../../test/fakes/encryption';
 import { CiphertextStores } from './ciphertext-stores';
 import { REWRAP_JOB, RewrapService } from './rewrap.service';
@@ -15,7 +15,7 @@ function setup(stores: (keyring: Keyring) => FakeCiphertextStore[]) {
   const registry = new CiphertextStores();
   const list = stores(keyring);
   for (const s of list) registry.register(s);
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const jobs: JobDefinition[] = [];
   const scheduler = { register: (job: JobDefinition) => void jobs.push(job) } as unknown as JobScheduler;
   const service = new RewrapService(registry, keyring, clock, scheduler);
