@@ -66,7 +66,7 @@ export class FakeApiKeysRepository implements TransactionalStore {
   }
 
   async lockOwner(em: EntityManager, ownerId: string): Promise<void> {
-    this.db.assertOpen(em, 'lockOwner');
+    this.db.write(this, em, 'lockOwner');
     this.lockedOwners.push(ownerId);
   }
 
@@ -77,7 +77,7 @@ export class FakeApiKeysRepository implements TransactionalStore {
   }
 
   async insert(em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
-    this.db.assertOpen(em, 'api key insert');
+    this.db.write(this, em, 'api key insert');
     const row = { id: `00000000-0000-4000-8000-${String(this.nextId++).padStart(12, '0')}` } as ApiKey;
     for (const f of NULLABLE) (row as unknown as Record<string, unknown>)[f] = null;
     Object.assign(row, { totalRequests: 0 }, key);
@@ -95,7 +95,7 @@ export class FakeApiKeysRepository implements TransactionalStore {
   }
 
   async update(em: EntityManager, id: string, changes: Partial<ApiKey>): Promise<void> {
-    this.db.assertOpen(em, 'api key update');
+    this.db.write(this, em, 'api key update');
     const k = this.rows.get(id);
     if (k) Object.assign(k, structuredClone(changes));
   }
@@ -122,6 +122,7 @@ export class FakeApiKeysRepository implements TransactionalStore {
   }
 
   async addUsage(totals: UsageFlushRow[], daily: DailyCountRow[]): Promise<void> {
+    this.db.write(this, undefined, 'addUsage'); // committed at once
     const failure = this.usageFailures.shift();
     if (failure) throw failure;
     this.usageBatches.push({ totals: structuredClone(totals), daily: structuredClone(daily) });
@@ -185,7 +186,7 @@ export class FakeApiKeysRepository implements TransactionalStore {
     em: EntityManager,
     seen: { keyId: string; network: string; at: Date }[],
   ): Promise<{ keyId: string; network: string }[]> {
-    this.db.assertOpen(em, 'addNetworks');
+    this.db.write(this, em, 'addNetworks');
     const notify: { keyId: string; network: string }[] = [];
     for (const s of [...seen].sort((a, b) => a.at.getTime() - b.at.getTime())) {
       if (!this.rows.has(s.keyId) || this.networks.has(`${s.keyId}|${s.network}`)) continue;

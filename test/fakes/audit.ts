@@ -45,7 +45,7 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
   }
 
   async insert(em: EntityManager, row: AuditEvent): Promise<unknown> {
-    this.db.assertOpen(em, 'audit insert');
+    this.db.write(this, em, 'audit insert');
     const transaction = transactionOf(em);
     this.transactions.set(row.id, transaction !== undefined && this.own.has(transaction) ? undefined : transaction);
     this.rows.push(copyRow(row));

@@ -113,7 +113,7 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async insertUser(em: EntityManager, user: Partial<User>): Promise<User> {
-    this.db.assertOpen(em, 'insertUser');
+    this.db.write(this.t, em, 'insertUser');
     for (const field of ['email', 'username'] as const) {
       if (this.t.users.some((u) => u[field] === user[field])) {
         throw new QueryFailedError(
@@ -158,6 +158,7 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
     now: Date,
     rules: LockoutRules,
   ): Promise<{ attempt: number } | 'locked' | 'busy'> {
+    this.db.write(this.t, undefined, 'reserveAttempt'); // committed at once
     let row = this.lockoutRow(subject);
     if (!row) {
       if ('userId' in subject) return 'busy';
@@ -180,7 +181,7 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async lockIfLimitReached(subject: LockoutSubject, now: Date, rules: LockoutRules, em?: EntityManager) {
-    this.db.assertOpen(em, 'lockIfLimitReached');
+    this.db.write(this.t, em, 'lockIfLimitReached');
     const row = this.lockoutRow(subject);
     if (!row || row.failedAttempts < rules.maxAttempts || (row.lockedUntil && row.lockedUntil > now)) return false;
     row.lockedUntil = new Date(now.getTime() + rules.lockMinutes * MINUTE);
@@ -188,7 +189,7 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async clearAttempts(userId: string, em?: EntityManager): Promise<void> {
-    this.db.assertOpen(em, 'clearAttempts');
+    this.db.write(this.t, em, 'clearAttempts');
     const u = this.t.users.find((x) => x.id === userId);
     if (u) Object.assign(u, { failedAttempts: 0, failedWindowStart: null, lockedUntil: null });
   }
@@ -199,19 +200,20 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async expireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
-    this.db.assertOpen(em, 'expireResetTokens');
+    this.db.write(this.t, em, 'expireResetTokens');
     for (const tok of this.t.tokens)
       if (tok.userId === userId && tok.purpose === 'reset_password' && !tok.usedAt) tok.usedAt = now;
   }
 
   async updatePasswordHash(em: EntityManager, userId: string, hash: string, changedAt?: Date): Promise<void> {
-    this.db.assertOpen(em, 'updatePasswordHash');
+    this.db.write(this.t, em, 'updatePasswordHash');
     const u = this.t.user(userId);
     u.passwordHash = hash;
     if (changedAt) u.passwordChangedAt = changedAt;
   }
 
   async recordIpFailure(ip: string, now: Date, windowMinutes: number, threshold: number): Promise<void> {
+    this.db.write(this.t, undefined, 'recordIpFailure'); // committed at once
     const t = this.t.throttles.get(ip);
     if (!t) {
       this.t.throttles.set(ip, { failures: 1, windowStart: now, blockedUntil: null });
@@ -233,12 +235,12 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async insertEmailToken(em: EntityManager, token: Partial<EmailToken>): Promise<void> {
-    this.db.assertOpen(em, 'insertEmailToken');
+    this.db.write(this.t, em, 'insertEmailToken');
     this.t.tokens.push({ id: randomUUID(), usedAt: null, ...token } as EmailToken);
   }
 
   async consumeEmailToken(em: EntityManager, hash: string, purpose: EmailTokenPurpose, now: Date) {
-    this.db.assertOpen(em, 'consumeEmailToken');
+    this.db.write(this.t, em, 'consumeEmailToken');
     const tok = this.t.tokens.find(
       (x) => x.tokenHash === hash && x.purpose === purpose && !x.usedAt && x.expiresAt > now,
     );
@@ -248,17 +250,17 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   }
 
   async setEmailVerified(em: EntityManager, userId: string, at: Date): Promise<void> {
-    this.db.assertOpen(em, 'setEmailVerified');
+    this.db.write(this.t, em, 'setEmailVerified');
     this.t.user(userId).emailVerifiedAt = at;
   }
 
   async setScopes(em: EntityManager, userId: string, scopes: string[]): Promise<void> {
-    this.db.assertOpen(em, 'setScopes');
+    this.db.write(this.t, em, 'setScopes');
     this.t.user(userId).scopes = [...scopes];
   }
 
   async setDisabled(em: EntityManager, userId: string, at: Date | null): Promise<void> {
-    this.db.assertOpen(em, 'setDisabled');
+    this.db.write(this.t, em, 'setDisabled');
     this.t.user(userId).disabledAt = at;
   }
 
@@ -277,6 +279,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   ) {}
 
   async purgeEnded(now: Date, idleMinutes: number) {
+    this.db.write(this.t, undefined, 'purgeEnded'); // committed at once
     const dayAgo = now.getTime() - 86_400_000;
     const idleBefore = dayAgo - idleMinutes * MINUTE;
     const before = this.t.sessions.length;
@@ -292,7 +295,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   }
 
   async insert(session: Partial<Session>, em?: EntityManager): Promise<Session> {
-    this.db.assertOpen(em, 'session insert');
+    this.db.write(this.t, em, 'session insert');
     const row = Object.assign(new Session(), { id: randomUUID(), revokedAt: null, ...session });
     this.t.sessions.push(row);
     return copyRow(row);
@@ -306,6 +309,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   }
 
   async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
+    this.db.write(this.t, undefined, 'touch'); // committed at once
     const s = this.t.sessions.find((x) => x.id === id);
     if (s && s.lastSeenAt < staleBefore) s.lastSeenAt = now;
   }
@@ -318,7 +322,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   }
 
   async endBeyond(userId: string, newId: string, keep: number, now: Date, idleSince: Date, em?: EntityManager) {
-    this.db.assertOpen(em, 'endBeyond');
+    this.db.write(this.t, em, 'endBeyond');
     const older = this.active(userId, now, idleSince)
       .filter((s) => s.id !== newId)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
@@ -328,7 +332,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   }
 
   async revoke(userId: string, sessionId: string, now: Date, em?: EntityManager): Promise<boolean> {
-    this.db.assertOpen(em, 'session revoke');
+    this.db.write(this.t, em, 'session revoke');
     const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
     if (!s) return false;
     s.revokedAt = now;
@@ -336,7 +340,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
   }
 
   async revokeAll(userId: string, now: Date, keep: string | undefined, em?: EntityManager): Promise<number> {
-    this.db.assertOpen(em, 'session revokeAll');
+    this.db.write(this.t, em, 'session revokeAll');
     const ended = this.t.sessions.filter((s) => s.userId === userId && !s.revokedAt && s.id !== keep);
     for (const s of ended) s.revokedAt = now;
     return ended.length;

@@ -41,7 +41,7 @@ export class FakeCertificatesRepository implements TransactionalStore {
   }
 
   async insert(em: EntityManager, row: Partial<Certificate>): Promise<Certificate> {
-    this.db.assertOpen(em, 'certificate insert');
+    this.db.write(this, em, 'certificate insert');
     if (this.insertFailure) {
       const err = this.insertFailure;
       this.insertFailure = undefined;
@@ -116,13 +116,13 @@ export class FakeCertificatesRepository implements TransactionalStore {
   }
 
   async update(em: EntityManager, id: string, changes: Partial<Certificate>): Promise<void> {
-    this.db.assertOpen(em, 'certificate update');
+    this.db.write(this, em, 'certificate update');
     const row = this.rows.get(id);
     if (row) this.rows.set(id, { ...row, ...copy(changes) });
   }
 
   async delete(em: EntityManager, id: string): Promise<void> {
-    this.db.assertOpen(em, 'certificate delete');
+    this.db.write(this, em, 'certificate delete');
     this.rows.delete(id);
     this.checkRows = this.checkRows.filter((c) => c.certificateId !== id);
   }
@@ -153,7 +153,7 @@ export class FakeCertificatesRepository implements TransactionalStore {
   }
 
   async addCheck(em: EntityManager, check: Partial<CertificateCheck>): Promise<void> {
-    this.db.assertOpen(em, 'certificate check insert');
+    this.db.write(this, em, 'certificate check insert');
     this.checkRows.push({
       ...copy(check),
       id: String(this.checkRows.length + 1),
@@ -170,7 +170,7 @@ export class FakeCertificatesRepository implements TransactionalStore {
   }
 
   async pruneChecks(em: EntityManager, certificateId: string, keep: number): Promise<void> {
-    this.db.assertOpen(em, 'certificate check prune');
+    this.db.write(this, em, 'certificate check prune');
     const mine = this.checkRows.filter((c) => c.certificateId === certificateId);
     const drop = new Set(mine.slice(0, Math.max(0, mine.length - keep)));
     this.checkRows = this.checkRows.filter((c) => !drop.has(c));

@@ -81,6 +81,12 @@ export class FakeEntityManager {
   open = true;
   readonly afterCommit: (() => void)[] = [];
   readonly id = ++transactions;
+  /** Stores this transaction wrote. */
+  readonly wrote = new Set<TransactionalStore>();
+  /** Stores someone else wrote while this transaction was open. */
+  readonly shared = new Set<TransactionalStore>();
+
+  constructor(readonly db: FakeDatabase) {}
 
   query(sql: string): never {
     throw new Error(`the unit fakes run no SQL; move this statement into a repository: ${sql}`);
@@ -89,10 +95,15 @@ export class FakeEntityManager {
 
 /**
  * One transaction boundary over every registered fake store: the callback's writes stay when it resolves and are
- * undone when it throws, as PostgreSQL would. Writes made through a closed manager are a bug in the service.
+ * undone when it throws, as PostgreSQL would. A rollback puts back only the stores its transaction wrote, so what
+ * another transaction committed meanwhile (an audit event recorded in a transaction of its own, say) stays. Stores
+ * report each write with `write`; a write through a closed manager, or through another database's, is a bug in the
+ * service, and a rollback of a store that another transaction also wrote while it was open (which snapshots cannot
+ * untangle) fails loudly instead of losing either write.
  */
 export class FakeDatabase {
   private readonly stores: TransactionalStore[] = [];
+  private readonly active = new Set<FakeEntityManager>();
   commits = 0;
   rollbacks = 0;
 
@@ -102,27 +113,45 @@ export class FakeDatabase {
   }
 
   async transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    const saved = this.stores.map((s) => s.snapshot());
-    const em = new FakeEntityManager();
+    const saved = new Map(this.stores.map((s) => [s, s.snapshot()]));
+    const em = new FakeEntityManager(this);
+    this.active.add(em);
     try {
       const result = await fn(em as unknown as EntityManager);
       em.open = false;
+      this.active.delete(em);
       this.commits++;
       for (const hook of em.afterCommit) hook();
       return result;
     } catch (err) {
       em.open = false;
+      this.active.delete(em);
       this.rollbacks++;
-      this.stores.forEach((s, i) => s.restore(saved[i]));
+      for (const store of em.wrote) {
+        if (em.shared.has(store))
+          throw new Error(`the fake cannot roll back ${store.constructor.name}: another transaction wrote it too`);
+        store.restore(saved.get(store));
+      }
       throw err;
     }
   }
 
-  /** Throws unless `em` is a transaction of this database that is still open (writes must go through one). */
+  /** Throws unless `em` is undefined (the default manager) or an open transaction of this database. */
   assertOpen(em: EntityManager | undefined, what: string): void {
-    if (em === undefined) return; // the default manager: a write of its own, committed at once
-    const fake = em as unknown as FakeEntityManager;
-    if (!(fake instanceof FakeEntityManager) || !fake.open) throw new Error(`${what} ran on a closed transaction`);
+    const fake = em as unknown as FakeEntityManager | undefined;
+    if (fake !== undefined && (!(fake instanceof FakeEntityManager) || fake.db !== this || !fake.open))
+      throw new Error(`${what} ran on a closed transaction or one of another database`);
+  }
+
+  /**
+   * Records a write to `store` through `em` (undefined: the default manager, a write of its own committed at once).
+   * Throws unless `em` is a transaction of this database that is still open (writes must go through one).
+   */
+  write(store: TransactionalStore, em: EntityManager | undefined, what: string): void {
+    this.assertOpen(em, what);
+    const fake = em as unknown as FakeEntityManager | undefined;
+    if (fake) fake.wrote.add(store);
+    for (const other of this.active) if (other !== fake) other.shared.add(store);
   }
 }
 

@@ -40,11 +40,10 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
   }
 
   async insert(em: EntityManager, message: Partial<OutboxMessage>): Promise<void> {
-    this.db.assertOpen(em, 'outbox insert');
+    this.db.write(this, em, 'outbox insert');
     const id = randomUUID();
     this.transactions.set(id, transactionOf(em));
     this.rows.push({
-      id,
       payload: {},
       attempts: 0,
       deliveredAt: null,
@@ -63,6 +62,7 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
   }
 
   async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboxMessage[]> {
+    this.db.write(this, undefined, 'claimDue'); // committed at once
     const due = this.rows
       .filter((m) => m.status === 'pending' && m.nextAttemptAt <= now)
       .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
@@ -72,6 +72,7 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
   }
 
   async saveOutcome(message: OutboxMessage): Promise<void> {
+    this.db.write(this, undefined, 'saveOutcome'); // committed at once
     const row = this.rows.find((m) => m.id === message.id);
     if (!row) return;
     const { status, attempts, nextAttemptAt, deliveredAt, lastError, body } = message;

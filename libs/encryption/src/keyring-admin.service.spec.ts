@@ -61,7 +61,7 @@ class FakeEncryptionRepository implements TransactionalStore {
   }
 
   async retireThrough(version: number, em?: EntityManager): Promise<void> {
-    this.db.assertOpen(em, 'retireThrough');
+    this.db.write(this, em, 'retireThrough');
     this.retirements.push({ version, transaction: transactionOf(em) });
     this.retired = Math.max(this.retired, version);
   }
