@@ -27,7 +27,9 @@ describe('AdminUsersService', () => {
       );
       expect(view.scopes).toEqual(['audit:read', 'keys:verify', 'profiles:read', 'profiles:read_sensitive']);
       expect(w.tables.user(ada.id).scopes).toEqual(view.scopes);
-      expect(w.changes.delivered).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id }]);
+      const transaction = w.auditRepo.writtenIn(w.auditRepo.actions('admin.user_scopes')[0]);
+      expect(transaction).toBeDefined(); // the notice goes out with the change and its audit, or not at all
+      expect(w.changes.delivered).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id, transaction }]);
       expect(w.changes.local).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id }]);
       expect(w.auditRepo.actions('admin.user_scopes')).toMatchObject([
         {
@@ -71,7 +73,9 @@ describe('AdminUsersService', () => {
       await expect(w.auth.login({ email: ada.email, password: STRONG_PASSWORD }, {})).rejects.toMatchObject({
         code: AuthErrorCode.INVALID_CREDENTIALS,
       });
-      expect(w.changes.delivered).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id }]);
+      const transaction = w.auditRepo.writtenIn(w.auditRepo.actions('admin.user_disable')[0]);
+      expect(transaction).toBeDefined(); // the notice goes out with the change and its audit, or not at all
+      expect(w.changes.delivered).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id, transaction }]);
       expect(w.changes.local).toEqual([{ topic: USER_CHANGES_TOPIC, id: ada.id }]);
       expect(w.auditRepo.actions('admin.user_disable')).toMatchObject([
         { actorId: root.id, targetId: ada.id, details: { sessionsEnded: 2 } },

@@ -2,8 +2,8 @@ import { CoreErrorCode, DomainException, Principal } from '@app/core';
 import { CryptoService, decodeEnvelope, Keyring, NoopEncryptionCounter } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { FakeAudit } from '../../../test/fakes/audit-doubles';
-import { FakeClock, FakeRandom, inTransaction } from '../../../test/fakes/core-doubles';
+import { fakeAudit } from '../../../test/fakes/audit';
+import { FakeDatabase, ManualClock, SequenceRandom, transactionOf, TransactionalStore } from '../../../test/fakes/core';
 import { Profile } from './entities/profile.entity';
 import { ProfileCodec } from './profile-codec';
 import { ProfilesErrorCode } from './profiles-error-codes';
@@ -18,20 +18,30 @@ const V2 = `v2:${randomBytes(32).toString('base64')}`;
 
 const copy = (p: Profile): Profile => Object.assign(new Profile(), structuredClone(p));
 
-/** ProfilesRepository over a Map; rows go in and out as copies, so a test can tamper with what is "on disk". */
-class FakeProfilesRepository {
+/**
+ * ProfilesRepository over a Map in its own FakeDatabase; rows go in and out as copies, so a test can tamper with what
+ * is "on disk", and a failed transaction puts back the rows it started with.
+ */
+class FakeProfilesRepository implements TransactionalStore {
   readonly rows = new Map<string, Profile>();
-  saves: EntityManager[] = [];
+  /** The transaction of each save, in order. */
+  saves: (number | undefined)[] = [];
+
+  constructor(readonly db = new FakeDatabase()) {
+    db.register(this);
+  }
+
+  snapshot(): unknown {
+    return new Map(this.rows);
+  }
+
+  restore(state: unknown): void {
+    this.rows.clear();
+    for (const [k, v] of state as Map<string, Profile>) this.rows.set(k, v);
+  }
 
   transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return inTransaction(
-      () => new Map(this.rows),
-      (saved) => {
-        this.rows.clear();
-        for (const [k, v] of saved) this.rows.set(k, v);
-      },
-      fn,
-    );
+    return this.db.transaction(fn);
   }
 
   async lockUser(): Promise<void> {}
@@ -46,7 +56,8 @@ class FakeProfilesRepository {
   }
 
   async save(em: EntityManager, row: Profile): Promise<void> {
-    this.saves.push(em);
+    this.db.write(this, em, 'profile save');
+    this.saves.push(transactionOf(em));
     this.rows.set(row.userId, copy(row));
   }
 
@@ -59,16 +70,19 @@ class FakeProfilesRepository {
   }
 }
 
-function setup(keys = V1, repo = new FakeProfilesRepository(), clock = new FakeClock()) {
+function setup(keys = V1, repo = new FakeProfilesRepository(), clock = new ManualClock()) {
   const keyring = Keyring.parse(keys);
-  const codec = new ProfileCodec(new CryptoService(keyring, new FakeRandom(), new NoopEncryptionCounter()), keyring);
-  const audit = new FakeAudit();
-  const reveals = new RevealAuditor(audit.asAuditService(), clock);
-  const service = new ProfilesService(repo.asRepository(), codec, audit.asAuditService(), reveals, clock);
-  return { service, repo, audit, clock, codec, keyring, reveals };
+  const codec = new ProfileCodec(
+    new CryptoService(keyring, new SequenceRandom(), new NoopEncryptionCounter()),
+    keyring,
+  );
+  const { audit, auditRepo } = fakeAudit(repo.db, clock);
+  const reveals = new RevealAuditor(audit, clock);
+  const service = new ProfilesService(repo.asRepository(), codec, audit, reveals, clock);
+  return { service, repo, auditRepo, clock, codec, keyring, reveals };
 }
 
-const session = (userId: string, clock: FakeClock, signedInAgoMs = 0, scopes = ['profiles:read_sensitive']) =>
+const session = (userId: string, clock: ManualClock, signedInAgoMs = 0, scopes = ['profiles:read_sensitive']) =>
   ({
     kind: 'session',
     userId,
@@ -118,7 +132,7 @@ describe('ProfilesService: encryption at rest and masking', () => {
   });
 
   it('merges a change: absent fields stay, null clears; the audit names the fields, in the transaction', async () => {
-    const { service, repo, clock, audit } = setup();
+    const { service, repo, clock, auditRepo } = setup();
     const alice = session(ALICE, clock);
     await service.update(alice, FULL);
     const view = await service.update(alice, { phone: null, cardNumber: null });
@@ -126,12 +140,10 @@ describe('ProfilesService: encryption at rest and masking', () => {
     expect(repo.rows.get(ALICE)).toMatchObject({ cardCiphertext: null, cardLast4: null });
     const revealed = await service.get(alice, ALICE, true);
     expect(revealed).toMatchObject({ ssn: '123456789', medicalInfo: { allergies: ['penicillin'] } });
-    const updates = audit.of('profile.update');
-    expect(updates.map((u) => u.entry.details)).toEqual([
-      { fields: Object.keys(FULL) },
-      { fields: ['phone', 'cardNumber'] },
-    ]);
-    expect(updates[1].em).toBe(repo.saves[1]);
+    const updates = auditRepo.actions('profile.update');
+    expect(updates.map((u) => u.details)).toEqual([{ fields: Object.keys(FULL) }, { fields: ['phone', 'cardNumber'] }]);
+    expect(repo.saves[1]).toBeDefined();
+    expect(auditRepo.writtenIn(updates[1])).toBe(repo.saves[1]);
   });
 
   it('a change moves every envelope of the row to the newest key, including fields it did not touch', async () => {
@@ -172,12 +184,12 @@ describe('ProfilesService: who sees what', () => {
   });
 
   it('revealing needs profiles:read_sensitive', async () => {
-    const { service, clock, audit } = setup();
+    const { service, clock, auditRepo } = setup();
     const alice = session(ALICE, clock, 0, []);
     await service.update(alice, FULL);
     expect(await code(service.get(alice, ALICE, true))).toBe(CoreErrorCode.INSUFFICIENT_SCOPES);
     expect(await service.get(alice, ALICE)).toMatchObject({ ssn: '***-**-6789' });
-    expect(audit.of('profile.reveal')).toHaveLength(0);
+    expect(auditRepo.actions('profile.reveal')).toHaveLength(0);
   });
 
   it('a session must have signed in within 15 minutes to reveal; an API key need not', async () => {
@@ -202,18 +214,18 @@ describe('ProfilesService: who sees what', () => {
   });
 
   it('a reveal is audited before the data leaves; repeats within a minute are counted into the next record', async () => {
-    const { service, clock, audit } = setup();
+    const { service, clock, auditRepo } = setup();
     const alice = session(ALICE, clock);
     await service.update(alice, FULL);
     await service.get(alice, ALICE, true);
     await service.get(alice, ALICE, true);
     await service.get(alice, ALICE, true);
-    expect(audit.of('profile.reveal').map((e) => e.entry.details)).toEqual([
+    expect(auditRepo.actions('profile.reveal').map((e) => e.details)).toEqual([
       { fields: ['ssn', 'cardNumber', 'medicalInfo'], repeatedSincePrevious: 0, keyId: null },
     ]);
     clock.advance(60_000);
     await service.get(session(ALICE, clock), ALICE, true);
-    expect(audit.of('profile.reveal').map((e) => e.entry.details?.repeatedSincePrevious)).toEqual([0, 2]);
+    expect(auditRepo.actions('profile.reveal').map((e) => e.details?.repeatedSincePrevious)).toEqual([0, 2]);
   });
 });
 
@@ -230,9 +242,9 @@ describe('ProfilesService: reveal audit (RevealAuditor)', () => {
     });
     for (let i = 0; i < 3; i++) await s.service.get(key('k1'), ALICE, true);
     await s.service.get(key('k2'), ALICE, true);
-    expect(s.audit.of('profile.reveal').map((e) => e.entry.details?.keyId)).toEqual(['k1', 'k2']);
+    expect(s.auditRepo.actions('profile.reveal').map((e) => e.details?.keyId)).toEqual(['k1', 'k2']);
     await s.reveals.onApplicationShutdown();
-    expect(s.audit.of('profile.reveal').map((e) => e.entry.details)).toEqual([
+    expect(s.auditRepo.actions('profile.reveal').map((e) => e.details)).toEqual([
       { fields: ['ssn', 'cardNumber', 'medicalInfo'], repeatedSincePrevious: 0, keyId: 'k1' },
       { fields: ['ssn', 'cardNumber', 'medicalInfo'], repeatedSincePrevious: 0, keyId: 'k2' },
       { repeatedSincePrevious: 2, flushed: true, keyId: 'k1' },
@@ -251,13 +263,13 @@ describe('ProfilesService: integrity', () => {
   }
 
   it('a row changed behind the service is not served (masked or not) nor updated, and the failure is audited', async () => {
-    const { service, alice, audit, repo } = await tampered((row) => (row.phone = '+1 555 0199'));
+    const { service, alice, auditRepo, repo } = await tampered((row) => (row.phone = '+1 555 0199'));
     expect(await code(service.get(alice, ALICE))).toBe(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED);
     expect(await code(service.get(alice, ALICE, true))).toBe(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED);
     expect(await code(service.update(alice, { displayName: 'x' }))).toBe(ProfilesErrorCode.PROFILE_INTEGRITY_FAILED);
     expect(repo.rows.get(ALICE)!.displayName).toBe('Alice');
-    expect(audit.of('profile.integrity_failed').map((e) => e.entry.targetId)).toEqual([ALICE, ALICE, ALICE]);
-    expect(audit.of('profile.reveal')).toHaveLength(0);
+    expect(auditRepo.actions('profile.integrity_failed').map((e) => e.targetId)).toEqual([ALICE, ALICE, ALICE]);
+    expect(auditRepo.actions('profile.reveal')).toHaveLength(0);
   });
 
   it('a masked field edited to show other digits is caught', async () => {
@@ -280,13 +292,13 @@ describe('ProfilesService: search by SSN', () => {
     const repo = new FakeProfilesRepository();
     const old = setup(V1, repo);
     await old.service.update(session(ALICE, old.clock), FULL);
-    const { service, clock, audit } = setup(`${V1},${V2}`, repo);
+    const { service, clock, auditRepo } = setup(`${V1},${V2}`, repo);
     await service.update(session(BOB, clock), { ssn: '987654321' });
     const found = await service.searchBySsn(admin, '123 45 6789');
     expect(found.items).toEqual([expect.objectContaining({ userId: ALICE, ssn: '***-**-6789', revealed: false })]);
     expect((await service.searchBySsn(admin, '987-65-4321')).items.map((i) => i.userId)).toEqual([BOB]);
     expect((await service.searchBySsn(admin, '000-00-0000')).items).toEqual([]);
-    expect(audit.of('profile.search_ssn').map((e) => e.entry.details)).toEqual([
+    expect(auditRepo.actions('profile.search_ssn').map((e) => e.details)).toEqual([
       { matches: 1 },
       { matches: 1 },
       { matches: 0 },
