@@ -5,7 +5,7 @@ import { AppConfig, ChangeFeed, Clock, loadConfig, RandomSource } from '@app/cor
 /**
  * Fakes of the core seams for the unit tier: a clock that only moves when told, a deterministic source of
  * randomness, the real configuration with cheap hashing, an in-memory "database" whose transactions commit or
- * roll back every fake store registered with it, and the change feed. No SQL runs here: a service that reaches for
+ * roll back what they wrote to the fake stores registered with it, and the change feed. No SQL runs here: a service that reaches for
  * `em.query` fails loudly.
  */
 
