@@ -84,8 +84,9 @@ export function evaluateAccess(
   if (!rule.kinds.includes(kind)) return kind === 'apiKey' ? SESSION_REQUIRED : API_KEY_REQUIRED;
   if (typeof caller === 'string') return undefined;
   if (rule.scopes.length && !caller.scopes.includes(ADMIN_SCOPE)) {
-    const missing = rule.scopes.filter((s) => !caller.scopes.includes(s));
-    if (missing.length) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
+    let missing: string[] | undefined;
+    for (const scope of rule.scopes) if (!caller.scopes.includes(scope)) (missing ??= []).push(scope);
+    if (missing) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
   }
   return undefined;
 }
