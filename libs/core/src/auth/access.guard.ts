@@ -55,10 +55,10 @@ function withRequestedScopes(rule: AccessRule, request: FastifyRequest): AccessR
 }
 
 /**
- * The one global guard: resolves the principal and checks the route's rule (`evaluateAccess`) once. The rule is asked
- * twice as more becomes known: with the kind of credential presented before any lookup (a key on a people-only
- * route is refused before it spends anything), then with the principal. The resolver is given the rule too, so a
- * key without the route's scopes is refused before it spends its rate limit or quota; it asks the same function.
+ * The one global guard: resolves the principal and has the route's rule decided by `evaluateAccess`, asked as more
+ * becomes known: with the kind of credential presented, before any lookup (a key on a people-only route is refused
+ * before it spends anything), then with the principal. The resolver is given the rule too, so a key without the
+ * route's scopes is refused before it spends its rate limit or quota; it asks the same function.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
