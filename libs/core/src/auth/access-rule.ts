@@ -66,9 +66,11 @@ const SESSION_REQUIRED: AccessDenial = Object.freeze({ code: 'SESSION_REQUIRED' 
  *   key on a people-only route is refused before it is looked up or spends anything);
  * - the principal: everything is checked.
  *
- * Checks run from the cheapest to the most specific; later ones (a verified email, a recent authentication, `aal2`
- * for sensitive actions) are further checks on the principal after the scopes, each with its own denial code, and
- * need no change in the guard, the resolvers or the decorators beyond the rule field that asks for them.
+ * Checks run from the cheapest to the most specific. Later ones (a verified email, a recent authentication, `aal2`
+ * for sensitive actions; design.md "Assurance") slot in after the scopes: a rule field that asks for them (set by a
+ * decorator of the family), a check on the principal's facts here, a denial code and its problem in
+ * access-problems.ts. A recent-authentication check also needs the time: the guard passes its Clock's reading as a
+ * third argument. Resolvers and the guard's flow do not change.
  * Allocation-free when the caller is admitted (this runs on every request).
  */
 export function evaluateAccess(
