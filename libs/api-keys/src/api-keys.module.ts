@@ -5,7 +5,6 @@ import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
 import { NotificationsModule } from '@app/notifications';
 import { AdminApiKeysController } from './admin-api-keys.controller';
 import { ApiKeyCredentialResolver } from './api-key-credential.resolver';
-import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -32,7 +31,6 @@ import { UsageRecorder } from './usage/usage-recorder';
     DenialAuditor,
     KeyVerifier,
     ApiKeyCredentialResolver,
-    ApiKeyGuard,
     ApiKeysService,
     KeyReportsService,
     KeyVerificationService,

@@ -1,9 +1,8 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { AuthenticationGuard } from './auth/authentication.guard';
+import { AccessGuard } from './auth/access.guard';
 import { CredentialResolvers } from './auth/credential-resolvers';
-import { ScopesGuard } from './auth/scopes.guard';
 import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -99,9 +98,8 @@ export class CoreModule implements NestModule {
         ChangeFeed,
         JobRunner,
         JobScheduler,
-        // Global guards run in this order: who is calling, then may they.
-        { provide: APP_GUARD, useClass: AuthenticationGuard },
-        { provide: APP_GUARD, useClass: ScopesGuard },
+        // The one global guard: who is calling, and may they (the route's rule, evaluated once).
+        { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

@@ -1,11 +1,19 @@
-export * from './auth/authentication.guard';
+export { accessProblem, assertAccess } from './auth/access-problems';
+export { AccessRules, evaluateAccess } from './auth/access-rule';
+export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
+export {
+  Authenticated,
+  OptionalAuthentication,
+  Public,
+  RequireApiKey,
+  RequireScopes,
+  RequireSession,
+  ScopesFromHeader,
+} from './auth/access.decorators';
 export * from './auth/credential-resolvers';
 export * from './auth/current-principal.decorator';
 export * from './auth/principal';
-export * from './auth/require-scopes.decorator';
-export * from './auth/route-access';
 export * from './auth/scopes';
-export * from './auth/scopes.guard';
 export * from './boot/boot-http';
 export * from './config/env-doc.decorator';
 export * from './config/environment';
@@ -29,7 +37,6 @@ export * from './http/ip';
 export * from './http/pagination';
 export * from './http/openapi';
 export * from './http/api-id-param';
-export * from './http/public.decorator';
 export * from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';
 export * from './logging/redaction';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, CoreErrorCode, DomainException, missingScopes, Principal } from '@app/core';
+import { AccessRules, ADMIN_SCOPE, assertAccess, Clock, DomainException, Principal } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
 import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
@@ -16,6 +16,8 @@ export const RECENT_LOGIN_MS = 15 * 60_000;
 export { ProfileView } from './dto/profile.response';
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
+/** `?reveal=true` needs this on top of the route's profiles:read. */
+const REVEAL_RULE = AccessRules.principal(['profiles:read_sensitive']);
 
 /**
  * Profiles with per-field encrypted PII. Reads are masked unless `reveal` is asked by a principal holding
@@ -114,12 +116,7 @@ export class ProfilesService {
   }
 
   private assertMayReveal(p: Principal): void {
-    if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
-        requiredScopes: ['profiles:read_sensitive'],
-        heldScopes: p.scopes,
-      });
-    }
+    assertAccess(p, REVEAL_RULE);
     if (
       p.kind === 'session' &&
       (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { RequireScopes } from '../auth/require-scopes.decorator';
+import { RequireScopes } from '../auth/access.decorators';
 import { DomainException } from '../errors/domain.exception';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { ApiProblems } from '../http/api-problems';
