@@ -9,6 +9,7 @@ import {
   decodeCursor,
   DomainException,
   encodeCursor,
+  holdsScope,
   Page,
   Principal,
   RandomSource,
@@ -65,7 +66,7 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    const notHeld = isAdmin(principal) ? [] : dto.scopes.filter((s) => !principal.scopes.includes(s));
+    const notHeld = dto.scopes.filter((s) => !holdsScope(principal.scopes, s));
     if (notHeld.length)
       throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
         scopes: notHeld,

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { AccessDenial, AccessRule, blockListOf, Clock, evaluateAccess, ipMatches, MetricsService } from '@app/core';
+import {
+  AccessDenial,
+  AccessRule,
+  blockListOf,
+  Clock,
+  evaluateAccess,
+  holdsScope,
+  ipMatches,
+  MetricsService,
+} from '@app/core';
 import { Counter } from 'prom-client';
 import { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
 import { DenialAuditor } from './denial-auditor';
@@ -37,8 +46,7 @@ export interface Verification {
 
 /** A key acts only with scopes its owner holds now (admin:all in the owner covers any). */
 export function effectiveScopes(key: Pick<KnownKey, 'scopes' | 'ownerScopes'>): string[] {
-  const ownerIsAdmin = key.ownerScopes.includes('admin:all');
-  return key.scopes.filter((s) => ownerIsAdmin || key.ownerScopes.includes(s));
+  return key.scopes.filter((s) => holdsScope(key.ownerScopes, s));
 }
 
 /**

@@ -1,5 +1,5 @@
 export { accessProblem, assertAccess } from './auth/access-problems';
-export { AccessRules, evaluateAccess } from './auth/access-rule';
+export { AccessRules, evaluateAccess, holdsScope } from './auth/access-rule';
 export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
 export {
   Authenticated,

@@ -58,6 +58,11 @@ const UNAUTHENTICATED: AccessDenial = Object.freeze({ code: 'UNAUTHENTICATED' })
 const API_KEY_REQUIRED: AccessDenial = Object.freeze({ code: 'API_KEY_REQUIRED' });
 const SESSION_REQUIRED: AccessDenial = Object.freeze({ code: 'SESSION_REQUIRED' });
 
+/** The one scope comparison: `held` grants `scope` when it names it or holds `admin:all` (which holds every scope). */
+export function holdsScope(held: readonly string[], scope: string): boolean {
+  return held.includes(scope) || held.includes(ADMIN_SCOPE);
+}
+
 /**
  * The one place an access rule is decided: undefined when `caller` may proceed, otherwise why not. `caller` is what
  * is known so far:
@@ -85,10 +90,8 @@ export function evaluateAccess(
   const kind = typeof caller === 'string' ? caller : caller.kind;
   if (!rule.kinds.includes(kind)) return kind === 'apiKey' ? SESSION_REQUIRED : API_KEY_REQUIRED;
   if (typeof caller === 'string') return undefined;
-  if (rule.scopes.length && !caller.scopes.includes(ADMIN_SCOPE)) {
-    let missing: string[] | undefined;
-    for (const scope of rule.scopes) if (!caller.scopes.includes(scope)) (missing ??= []).push(scope);
-    if (missing) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
-  }
+  let missing: string[] | undefined;
+  for (const scope of rule.scopes) if (!holdsScope(caller.scopes, scope)) (missing ??= []).push(scope);
+  if (missing) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
   return undefined;
 }
