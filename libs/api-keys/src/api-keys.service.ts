@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
+import { RandomSource } from '@app/crypto';
 import {
   ADMIN_SCOPE,
   AppConfig,
@@ -11,7 +12,6 @@ import {
   encodeCursor,
   Page,
   Principal,
-  RandomSource,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';

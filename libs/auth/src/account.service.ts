@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, CoreErrorCode, DomainException, Principal, RandomSource } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { AppConfig, Clock, CoreErrorCode, DomainException, Principal } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
+import { RandomSource } from '@app/crypto';
 import {
   AppConfig,
   Clock,
@@ -9,7 +10,6 @@ import {
   DomainException,
   isUniqueViolation,
   Principal,
-  RandomSource,
   violatedConstraint,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { AppConfig, Clock, DomainException, Principal } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode } from './auth-error-codes';
 import { SessionView } from './dto/session.response';

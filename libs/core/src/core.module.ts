@@ -1,3 +1,4 @@
+import { RandomSource, SystemRandomSource } from '@app/crypto';
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -27,7 +28,6 @@ import { MetricsService } from './metrics/metrics.service';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
 import { Lifecycle } from './system/lifecycle';
-import { CryptoRandomSource, RandomSource } from './system/random';
 
 /** Everything resolved before Nest starts: validated config, secrets, the database and the schema parts. */
 export interface CoreRuntime {
@@ -91,7 +91,7 @@ export class CoreModule implements NestModule {
         { provide: AppConfig, useValue: config },
         { provide: SecretStore, useValue: runtime.secrets },
         { provide: Clock, useValue: runtime.clock ?? new SystemClock() },
-        { provide: RandomSource, useValue: runtime.random ?? new CryptoRandomSource() },
+        { provide: RandomSource, useValue: runtime.random ?? new SystemRandomSource() },
         Lifecycle,
         { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,

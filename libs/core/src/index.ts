@@ -40,7 +40,6 @@ export * from './secrets/secret-definitions';
 export * from './secrets/secret-store';
 export * from './system/clock';
 export * from './system/lifecycle';
-export * from './system/random';
 export * from './jobs/job-run.entity';
 export * from './jobs/job-runner';
 export * from './jobs/job-scheduler';

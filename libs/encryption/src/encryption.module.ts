@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
-import { CryptoModule, CryptoRandom, EncryptionCounter, Keyring } from '@app/crypto';
-import { AppConfig, RandomSource, SecretStore } from '@app/core';
+import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
+import { AppConfig, SecretStore } from '@app/core';
 import { EncryptionController } from './encryption.controller';
 import { EncryptionRepository } from './encryption.repository';
 import { CiphertextStores } from './ciphertext-stores';
@@ -19,12 +19,7 @@ const crypto = CryptoModule.register({
       useFactory: (secrets: SecretStore, config: AppConfig) =>
         Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
     },
-    // The product's one injectable source of randomness (tests replace it in one place) also makes IVs and tokens.
-    {
-      provide: CryptoRandom,
-      inject: [RandomSource],
-      useFactory: (random: RandomSource): CryptoRandom => ({ bytes: (n: number) => random.bytes(n) }),
-    },
+    // No RandomSource here: CryptoService takes the global one CoreModule provides (tests replace it in one place).
     EncryptionRepository,
     PersistentEncryptionCounter,
     { provide: EncryptionCounter, useExisting: PersistentEncryptionCounter },

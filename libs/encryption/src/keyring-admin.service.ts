@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditService } from '@app/audit';
-import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal, RandomSource, SecretStore } from '@app/core';
-import { Keyring } from '@app/crypto';
+import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal, SecretStore } from '@app/core';
+import { Keyring, RandomSource } from '@app/crypto';
 import type { DataSource } from 'typeorm';
 import { CiphertextStores } from './ciphertext-stores';
 import { KeyringRetirementView, KeyringStatusView } from './dto/encryption.response';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
-import { ChangeFeed, Principal, RandomSource, USER_CHANGES_TOPIC } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { ChangeFeed, Principal, USER_CHANGES_TOPIC } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { ProfileErasureView } from './dto/profile.response';
 import { ProfilesRepository } from './profiles.repository';
