@@ -1,16 +1,9 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
-import {
-  API_KEY_SECURITY,
-  DomainException,
-  presentedCredential,
-  Public,
-  RequestWithPrincipal,
-  routeRule,
-} from '@app/core';
+import { API_KEY_SECURITY, presentedCredential, Public, RequestWithPrincipal, routeRule } from '@app/core';
 import type { FastifyReply } from 'fastify';
-import { ApiKeyErrorCode } from './api-key-error-codes';
+import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { graceHeaders, principalOfKey, rateLimitHeaders, refusal } from './api-key-credential.resolver';
 import { KeyVerifier, Verification } from './key-verifier';
 
@@ -38,7 +31,7 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const credential = presentedCredential(request);
     if (!credential || (credential.via === 'authorization' && !credential.value.startsWith('sk_'))) {
-      throw new DomainException(
+      throw new ApiKeyException(
         ApiKeyErrorCode.API_KEY_REQUIRED,
         'Present an API key (Authorization: Bearer sk_… or X-API-Key).',
       );

@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum AuthErrorCode {
   INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
@@ -30,3 +30,10 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
     title: 'Enough verification mails went to this address this hour; try again later',
   },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class AuthException extends DomainException<AuthErrorCode> {
+  constructor(code: AuthErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

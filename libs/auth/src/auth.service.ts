@@ -7,14 +7,14 @@ import {
   Clock,
   CoreErrorCode,
   DEFAULT_USER_SCOPES,
-  DomainException,
   isUniqueViolation,
   Principal,
   violatedConstraint,
+  CoreException,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
-import { AuthErrorCode } from './auth-error-codes';
+import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { AuthRepository, LockoutRules, LockoutSubject } from './auth.repository';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
@@ -73,7 +73,7 @@ export class AuthService {
   enforcePolicy(password: string, user: { email?: string; username?: string }): void {
     const result = this.policy.check(password, user);
     if (!result.ok) {
-      throw new DomainException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
+      throw new AuthException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
         score: result.score,
         suggestions: result.suggestions,
       });
@@ -179,7 +179,7 @@ export class AuthService {
     const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
     if (blockedUntil) {
       const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
-      throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
+      throw new AuthException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
         headers: { 'retry-after': retryAfter },
       });
     }
@@ -316,11 +316,11 @@ export class AuthService {
       targetId: userId ?? null,
       details: { reason },
     });
-    throw new DomainException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
+    throw new AuthException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
   }
 
   async logout(principal: Principal): Promise<void> {
-    if (!principal.sessionId) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
+    if (!principal.sessionId) throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
     await this.repo.transaction(async (em) => {
       await this.sessions.revoke(principal.userId, principal.sessionId!, em);
       await this.audit.record(
@@ -342,7 +342,7 @@ export class AuthService {
    */
   async confirmPassword(userId: string, password: string, action: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     const verdict = await this.verifyWithLockout(user, password);
     if (verdict !== 'ok') {
       await this.audit.record({
@@ -351,7 +351,7 @@ export class AuthService {
         actorId: user.id,
         details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' },
       });
-      throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
+      throw new AuthException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
     return userView(user);
   }
@@ -363,7 +363,7 @@ export class AuthService {
 
   async me(userId: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     return userView(user);
   }
 }

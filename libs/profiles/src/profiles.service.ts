@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, CoreErrorCode, DomainException, missingScopes, Principal } from '@app/core';
+import { ADMIN_SCOPE, Clock, CoreErrorCode, missingScopes, Principal, CoreException } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
 import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { Profile } from './entities/profile.entity';
 import { ProfileCodec, SensitiveValues } from './profile-codec';
-import { ProfilesErrorCode } from './profiles-error-codes';
+import { ProfilesErrorCode, ProfilesException } from './profiles-error-codes';
 import { ProfilesRepository } from './profiles.repository';
 import { RevealAuditor } from './reveal-auditor';
 
@@ -34,7 +34,7 @@ export class ProfilesService {
 
   async get(p: Principal, userId: string, reveal = false): Promise<ProfileView> {
     if (userId !== p.userId && !isAdmin(p))
-      throw new DomainException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
+      throw new ProfilesException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
     if (reveal) this.assertMayReveal(p);
     const row = await this.repo.find(userId);
     if (!row) return emptyView(userId);
@@ -115,7 +115,7 @@ export class ProfilesService {
 
   private assertMayReveal(p: Principal): void {
     if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
+      throw new CoreException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
         requiredScopes: ['profiles:read_sensitive'],
         heldScopes: p.scopes,
       });
@@ -124,7 +124,7 @@ export class ProfilesService {
       p.kind === 'session' &&
       (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)
     ) {
-      throw new DomainException(
+      throw new ProfilesException(
         ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
         'Sign in again (within the last 15 minutes) to see unmasked data.',
       );
@@ -153,7 +153,7 @@ export class ProfilesService {
       targetType: 'user',
       targetId: row.userId,
     });
-    throw new DomainException(
+    throw new ProfilesException(
       ProfilesErrorCode.PROFILE_INTEGRITY_FAILED,
       'The stored profile failed its integrity check; it is not served.',
     );

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
+
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { RequestWithPrincipal } from './principal';
 import { routeRule } from './route-access';
@@ -11,7 +11,7 @@ export function presentedCredential(request: FastifyRequest): PresentedCredentia
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && auth.length) {
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(auth);
-    if (!match) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Use "Authorization: Bearer <token>".');
+    if (!match) throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Use "Authorization: Bearer <token>".');
     return { value: match[1], via: 'authorization' };
   }
   const key = request.headers['x-api-key'];
@@ -41,9 +41,9 @@ export class AuthenticationGuard implements CanActivate {
     if (rule.isPublic) return true;
     const credential = presentedCredential(request);
     if (!credential && rule.optional) return true;
-    if (!credential) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+    if (!credential) throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     const resolver = this.resolvers.find(credential);
-    if (!resolver) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
+    if (!resolver) throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
     const principal = resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), {
       requiredScopes: rule.requiredScopes,
       requiresSession: rule.requiresSession,

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
+
 import { RequestWithPrincipal } from './principal';
 import { routeRule } from './route-access';
 import { missingScopes } from './scopes';
@@ -22,18 +22,15 @@ export class ScopesGuard implements CanActivate {
       // Public and optional-authentication routes run without one; a route-level guard (ApiKeyGuard) checks its own
       // principal against the same rule. Anything else without a principal is refused, never let through.
       if (rule.isPublic || (rule.optional && !rule.requiredScopes.length && !rule.requiresSession)) return true;
-      throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+      throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
     }
     if (rule.requiresSession && principal.kind !== 'session') {
-      throw new DomainException(
-        CoreErrorCode.SESSION_REQUIRED,
-        'This action needs a signed-in person, not an API key.',
-      );
+      throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
     }
     const required = rule.requiredScopes;
     const missing = required.length ? missingScopes(principal.scopes, required) : required;
     if (missing.length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
+      throw new CoreException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
         requiredScopes: required,
         heldScopes: principal.scopes,
       });

@@ -1,3 +1,4 @@
+import { DomainException, DomainExceptionExtras } from './domain.exception';
 import { registerErrorCodes } from './error-registry';
 
 export enum CoreErrorCode {
@@ -54,3 +55,10 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
 });
+
+/** The product-wide codes (validation, authentication, not found …): any module may raise these, and only these. */
+export class CoreException extends DomainException<CoreErrorCode> {
+  constructor(code: CoreErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}
