@@ -351,7 +351,7 @@ export class AuthService {
         actorId: user.id,
         details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' },
       });
-      throw new AuthException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
+      throw new CoreException(CoreErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
     return userView(user);
   }

@@ -9,13 +9,9 @@ import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys
 
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
-export { UserView } from './dto/user.response';
-export { SessionView } from './dto/session.response';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
-export { SessionsService } from './sessions.service';
 export { PasswordHasher } from './password/password-hasher';
-export { AuthErrorCode } from './auth-error-codes';
 
 export const authSchema: Partial<SchemaParts> = {
   entities: [User, Session, EmailToken, LoginThrottle, LoginDecoy],

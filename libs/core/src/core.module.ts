@@ -2,6 +2,7 @@ import { RandomSource, SystemRandomSource } from '@app/crypto';
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AccountData } from './account-data/account-data';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { CredentialResolvers } from './auth/credential-resolvers';
 import { ScopesGuard } from './auth/scopes.guard';
@@ -25,6 +26,7 @@ import { loggerOptions } from './logging/logger-options';
 import { MetricsAccessGuard } from './metrics/metrics-access.guard';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { CiphertextStores } from './keyring/ciphertext-stores';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
 import { Lifecycle } from './system/lifecycle';
@@ -96,6 +98,8 @@ export class CoreModule implements NestModule {
         { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,
         CredentialResolvers,
+        AccountData,
+        CiphertextStores,
         ChangeFeed,
         JobRunner,
         JobScheduler,
@@ -113,6 +117,8 @@ export class CoreModule implements NestModule {
         Lifecycle,
         MetricsService,
         CredentialResolvers,
+        AccountData,
+        CiphertextStores,
         ChangeFeed,
         JobRunner,
         JobScheduler,

@@ -3,6 +3,14 @@
  * Add a name here only when something outside core needs it.
  */
 
+// Export and erasure across contexts; audit events and ciphertext stores any context writes to
+export { AccountData } from './account-data/account-data';
+export type { AccountDataPart, AccountOwnerCheck, ErasureFacts, ErasureSubject } from './account-data/account-data';
+export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES, AuditTrail } from './audit/audit-trail';
+export type { AuditActorType, AuditOutcome, AuditRecord } from './audit/audit-trail';
+export { CiphertextStores } from './keyring/ciphertext-stores';
+export type { CiphertextStore } from './keyring/ciphertext-stores';
+
 // Access: principals, scopes, credential resolvers, route rules
 export { presentedCredential } from './auth/authentication.guard';
 export { CredentialResolvers } from './auth/credential-resolvers';

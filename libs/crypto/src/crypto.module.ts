@@ -13,6 +13,8 @@ export interface CryptoModuleOptions {
   imports?: DynamicModule['imports'];
   /** Further providers of `providers` the composing module wants to inject (e.g. its counter implementation). */
   exports?: NonNullable<DynamicModule['exports']>;
+  /** Make CryptoService and the Keyring injectable everywhere (the product's one keyring). */
+  global?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export class CryptoModule {
     if (!given.has(Keyring)) throw new Error('CryptoModule.register needs a Keyring provider');
     return {
       module: CryptoModule,
-      global: false,
+      global: options.global ?? false,
       imports: options.imports ?? [],
       providers: [...options.providers, ...defaults, CryptoService],
       exports: [CryptoService, Keyring, EncryptionCounter, ...(options.exports ?? [])],

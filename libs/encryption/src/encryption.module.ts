@@ -4,7 +4,6 @@ import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
 import { AppConfig, SecretStore } from '@app/core';
 import { EncryptionController } from './encryption.controller';
 import { EncryptionRepository } from './encryption.repository';
-import { CiphertextStores } from './ciphertext-stores';
 import { EncryptionService } from './encryption.service';
 import { KeyringAdminService } from './keyring-admin.service';
 import { RewrapService } from './rewrap.service';
@@ -12,6 +11,8 @@ import { PersistentEncryptionCounter } from './persistent-encryption-counter';
 
 /** Composes libs/crypto with the product: keys from the secret store, counters in PostgreSQL, the HTTP API. */
 const crypto = CryptoModule.register({
+  // The product's one keyring and CryptoService: contexts that seal their own data (profiles) inject them directly.
+  global: true,
   providers: [
     {
       provide: Keyring,
@@ -30,7 +31,7 @@ const crypto = CryptoModule.register({
 @Module({
   imports: [crypto, AuditModule],
   controllers: [EncryptionController],
-  providers: [EncryptionService, CiphertextStores, RewrapService, KeyringAdminService],
-  exports: [crypto, CiphertextStores, RewrapService, KeyringAdminService],
+  providers: [EncryptionService, RewrapService, KeyringAdminService],
+  exports: [crypto, RewrapService, KeyringAdminService],
 })
 export class EncryptionModule {}

@@ -4,8 +4,6 @@ import { CreateEncryptionCounters1763900400000 } from './migrations/176390040000
 
 export { EncryptionModule } from './encryption.module';
 export { PersistentEncryptionCounter } from './persistent-encryption-counter';
-export { CiphertextStores } from './ciphertext-stores';
-export type { CiphertextStore } from './ciphertext-stores';
 export { RewrapService } from './rewrap.service';
 export type { RewrapState } from './rewrap.service';
 export { KeyringAdminService } from './keyring-admin.service';

@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditService } from '@app/audit';
-import { ChangeFeed, isDatabaseUnavailable, Principal, SecretStore } from '@app/core';
+import { ChangeFeed, CiphertextStores, Principal, SecretStore, isDatabaseUnavailable } from '@app/core';
 import { Keyring, RandomSource } from '@app/crypto';
 import type { DataSource } from 'typeorm';
-import { CiphertextStores } from './ciphertext-stores';
 import { KeyringRetirementView, KeyringStatusView } from './dto/encryption.response';
 import { EncryptionErrorCode, EncryptionException } from './encryption-error-codes';
 import { EncryptionRepository } from './encryption.repository';

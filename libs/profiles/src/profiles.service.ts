@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, CoreErrorCode, missingScopes, Principal, CoreException } from '@app/core';
+import { ADMIN_SCOPE, Clock, CoreErrorCode, missingScopes, Principal, CoreException, AuditTrail } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
 import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
@@ -27,7 +26,7 @@ export class ProfilesService {
   constructor(
     private readonly repo: ProfilesRepository,
     private readonly codec: ProfileCodec,
-    private readonly audit: AuditService,
+    private readonly audit: AuditTrail,
     private readonly reveals: RevealAuditor,
     private readonly clock: Clock,
   ) {}
@@ -113,7 +112,8 @@ export class ProfilesService {
     return { items };
   }
 
-  private assertMayReveal(p: Principal): void {
+  /** Unmasked data needs profiles:read_sensitive and, for a session, a sign-in within the last 15 minutes. */
+  assertMayReveal(p: Principal): void {
     if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
       throw new CoreException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
         requiredScopes: ['profiles:read_sensitive'],

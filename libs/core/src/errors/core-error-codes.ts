@@ -20,6 +20,8 @@ export enum CoreErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   INSUFFICIENT_SCOPES = 'INSUFFICIENT_SCOPES',
   SESSION_REQUIRED = 'SESSION_REQUIRED',
+  /** The password confirming a sensitive action (erasure, password change) is wrong (AccountOwnerCheck). */
+  CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
@@ -46,6 +48,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   INSUFFICIENT_SCOPES: { status: 403, title: 'The credential lacks a required scope' },
   SESSION_REQUIRED: { status: 403, title: 'This action needs a signed-in person, not an API key' },
+  CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
