@@ -1,4 +1,5 @@
-import { ChangeFeed, Clock, RandomSource } from '@app/core';
+import { ChangeFeed, Clock } from '@app/core';
+import { RandomSource } from '@app/crypto';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { AppConfig, ChangeFeed, Clock, loadConfig, RandomSource } from '@app/core';
+import { AppConfig, ChangeFeed, Clock, loadConfig } from '@app/core';
+import { RandomSource } from '@app/crypto';
 
 /**
  * Fakes of the core seams for the unit tier: a clock that only moves when told, a deterministic source of

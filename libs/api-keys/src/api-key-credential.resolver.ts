@@ -9,7 +9,7 @@ import {
   Principal,
 } from '@app/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyErrorCode } from './api-key-error-codes';
+import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { KeyVerifier, Verification } from './key-verifier';
 
 /** `RateLimit-*` (IETF draft) on every limited answer; `Retry-After` when refused. */
@@ -34,25 +34,25 @@ function refusal(v: Verification): DomainException {
   const headers = { ...rateLimitHeaders(v), ...graceHeaders(v) };
   switch (v.code) {
     case 'NOT_FOUND':
-      return new DomainException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
     case 'EXPIRED':
-      return new DomainException(ApiKeyErrorCode.API_KEY_EXPIRED, 'The API key has expired; create or rotate a key.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_EXPIRED, 'The API key has expired; create or rotate a key.');
     case 'REVOKED':
-      return new DomainException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
     case 'FORBIDDEN_IP':
-      return new DomainException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", {
+      return new ApiKeyException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", {
         headers,
       });
     case 'INSUFFICIENT_SCOPES':
       return accessProblem(v.denial!, v.scopes, headers);
     case 'RATE_LIMITED':
-      return new DomainException(
+      return new ApiKeyException(
         ApiKeyErrorCode.RATE_LIMITED,
         `Rate limit of ${v.ratelimit?.limit} requests reached; retry later.`,
         { headers },
       );
     case 'QUOTA_EXCEEDED':
-      return new DomainException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
+      return new ApiKeyException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
     default:
       throw new Error(`no refusal for ${v.code}`);
   }

@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum ApiKeyErrorCode {
   API_KEY_INVALID = 'API_KEY_INVALID',
@@ -27,3 +27,10 @@ export const API_KEY_ERRORS = registerErrorCodes<ApiKeyErrorCode>({
   SCOPE_NOT_HELD: { status: 403, title: 'A key cannot get a scope its owner does not hold' },
   SCOPES_CAN_ONLY_NARROW: { status: 400, title: "A key's scopes can only be narrowed" },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class ApiKeyException extends DomainException<ApiKeyErrorCode> {
+  constructor(code: ApiKeyErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

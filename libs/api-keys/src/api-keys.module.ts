@@ -6,6 +6,7 @@ import { NotificationsModule } from '@app/notifications';
 import { AdminApiKeysController } from './admin-api-keys.controller';
 import { ApiKeyCredentialResolver } from './api-key-credential.resolver';
 import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysAccountData } from './api-keys.account-data';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -35,6 +36,7 @@ import { UsageRecorder } from './usage/usage-recorder';
     KeyReportsService,
     KeyVerificationService,
     ApiKeyJobs,
+    ApiKeysAccountData,
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { FakeAudit } from '../../../test/fakes/audit-doubles';
 import { FakeChangeFeed, FakeClock, FakeRandom, fakeEntityManager } from '../../../test/fakes/core-doubles';
 import { FakeCiphertextStore } from '../../../test/fakes/encryption';
-import { CiphertextStores } from './ciphertext-stores';
+import { CiphertextStores } from '@app/core';
 import { EncryptionErrorCode } from './encryption-error-codes';
 import type { EncryptionRepository } from './encryption.repository';
 import type { EncryptionCounterRow } from './entities/encryption-counter.entity';

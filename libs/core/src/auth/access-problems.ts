@@ -1,24 +1,23 @@
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { AccessDenial, AccessRule, evaluateAccess } from './access-rule';
 import type { Principal } from './principal';
 
 /** No credential where the route needs one (a session or a key). */
-export function unauthenticated(): DomainException {
-  return new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+export function unauthenticated(): CoreException {
+  return new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
 }
 
 /** No credential, or a session, where the route takes API keys only. */
-export function apiKeyRequired(): DomainException {
-  return new DomainException(
+export function apiKeyRequired(): CoreException {
+  return new CoreException(
     CoreErrorCode.API_KEY_REQUIRED,
     'Present an API key (Authorization: Bearer sk_… or X-API-Key).',
   );
 }
 
 /** An API key where the route is for people only. */
-export function sessionRequired(): DomainException {
-  return new DomainException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
+export function sessionRequired(): CoreException {
+  return new CoreException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
 }
 
 /**
@@ -30,8 +29,8 @@ export function insufficientScopes(
   missing: readonly string[],
   held: readonly string[],
   headers?: Record<string, string>,
-): DomainException {
-  return new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
+): CoreException {
+  return new CoreException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
     requiredScopes: required,
     heldScopes: held,
     headers,
@@ -43,7 +42,7 @@ export function accessProblem(
   denial: AccessDenial,
   held: readonly string[] = [],
   headers?: Record<string, string>,
-): DomainException {
+): CoreException {
   switch (denial.code) {
     case 'UNAUTHENTICATED':
       return unauthenticated();

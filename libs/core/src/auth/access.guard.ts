@@ -1,8 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { accessProblem } from './access-problems';
 import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
 import { ACCESS_RULE, SCOPES_HEADER } from './access.decorators';
@@ -13,7 +12,7 @@ export function presentedCredential(request: FastifyRequest): PresentedCredentia
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && auth.length) {
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(auth);
-    if (!match) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Use "Authorization: Bearer <token>".');
+    if (!match) throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Use "Authorization: Bearer <token>".');
     return { value: match[1], via: 'authorization' };
   }
   const key = request.headers['x-api-key'];
@@ -78,8 +77,7 @@ export class AccessGuard implements CanActivate {
     if (rule.scopesHeader) rule = withRequestedScopes(rule, request);
     const credential = presentedCredential(request);
     const resolver = credential && this.resolvers.find(credential);
-    if (credential && !resolver)
-      throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
+    if (credential && !resolver) throw new CoreException(CoreErrorCode.UNAUTHENTICATED, 'The credential is not valid.');
     const early = evaluateAccess(rule, resolver?.kind);
     if (early) throw accessProblem(early);
     if (!credential || !resolver) return true;
