@@ -7,19 +7,7 @@
  * - inside a lib, controllers never import repositories and repositories never import services;
  * - libs never import apps or tests; the API never imports the CLI; no cycles.
  *
- * The same table, for README's architecture map:
- *
- * | lib           | may import                                  |
- * |---------------|---------------------------------------------|
- * | crypto        | (nothing of ours)                           |
- * | core          | crypto                                      |
- * | audit         | core                                        |
- * | notifications | core                                        |
- * | auth          | core, crypto, audit, notifications          |
- * | api-keys      | core, crypto, audit, notifications, auth    |
- * | certificates  | core, audit, notifications                  |
- * | encryption    | core, crypto, audit                         |
- * | profiles      | core, crypto                                |
+ * README's architecture map shows the same table; test/integration/docs-links.test.ts keeps the two equal.
  *
  * Apps (api, cli) and tests compose any lib; the CLI may reuse the API's composition.
  */
