@@ -116,14 +116,14 @@ try {
   const keysV1 = readFileSync(join(dataDir, 'secrets', 'ENCRYPTION_KEYS'), 'utf8').trim();
   // The product's own built modules (fixed paths under the repository), so rows are sealed exactly as the service does.
   // eslint-disable-next-line security/detect-non-literal-require
-  const { Keyring, CryptoService, SystemCryptoRandom, NoopEncryptionCounter } = require(
+  const { Keyring, CryptoService, SystemRandomSource, NoopEncryptionCounter } = require(
     join(ROOT, 'dist/libs/crypto/src/index.js'),
   );
   // eslint-disable-next-line security/detect-non-literal-require
   const { ProfileCodec } = require(join(ROOT, 'dist/libs/profiles/src/profile-codec.js'));
   const keyring = Keyring.parse(keysV1);
   const codec = new ProfileCodec(
-    new CryptoService(keyring, new SystemCryptoRandom(), new NoopEncryptionCounter()),
+    new CryptoService(keyring, new SystemRandomSource(), new NoopEncryptionCounter()),
     keyring,
   );
   const tag = randomBytes(3).toString('hex');

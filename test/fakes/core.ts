@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppConfig, ChangeFeed, Clock, loadConfig, RandomSource } from '@app/core';
+import { AppConfig, ChangeFeed, Clock, loadConfig } from '@app/core';
+import { RandomSource } from '@app/crypto';
 
 /**
  * Fakes of the core seams for the unit tier: a clock that only moves when told, a deterministic source of
@@ -41,8 +42,7 @@ export class ManualClock extends Clock {
 
 /**
  * Reproducible randomness: a SHA-256 stream over a seed and a call counter, so every call answers different bytes
- * that look uniform (as a CSPRNG's do) and every run answers the same sequence. The one fake of the randomness seam:
- * it stands for `RandomSource` and, structurally, for `CryptoRandom`.
+ * that look uniform (as a CSPRNG's do) and every run answers the same sequence. The one fake of `RandomSource`.
  */
 export class SequenceRandom extends RandomSource {
   calls = 0;

@@ -1,5 +1,5 @@
 import type { Keyring } from '@app/crypto';
-import type { CiphertextStore } from '../../libs/encryption/src/ciphertext-stores';
+import type { CiphertextStore } from '@app/core';
 
 /**
  * A ciphertext store over a Map of rows, each under a key version: counts per version, and rewraps a batch by

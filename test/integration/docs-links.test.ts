@@ -113,3 +113,53 @@ describe('documentation links', () => {
     ]);
   });
 });
+
+describe("README's table of directions between contexts", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const config = require('../../.dependency-cruiser.cjs') as {
+    forbidden: { name: string; to: { pathNot?: string[] } }[];
+  };
+
+  /** lib → the libs it may import, as the generated dependency-cruiser rules enforce them. */
+  function enforced(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const rule of config.forbidden.filter((r) => r.name.startsWith('lib-direction-'))) {
+      const lib = rule.name.slice('lib-direction-'.length);
+      const allowed = (rule.to.pathNot ?? []).map((p) =>
+        p
+          .replace(/^\^libs\//, '')
+          .replace(/\/$/, '')
+          .replace(/\\/g, ''),
+      );
+      out[lib] = allowed.filter((l) => l !== lib).sort();
+    }
+    return out;
+  }
+
+  /** The same, as README's architecture map states it. */
+  function documented(): Record<string, string[]> {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const table = /<!-- lib-directions -->\n([\s\S]*?)<!-- \/lib-directions -->/.exec(readme);
+    if (!table) throw new Error('README lost its <!-- lib-directions --> table');
+    const out: Record<string, string[]> = {};
+    for (const row of table[1].split('\n').slice(2).filter(Boolean)) {
+      const [lib, mayImport] = row
+        .split('|')
+        .slice(1, 3)
+        .map((c) => c.trim());
+      out[lib] = mayImport.startsWith('(')
+        ? []
+        : mayImport
+            .split(',')
+            .map((l) => l.trim())
+            .sort();
+    }
+    return out;
+  }
+
+  it('lists exactly the directions dependency-cruiser enforces, for every lib there is', () => {
+    const libs = readdirSync(join(root, 'libs')).sort();
+    expect(Object.keys(enforced()).sort()).toEqual(libs);
+    expect(documented()).toEqual(enforced());
+  });
+});

@@ -1,19 +1,19 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
-  CoreErrorCode,
+  AccessRule,
+  accessProblem,
   CredentialResolver,
   CredentialResolvers,
   DomainException,
   PresentedCredential,
   Principal,
-  RouteAccess,
 } from '@app/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyErrorCode } from './api-key-error-codes';
+import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { KeyVerifier, Verification } from './key-verifier';
 
 /** `RateLimit-*` (IETF draft) on every limited answer; `Retry-After` when refused. */
-export function rateLimitHeaders(v: Verification): Record<string, string> {
+function rateLimitHeaders(v: Verification): Record<string, string> {
   if (!v.ratelimit) return {};
   const headers: Record<string, string> = {
     'ratelimit-limit': String(v.ratelimit.limit),
@@ -25,54 +25,48 @@ export function rateLimitHeaders(v: Verification): Record<string, string> {
 }
 
 /** RFC 8594: a key in its rotation grace period still works and says when it stops. */
-export function graceHeaders(v: Verification): Record<string, string> {
+function graceHeaders(v: Verification): Record<string, string> {
   return v.graceEndsAt ? { 'x-api-key-status': 'grace-period', sunset: v.graceEndsAt.toUTCString() } : {};
 }
 
-/** The refusal for a verification that is not VALID (the same mapping for the global guard and introspection). */
-export function refusal(v: Verification): DomainException {
+/** The refusal for a verification that is not VALID. */
+function refusal(v: Verification): DomainException {
   const headers = { ...rateLimitHeaders(v), ...graceHeaders(v) };
   switch (v.code) {
     case 'NOT_FOUND':
-      return new DomainException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
     case 'EXPIRED':
-      return new DomainException(ApiKeyErrorCode.API_KEY_EXPIRED, 'The API key has expired; create or rotate a key.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_EXPIRED, 'The API key has expired; create or rotate a key.');
     case 'REVOKED':
-      return new DomainException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
+      return new ApiKeyException(ApiKeyErrorCode.API_KEY_REVOKED, 'The API key has been revoked.');
     case 'FORBIDDEN_IP':
-      return new DomainException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", {
+      return new ApiKeyException(ApiKeyErrorCode.IP_NOT_ALLOWED, "This address is not in the key's allowlist.", {
         headers,
       });
     case 'INSUFFICIENT_SCOPES':
-      return new DomainException(
-        CoreErrorCode.INSUFFICIENT_SCOPES,
-        `Missing scope(s): ${(v.missingScopes ?? []).join(', ')}`,
-        {
-          requiredScopes: v.missingScopes,
-          heldScopes: v.scopes,
-          headers,
-        },
-      );
+      return accessProblem(v.denial!, v.scopes, headers);
     case 'RATE_LIMITED':
-      return new DomainException(
+      return new ApiKeyException(
         ApiKeyErrorCode.RATE_LIMITED,
         `Rate limit of ${v.ratelimit?.limit} requests reached; retry later.`,
         { headers },
       );
     case 'QUOTA_EXCEEDED':
-      return new DomainException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
+      return new ApiKeyException(ApiKeyErrorCode.QUOTA_EXCEEDED, "The key's quota is used up.", { headers });
     default:
       throw new Error(`no refusal for ${v.code}`);
   }
 }
 
-export function principalOfKey(v: Verification): Principal {
+function principalOfKey(v: Verification): Principal {
   return v.key!.principal as Principal;
 }
 
 /** API keys (`sk_…` bearer tokens and the `X-API-Key` header) for the global guard. */
 @Injectable()
 export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleInit {
+  readonly kind = 'apiKey';
+
   constructor(
     private readonly registry: CredentialResolvers,
     private readonly verifier: KeyVerifier,
@@ -90,14 +84,10 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
     credential: PresentedCredential,
     request: FastifyRequest,
     reply: FastifyReply,
-    route: RouteAccess,
+    rule: AccessRule,
   ): Principal | Promise<Principal> {
-    if (route.requiresSession)
-      throw new DomainException(
-        CoreErrorCode.SESSION_REQUIRED,
-        'This action needs a signed-in person, not an API key.',
-      );
-    const v = this.verifier.verify(credential.value, request.ip, route.requiredScopes);
+    // The rule goes to the verifier: a key the rule refuses is refused before it spends rate limit or quota.
+    const v = this.verifier.verify(credential.value, request.ip, rule);
     return v instanceof Promise ? v.then((r) => this.accept(r, reply)) : this.accept(v, reply);
   }
 

@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum ApiKeyErrorCode {
   API_KEY_INVALID = 'API_KEY_INVALID',
@@ -12,7 +12,6 @@ export enum ApiKeyErrorCode {
   API_KEY_NOT_ACTIVE = 'API_KEY_NOT_ACTIVE',
   SCOPE_NOT_HELD = 'SCOPE_NOT_HELD',
   SCOPES_CAN_ONLY_NARROW = 'SCOPES_CAN_ONLY_NARROW',
-  API_KEY_REQUIRED = 'API_KEY_REQUIRED',
 }
 
 export const API_KEY_ERRORS = registerErrorCodes<ApiKeyErrorCode>({
@@ -27,5 +26,11 @@ export const API_KEY_ERRORS = registerErrorCodes<ApiKeyErrorCode>({
   API_KEY_NOT_ACTIVE: { status: 409, title: 'The API key is not active' },
   SCOPE_NOT_HELD: { status: 403, title: 'A key cannot get a scope its owner does not hold' },
   SCOPES_CAN_ONLY_NARROW: { status: 400, title: "A key's scopes can only be narrowed" },
-  API_KEY_REQUIRED: { status: 401, title: 'This endpoint needs an API key' },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class ApiKeyException extends DomainException<ApiKeyErrorCode> {
+  constructor(code: ApiKeyErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

@@ -5,8 +5,8 @@ import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
 import { NotificationsModule } from '@app/notifications';
 import { AdminApiKeysController } from './admin-api-keys.controller';
 import { ApiKeyCredentialResolver } from './api-key-credential.resolver';
-import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysAccountData } from './api-keys.account-data';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -32,11 +32,11 @@ import { UsageRecorder } from './usage/usage-recorder';
     DenialAuditor,
     KeyVerifier,
     ApiKeyCredentialResolver,
-    ApiKeyGuard,
     ApiKeysService,
     KeyReportsService,
     KeyVerificationService,
     ApiKeyJobs,
+    ApiKeysAccountData,
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

@@ -1,21 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
+import { RandomSource } from '@app/crypto';
 import {
   ADMIN_SCOPE,
   AppConfig,
   ChangeFeed,
   Clock,
   decodeCursor,
-  DomainException,
   encodeCursor,
+  holdsScope,
   Page,
   Principal,
-  RandomSource,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
-import { ApiKeyErrorCode } from './api-key-error-codes';
+import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { apiKeyView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView, SHOWN_ONCE } from './api-key.view';
 import { apiKeyMails, MailText } from './api-keys.mails';
 import { ApiKeysRepository, ListSort } from './api-keys.repository';
@@ -65,9 +65,9 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    const notHeld = isAdmin(principal) ? [] : dto.scopes.filter((s) => !principal.scopes.includes(s));
+    const notHeld = dto.scopes.filter((s) => !holdsScope(principal.scopes, s));
     if (notHeld.length)
-      throw new DomainException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
+      throw new ApiKeyException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
         scopes: notHeld,
       });
     const environment: KeyEnvironment = dto.environment ?? 'live';
@@ -79,7 +79,7 @@ export class ApiKeysService {
       const live = await this.repo.countLive(em, principal.userId);
       const max = this.config.env.API_KEY_MAX_PER_USER;
       if (live >= max)
-        throw new DomainException(
+        throw new ApiKeyException(
           ApiKeyErrorCode.KEY_LIMIT_REACHED,
           `You already hold ${live} active keys (at most ${max}); revoke one first.`,
         );
@@ -133,10 +133,10 @@ export class ApiKeysService {
     const updated = await this.repo.transaction(async (em) => {
       const key = await this.visible(principal, id, em);
       if (key.status !== 'active' && key.status !== 'rotating')
-        throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `The key is ${key.status}.`);
+        throw new ApiKeyException(ApiKeyErrorCode.API_KEY_NOT_ACTIVE, `The key is ${key.status}.`);
       const widened = (dto.scopes ?? []).filter((s) => !key.scopes.includes(s));
       if (widened.length) {
-        throw new DomainException(
+        throw new ApiKeyException(
           ApiKeyErrorCode.SCOPES_CAN_ONLY_NARROW,
           `Scopes can only be removed; create a new key for: ${widened.join(', ')}`,
           { scopes: widened },
@@ -167,7 +167,7 @@ export class ApiKeysService {
       const old = await this.visible(principal, id, em);
       // The row lock makes parallel rotations queue here: the second sees `rotating` and is refused.
       if (old.status !== 'active')
-        throw new DomainException(
+        throw new ApiKeyException(
           ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
           `Only an active key can be rotated; this one is ${old.status}.`,
         );
@@ -177,7 +177,7 @@ export class ApiKeysService {
         const live = await this.repo.countLive(em, old.ownerId);
         const max = this.config.env.API_KEY_MAX_PER_USER;
         if (live >= max) {
-          throw new DomainException(
+          throw new ApiKeyException(
             ApiKeyErrorCode.KEY_LIMIT_REACHED,
             `The owner holds ${live} live keys (at most ${max}): rotate with gracePeriodHours 0, or revoke a key first.`,
           );
@@ -275,7 +275,7 @@ export class ApiKeysService {
   async visible(principal: Principal, id: string, em?: EntityManager): Promise<ApiKey> {
     const key = em ? await this.repo.findForUpdate(em, id) : await this.repo.findById(id);
     if (!key || (key.ownerId !== principal.userId && !isAdmin(principal)))
-      throw new DomainException(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
+      throw new ApiKeyException(ApiKeyErrorCode.API_KEY_NOT_FOUND, 'No such API key.');
     return key;
   }
 

@@ -1,12 +1,18 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import {
+  ApiProblems,
+  CoreErrorCode,
+  CurrentPrincipal,
+  Principal,
+  RequireApiKey,
+  RequireScopes,
+  ScopesFromHeader,
+} from '@app/core';
 import type { FastifyReply } from 'fastify';
-import { RequireApiKey } from './api-key.guard';
 import { VerifyKeyDto } from './dto/api-key.dto';
 import { KeyVerificationView } from './dto/key-verification.response';
 import { KeyVerificationService } from './key-verification.service';
-import { ApiKeyErrorCode } from './api-key-error-codes';
 
 /** What an introspection answer tells nginx (`auth_request_set $key_id $upstream_http_x_key_id;` …). */
 const INTROSPECT_HEADERS = {
@@ -64,6 +70,7 @@ export class KeyVerificationController {
 
   @Get('auth/introspect')
   @RequireApiKey()
+  @ScopesFromHeader('x-required-scopes') // what nginx asks for: proxy_set_header X-Required-Scopes "profiles:read";
   @HttpCode(204)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'For nginx auth_request: 204 with X-Key-Id, X-Owner-Id and X-Scopes when the key is valid' })
@@ -71,7 +78,7 @@ export class KeyVerificationController {
     description: 'The key is valid; who it is travels in headers, the body is empty',
     headers: INTROSPECT_HEADERS,
   })
-  @ApiProblems(ApiKeyErrorCode.API_KEY_REQUIRED)
+  @ApiProblems(CoreErrorCode.API_KEY_REQUIRED)
   introspect(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
     reply.headers({ 'x-key-id': p.keyId, 'x-owner-id': p.userId, 'x-scopes': p.scopes.join(' ') });
   }

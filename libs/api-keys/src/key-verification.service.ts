@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '@app/core';
+import { AccessRules, Clock } from '@app/core';
 import { KeyVerificationView } from './dto/key-verification.response';
 import { KeyVerifier } from './key-verifier';
 
@@ -18,7 +18,7 @@ export class KeyVerificationService {
 
   /** `ip` is the address the calling service saw; a key with an allowlist fails closed (FORBIDDEN_IP) without it. */
   async verify(key: string, requiredScopes: string[] = [], ip?: string): Promise<KeyVerificationView> {
-    const v = await this.verifier.verify(key, ip, requiredScopes);
+    const v = await this.verifier.verify(key, ip, AccessRules.principal(requiredScopes));
     const k = v.key;
     return {
       valid: v.code === 'VALID',

@@ -1,4 +1,4 @@
-import { AppConfig, ChangeFeed, loadConfig, MetricsService, SystemClock } from '@app/core';
+import { AccessRules, AppConfig, ChangeFeed, loadConfig, MetricsService, SystemClock } from '@app/core';
 import { randomBytes } from 'node:crypto';
 import type { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
 import type { DenialAuditor } from './denial-auditor';
@@ -101,5 +101,51 @@ describe('KeyVerifier lookups and invalidation', () => {
     expect(lookups).toHaveLength(2);
     lookups[1].resolve(row('active'));
     await b;
+  });
+});
+
+describe('KeyVerifier and the route rule', () => {
+  const config: AppConfig = loadConfig({});
+  const feed = { listening: true } as unknown as ChangeFeed;
+
+  /** A key holding profiles:read, with a rate limit and a quota, found at once; counts what the limits spent. */
+  function limitedKey() {
+    const spent = { rateLimit: 0, quota: 0 };
+    const found = row('active');
+    Object.assign(found.key, { rateLimit: 10, rateWindowSeconds: 60, quotaRemaining: 5 });
+    const repo = {
+      findByKeyIdWithOwner: async () => found,
+      consumeQuota: async () => 4 - spent.quota++,
+    } as unknown as ApiKeysRepository;
+    const limiter = {
+      hit: async (_b: string, limit: number) => {
+        spent.rateLimit++;
+        return { allowed: true, limit, remaining: limit - 1, resetMs: 6000, retryAfterMs: 0 };
+      },
+    } as unknown as RateLimiter;
+    const verifier = new KeyVerifier(
+      repo,
+      new KeyCache(config, feed),
+      { verify: async () => ({ ok: true, needsRehash: false }) } as unknown as KeyHasher,
+      limiter,
+      { record: () => undefined } as unknown as UsageRecorder,
+      { note: () => undefined } as unknown as DenialAuditor,
+      new SystemClock(),
+      new MetricsService(),
+    );
+    return { verifier, spent, key: generateKey('live', randomBytes).key };
+  }
+
+  it('a key the rule refuses for its scopes is refused before it spends rate limit or quota', async () => {
+    const { verifier, spent, key } = limitedKey();
+    const refused = await verifier.verify(key, undefined, AccessRules.principal(['profiles:read', 'audit:read']));
+    expect(refused).toMatchObject({
+      code: 'INSUFFICIENT_SCOPES',
+      denial: { required: ['profiles:read', 'audit:read'], missing: ['audit:read'] },
+    });
+    expect(spent).toEqual({ rateLimit: 0, quota: 0 });
+    const admitted = await verifier.verify(key, undefined, AccessRules.principal(['profiles:read']));
+    expect(admitted).toMatchObject({ code: 'VALID', quotaRemaining: 4 });
+    expect(spent).toEqual({ rateLimit: 1, quota: 1 });
   });
 });

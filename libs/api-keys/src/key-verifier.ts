@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { blockListOf, Clock, ipMatches, MetricsService, missingScopes } from '@app/core';
+import {
+  AccessDenial,
+  AccessRule,
+  blockListOf,
+  Clock,
+  evaluateAccess,
+  holdsScope,
+  ipMatches,
+  MetricsService,
+} from '@app/core';
 import { Counter } from 'prom-client';
 import { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
 import { DenialAuditor } from './denial-auditor';
@@ -27,7 +36,8 @@ export interface Verification {
   key?: KnownKey;
   /** The key's scopes that its owner still holds: what the key may do now. */
   scopes: string[];
-  missingScopes?: string[];
+  /** INSUFFICIENT_SCOPES: the rule's verdict (`evaluateAccess`), with the scopes required and missing. */
+  denial?: AccessDenial;
   ratelimit?: RateLimitDecision;
   /** Set while the key is in its rotation grace period. */
   graceEndsAt?: Date;
@@ -36,8 +46,7 @@ export interface Verification {
 
 /** A key acts only with scopes its owner holds now (admin:all in the owner covers any). */
 export function effectiveScopes(key: Pick<KnownKey, 'scopes' | 'ownerScopes'>): string[] {
-  const ownerIsAdmin = key.ownerScopes.includes('admin:all');
-  return key.scopes.filter((s) => ownerIsAdmin || key.ownerScopes.includes(s));
+  return key.scopes.filter((s) => holdsScope(key.ownerScopes, s));
 }
 
 /**
@@ -82,13 +91,11 @@ export class KeyVerifier {
 
   /**
    * Synchronous on a cache hit for a key without rate limit or quota (no promise, no await: under async_hooks each
-   * one costs), a promise otherwise. `await` works on both.
+   * one costs), a promise otherwise. `await` works on both. `rule` is what the key is to be used for (a route's
+   * rule, or the scopes a calling service asks about): a key it refuses is INSUFFICIENT_SCOPES before it spends rate
+   * limit or quota.
    */
-  verify(
-    presented: string,
-    ip: string | undefined,
-    requiredScopes: readonly string[] = [],
-  ): Verification | Promise<Verification> {
+  verify(presented: string, ip: string | undefined, rule?: AccessRule): Verification | Promise<Verification> {
     const parsed = parseKey(presented);
     if (!parsed) {
       this.malformed++;
@@ -97,20 +104,20 @@ export class KeyVerifier {
     }
     const digest = presentedDigest(presented);
     const entry = this.cache.get(digest);
-    if (entry) return this.decide(entry, ip, requiredScopes);
-    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, requiredScopes));
+    if (entry) return this.decide(entry, ip, rule);
+    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule));
   }
 
   private decide(
     entry: CachedKey,
     ip: string | undefined,
-    requiredScopes: readonly string[],
+    rule: AccessRule | undefined,
   ): Verification | Promise<Verification> {
     if (entry.kind === 'unknown') {
       this.count('NOT_FOUND');
       return { code: 'NOT_FOUND', scopes: [] };
     }
-    const checked = this.check(entry, ip, requiredScopes);
+    const checked = this.check(entry, ip, rule);
     return checked instanceof Promise
       ? checked.then((r) => this.finish(entry, r, ip))
       : this.finish(entry, checked, ip);
@@ -134,7 +141,7 @@ export class KeyVerifier {
   private check(
     key: KnownKey,
     ip: string | undefined,
-    required: readonly string[],
+    rule: AccessRule | undefined,
   ): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
     if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
@@ -145,8 +152,11 @@ export class KeyVerifier {
       graceEndsAt = key.graceEndsAt;
     }
     if (key.allowlist && (!ip || !ipMatches(key.allowlist, ip))) return outcome('FORBIDDEN_IP', key, graceEndsAt);
-    const missing = required.length ? missingScopes(key.effectiveScopes, required) : undefined;
-    if (missing?.length) return outcome('INSUFFICIENT_SCOPES', key, graceEndsAt, undefined, undefined, missing);
+    // The rule decides, here only to refuse before the limits are spent; a refusal other than scopes (none reaches a
+    // key today: the guard checks the kind before the lookup) is left to the guard.
+    const denial = rule && evaluateAccess(rule, key.principal);
+    if (denial?.code === 'INSUFFICIENT_SCOPES')
+      return outcome('INSUFFICIENT_SCOPES', key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
     return this.checkLimits(key, graceEndsAt);
   }
@@ -209,9 +219,9 @@ function outcome(
   graceEndsAt?: Date,
   ratelimit?: RateLimitDecision,
   quotaRemaining?: number,
-  missing?: string[],
+  denial?: AccessDenial,
 ): Verification {
-  return { code, key, scopes: key.effectiveScopes, missingScopes: missing, ratelimit, graceEndsAt, quotaRemaining };
+  return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining };
 }
 
 function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): KnownKey {

@@ -1,9 +1,16 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { AuditTrail } from '@app/core';
+import { AuditAccountData } from './audit.account-data';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
+/**
+ * Global: every context records security events, and one that only writes (profiles) injects core's AuditTrail
+ * without importing this context. Contexts that also read the log import the module and use AuditService.
+ */
+@Global()
 @Module({
-  providers: [AuditRepository, AuditService],
-  exports: [AuditService],
+  providers: [AuditRepository, AuditService, { provide: AuditTrail, useExisting: AuditService }, AuditAccountData],
+  exports: [AuditService, AuditTrail],
 })
 export class AuditModule {}

@@ -1,27 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, currentRequest, Page } from '@app/core';
+import { AuditRecord, AuditTrail, Clock, currentRequest, Page } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { chainHash, chainHashV2, GENESIS_HASH, piiDigest } from './audit-chain';
 import { AuditRepository } from './audit.repository';
 import { AuditEventView } from './dto/audit-event.response';
-import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
+import { AuditEvent } from './entities/audit-event.entity';
 
 export { AuditEventView } from './dto/audit-event.response';
 
-export interface AuditEntry {
-  action: string;
-  outcome: AuditOutcome;
-  actorType?: AuditActorType;
-  actorId?: string | null;
-  targetType?: string | null;
-  targetId?: string | null;
-  details?: Record<string, unknown>;
-  /** Defaults to the current request's values. */
-  ip?: string | null;
-  userAgent?: string | null;
-  requestId?: string | null;
-}
+/** An event as a context describes it (core's AuditRecord: contexts that only write go through AuditTrail). */
+export type AuditEntry = AuditRecord;
 
 export interface ChainVerification {
   ok: boolean;
@@ -55,11 +44,13 @@ function eventView(r: AuditEvent): AuditEventView {
 }
 
 @Injectable()
-export class AuditService {
+export class AuditService extends AuditTrail {
   constructor(
     private readonly repo: AuditRepository,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Appends one event. Pass the EntityManager of the transaction that makes the change being recorded, so the

@@ -6,11 +6,9 @@ import { AuditChainV21763900600000 } from './migrations/1763900600000-AuditChain
 
 export { AuditModule } from './audit.module';
 export { AuditService } from './audit.service';
-export type { AuditEntry, ChainVerification } from './audit.service';
+export type { AuditEntry } from './audit.service';
 export { AuditEventPage, AuditEventView } from './dto/audit-event.response';
-export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES, AuditEvent } from './entities/audit-event.entity';
-export type { AuditActorType, AuditOutcome } from './entities/audit-event.entity';
-export { canonicalJson, chainHash, chainHashV2, piiDigest, GENESIS_HASH } from './audit-chain';
+export { chainHash } from './audit-chain';
 
 export const auditSchema: Partial<SchemaParts> = {
   entities: [AuditEvent],

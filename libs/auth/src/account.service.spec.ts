@@ -59,7 +59,7 @@ describe('AccountService', () => {
       ).rejects.toMatchObject({ code: CoreErrorCode.SESSION_REQUIRED });
       await expect(
         w.account.changePassword(principal, 'not the password', OTHER_STRONG_PASSWORD),
-      ).rejects.toMatchObject({ code: AuthErrorCode.CURRENT_PASSWORD_WRONG });
+      ).rejects.toMatchObject({ code: CoreErrorCode.CURRENT_PASSWORD_WRONG });
       await expect(w.account.changePassword(principal, STRONG_PASSWORD, 'ada-password-1')).rejects.toMatchObject({
         code: AuthErrorCode.PASSWORD_TOO_WEAK,
       });

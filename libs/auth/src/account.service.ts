@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AppConfig, Clock, CoreErrorCode, DomainException, Principal, RandomSource } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { AppConfig, Clock, CoreErrorCode, Principal, CoreException } from '@app/core';
 import { NotificationsService } from '@app/notifications';
-import { AuthErrorCode } from './auth-error-codes';
+import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
@@ -53,7 +54,7 @@ export class AccountService {
     newPassword: string,
   ): Promise<PasswordChangedView> {
     if (principal.kind !== 'session')
-      throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
+      throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
     const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
     this.auth.enforcePolicy(newPassword, user);
@@ -138,7 +139,7 @@ export class AccountService {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
-        throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
+        throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
       this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
@@ -164,7 +165,7 @@ export class AccountService {
       const now = this.clock.now();
       const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
       if (!userId)
-        throw new DomainException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
+        throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
       await this.repo.setEmailVerified(em, userId, now);
       await this.audit.record(
         { action: 'auth.email_verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId },
@@ -176,10 +177,10 @@ export class AccountService {
 
   async resendVerification(principal: Principal): Promise<EmailVerificationResendView> {
     const user = await this.repo.findById(principal.userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     if (user.emailVerifiedAt) return { status: 'already_verified' };
     if (!(await this.repo.transaction((em) => this.auth.sendVerification(em, user)))) {
-      throw new DomainException(
+      throw new AuthException(
         AuthErrorCode.VERIFICATION_MAIL_LIMIT,
         `${this.config.env.AUTH_MAILS_PER_HOUR} verification mails went to this address in the last hour; try again later.`,
         { headers: { 'retry-after': '3600' } },
@@ -191,7 +192,7 @@ export class AccountService {
   /** Sessions are managed by the person, never by an API key acting for them. */
   requireSession(principal: Principal): void {
     if (principal.kind !== 'session')
-      throw new DomainException(
+      throw new CoreException(
         CoreErrorCode.SESSION_REQUIRED,
         'Manage sessions from a signed-in session, not with an API key.',
       );
@@ -201,7 +202,7 @@ export class AccountService {
     this.requireSession(principal);
     await this.repo.transaction(async (em) => {
       if (!(await this.sessions.revoke(principal.userId, sessionId, em))) {
-        throw new DomainException(AuthErrorCode.SESSION_NOT_FOUND, 'No such session.');
+        throw new AuthException(AuthErrorCode.SESSION_NOT_FOUND, 'No such session.');
       }
       await this.audit.record(
         {

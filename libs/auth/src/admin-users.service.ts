@@ -1,16 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import {
-  ADMIN_SCOPE,
-  ChangeFeed,
-  Clock,
-  DEFAULT_USER_SCOPES,
-  DomainException,
-  isScope,
-  Principal,
-  USER_CHANGES_TOPIC,
-} from '@app/core';
-import { AuthErrorCode } from './auth-error-codes';
+import { ADMIN_SCOPE, ChangeFeed, Clock, DEFAULT_USER_SCOPES, isScope, Principal, USER_CHANGES_TOPIC } from '@app/core';
+import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
 import { AuthService, userView } from './auth.service';
 import { SessionsEndedView } from './dto/session.response';
@@ -45,11 +36,10 @@ export class AdminUsersService {
     remove: string[] = [],
   ): Promise<UserView> {
     const unknown = [...add, ...remove].filter((s) => !isScope(s));
-    if (unknown.length)
-      throw new DomainException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
+    if (unknown.length) throw new AuthException(AuthErrorCode.UNKNOWN_SCOPE, `Unknown scope(s): ${unknown.join(', ')}`);
     const view = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
-      if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+      if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       const scopes = [...new Set([...user.scopes.filter((s) => !remove.includes(s)), ...add])].sort();
       await this.repo.setScopes(em, userId, scopes);
       await this.audit.record(
@@ -75,7 +65,7 @@ export class AdminUsersService {
   async disable(actor: Principal | undefined, userId: string): Promise<SessionsEndedView> {
     const result = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
-      if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+      if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
       await this.repo.setDisabled(em, userId, this.clock.now());
       const ended = await this.sessions.revokeAll(userId, undefined, em);
       await this.audit.record(
@@ -99,7 +89,7 @@ export class AdminUsersService {
 
   async findIdByEmail(email: string): Promise<string> {
     const user = await this.repo.findByEmail(email);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, `No user with email ${email}`);
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, `No user with email ${email}`);
     return user.id;
   }
 

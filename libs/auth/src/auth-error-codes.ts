@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum AuthErrorCode {
   INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
@@ -7,7 +7,6 @@ export enum AuthErrorCode {
   SESSION_INVALID = 'SESSION_INVALID',
   SESSION_EXPIRED = 'SESSION_EXPIRED',
   SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
-  CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   TOKEN_INVALID = 'TOKEN_INVALID',
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
@@ -21,7 +20,6 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
   SESSION_INVALID: { status: 401, title: 'The session token is not valid' },
   SESSION_EXPIRED: { status: 401, title: 'The session has expired' },
   SESSION_NOT_FOUND: { status: 404, title: 'No such session' },
-  CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
   UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
@@ -30,3 +28,10 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
     title: 'Enough verification mails went to this address this hour; try again later',
   },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class AuthException extends DomainException<AuthErrorCode> {
+  constructor(code: AuthErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation,
 import {
   ApiIdParam,
   ApiProblems,
+  CoreErrorCode,
   CurrentPrincipal,
   Page,
   Principal,
@@ -117,7 +118,7 @@ export class AuthController {
   @RequireSession()
   @HttpCode(200)
   @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
-  @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG, AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG, AuthErrorCode.PASSWORD_TOO_WEAK)
   @ApiOkResponse({ type: PasswordChangedView, description: 'Password changed; how many other sessions were ended' })
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
     return this.account.changePassword(p, dto.currentPassword, dto.newPassword);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
+import { AccountPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
@@ -28,6 +29,8 @@ import { SessionsService } from './sessions.service';
     AccountService,
     AdminUsersService,
     SessionCredentialResolver,
+    AccountPart,
+    SessionsPart,
   ],
   exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher],
 })

@@ -285,7 +285,7 @@ describe('AuthService', () => {
     });
 
     it('confirms the password under the login lockout', async () => {
-      const wrong = { code: AuthErrorCode.CURRENT_PASSWORD_WRONG };
+      const wrong = { code: CoreErrorCode.CURRENT_PASSWORD_WRONG };
       await expect(w.auth.confirmPassword(ada.id, 'not the password', 'x.delete')).rejects.toMatchObject(wrong);
       await expect(w.auth.confirmPassword(ada.id, 'not the password', 'x.delete')).rejects.toMatchObject(wrong);
       await expect(w.auth.confirmPassword(ada.id, STRONG_PASSWORD, 'x.delete')).rejects.toMatchObject(wrong);
@@ -307,7 +307,7 @@ describe('AuthService', () => {
           id: ada.id,
         });
       await expect(w.auth.confirmPassword(ada.id, 'not the password', 'x.change')).rejects.toMatchObject({
-        code: AuthErrorCode.CURRENT_PASSWORD_WRONG,
+        code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
       });
       expect((await w.signIn(ada)).login.token).toEqual(expect.any(String));
       expect(w.auditRepo.actions('auth.lockout')).toEqual([]);

@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
+import { RandomSource } from '@app/crypto';
 import {
   AppConfig,
   Clock,
   CoreErrorCode,
   DEFAULT_USER_SCOPES,
-  DomainException,
   isUniqueViolation,
   Principal,
-  RandomSource,
   violatedConstraint,
+  CoreException,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
-import { AuthErrorCode } from './auth-error-codes';
+import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
 import { AuthRepository, LockoutRules, LockoutSubject } from './auth.repository';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
@@ -74,7 +74,7 @@ export class AuthService {
   enforcePolicy(password: string, user: { email?: string; username?: string }): void {
     const result = this.policy.check(password, user);
     if (!result.ok) {
-      throw new DomainException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
+      throw new AuthException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
         score: result.score,
         suggestions: result.suggestions,
       });
@@ -178,7 +178,7 @@ export class AuthService {
     const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
     if (blockedUntil) {
       const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
-      throw new DomainException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
+      throw new AuthException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
         headers: { 'retry-after': retryAfter },
       });
     }
@@ -315,11 +315,11 @@ export class AuthService {
       targetId: userId ?? null,
       details: { reason },
     });
-    throw new DomainException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
+    throw new AuthException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
   }
 
   async logout(principal: Principal): Promise<void> {
-    if (!principal.sessionId) throw new DomainException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
+    if (!principal.sessionId) throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
     await this.repo.transaction(async (em) => {
       await this.sessions.revoke(principal.userId, principal.sessionId!, em);
       await this.audit.record(
@@ -341,7 +341,7 @@ export class AuthService {
    */
   async confirmPassword(userId: string, password: string, action: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     const verdict = await this.verifyWithLockout(user, password);
     if (verdict !== 'ok') {
       await this.audit.record({
@@ -350,7 +350,7 @@ export class AuthService {
         actorId: user.id,
         details: { reason: verdict === 'locked' ? 'locked' : 'password_wrong' },
       });
-      throw new DomainException(AuthErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
+      throw new CoreException(CoreErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
     // A right password ends the failure run, as a successful login does: otherwise every confirmation's reserved
     // attempt would count toward the lockout, and a few password changes would lock the owner out.
@@ -365,7 +365,7 @@ export class AuthService {
 
   async me(userId: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
-    if (!user) throw new DomainException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     return userView(user);
   }
 }

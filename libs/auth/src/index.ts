@@ -8,17 +8,10 @@ import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
 import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys';
 
 export { AuthModule } from './auth.module';
-export { AuthService, REGISTRATION_ANSWER } from './auth.service';
-export type { LoginResult } from './auth.service';
-export { LoginView, UserView } from './dto/user.response';
-export { SessionPage, SessionView } from './dto/session.response';
+export { AuthService } from './auth.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
-export { SessionsService } from './sessions.service';
-export { PasswordHasher, OWASP_ARGON2 } from './password/password-hasher';
-export type { Argon2Params } from './password/password-hasher';
-export { AuthErrorCode } from './auth-error-codes';
-export { User } from './entities/user.entity';
+export { PasswordHasher } from './password/password-hasher';
 
 export const authSchema: Partial<SchemaParts> = {
   entities: [User, Session, EmailToken, LoginThrottle, LoginDecoy],
@@ -26,4 +19,3 @@ export const authSchema: Partial<SchemaParts> = {
   appendOnlyTables: [],
 };
 export { calibrateArgon2 } from './password/calibrate';
-export type { Calibration, CalibrationRow } from './password/calibrate';

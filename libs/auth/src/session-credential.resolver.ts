@@ -5,6 +5,8 @@ import { SessionsService } from './sessions.service';
 /** Bearer tokens that are not API keys (`sk_…`) are sessions. */
 @Injectable()
 export class SessionCredentialResolver implements CredentialResolver, OnModuleInit {
+  readonly kind = 'session';
+
   constructor(
     private readonly registry: CredentialResolvers,
     private readonly sessions: SessionsService,

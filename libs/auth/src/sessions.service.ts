@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, Clock, DomainException, Principal, RandomSource } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { AppConfig, Clock, Principal } from '@app/core';
 import type { EntityManager } from 'typeorm';
-import { AuthErrorCode } from './auth-error-codes';
+import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { SessionView } from './dto/session.response';
 import { Session } from './entities/session.entity';
 import { SessionsRepository } from './sessions.repository';
@@ -61,14 +62,14 @@ export class SessionsService {
   /** Resolves a presented token to a principal, or throws SESSION_INVALID / SESSION_EXPIRED. */
   async resolve(token: string): Promise<Principal> {
     if (!OPAQUE_TOKEN.test(token))
-      throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+      throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
     const s = await this.repo.findByTokenHash(tokenDigest(token));
     if (!s || s.revokedAt || s.disabledAt)
-      throw new DomainException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+      throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
     const now = this.clock.now();
     const idleLimit = s.lastSeenAt.getTime() + this.config.env.SESSION_IDLE_MINUTES * 60_000;
     if (now >= s.expiresAt || now.getTime() >= idleLimit)
-      throw new DomainException(AuthErrorCode.SESSION_EXPIRED, 'The session has expired; sign in again.');
+      throw new AuthException(AuthErrorCode.SESSION_EXPIRED, 'The session has expired; sign in again.');
     if (now.getTime() - s.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
       await this.repo.touch(s.id, now, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS));
     }

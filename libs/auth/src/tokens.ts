@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RandomSource } from '@app/core';
+import type { RandomSource } from '@app/crypto';
 
 /** 32 random bytes, base64url (43 characters): a session, verification or reset token. */
 export function newOpaqueToken(random: RandomSource): string {

@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum CertificatesErrorCode {
   CERTIFICATE_NOT_FOUND = 'CERTIFICATE_NOT_FOUND',
@@ -22,3 +22,10 @@ export const CERTIFICATES_ERRORS = registerErrorCodes<CertificatesErrorCode>({
   },
   CERTIFICATE_ENDPOINT_NOT_ALLOWED: { status: 403, title: 'This endpoint may not be probed' },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class CertificatesException extends DomainException<CertificatesErrorCode> {
+  constructor(code: CertificatesErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

@@ -15,7 +15,7 @@ import { CertificateInspector } from './certificate-inspector';
 import { CertificateMonitor } from './certificate-monitor';
 import { CertificateParseError, parsePemChain, toPem } from './certificate-parser';
 import { toDetailView, toView } from './certificate.view';
-import { CertificatesErrorCode } from './certificates-error-codes';
+import { CertificatesErrorCode, CertificatesException } from './certificates-error-codes';
 import { CertificatesRepository } from './certificates.repository';
 import type { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
 import type { CertificateDetailView, CertificateView } from './dto/certificate.response';
@@ -49,12 +49,12 @@ export class CertificatesService {
   async create(p: Principal, dto: CreateCertificateDto): Promise<CertificateDetailView> {
     const source = await this.sourceOf(dto);
     if (await this.repo.findBySource(p.userId, source.sourceKey))
-      throw new DomainException(
+      throw new CertificatesException(
         CertificatesErrorCode.CERTIFICATE_EXISTS,
         'You already monitor this certificate source.',
       );
     if ((await this.repo.countOwned(p.userId)) >= MAX_CERTIFICATES_PER_OWNER)
-      throw new DomainException(
+      throw new CertificatesException(
         CertificatesErrorCode.CERTIFICATE_LIMIT_REACHED,
         `You already monitor ${MAX_CERTIFICATES_PER_OWNER} certificates; delete some first.`,
       );
@@ -91,7 +91,7 @@ export class CertificatesService {
       });
     } catch (err) {
       if (isUniqueViolation(err))
-        throw new DomainException(
+        throw new CertificatesException(
           CertificatesErrorCode.CERTIFICATE_EXISTS,
           'You already monitor this certificate source.',
         );
@@ -104,7 +104,8 @@ export class CertificatesService {
   /** Validates the source and normalises it; refusals here store nothing. */
   private async sourceOf(dto: CreateCertificateDto): Promise<NewSource> {
     const given = [dto.pem !== undefined, dto.path !== undefined, dto.host !== undefined].filter(Boolean).length;
-    const invalid = (detail: string) => new DomainException(CertificatesErrorCode.CERTIFICATE_SOURCE_INVALID, detail);
+    const invalid = (detail: string) =>
+      new CertificatesException(CertificatesErrorCode.CERTIFICATE_SOURCE_INVALID, detail);
     if (given !== 1) throw invalid('Give exactly one of pem, path, or host (with port).');
     if (dto.host === undefined && (dto.port !== undefined || dto.servername !== undefined))
       throw invalid('port and servername go with host.');
@@ -126,7 +127,10 @@ export class CertificatesService {
         return { ...base, sourceType: 'pem', sourceKey: `pem:${chain[0].fingerprint256}`, pem: toPem(chain) };
       } catch (err) {
         if (err instanceof CertificateParseError)
-          throw new DomainException(CertificatesErrorCode.CERTIFICATE_PEM_INVALID, `Unusable PEM: ${err.message}.`);
+          throw new CertificatesException(
+            CertificatesErrorCode.CERTIFICATE_PEM_INVALID,
+            `Unusable PEM: ${err.message}.`,
+          );
         throw err;
       }
     }
@@ -136,7 +140,7 @@ export class CertificatesService {
         return { ...base, sourceType: 'file', sourceKey: `file:${path}`, path };
       } catch (err) {
         if (err instanceof FileRefused)
-          throw new DomainException(CertificatesErrorCode.CERTIFICATE_PATH_NOT_ALLOWED, `${err.message}.`);
+          throw new CertificatesException(CertificatesErrorCode.CERTIFICATE_PATH_NOT_ALLOWED, `${err.message}.`);
         throw err;
       }
     }
@@ -147,7 +151,7 @@ export class CertificatesService {
       await this.policy.authorize(host);
     } catch (err) {
       if (err instanceof EndpointRefused)
-        throw new DomainException(CertificatesErrorCode.CERTIFICATE_ENDPOINT_NOT_ALLOWED, `${err.message}.`);
+        throw new CertificatesException(CertificatesErrorCode.CERTIFICATE_ENDPOINT_NOT_ALLOWED, `${err.message}.`);
       throw err;
     }
     return {
@@ -231,6 +235,6 @@ export class CertificatesService {
   }
 
   private notFound(): DomainException {
-    return new DomainException(CertificatesErrorCode.CERTIFICATE_NOT_FOUND, 'No such certificate.');
+    return new CertificatesException(CertificatesErrorCode.CERTIFICATE_NOT_FOUND, 'No such certificate.');
   }
 }

@@ -1,9 +1,10 @@
+import { RandomSource, SystemRandomSource } from '@app/crypto';
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { AuthenticationGuard } from './auth/authentication.guard';
+import { AccountData } from './account-data/account-data';
+import { AccessGuard } from './auth/access.guard';
 import { CredentialResolvers } from './auth/credential-resolvers';
-import { ScopesGuard } from './auth/scopes.guard';
 import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -24,10 +25,10 @@ import { loggerOptions } from './logging/logger-options';
 import { MetricsAccessGuard } from './metrics/metrics-access.guard';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { CiphertextStores } from './keyring/ciphertext-stores';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
 import { Lifecycle } from './system/lifecycle';
-import { CryptoRandomSource, RandomSource } from './system/random';
 
 /** Everything resolved before Nest starts: validated config, secrets, the database and the schema parts. */
 export interface CoreRuntime {
@@ -91,17 +92,18 @@ export class CoreModule implements NestModule {
         { provide: AppConfig, useValue: config },
         { provide: SecretStore, useValue: runtime.secrets },
         { provide: Clock, useValue: runtime.clock ?? new SystemClock() },
-        { provide: RandomSource, useValue: runtime.random ?? new CryptoRandomSource() },
+        { provide: RandomSource, useValue: runtime.random ?? new SystemRandomSource() },
         Lifecycle,
         { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,
         CredentialResolvers,
+        AccountData,
+        CiphertextStores,
         ChangeFeed,
         JobRunner,
         JobScheduler,
-        // Global guards run in this order: who is calling, then may they.
-        { provide: APP_GUARD, useClass: AuthenticationGuard },
-        { provide: APP_GUARD, useClass: ScopesGuard },
+        // The one global guard: who is calling, and may they (the route's rule, evaluated once).
+        { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
@@ -113,6 +115,8 @@ export class CoreModule implements NestModule {
         Lifecycle,
         MetricsService,
         CredentialResolvers,
+        AccountData,
+        CiphertextStores,
         ChangeFeed,
         JobRunner,
         JobScheduler,

@@ -1,47 +1,81 @@
-export * from './auth/authentication.guard';
-export * from './auth/credential-resolvers';
-export * from './auth/current-principal.decorator';
-export * from './auth/principal';
-export * from './auth/require-scopes.decorator';
-export * from './auth/route-access';
-export * from './auth/scopes';
-export * from './auth/scopes.guard';
-export * from './boot/boot-http';
-export * from './config/env-doc.decorator';
-export * from './config/environment';
-export * from './config/load-config';
-export * from './core.module';
-export * from './database/change-feed';
-export * from './database/embedded-server';
-export * from './database/migrate';
-export * from './database/prepare-database';
-export * from './database/provision';
-export * from './database/query-errors';
-export * from './database/returned-rows';
-export * from './database/schema-parts';
+/**
+ * The public face of libs/core: every name another lib, an app or a test uses, and nothing else (no `export *`).
+ * Add a name here only when something outside core needs it.
+ */
+
+// Export and erasure across contexts; audit events and ciphertext stores any context writes to
+export { AccountData } from './account-data/account-data';
+export type { AccountDataPart, AccountOwnerCheck, ErasureFacts, ErasureSubject } from './account-data/account-data';
+export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES, AuditTrail } from './audit/audit-trail';
+export type { AuditActorType, AuditOutcome, AuditRecord } from './audit/audit-trail';
+export { CiphertextStores } from './keyring/ciphertext-stores';
+export type { CiphertextStore } from './keyring/ciphertext-stores';
+
+// Access: principals, scopes, credential resolvers, the route rules and their one evaluation
+export { accessProblem, assertAccess } from './auth/access-problems';
+export { AccessRules, evaluateAccess, holdsScope } from './auth/access-rule';
+export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
+export {
+  Authenticated,
+  OptionalAuthentication,
+  Public,
+  RequireApiKey,
+  RequireScopes,
+  RequireSession,
+  ScopesFromHeader,
+} from './auth/access.decorators';
+export { CredentialResolvers } from './auth/credential-resolvers';
+export type { CredentialResolver, PresentedCredential } from './auth/credential-resolvers';
+export { CurrentPrincipal } from './auth/current-principal.decorator';
+export type { Principal, RequestWithPrincipal, Role } from './auth/principal';
+export { ADMIN_SCOPE, ALL_SCOPES, DEFAULT_USER_SCOPES, isScope } from './auth/scopes';
+export type { Scope } from './auth/scopes';
+
+// Boot, configuration and the module
+export { StartupError, bootHttpApp } from './boot/boot-http';
+export type { RunningApp } from './boot/boot-http';
+export { envDocs } from './config/env-doc.decorator';
+export { Environment } from './config/environment';
+export { AppConfig, ConfigError, loadConfig, splitList } from './config/load-config';
+export { CoreModule } from './core.module';
+export type { CoreRuntime } from './core.module';
+
+// Database
+export { ChangeFeed, USER_CHANGES_TOPIC } from './database/change-feed';
+export { migrate, pendingSchemaSql, revertLast } from './database/migrate';
+export { prepareDatabase, resolveDatabase } from './database/prepare-database';
+export type { DatabaseTargets } from './database/prepare-database';
+export { provisionDatabase } from './database/provision';
+export { isUniqueViolation, violatedConstraint } from './database/query-errors';
+export { returnedRows } from './database/returned-rows';
+export { mergeSchemaParts } from './database/schema-parts';
+export type { SchemaParts } from './database/schema-parts';
 export { METRICS_QUERY_TAG } from './database/statement-counter';
-export * from './errors/core-error-codes';
-export * from './errors/domain.exception';
-export * from './errors/error-registry';
-export * from './errors/problem';
-export * from './http/api-problems';
-export * from './http/ip';
-export * from './http/pagination';
-export * from './http/openapi';
-export * from './http/api-id-param';
-export * from './http/public.decorator';
-export * from './http/request-context';
+
+// Errors (RFC 9457 problems, typed domain exceptions)
+export { CoreErrorCode, CoreException } from './errors/core-error-codes';
+export { DomainException } from './errors/domain.exception';
+export type { DomainExceptionExtras } from './errors/domain.exception';
+export { allErrorCodes, registerErrorCodes } from './errors/error-registry';
+export { isDatabaseUnavailable } from './errors/problem';
+
+// HTTP conventions
+export { ApiProblems } from './http/api-problems';
+export { blockListOf, ipMatches } from './http/ip';
+export { LimitQueryDto, PageOf, PageQueryDto, decodeCursor, encodeCursor } from './http/pagination';
+export type { Page } from './http/pagination';
+export { API_KEY_SECURITY, API_TAGS, buildOpenApiDocument } from './http/openapi';
+export { ApiIdParam } from './http/api-id-param';
+export { currentRequest, runWithRequestContext } from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';
-export * from './logging/redaction';
-export * from './metrics/metrics-access.guard';
-export * from './metrics/metrics.service';
-export * from './secrets/file-modes';
-export * from './secrets/secret-definitions';
-export * from './secrets/secret-store';
-export * from './system/clock';
-export * from './system/lifecycle';
-export * from './system/random';
-export * from './jobs/job-run.entity';
-export * from './jobs/job-runner';
-export * from './jobs/job-scheduler';
-export * from './jobs/jobs-schema';
+
+// Metrics, secrets, time, jobs
+export { MetricsService } from './metrics/metrics.service';
+export { SECRET_DEFINITIONS } from './secrets/secret-definitions';
+export { SecretError, SecretStore } from './secrets/secret-store';
+export { Clock, SystemClock } from './system/clock';
+export { JobRunner } from './jobs/job-runner';
+export type { JobCounts, JobResult } from './jobs/job-runner';
+export { JobScheduler } from './jobs/job-scheduler';
+export type { JobDefinition } from './jobs/job-scheduler';
+export { coreSchema } from './jobs/jobs-schema';

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { CryptoRandom, EncryptionCounter, NoopEncryptionCounter, SystemCryptoRandom } from './crypto-random';
+import { EncryptionCounter, NoopEncryptionCounter } from './encryption-counter';
 import { CryptoService, DecryptionFailed } from './crypto.service';
 import { decodeEnvelope, encodeEnvelope } from './envelope';
 import { Keyring, KeyringError } from './keyring';
+import { RandomSource, SystemRandomSource } from './random-source';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
 const service = (
   keys = `v1:${k1}`,
   min = 1,
-  random: CryptoRandom = new SystemCryptoRandom(),
+  random: RandomSource = new SystemRandomSource(),
   counter: EncryptionCounter = new NoopEncryptionCounter(),
 ) => new CryptoService(Keyring.parse(keys, min), random, counter);
 const SSN = Buffer.from('123-45-6789');
@@ -123,7 +124,7 @@ describe('CryptoService (AES-256-GCM with AAD)', () => {
   it('counts encryptions per key version, and the random source is replaceable', () => {
     const counts = new Map<number, number>();
     const counter = { count: (v: number) => counts.set(v, (counts.get(v) ?? 0) + 1) } as EncryptionCounter;
-    const fixed = { bytes: (n: number) => Buffer.alloc(n, 7) } as CryptoRandom;
+    const fixed = { bytes: (n: number) => Buffer.alloc(n, 7) } as RandomSource;
     const c = service(`v1:${k1}`, 1, fixed, counter);
     const a = c.encrypt('p', 'x', SSN);
     expect(decodeEnvelope(a)!.iv).toEqual(Buffer.alloc(12, 7));

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { CryptoRandom, EncryptionCounter } from './crypto-random';
+import { EncryptionCounter } from './encryption-counter';
 import { decodeEnvelope, encodeEnvelope, ENVELOPE_FORMAT, IV_BYTES, TAG_BYTES } from './envelope';
 import { Keyring } from './keyring';
+import { RandomSource } from './random-source';
 
 /** The one error every decryption failure becomes: wrong key, wrong context, tampering, truncation, garbage. */
 export class DecryptionFailed extends Error {
@@ -29,7 +30,7 @@ export function aadOf(context: string, keyVersion: number): Buffer {
 export class CryptoService {
   constructor(
     private readonly keyring: Keyring,
-    private readonly random: CryptoRandom,
+    private readonly random: RandomSource,
     private readonly counter: EncryptionCounter,
   ) {}
 

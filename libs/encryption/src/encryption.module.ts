@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
-import { CryptoModule, CryptoRandom, EncryptionCounter, Keyring } from '@app/crypto';
-import { AppConfig, RandomSource, SecretStore } from '@app/core';
+import { CryptoModule, EncryptionCounter, Keyring } from '@app/crypto';
+import { AppConfig, SecretStore } from '@app/core';
 import { EncryptionController } from './encryption.controller';
 import { EncryptionRepository } from './encryption.repository';
-import { CiphertextStores } from './ciphertext-stores';
 import { EncryptionService } from './encryption.service';
 import { KeyringAdminService } from './keyring-admin.service';
 import { RewrapService } from './rewrap.service';
@@ -12,6 +11,8 @@ import { PersistentEncryptionCounter } from './persistent-encryption-counter';
 
 /** Composes libs/crypto with the product: keys from the secret store, counters in PostgreSQL, the HTTP API. */
 const crypto = CryptoModule.register({
+  // The product's one keyring and CryptoService: contexts that seal their own data (profiles) inject them directly.
+  global: true,
   providers: [
     {
       provide: Keyring,
@@ -19,12 +20,7 @@ const crypto = CryptoModule.register({
       useFactory: (secrets: SecretStore, config: AppConfig) =>
         Keyring.parse(secrets.require('ENCRYPTION_KEYS'), config.env.ENCRYPTION_MIN_DECRYPTION_VERSION),
     },
-    // The product's one injectable source of randomness (tests replace it in one place) also makes IVs and tokens.
-    {
-      provide: CryptoRandom,
-      inject: [RandomSource],
-      useFactory: (random: RandomSource): CryptoRandom => ({ bytes: (n: number) => random.bytes(n) }),
-    },
+    // No RandomSource here: CryptoService takes the global one CoreModule provides (tests replace it in one place).
     EncryptionRepository,
     PersistentEncryptionCounter,
     { provide: EncryptionCounter, useExisting: PersistentEncryptionCounter },
@@ -35,7 +31,7 @@ const crypto = CryptoModule.register({
 @Module({
   imports: [crypto, AuditModule],
   controllers: [EncryptionController],
-  providers: [EncryptionService, CiphertextStores, RewrapService, KeyringAdminService],
-  exports: [crypto, CiphertextStores, RewrapService, KeyringAdminService],
+  providers: [EncryptionService, RewrapService, KeyringAdminService],
+  exports: [crypto, RewrapService, KeyringAdminService],
 })
 export class EncryptionModule {}

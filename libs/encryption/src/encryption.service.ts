@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService, DecryptionFailed, decodeEnvelope } from '@app/crypto';
-import { DomainException, Principal } from '@app/core';
+import { Principal } from '@app/core';
 import {
   TransitCiphertextView,
   TransitHmacVerificationView,
   TransitHmacView,
   TransitPlaintextView,
 } from './dto/encryption.response';
-import { EncryptionErrorCode } from './encryption-error-codes';
+import { EncryptionErrorCode, EncryptionException } from './encryption-error-codes';
 
 const PURPOSE = 'transit';
 
@@ -54,7 +54,7 @@ export class EncryptionService {
       return fn();
     } catch (err) {
       if (err instanceof DecryptionFailed)
-        throw new DomainException(
+        throw new EncryptionException(
           EncryptionErrorCode.DECRYPTION_FAILED,
           'The ciphertext cannot be decrypted in this context.',
         );

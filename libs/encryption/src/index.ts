@@ -3,11 +3,7 @@ import { EncryptionCounterRow } from './entities/encryption-counter.entity';
 import { CreateEncryptionCounters1763900400000 } from './migrations/1763900400000-CreateEncryptionCounters';
 
 export { EncryptionModule } from './encryption.module';
-export { EncryptionService } from './encryption.service';
-export { EncryptionErrorCode } from './encryption-error-codes';
-export { PersistentEncryptionCounter, GCM_RANDOM_IV_LIMIT } from './persistent-encryption-counter';
-export { CiphertextStores } from './ciphertext-stores';
-export type { CiphertextStore } from './ciphertext-stores';
+export { PersistentEncryptionCounter } from './persistent-encryption-counter';
 export { RewrapService } from './rewrap.service';
 export type { RewrapState } from './rewrap.service';
 export { KeyringAdminService } from './keyring-admin.service';

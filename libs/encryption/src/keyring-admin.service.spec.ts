@@ -14,7 +14,7 @@ import {
   unitConfig,
 } from '../../../test/fakes/core';
 import { FakeCiphertextStore } from '../../../test/fakes/encryption';
-import { CiphertextStores } from './ciphertext-stores';
+import { CiphertextStores } from '@app/core';
 import { EncryptionErrorCode } from './encryption-error-codes';
 import type { EncryptionRepository } from './encryption.repository';
 import type { EncryptionCounterRow } from './entities/encryption-counter.entity';

@@ -1,12 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditService } from '@app/audit';
-import { ChangeFeed, DomainException, isDatabaseUnavailable, Principal, RandomSource, SecretStore } from '@app/core';
-import { Keyring } from '@app/crypto';
+import { ChangeFeed, CiphertextStores, Principal, SecretStore, isDatabaseUnavailable } from '@app/core';
+import { Keyring, RandomSource } from '@app/crypto';
 import type { DataSource } from 'typeorm';
-import { CiphertextStores } from './ciphertext-stores';
 import { KeyringRetirementView, KeyringStatusView } from './dto/encryption.response';
-import { EncryptionErrorCode } from './encryption-error-codes';
+import { EncryptionErrorCode, EncryptionException } from './encryption-error-codes';
 import { EncryptionRepository } from './encryption.repository';
 import { PersistentEncryptionCounter } from './persistent-encryption-counter';
 import { RewrapService, RewrapState } from './rewrap.service';
@@ -108,7 +107,7 @@ export class KeyringAdminService implements OnApplicationBootstrap {
   /** Retires versions up to `version`; refused while any envelope still uses one of them. */
   async retire(actor: Principal | undefined, version: number): Promise<KeyringRetirementView> {
     if (version >= this.keyring.current || !this.keyring.versions.includes(version)) {
-      throw new DomainException(
+      throw new EncryptionException(
         EncryptionErrorCode.KEY_VERSION_NOT_RETIRABLE,
         `v${version} is the current key or not in the keyring.`,
       );
@@ -118,7 +117,7 @@ export class KeyringAdminService implements OnApplicationBootstrap {
       for (const [v, n] of await store.countByVersion()) if (v <= version && n > 0) inUse[`${store.name} v${v}`] = n;
     }
     if (Object.keys(inUse).length) {
-      throw new DomainException(
+      throw new EncryptionException(
         EncryptionErrorCode.KEY_VERSION_IN_USE,
         'Ciphertexts still use this version or an older one: rewrap first.',
         { inUse },

@@ -4,7 +4,7 @@ import { Keyring } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../../test/fakes/core';
 import { FakeCiphertextStore } from '../../../test/fakes/encryption';
-import { CiphertextStores } from './ciphertext-stores';
+import { CiphertextStores } from '@app/core';
 import { REWRAP_JOB, RewrapService } from './rewrap.service';
 
 const key = () => randomBytes(32).toString('base64');

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Keyring } from '@app/crypto';
-import { Clock, JobScheduler } from '@app/core';
-import { CiphertextStores } from './ciphertext-stores';
+import { CiphertextStores, Clock, JobScheduler } from '@app/core';
 import { KeyringRewrapView } from './dto/encryption.response';
 
 export const REWRAP_JOB = 'crypto.rewrap';

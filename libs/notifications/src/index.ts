@@ -4,13 +4,11 @@ import { CreateOutbox1763900100000 } from './migrations/1763900100000-CreateOutb
 import { OutboxRecipientIndex1763901000000 } from './migrations/1763901000000-OutboxRecipientIndex';
 
 export { NotificationsModule } from './notifications.module';
-export { NotificationsService, backoffMs, MAX_DELIVERY_ATTEMPTS } from './notifications.service';
+export { NotificationsService, MAX_DELIVERY_ATTEMPTS } from './notifications.service';
 export type { EmailNotification, WebhookNotification } from './notifications.service';
-export { WebhookSender, signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from './webhook-sender';
-export type { WebhookDelivery } from './webhook-sender';
-export { Mailer, LogMailer } from './mailer';
+export { WebhookSender, verifyWebhookSignature, SIGNATURE_HEADER } from './webhook-sender';
+export { Mailer } from './mailer';
 export type { MailMessage } from './mailer';
-export { OutboxMessage } from './entities/outbox-message.entity';
 
 export const notificationsSchema: Partial<SchemaParts> = {
   entities: [OutboxMessage],

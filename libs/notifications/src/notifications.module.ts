@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig, SecretStore, StartupError } from '@app/core';
 import { LogMailer, Mailer, SmtpMailer } from './mailer';
+import { NotificationsAccountData } from './notifications.account-data';
 import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
 import { OutboxDeliveryJob } from './outbox-delivery.job';
@@ -12,6 +13,7 @@ import { WebhookSender } from './webhook-sender';
     NotificationsService,
     OutboxDeliveryJob,
     WebhookSender,
+    NotificationsAccountData,
     {
       provide: Mailer,
       inject: [AppConfig, SecretStore],

@@ -1,35 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '@app/audit';
-import { AuthService } from '@app/auth';
-import { ChangeFeed, Principal, RandomSource, USER_CHANGES_TOPIC } from '@app/core';
-import { NotificationsService } from '@app/notifications';
+import { AccountData, AuditTrail, ChangeFeed, Principal, USER_CHANGES_TOPIC } from '@app/core';
+import { RandomSource } from '@app/crypto';
 import { ProfileErasureView } from './dto/profile.response';
 import { ProfilesRepository } from './profiles.repository';
 
 /**
- * Erasure (GDPR art. 17), confirmed with the password: in one transaction the user's audit events are pseudonymised
- * (their id replaced by a random pseudonym, IP, user agent and details cleared; the hash chain still verifies), mail
- * to them is dropped from the outbox, and the account is deleted with its profile, sessions and API keys. Caches of
- * their keys are dropped on every instance before the call returns.
+ * Erasure (GDPR art. 17), confirmed with the password: in one transaction every context erases its part through
+ * AccountData (audit events pseudonymised with a random pseudonym, the hash chain still verifying; mail to the person
+ * dropped from the outbox; the account deleted last with its profile, sessions and API keys), then the erasure is
+ * audited. Caches of their keys are dropped on every instance before the call returns.
  */
 @Injectable()
 export class ProfileErasureService {
   constructor(
     private readonly repo: ProfilesRepository,
-    private readonly users: AuthService,
-    private readonly audit: AuditService,
-    private readonly notifications: NotificationsService,
+    private readonly parts: AccountData,
+    private readonly audit: AuditTrail,
     private readonly changes: ChangeFeed,
     private readonly random: RandomSource,
   ) {}
 
   async erase(p: Principal, password: string): Promise<ProfileErasureView> {
-    const user = await this.users.confirmPassword(p.userId, password, 'account.erase');
+    const { email } = await this.parts.confirmOwner(p.userId, password, 'account.erase');
     const pseudonym = `erased-${this.random.bytes(8).toString('hex')}`;
-    const result = await this.repo.transaction(async (em) => {
-      const { redacted, keptV1 } = await this.audit.pseudonymiseUser(p.userId, pseudonym, em);
-      await this.notifications.forgetRecipient(em, user.email);
-      await this.users.deleteAccount(em, p.userId);
+    const facts = await this.repo.transaction(async (em) => {
+      const reported = await this.parts.erase({ userId: p.userId, email, pseudonym }, em);
       await this.audit.record(
         {
           action: 'account.erase',
@@ -39,14 +34,14 @@ export class ProfileErasureService {
           targetId: pseudonym,
           ip: null,
           userAgent: null,
-          details: { auditEventsPseudonymised: redacted, v1EventsKept: keptV1 },
+          details: reported,
         },
         em,
       );
       await this.changes.publish(em, USER_CHANGES_TOPIC, p.userId);
-      return redacted;
+      return reported;
     });
     this.changes.emitLocal(USER_CHANGES_TOPIC, p.userId);
-    return { erased: true, pseudonym, auditEventsPseudonymised: result };
+    return { erased: true, pseudonym, auditEventsPseudonymised: Number(facts.auditEventsPseudonymised ?? 0) };
   }
 }

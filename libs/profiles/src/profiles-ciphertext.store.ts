@@ -1,7 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AuditService } from '@app/audit';
+import { AuditTrail, CiphertextStore, CiphertextStores } from '@app/core';
 import { Keyring } from '@app/crypto';
-import { CiphertextStore, CiphertextStores } from '@app/encryption';
 import { ProfileCodec } from './profile-codec';
 import { ProfilesRepository } from './profiles.repository';
 
@@ -14,7 +13,7 @@ export class ProfilesCiphertextStore implements CiphertextStore, OnModuleInit {
     private readonly repo: ProfilesRepository,
     private readonly codec: ProfileCodec,
     private readonly keyring: Keyring,
-    private readonly audit: AuditService,
+    private readonly audit: AuditTrail,
     private readonly registry: CiphertextStores,
   ) {}
 

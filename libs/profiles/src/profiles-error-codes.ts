@@ -1,4 +1,4 @@
-import { registerErrorCodes } from '@app/core';
+import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app/core';
 
 export enum ProfilesErrorCode {
   PROFILE_NOT_FOUND = 'PROFILE_NOT_FOUND',
@@ -11,3 +11,10 @@ export const PROFILES_ERRORS = registerErrorCodes<ProfilesErrorCode>({
   PROFILE_INTEGRITY_FAILED: { status: 409, title: 'The stored profile failed its integrity check' },
   RECENT_LOGIN_REQUIRED: { status: 403, title: 'Sign in again to see unmasked personal data' },
 });
+
+/** Raised by this module with one of its own codes (product-wide codes go through CoreException). */
+export class ProfilesException extends DomainException<ProfilesErrorCode> {
+  constructor(code: ProfilesErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

@@ -1,7 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthErrorCode } from '@app/auth';
-import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import {
+  ApiIdParam,
+  ApiProblems,
+  CoreErrorCode,
+  CurrentPrincipal,
+  Principal,
+  RequireScopes,
+  RequireSession,
+} from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfileErasureView, ProfileExportView, ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { ProfileErasureService } from './profile-erasure.service';
@@ -52,7 +59,7 @@ export class ProfilesController {
   @ApiOperation({
     summary: 'Erase me: account, profile, keys and sessions deleted; my audit events pseudonymised (password required)',
   })
-  @ApiProblems(AuthErrorCode.CURRENT_PASSWORD_WRONG)
+  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG)
   @ApiOkResponse({ type: ProfileErasureView, description: 'Erased; the token used is no longer valid' })
   erase(@CurrentPrincipal() p: Principal, @Body() dto: EraseDto) {
     return this.erasure.erase(p, dto.password);

@@ -1,26 +1,27 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '@app/api-keys';
-import { AuditModule } from '@app/audit';
-import { AuthModule } from '@app/auth';
-import { EncryptionModule } from '@app/encryption';
-import { NotificationsModule } from '@app/notifications';
 import { ProfileCodec } from './profile-codec';
 import { ProfileErasureService } from './profile-erasure.service';
 import { ProfileExportService } from './profile-export.service';
+import { ProfilesAccountData } from './profiles.account-data';
 import { ProfilesCiphertextStore } from './profiles-ciphertext.store';
 import { ProfilesController } from './profiles.controller';
 import { ProfilesRepository } from './profiles.repository';
 import { ProfilesService } from './profiles.service';
 import { RevealAuditor } from './reveal-auditor';
 
+/**
+ * Imports no other context: CryptoService and the Keyring come from the product's one (global) crypto composition,
+ * AuditTrail, AccountData and CiphertextStores from core; export and erasure reach the other contexts through
+ * AccountData, where each registers its own part.
+ */
 @Module({
-  imports: [EncryptionModule, AuditModule, AuthModule, ApiKeysModule, NotificationsModule],
   controllers: [ProfilesController],
   providers: [
     ProfilesRepository,
     ProfileCodec,
     ProfilesService,
     ProfilesCiphertextStore,
+    ProfilesAccountData,
     ProfileExportService,
     RevealAuditor,
     ProfileErasureService,

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '@app/audit';
-import { ADMIN_SCOPE, Clock, CoreErrorCode, DomainException, missingScopes, Principal } from '@app/core';
+import { AccessRules, ADMIN_SCOPE, assertAccess, AuditTrail, Clock, Principal } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
 import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
 import { Profile } from './entities/profile.entity';
 import { ProfileCodec, SensitiveValues } from './profile-codec';
-import { ProfilesErrorCode } from './profiles-error-codes';
+import { ProfilesErrorCode, ProfilesException } from './profiles-error-codes';
 import { ProfilesRepository } from './profiles.repository';
 import { RevealAuditor } from './reveal-auditor';
 
@@ -16,6 +15,8 @@ export const RECENT_LOGIN_MS = 15 * 60_000;
 export { ProfileView } from './dto/profile.response';
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
+/** `?reveal=true` needs this on top of the route's profiles:read. */
+const REVEAL_RULE = AccessRules.principal(['profiles:read_sensitive']);
 
 /**
  * Profiles with per-field encrypted PII. Reads are masked unless `reveal` is asked by a principal holding
@@ -27,14 +28,14 @@ export class ProfilesService {
   constructor(
     private readonly repo: ProfilesRepository,
     private readonly codec: ProfileCodec,
-    private readonly audit: AuditService,
+    private readonly audit: AuditTrail,
     private readonly reveals: RevealAuditor,
     private readonly clock: Clock,
   ) {}
 
   async get(p: Principal, userId: string, reveal = false): Promise<ProfileView> {
     if (userId !== p.userId && !isAdmin(p))
-      throw new DomainException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
+      throw new ProfilesException(ProfilesErrorCode.PROFILE_NOT_FOUND, 'No such profile.');
     if (reveal) this.assertMayReveal(p);
     const row = await this.repo.find(userId);
     if (!row) return emptyView(userId);
@@ -113,18 +114,14 @@ export class ProfilesService {
     return { items };
   }
 
-  private assertMayReveal(p: Principal): void {
-    if (missingScopes(p.scopes, ['profiles:read_sensitive']).length) {
-      throw new DomainException(CoreErrorCode.INSUFFICIENT_SCOPES, 'Missing scope(s): profiles:read_sensitive', {
-        requiredScopes: ['profiles:read_sensitive'],
-        heldScopes: p.scopes,
-      });
-    }
+  /** Unmasked data needs profiles:read_sensitive and, for a session, a sign-in within the last 15 minutes. */
+  assertMayReveal(p: Principal): void {
+    assertAccess(p, REVEAL_RULE);
     if (
       p.kind === 'session' &&
       (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)
     ) {
-      throw new DomainException(
+      throw new ProfilesException(
         ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
         'Sign in again (within the last 15 minutes) to see unmasked data.',
       );
@@ -153,7 +150,7 @@ export class ProfilesService {
       targetType: 'user',
       targetId: row.userId,
     });
-    throw new DomainException(
+    throw new ProfilesException(
       ProfilesErrorCode.PROFILE_INTEGRITY_FAILED,
       'The stored profile failed its integrity check; it is not served.',
     );

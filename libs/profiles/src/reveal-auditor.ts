@@ -1,6 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AuditService } from '@app/audit';
-import { Clock, Principal } from '@app/core';
+import { Clock, Principal, AuditTrail } from '@app/core';
 
 const WINDOW_MS = 60_000;
 
@@ -15,7 +14,7 @@ export class RevealAuditor implements OnApplicationShutdown {
   private readonly windows = new Map<string, { since: number; repeated: number; actor: Principal; targetId: string }>();
 
   constructor(
-    private readonly audit: AuditService,
+    private readonly audit: AuditTrail,
     private readonly clock: Clock,
   ) {}
 

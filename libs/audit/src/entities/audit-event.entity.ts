@@ -1,9 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
-export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
-export const AUDIT_ACTOR_TYPES = ['user', 'api_key', 'system', 'anonymous'] as const;
-export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+import type { AuditActorType, AuditOutcome } from '@app/core';
+
+// The vocabulary is core's (AuditTrail, which every context writes through); the table stores it.
+export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES } from '@app/core';
+export type { AuditActorType, AuditOutcome } from '@app/core';
 
 /**
  * Append-only security event log. Each row's `hash` is SHA-256 over the previous row's hash and this row's

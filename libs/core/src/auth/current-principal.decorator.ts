@@ -1,11 +1,10 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { unauthenticated } from './access-problems';
 import { RequestWithPrincipal } from './principal';
 
 /** The request's principal (the global guard guarantees one on non-public routes). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
   const principal = ctx.switchToHttp().getRequest<RequestWithPrincipal>().principal;
-  if (!principal) throw new DomainException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+  if (!principal) throw unauthenticated();
   return principal;
 });

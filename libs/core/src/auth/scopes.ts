@@ -30,9 +30,3 @@ export const ADMIN_SCOPE: Scope = 'admin:all';
 export function isScope(value: string): value is Scope {
   return Object.prototype.hasOwnProperty.call(SCOPE_CATALOGUE, value);
 }
-
-/** `admin:all` satisfies any scope. */
-export function missingScopes(held: readonly string[], required: readonly string[]): string[] {
-  if (held.includes(ADMIN_SCOPE)) return [];
-  return required.filter((s) => !held.includes(s));
-}

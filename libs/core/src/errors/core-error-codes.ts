@@ -1,3 +1,4 @@
+import { DomainException, DomainExceptionExtras } from './domain.exception';
 import { registerErrorCodes } from './error-registry';
 
 export enum CoreErrorCode {
@@ -19,6 +20,9 @@ export enum CoreErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   INSUFFICIENT_SCOPES = 'INSUFFICIENT_SCOPES',
   SESSION_REQUIRED = 'SESSION_REQUIRED',
+  API_KEY_REQUIRED = 'API_KEY_REQUIRED',
+  /** The password confirming a sensitive action (erasure, password change) is wrong (AccountOwnerCheck). */
+  CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
@@ -45,6 +49,8 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   INSUFFICIENT_SCOPES: { status: 403, title: 'The credential lacks a required scope' },
   SESSION_REQUIRED: { status: 403, title: 'This action needs a signed-in person, not an API key' },
+  API_KEY_REQUIRED: { status: 401, title: 'This endpoint needs an API key' },
+  CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
@@ -54,3 +60,10 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
 });
+
+/** The product-wide codes (validation, authentication, not found …): any module may raise these, and only these. */
+export class CoreException extends DomainException<CoreErrorCode> {
+  constructor(code: CoreErrorCode, detail?: string, extras?: DomainExceptionExtras) {
+    super(code, detail, extras);
+  }
+}

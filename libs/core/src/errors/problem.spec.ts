@@ -1,12 +1,12 @@
 import { NotFoundException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { CoreErrorCode } from './core-error-codes';
-import { DomainException } from './domain.exception';
+import { CoreErrorCode, CoreException } from './core-error-codes';
+
 import { isDatabaseUnavailable, toProblem } from './problem';
 
 describe('toProblem', () => {
   it('maps a domain exception through the registry', () => {
-    const p = toProblem(new DomainException(CoreErrorCode.CREDENTIALS_IN_URL, 'no'), 'req-1');
+    const p = toProblem(new CoreException(CoreErrorCode.CREDENTIALS_IN_URL, 'no'), 'req-1');
     expect(p.status).toBe(400);
     expect(p.body).toMatchObject({
       code: 'CREDENTIALS_IN_URL',

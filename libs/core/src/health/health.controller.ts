@@ -2,7 +2,7 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { Public } from '../http/public.decorator';
+import { Public } from '../auth/access.decorators';
 import { Lifecycle } from '../system/lifecycle';
 
 @ApiTags('system')

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 
 const CREDENTIAL_PARAM =
   /^(access[_-]?token|token|api[_-]?key|apikey|key|session|password|secret|auth|authorization|bearer)$/i;
@@ -15,7 +14,7 @@ export function refuseCredentialsInUrl(fastify: FastifyInstance): void {
     const params = new URLSearchParams(url.slice(q + 1));
     for (const [name, value] of params) {
       if (CREDENTIAL_PARAM.test(name) || CREDENTIAL_VALUE.test(value)) {
-        throw new DomainException(
+        throw new CoreException(
           CoreErrorCode.CREDENTIALS_IN_URL,
           'Send credentials in the Authorization header, never in the URL.',
         );

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 
 const FORBIDDEN = /forbidden prototype property|forbidden constructor property/i;
 
@@ -15,7 +14,7 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
     const text = String(body);
     if (text.trim() === '')
       return done(
-        new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is empty but declared as JSON.'),
+        new CoreException(CoreErrorCode.MALFORMED_JSON, 'The request body is empty but declared as JSON.'),
         undefined,
       );
     try {
@@ -24,11 +23,11 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       const forbidden = err instanceof Error && FORBIDDEN.test(err.message);
       done(
         forbidden
-          ? new DomainException(
+          ? new CoreException(
               CoreErrorCode.FORBIDDEN_PROPERTY,
               'Keys named __proto__ or constructor.prototype are not accepted.',
             )
-          : new DomainException(CoreErrorCode.MALFORMED_JSON, 'The request body is not valid JSON.'),
+          : new CoreException(CoreErrorCode.MALFORMED_JSON, 'The request body is not valid JSON.'),
         undefined,
       );
     }

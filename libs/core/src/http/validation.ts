@@ -1,6 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException, FieldError } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
+import { FieldError } from '../errors/domain.exception';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -22,7 +22,7 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: false,
     exceptionFactory: (errors) => {
       const list = flatten(errors);
-      return new DomainException(CoreErrorCode.VALIDATION_FAILED, `${list.length} field(s) are invalid`, {
+      return new CoreException(CoreErrorCode.VALIDATION_FAILED, `${list.length} field(s) are invalid`, {
         errors: list,
       });
     },

@@ -1,8 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { RequireScopes } from '../auth/require-scopes.decorator';
-import { DomainException } from '../errors/domain.exception';
-import { CoreErrorCode } from '../errors/core-error-codes';
+import { RequireScopes } from '../auth/access.decorators';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { ApiProblems } from '../http/api-problems';
 import { JobScheduler } from './job-scheduler';
 import { JobPage, JobRunResultView } from './job.response';
@@ -34,7 +33,7 @@ export class JobsController {
   @ApiParam({ name: 'name', description: 'A job name from GET /v1/admin/jobs', example: 'certificate-check' })
   run(@Param('name') name: string) {
     if (!this.scheduler.names.includes(name))
-      throw new DomainException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
+      throw new CoreException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
     return this.scheduler.runNow(name);
   }
 }

@@ -4,8 +4,8 @@ import type { BlockList } from 'node:net';
 import { blockListOf, ipMatches } from '../http/ip';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppConfig } from '../config/load-config';
-import { CoreErrorCode } from '../errors/core-error-codes';
-import { DomainException } from '../errors/domain.exception';
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
+
 import { SecretStore } from '../secrets/secret-store';
 
 /** `/metrics` is answered to trusted addresses (`METRICS_ALLOW`) or with `Authorization: Bearer <METRICS_TOKEN>`. */
@@ -28,7 +28,7 @@ export class MetricsAccessGuard implements CanActivate {
       const presented = createHash('sha256').update(header.slice(7)).digest();
       if (timingSafeEqual(presented, this.tokenDigest)) return true;
     }
-    throw new DomainException(
+    throw new CoreException(
       CoreErrorCode.FORBIDDEN,
       'Metrics are only available to trusted addresses or with the metrics token.',
     );

@@ -1,7 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ApiKeyView } from '@app/api-keys';
-import { AuditEventView } from '@app/audit';
-import { SessionView, UserView } from '@app/auth';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 
 const USER_ID = 'b7ef2ddc-86dc-42d7-a7fa-6378a5716f38';
 
@@ -90,13 +87,16 @@ export class ProfileErasureView {
   auditEventsPseudonymised!: number;
 }
 
-/** `GET /profiles/me/export`: everything held about the caller, as one JSON document. */
+/**
+ * `GET /profiles/me/export`: everything held about the caller, as one JSON document. The parts come from the contexts
+ * that hold them (AccountData); their schemas are referenced by name, so this lib imports none of those contexts.
+ */
 export class ProfileExportView {
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z' })
   exportedAt!: string;
 
-  @ApiProperty({ type: () => UserView, description: 'The account' })
-  account!: UserView;
+  @ApiProperty({ description: 'The account', allOf: [{ $ref: getSchemaPath('UserView') }] })
+  account!: Record<string, unknown>;
 
   @ApiProperty({
     type: () => ProfileView,
@@ -106,24 +106,24 @@ export class ProfileExportView {
   profile!: ProfileView;
 
   @ApiProperty({
-    type: () => ApiKeyView,
-    isArray: true,
     description: 'Metadata of every API key the caller owns (never the secrets)',
+    type: 'array',
+    items: { $ref: getSchemaPath('ApiKeyView') },
   })
-  apiKeys!: ApiKeyView[];
+  apiKeys!: Record<string, unknown>[];
 
   @ApiProperty({
-    type: () => SessionView,
-    isArray: true,
     description:
       'Active sessions (`current` is true for the session making the request; false for all with an API key)',
+    type: 'array',
+    items: { $ref: getSchemaPath('SessionView') },
   })
-  sessions!: SessionView[];
+  sessions!: Record<string, unknown>[];
 
   @ApiProperty({
-    type: () => AuditEventView,
-    isArray: true,
     description: 'Audit events by or about the caller, newest first (at most 5,000)',
+    type: 'array',
+    items: { $ref: getSchemaPath('AuditEventView') },
   })
-  auditEvents!: AuditEventView[];
+  auditEvents!: Record<string, unknown>[];
 }

@@ -11,7 +11,10 @@ export interface CiphertextStore {
   rewrapBatch(limit: number, skip: Set<string>): Promise<{ rewrapped: number; skipped: number }>;
 }
 
-/** Registry the bounded contexts that store ciphertexts add themselves to (profiles …). */
+/**
+ * Registry the bounded contexts that store ciphertexts add themselves to (profiles …); the encryption context counts
+ * and rewraps through it. It lives in core so a context that seals its own data does not depend on encryption.
+ */
 @Injectable()
 export class CiphertextStores {
   private readonly stores: CiphertextStore[] = [];

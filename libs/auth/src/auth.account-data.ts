@@ -1,0 +1,59 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AccountData, AccountDataPart, AccountOwnerCheck, ErasureSubject, Principal } from '@app/core';
+import type { EntityManager } from 'typeorm';
+import { AuthService } from './auth.service';
+import type { SessionView } from './dto/session.response';
+import type { UserView } from './dto/user.response';
+import { SessionsService } from './sessions.service';
+
+/**
+ * The account itself: first in the export and last to go on erasure (deleting the user row deletes its sessions,
+ * email tokens, API keys and profile by foreign-key cascade). Also the password check an erasure starts with.
+ */
+@Injectable()
+export class AccountPart implements AccountDataPart, AccountOwnerCheck, OnModuleInit {
+  readonly name = 'account';
+  readonly order = 10;
+
+  constructor(
+    private readonly users: AuthService,
+    private readonly registry: AccountData,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+    this.registry.registerOwnerCheck(this);
+  }
+
+  confirmPassword(userId: string, password: string, action: string): Promise<{ email: string }> {
+    return this.users.confirmPassword(userId, password, action);
+  }
+
+  export(p: Principal): Promise<UserView> {
+    return this.users.me(p.userId);
+  }
+
+  erase(subject: ErasureSubject, em: EntityManager): Promise<void> {
+    return this.users.deleteAccount(em, subject.userId);
+  }
+}
+
+/** The active sessions, in the export (`current` marks the one asking); erasure removes them with the account. */
+@Injectable()
+export class SessionsPart implements AccountDataPart, OnModuleInit {
+  readonly name = 'sessions';
+  readonly order = 40;
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly registry: AccountData,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  export(p: Principal): Promise<SessionView[]> {
+    return this.sessions.list(p.userId, p.sessionId);
+  }
+}

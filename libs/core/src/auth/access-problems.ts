@@ -1,0 +1,62 @@
+import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
+import { AccessDenial, AccessRule, evaluateAccess } from './access-rule';
+import type { Principal } from './principal';
+
+/** No credential where the route needs one (a session or a key). */
+export function unauthenticated(): CoreException {
+  return new CoreException(CoreErrorCode.UNAUTHENTICATED, 'Sign in or present an API key.');
+}
+
+/** No credential, or a session, where the route takes API keys only. */
+export function apiKeyRequired(): CoreException {
+  return new CoreException(
+    CoreErrorCode.API_KEY_REQUIRED,
+    'Present an API key (Authorization: Bearer sk_… or X-API-Key).',
+  );
+}
+
+/** An API key where the route is for people only. */
+export function sessionRequired(): CoreException {
+  return new CoreException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');
+}
+
+/**
+ * The credential lacks a scope: `requiredScopes` are all the scopes the operation needs, `heldScopes` what the
+ * credential holds; `headers` carries what a key's answer always carries (its grace period).
+ */
+export function insufficientScopes(
+  required: readonly string[],
+  missing: readonly string[],
+  held: readonly string[],
+  headers?: Record<string, string>,
+): CoreException {
+  return new CoreException(CoreErrorCode.INSUFFICIENT_SCOPES, `Missing scope(s): ${missing.join(', ')}`, {
+    requiredScopes: required,
+    heldScopes: held,
+    headers,
+  });
+}
+
+/** The problem for a denial from `evaluateAccess`. */
+export function accessProblem(
+  denial: AccessDenial,
+  held: readonly string[] = [],
+  headers?: Record<string, string>,
+): CoreException {
+  switch (denial.code) {
+    case 'UNAUTHENTICATED':
+      return unauthenticated();
+    case 'API_KEY_REQUIRED':
+      return apiKeyRequired();
+    case 'SESSION_REQUIRED':
+      return sessionRequired();
+    case 'INSUFFICIENT_SCOPES':
+      return insufficientScopes(denial.required, denial.missing, held, headers);
+  }
+}
+
+/** For a rule that depends on the request's content (`?reveal=true` needs a further scope): throws when refused. */
+export function assertAccess(principal: Principal, rule: AccessRule): void {
+  const denial = evaluateAccess(rule, principal);
+  if (denial) throw accessProblem(denial, principal.scopes);
+}

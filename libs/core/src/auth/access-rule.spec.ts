@@ -1,0 +1,129 @@
+import { DomainException } from '../errors/domain.exception';
+import { toProblem } from '../errors/problem';
+import { accessProblem, assertAccess } from './access-problems';
+import { AccessRules, evaluateAccess } from './access-rule';
+import type { Principal } from './principal';
+
+const session = (...scopes: string[]): Principal => ({
+  kind: 'session',
+  userId: 'u1',
+  role: 'user',
+  scopes,
+  sessionId: 's1',
+});
+const key = (...scopes: string[]): Principal => ({ kind: 'apiKey', userId: 'u1', role: 'user', scopes, keyId: 'k1' });
+
+describe('evaluateAccess', () => {
+  it('public: admits anyone, with or without a credential of any kind', () => {
+    const rule = AccessRules.public();
+    expect(evaluateAccess(rule, undefined)).toBeUndefined();
+    expect(evaluateAccess(rule, 'apiKey')).toBeUndefined();
+    expect(evaluateAccess(rule, key())).toBeUndefined();
+  });
+
+  it('optional: admits no credential, and any principal', () => {
+    const rule = AccessRules.optional();
+    expect(evaluateAccess(rule, undefined)).toBeUndefined();
+    expect(evaluateAccess(rule, session())).toBeUndefined();
+    expect(evaluateAccess(rule, key())).toBeUndefined();
+  });
+
+  it('missing credential: UNAUTHENTICATED, or API_KEY_REQUIRED where only keys are admitted', () => {
+    expect(evaluateAccess(AccessRules.principal(), undefined)).toEqual({ code: 'UNAUTHENTICATED' });
+    expect(evaluateAccess(AccessRules.principal(['profiles:read']), undefined)).toEqual({ code: 'UNAUTHENTICATED' });
+    expect(evaluateAccess(AccessRules.session(), undefined)).toEqual({ code: 'UNAUTHENTICATED' });
+    expect(evaluateAccess(AccessRules.apiKey(), undefined)).toEqual({ code: 'API_KEY_REQUIRED' });
+  });
+
+  it('wrong kind, known before the lookup: a key on a people-only route, a session on a key-only route', () => {
+    expect(evaluateAccess(AccessRules.session(), 'apiKey')).toEqual({ code: 'SESSION_REQUIRED' });
+    expect(evaluateAccess(AccessRules.apiKey(), 'session')).toEqual({ code: 'API_KEY_REQUIRED' });
+    expect(evaluateAccess(AccessRules.session(), 'session')).toBeUndefined();
+    expect(evaluateAccess(AccessRules.apiKey(), 'apiKey')).toBeUndefined();
+    // Scopes are unknown until the credential is resolved: the kind alone never refuses for them.
+    expect(evaluateAccess(AccessRules.principal(['admin:all']), 'apiKey')).toBeUndefined();
+  });
+
+  it('session-only with a key, key-only with a session (resolved principals), whatever their scopes', () => {
+    expect(evaluateAccess(AccessRules.session(), key('admin:all'))).toEqual({ code: 'SESSION_REQUIRED' });
+    expect(evaluateAccess(AccessRules.apiKey(), session('admin:all'))).toEqual({ code: 'API_KEY_REQUIRED' });
+    expect(evaluateAccess(AccessRules.session(['audit:read']), session('audit:read'))).toBeUndefined();
+    expect(evaluateAccess(AccessRules.apiKey(['audit:read']), key('audit:read'))).toBeUndefined();
+  });
+
+  it('missing scope: INSUFFICIENT_SCOPES with every required scope and the missing ones', () => {
+    const rule = AccessRules.principal(['profiles:read', 'audit:read']);
+    expect(evaluateAccess(rule, key('profiles:read'))).toEqual({
+      code: 'INSUFFICIENT_SCOPES',
+      required: ['profiles:read', 'audit:read'],
+      missing: ['audit:read'],
+    });
+    expect(evaluateAccess(rule, session())).toMatchObject({ missing: ['profiles:read', 'audit:read'] });
+    expect(evaluateAccess(rule, session('audit:read', 'profiles:read', 'crypto:hmac'))).toBeUndefined();
+    expect(evaluateAccess(AccessRules.apiKey(['crypto:hmac']), key('crypto:encrypt'))).toMatchObject({
+      code: 'INSUFFICIENT_SCOPES',
+    });
+    expect(evaluateAccess(AccessRules.session(['audit:read']), session())).toMatchObject({
+      code: 'INSUFFICIENT_SCOPES',
+    });
+  });
+
+  it('admin:all holds every scope, for sessions and keys', () => {
+    const rule = AccessRules.principal(['certificates:write', 'keys:verify']);
+    expect(evaluateAccess(rule, session('admin:all'))).toBeUndefined();
+    expect(evaluateAccess(rule, key('admin:all'))).toBeUndefined();
+    expect(evaluateAccess(rule, key('certificates:write'))).toMatchObject({ missing: ['keys:verify'] });
+  });
+
+  it('a rule with no scopes admits any principal of an admitted kind', () => {
+    expect(evaluateAccess(AccessRules.principal(), session())).toBeUndefined();
+    expect(evaluateAccess(AccessRules.principal(), key())).toBeUndefined();
+  });
+});
+
+describe('accessProblem', () => {
+  const problem = (err: DomainException) => toProblem(err, 'req-1').body;
+
+  it('builds each refusal with its code and status', () => {
+    expect(problem(accessProblem({ code: 'UNAUTHENTICATED' }))).toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      detail: 'Sign in or present an API key.',
+    });
+    expect(problem(accessProblem({ code: 'API_KEY_REQUIRED' }))).toMatchObject({
+      status: 401,
+      code: 'API_KEY_REQUIRED',
+    });
+    expect(problem(accessProblem({ code: 'SESSION_REQUIRED' }))).toMatchObject({
+      status: 403,
+      code: 'SESSION_REQUIRED',
+    });
+  });
+
+  it('INSUFFICIENT_SCOPES names what is missing and lists required vs held; headers travel apart', () => {
+    const denial = evaluateAccess(AccessRules.principal(['profiles:read', 'audit:read']), key('profiles:read'))!;
+    const err = accessProblem(denial, ['profiles:read'], { sunset: 'Wed, 25 Nov 2026 09:15:00 GMT' });
+    const p = toProblem(err, 'req-1');
+    expect(p.body).toMatchObject({
+      status: 403,
+      code: 'INSUFFICIENT_SCOPES',
+      detail: 'Missing scope(s): audit:read',
+      requiredScopes: ['profiles:read', 'audit:read'],
+      heldScopes: ['profiles:read'],
+    });
+    expect(p.headers).toEqual({ sunset: 'Wed, 25 Nov 2026 09:15:00 GMT' });
+    expect(p.body).not.toHaveProperty('headers');
+  });
+
+  it('assertAccess throws the problem for a refused principal and passes an admitted one', () => {
+    const reveal = AccessRules.principal(['profiles:read_sensitive']);
+    expect(() => assertAccess(session('profiles:read'), reveal)).toThrow(
+      expect.objectContaining({
+        code: 'INSUFFICIENT_SCOPES',
+        extras: expect.objectContaining({ heldScopes: ['profiles:read'] }),
+      }),
+    );
+    expect(() => assertAccess(session('profiles:read_sensitive'), reveal)).not.toThrow();
+    expect(() => assertAccess(key('admin:all'), reveal)).not.toThrow();
+  });
+});

@@ -1,0 +1,69 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { API_KEY_SECURITY, SESSION_SECURITY } from '../http/openapi';
+import { AccessRules } from './access-rule';
+import type { Scope } from './scopes';
+
+/** The route's (or controller's) AccessRule; the AccessGuard reads it. */
+export const ACCESS_RULE = 'security:accessRule';
+/** A request header naming further scopes (see AccessRule.scopesHeader). */
+export const SCOPES_HEADER = 'security:scopesHeader';
+
+type AccessDecorator = MethodDecorator & ClassDecorator;
+
+/*
+ * One decorator per access rule: each sets the rule the global AccessGuard evaluates and the route's Swagger
+ * security, so the document cannot drift from what is enforced. A route without one needs a principal of either
+ * kind (the rule of @Authenticated()).
+ */
+
+/** No principal needed; credentials are not looked at (login, health; metrics has its own token guard). */
+export function Public(): AccessDecorator {
+  return SetMetadata(ACCESS_RULE, AccessRules.public());
+}
+
+/**
+ * Open to anyone, answering more to a caller with a credential: one presented is verified like anywhere else (an
+ * invalid one is refused, never silently ignored); none means an anonymous request.
+ */
+export function OptionalAuthentication(): AccessDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, AccessRules.optional()),
+    ApiBearerAuth(SESSION_SECURITY),
+    ApiSecurity(API_KEY_SECURITY),
+    ApiSecurity({}),
+  );
+}
+
+/** Any signed-in principal (session or API key), no particular scope. */
+export function Authenticated(): AccessDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, AccessRules.principal()),
+    ApiBearerAuth(SESSION_SECURITY),
+    ApiSecurity(API_KEY_SECURITY),
+  );
+}
+
+/** A session or an API key holding `scopes` (admin:all holds all). */
+export function RequireScopes(...scopes: Scope[]): AccessDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, AccessRules.principal(scopes)),
+    ApiBearerAuth(SESSION_SECURITY),
+    ApiSecurity(API_KEY_SECURITY),
+  );
+}
+
+/** A signed-in person only (an API key is refused with SESSION_REQUIRED before it is looked up), plus `scopes`. */
+export function RequireSession(...scopes: Scope[]): AccessDecorator {
+  return applyDecorators(SetMetadata(ACCESS_RULE, AccessRules.session(scopes)), ApiBearerAuth(SESSION_SECURITY));
+}
+
+/** An API key only (`Authorization: Bearer sk_…` or `X-API-Key`; a session is refused with API_KEY_REQUIRED). */
+export function RequireApiKey(...scopes: Scope[]): AccessDecorator {
+  return applyDecorators(SetMetadata(ACCESS_RULE, AccessRules.apiKey(scopes)), ApiSecurity(API_KEY_SECURITY));
+}
+
+/** Adds the scopes named in request header `name` to the route's rule (see AccessRule.scopesHeader). */
+export function ScopesFromHeader(name: string): AccessDecorator {
+  return SetMetadata(SCOPES_HEADER, name.toLowerCase());
+}

@@ -1,0 +1,188 @@
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/internal';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessRule } from './access-rule';
+import {
+  Authenticated,
+  OptionalAuthentication,
+  Public,
+  RequireApiKey,
+  RequireScopes,
+  RequireSession,
+  ScopesFromHeader,
+} from './access.decorators';
+import { AccessGuard } from './access.guard';
+import { CredentialResolver, CredentialResolvers, PresentedCredential } from './credential-resolvers';
+import type { Principal, RequestWithPrincipal } from './principal';
+
+/**
+ * A resolver that answers with a fixed principal and records what it was asked. It never applies the rule itself,
+ * so every refusal below comes from the guard. `sync` answers without a promise, like a cached API key.
+ */
+class FakeResolver implements CredentialResolver {
+  readonly calls: AccessRule[] = [];
+  principal: Principal;
+
+  constructor(
+    readonly kind: Principal['kind'],
+    private readonly sync: boolean,
+  ) {
+    this.principal = { kind, userId: 'u1', role: 'user', scopes: [] };
+  }
+
+  accepts(credential: PresentedCredential): boolean {
+    const isKey = credential.via === 'x-api-key' || credential.value.startsWith('sk_');
+    return this.kind === 'apiKey' ? isKey : !isKey;
+  }
+
+  resolve(_c: PresentedCredential, _req: FastifyRequest, _reply: FastifyReply, rule: AccessRule) {
+    this.calls.push(rule);
+    return this.sync ? this.principal : Promise.resolve(this.principal);
+  }
+}
+
+class Routes {
+  @Public() open() {}
+  @OptionalAuthentication() catalogue() {}
+  undeclared() {}
+  @Authenticated() anyone() {}
+  @RequireScopes('certificates:read') certificates() {}
+  @RequireSession() sessionOnly() {}
+  @RequireApiKey() keyOnly() {}
+  @RequireApiKey() @ScopesFromHeader('X-Required-Scopes') introspect() {}
+}
+
+@RequireScopes('admin:all')
+class AdminRoutes {
+  plain() {}
+  @RequireScopes('audit:read') alsoAudit() {}
+}
+
+const SESSION = { authorization: 'Bearer session-token' };
+const KEY = { 'x-api-key': 'sk_live_anything' };
+
+describe('AccessGuard', () => {
+  let sessions: FakeResolver;
+  let keys: FakeResolver;
+  let guard: AccessGuard;
+
+  beforeEach(() => {
+    sessions = new FakeResolver('session', false);
+    keys = new FakeResolver('apiKey', true);
+    const registry = new CredentialResolvers();
+    registry.register(sessions);
+    registry.register(keys);
+    guard = new AccessGuard(new Reflector(), registry);
+  });
+
+  function context(cls: object, handler: string, headers: Record<string, string>) {
+    const request = { headers, ip: '127.0.0.1' } as unknown as RequestWithPrincipal;
+    const host = new ExecutionContextHost(
+      [request, {}],
+      cls as never,
+      (cls as { prototype: Record<string, () => void> }).prototype[handler],
+    );
+    return { host, request };
+  }
+
+  /** Runs the guard: the principal it set, or the error code it refused with. */
+  async function run(handler: keyof Routes | keyof AdminRoutes, headers: Record<string, string> = {}) {
+    const cls = handler in Routes.prototype ? Routes : AdminRoutes;
+    const { host, request } = context(cls, handler, headers);
+    try {
+      expect(await guard.canActivate(host)).toBe(true);
+      return { principal: request.principal };
+    } catch (err) {
+      return { refused: (err as { code: string }).code };
+    }
+  }
+
+  it('public: lets anyone through without looking at credentials, not even a malformed one', async () => {
+    expect(await run('open')).toEqual({ principal: undefined });
+    expect(await run('open', { authorization: 'Basic dXNlcjpwdw==' })).toEqual({ principal: undefined });
+    expect(await run('open', KEY)).toEqual({ principal: undefined });
+    expect(sessions.calls.length + keys.calls.length).toBe(0);
+  });
+
+  it('optional: anonymous without a credential; one presented is resolved, a malformed one refused', async () => {
+    expect(await run('catalogue')).toEqual({ principal: undefined });
+    expect(await run('catalogue', SESSION)).toEqual({ principal: sessions.principal });
+    expect(await run('catalogue', KEY)).toEqual({ principal: keys.principal });
+    expect(await run('catalogue', { authorization: 'Basic dXNlcjpwdw==' })).toEqual({ refused: 'UNAUTHENTICATED' });
+  });
+
+  it('missing credential: UNAUTHENTICATED on every guarded route (one without a decorator too), API_KEY_REQUIRED on key-only ones', async () => {
+    for (const route of ['undeclared', 'anyone', 'certificates', 'sessionOnly'] as const) {
+      expect(await run(route)).toEqual({ refused: 'UNAUTHENTICATED' });
+    }
+    expect(await run('plain')).toEqual({ refused: 'UNAUTHENTICATED' });
+    expect(await run('keyOnly')).toEqual({ refused: 'API_KEY_REQUIRED' });
+    expect(await run('introspect')).toEqual({ refused: 'API_KEY_REQUIRED' });
+  });
+
+  it('session-only with a key: SESSION_REQUIRED before the key is looked up (nothing spent)', async () => {
+    keys.principal.scopes = ['admin:all'];
+    expect(await run('sessionOnly', KEY)).toEqual({ refused: 'SESSION_REQUIRED' });
+    expect(await run('sessionOnly', { authorization: 'Bearer sk_live_anything' })).toEqual({
+      refused: 'SESSION_REQUIRED',
+    });
+    expect(keys.calls).toHaveLength(0);
+    expect(await run('sessionOnly', SESSION)).toEqual({ principal: sessions.principal });
+  });
+
+  it('key-only with a session: API_KEY_REQUIRED before the session is looked up', async () => {
+    sessions.principal.scopes = ['admin:all'];
+    expect(await run('keyOnly', SESSION)).toEqual({ refused: 'API_KEY_REQUIRED' });
+    expect(sessions.calls).toHaveLength(0);
+    expect(await run('keyOnly', KEY)).toEqual({ principal: keys.principal });
+  });
+
+  it('wrong kind even when a resolver admits it: the rule is checked again on the principal', async () => {
+    // A resolver for another kind of credential that yields a key principal must not open a people-only route.
+    sessions.principal = { kind: 'apiKey', userId: 'u1', role: 'user', scopes: [] };
+    expect(await run('sessionOnly', SESSION)).toEqual({ refused: 'SESSION_REQUIRED' });
+  });
+
+  it('missing scope: INSUFFICIENT_SCOPES for sessions and keys; the resolver was given the rule', async () => {
+    sessions.principal.scopes = ['profiles:read'];
+    keys.principal.scopes = ['profiles:read'];
+    expect(await run('certificates', SESSION)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
+    expect(await run('certificates', KEY)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
+    expect(keys.calls[0].scopes).toEqual(['certificates:read']);
+    keys.principal.scopes = ['certificates:read'];
+    expect(await run('certificates', KEY)).toEqual({ principal: keys.principal });
+  });
+
+  it('admin:all passes any scope', async () => {
+    sessions.principal.scopes = ['admin:all'];
+    keys.principal.scopes = ['admin:all'];
+    expect(await run('certificates', SESSION)).toEqual({ principal: sessions.principal });
+    expect(await run('certificates', KEY)).toEqual({ principal: keys.principal });
+    expect(await run('alsoAudit', SESSION)).toEqual({ principal: sessions.principal });
+  });
+
+  it('a controller rule and a method rule: the scopes of both are required', async () => {
+    sessions.principal.scopes = ['audit:read'];
+    expect(await run('alsoAudit', SESSION)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
+    expect(await run('plain', SESSION)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
+    expect(sessions.calls.map((r) => r.scopes)).toEqual([['admin:all', 'audit:read'], ['admin:all']]);
+  });
+
+  it('scopes named in the route’s scopes header are required on top of its own', async () => {
+    keys.principal.scopes = ['profiles:read'];
+    const asking = (scopes: string) => ({ ...KEY, 'x-required-scopes': scopes });
+    expect(await run('introspect', asking('profiles:read'))).toEqual({ principal: keys.principal });
+    expect(await run('introspect', asking('profiles:read, certificates:read'))).toEqual({
+      refused: 'INSUFFICIENT_SCOPES',
+    });
+    expect(keys.calls[1].scopes).toEqual(['profiles:read', 'certificates:read']);
+    // Only the route that names the header reads it.
+    expect(await run('keyOnly', asking('certificates:read'))).toEqual({ principal: keys.principal });
+  });
+
+  it('answers synchronously for a resolver that does (a cached key): no promise per request', () => {
+    const { host, request } = context(Routes, 'anyone', KEY);
+    expect(guard.canActivate(host)).toBe(true);
+    expect(request.principal).toBe(keys.principal);
+  });
+});
