@@ -20,8 +20,7 @@ export class AuditChainV21763900600000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "audit_events" DROP CONSTRAINT "ck_audit_events_v2"`);
-    // sql-safe: column names from the constant list on this line.
     for (const c of ['redacted_at', 'pii_digest', 'pii_salt', 'chain_version'])
-      await q.query(`ALTER TABLE "audit_events" DROP COLUMN "${c}"`);
+      await q.query(`ALTER TABLE "audit_events" DROP COLUMN "${c}"`); // sql-safe: column names from the list above
   }
 }
