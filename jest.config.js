@@ -2,8 +2,9 @@
  * Jest projects, one per tier: `unit` (co-located `*.spec.ts` in apps/ and libs/, no database), `integration`
  * (`test/integration/*.test.ts`, real PostgreSQL) and `e2e` (`test/e2e/*.e2e.ts`, the real app over HTTP on real
  * PostgreSQL); `npx jest --selectProjects unit` runs one tier. The slow tier runs only in the full suite, when
- * `CI=true` (set by .ci/run) or `FULL=1` (`npm run test:full`), the rule test/support/tier.ts also applies: the `slow`
- * project (whole files, listed in test/support/slow-tier.json) and single slow cases in fast files (`itSlow`).
+ * `CI=true` (set by .ci/run) or `FULL=1` (`npm run test:full`), the rule test/support/test-env.ts also applies:
+ * the `slow` project (whole files, listed in test/support/slow-tier.json) and single slow cases in fast files
+ * (`itSlow`, test/support/tier.ts).
  * Nest 12 packages are ES modules; Jest on Node 20 cannot require() them, so SWC turns them into CommonJS.
  */
 const FULL_SUITE = process.env.CI === 'true' || process.env.FULL === '1';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Two tiers. `npm test` runs the default tier: every module end to end over HTTP on real PostgreSQL and a quick fuzz,
- * in about two minutes. The full suite adds the slow tier: whole files (test/support/slow-tier.json, the `slow` Jest
- * project) and single slow cases inside fast files (`itSlow`, `describeSlow` in tier.ts). It runs when `CI=true`
+ * Two tiers. `npm test` runs the default tier: every module end to end over HTTP on real PostgreSQL and a quick
+ * fuzz, well within 150 s. The full suite adds the slow tier: whole files (test/support/slow-tier.json, the `slow`
+ * Jest project) and single slow cases inside fast files (`itSlow`, `describeSlow` in tier.ts). It runs when `CI=true`
  * (set by .ci/run) or `FULL=1` (`npm run test:full`); jest.config.js applies the same rule.
  */
 export const FULL_SUITE = process.env.CI === 'true' || process.env.FULL === '1';
