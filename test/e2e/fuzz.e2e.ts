@@ -1,19 +1,21 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { SecretStore } from '@app/core';
 import { startTestApp, TestApp } from '../support/app';
-import { adminQuery } from '../support/database';
 import { createKey, userWithScopes } from '../support/key-helpers';
 import { ROOT } from '../support/process';
+import { FULL_SUITE } from '../support/tier';
 
 /**
  * Schema-driven fuzzing: every operation of the app's own OpenAPI document gets generated requests (wrong types,
  * missing and extra fields, huge and empty strings, deep nesting, Unicode, NUL bytes, out-of-range numbers, SQL and
  * log injection, prototype keys, invalid ids, bad headers), with and without valid credentials. Seeded: a failure
- * prints the seed and path to replay (FUZZ_SEED, FUZZ_RUNS).
+ * prints the seed and path to replay (FUZZ_SEED, FUZZ_RUNS). 1,000 requests in a default run, 10,000 in the full
+ * suite (test/support/tier.ts).
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? (FULL_SUITE ? 10_000 : 1_000));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 
 interface Operation {
@@ -176,17 +178,41 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
   }, 120_000);
   afterAll(() => t?.stop());
 
-  /** What the tables that rejected requests must never change look like (counts and a digest of key columns). */
-  async function fingerprint(): Promise<string> {
-    const [row] = await adminQuery<{ f: string }>(
-      t.db,
-      `SELECT concat_ws('|',
-         (SELECT md5(coalesce(string_agg(id || email || role || array_to_string(scopes, ',') || coalesce(disabled_at::text, '') || password_hash, ',' ORDER BY id), '')) FROM users),
-         (SELECT md5(coalesce(string_agg(id || status || name || array_to_string(scopes, ',') || coalesce(expires_at::text, ''), ',' ORDER BY id), '')) FROM api_keys),
-         (SELECT count(*) FROM sessions WHERE revoked_at IS NULL), (SELECT count(*) FROM profiles), (SELECT max(updated_at)::text FROM profiles),
-         (SELECT count(*) FROM certificates), (SELECT count(*) FROM email_tokens)) AS f`,
-    );
-    return row.f;
+  /**
+   * What a refused request must never change, counted by triggers this test installs on its own database: every
+   * change to users (id, email, role, scopes, disabled_at, password_hash), api_keys (id, status, name, scopes,
+   * expires_at), profiles (a row added or removed, updated_at), the set of live sessions, and rows added to or
+   * removed from certificates and email_tokens bumps one counter, in the writer's transaction (a rolled-back write
+   * counts nothing). Read after each request on one persistent superuser connection.
+   */
+  async function installChangeCounter(): Promise<Client> {
+    const admin = new Client({ connectionString: t.db.adminUrl });
+    await admin.connect();
+    const count = 'EXECUTE FUNCTION fuzz_count_change()';
+    const changed = (columns: string[]) =>
+      `(${columns.map((c) => `OLD.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `NEW.${c}`).join(', ')})`;
+    const updates: Record<string, string> = {
+      users: changed(['id', 'email', 'role', 'scopes', 'disabled_at', 'password_hash']),
+      api_keys: changed(['id', 'status', 'name', 'scopes', 'expires_at']),
+      profiles: changed(['updated_at']),
+      // A session that starts or stops being live, as the count of live sessions sees it.
+      sessions: '(OLD.revoked_at IS NULL) IS DISTINCT FROM (NEW.revoked_at IS NULL)',
+    };
+    const statements = [
+      'CREATE TABLE fuzz_changes (id int PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)',
+      'INSERT INTO fuzz_changes VALUES (1, 0)',
+      `CREATE FUNCTION fuzz_count_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+         AS $$ BEGIN UPDATE fuzz_changes SET n = n + 1 WHERE id = 1; RETURN NULL; END $$`,
+      ...['users', 'api_keys', 'profiles', 'sessions', 'certificates', 'email_tokens'].flatMap((table) => [
+        `CREATE TRIGGER fuzz_rows AFTER INSERT OR DELETE ON ${table} FOR EACH ROW ${count}`,
+        `CREATE TRIGGER fuzz_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT ${count}`,
+        ...(updates[table]
+          ? [`CREATE TRIGGER fuzz_update AFTER UPDATE ON ${table} FOR EACH ROW WHEN (${updates[table]}) ${count}`]
+          : []),
+      ]),
+    ];
+    for (const sql of statements) await admin.query(sql);
+    return admin;
   }
 
   const LEAKS: [string, RegExp][] = [
@@ -202,8 +228,10 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
   it('answers every generated request without a 5xx, as problem+json when refused, leaking nothing, changing nothing when refused', async () => {
     let sent = 0;
     let slowest = 0;
-    // The stored state as of the last accepted request: a refused one must leave it exactly so.
-    let known = await fingerprint();
+    const admin = await installChangeCounter();
+    const changes = async () => (await admin.query<{ n: string }>('SELECT n FROM fuzz_changes')).rows[0].n;
+    // The change count as of the last accepted request: a refused one must leave it so.
+    let known = await changes();
     const byStatus = new Map<number, number>();
     const arbitrary = fc.nat({ max: operations.length - 1 }).chain((i) => {
       const op = operations[i];
@@ -233,59 +261,65 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
       });
     });
 
-    await fc.assert(
-      fc.asyncProperty(arbitrary, async ({ op, credential: drawn, path, query, body, contentType }) => {
-        let credential = drawn;
-        const qs = new URLSearchParams(query as [string, string][]).toString();
-        // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
-        // covered by auth.e2e); without a credential they are still fuzzed here.
-        if (
-          ['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) &&
-          (credential === 'session' || credential === 'admin')
-        )
-          credential = 'none';
-        const started = Date.now();
-        const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
-          method: op.method,
-          headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
-          body: body ?? undefined,
-        });
-        sent++;
-        const elapsed = Date.now() - started;
-        slowest = Math.max(slowest, elapsed);
-        byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
-        const text = await res.text();
-        const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
-        if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready')) throw new Error(`5xx: ${where}`);
-        // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
-        if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
-        if (res.status >= 400) {
-          if (!(res.headers.get('content-type') ?? '').includes('application/problem+json'))
-            throw new Error(`not problem+json: ${where}`);
-          const problem = JSON.parse(text) as { code?: string; status?: number };
-          if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status)
-            throw new Error(`bad problem document: ${where}`);
-        }
-        for (const [what, pattern] of LEAKS) if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
-        for (const secret of secretValues)
-          if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
-        const now = await fingerprint();
-        if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
-        known = now;
-      }),
-      {
-        numRuns: RUNS,
-        seed: SEED,
-        endOnFailure: true,
-        // A short report: the seed and path replay the case (FUZZ_SEED=…); the full counterexample can be megabytes.
-        reporter: (out) => {
-          if (out.failed)
-            throw new Error(
-              `fuzzing failed after ${out.numRuns} runs; replay with FUZZ_SEED=${out.seed} (path ${out.counterexamplePath}): ${String(out.errorInstance).slice(0, 1500)}`,
-            );
+    try {
+      await fc.assert(
+        fc.asyncProperty(arbitrary, async ({ op, credential: drawn, path, query, body, contentType }) => {
+          let credential = drawn;
+          const qs = new URLSearchParams(query as [string, string][]).toString();
+          // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
+          // covered by auth.e2e); without a credential they are still fuzzed here.
+          if (
+            ['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) &&
+            (credential === 'session' || credential === 'admin')
+          )
+            credential = 'none';
+          const started = Date.now();
+          const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
+            method: op.method,
+            headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
+            body: body ?? undefined,
+          });
+          sent++;
+          const elapsed = Date.now() - started;
+          slowest = Math.max(slowest, elapsed);
+          byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+          const text = await res.text();
+          const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
+          if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready'))
+            throw new Error(`5xx: ${where}`);
+          // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
+          if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
+          if (res.status >= 400) {
+            if (!(res.headers.get('content-type') ?? '').includes('application/problem+json'))
+              throw new Error(`not problem+json: ${where}`);
+            const problem = JSON.parse(text) as { code?: string; status?: number };
+            if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status)
+              throw new Error(`bad problem document: ${where}`);
+          }
+          for (const [what, pattern] of LEAKS)
+            if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
+          for (const secret of secretValues)
+            if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
+          const now = await changes();
+          if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
+          known = now;
+        }),
+        {
+          numRuns: RUNS,
+          seed: SEED,
+          endOnFailure: true,
+          // A short report: the seed and path replay the case (FUZZ_SEED=…); the full counterexample can be megabytes.
+          reporter: (out) => {
+            if (out.failed)
+              throw new Error(
+                `fuzzing failed after ${out.numRuns} runs; replay with FUZZ_SEED=${out.seed} (path ${out.counterexamplePath}): ${String(out.errorInstance).slice(0, 1500)}`,
+              );
+          },
         },
-      },
-    );
+      );
+    } finally {
+      await admin.end();
+    }
     process.stdout.write(
       `fuzzed ${sent} requests over ${operations.length} operations (slowest ${slowest} ms): ${JSON.stringify(Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])))}\n`,
     );

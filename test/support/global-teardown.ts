@@ -1,6 +1,8 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { Client } from 'pg';
 import { documentedSuccesses, resetCoverage, validatedAnswers } from './openapi-answers';
-import { stateFile } from './test-env';
+import slowTier from './slow-tier.json';
+import { FULL_SUITE, harnessState, SLOW_TIER_NOTE, stateFile } from './test-env';
 
 interface RunConfig {
   testPathPatterns?: { patterns?: string[] };
@@ -20,6 +22,8 @@ export default async function globalTeardown(
   globalConfig: RunConfig,
   projectConfig: ProjectConfig = {},
 ): Promise<void> {
+  const state = existsSync(stateFile()) ? harnessState() : undefined;
+  if (state?.templateDb) await dropTemplate(state.adminUrl, state.templateDb);
   const server = (globalThis as { __embeddedPg?: { stop(): Promise<void>; opts: { dataDir: string } } }).__embeddedPg;
   if (server) {
     await server.stop();
@@ -27,6 +31,23 @@ export default async function globalTeardown(
   }
   rmSync(stateFile(), { force: true });
   reportOpenApiCoverage(globalConfig, projectConfig);
+  if (!FULL_SUITE) process.stdout.write(`${SLOW_TIER_NOTE}\n`);
+}
+
+/** The run's template database (and a half-built one, if a worker died making it). */
+async function dropTemplate(adminUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const db of [name, `${name}_building`]) {
+      const id = admin.escapeIdentifier(db);
+      if (!(await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount) continue;
+      await admin.query(`ALTER DATABASE ${id} WITH IS_TEMPLATE false`);
+      await admin.query(`DROP DATABASE ${id} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
 }
 
 /**
@@ -41,8 +62,15 @@ function reportOpenApiCoverage(config: RunConfig, project: ProjectConfig): void 
   const unseenStatuses = [...documented].flatMap(([op, statuses]) =>
     statuses.filter((s) => seen.has(op) && !seen.get(op)!.has(s)).map((s) => `${op} ${s}`),
   );
-  // Anything that runs less than every test file (or stops early) only reports; jest.config.js ignores no paths itself.
-  const ignoresPaths = (project.testPathIgnorePatterns ?? []).some((p) => p !== '/node_modules/');
+  // Anything that runs less than every test file of its tier (or stops early) only reports. jest.config.js ignores no
+  // paths itself beyond the slow tier's files, which a default run leaves out: what it runs must still cover every
+  // operation, so the check holds in both tiers.
+  const slowFiles = slowTier.files.map((f) => f.file);
+  const ignoresPaths = (project.testPathIgnorePatterns ?? []).some(
+    (p) => p !== '/node_modules/' && !slowFiles.some((f) => p.endsWith(f)),
+  );
+  // --selectProjects / --ignoreProjects reach no hook's configuration; the command line is this process's own.
+  const selectsProjects = process.argv.some((a) => /^--(select|ignore)Projects\b/.test(a));
   const filtered = Boolean(
     config.testPathPatterns?.patterns?.length ||
     config.testNamePattern ||
@@ -51,7 +79,8 @@ function reportOpenApiCoverage(config: RunConfig, project: ProjectConfig): void 
     config.findRelatedTests ||
     config.shard ||
     config.bail ||
-    ignoresPaths,
+    ignoresPaths ||
+    selectsProjects,
   );
   process.stdout.write(
     `\nOpenAPI: success answers of ${documented.size - missing.length} of ${documented.size} operations checked against their documented schemas${unseenStatuses.length ? `; documented statuses never seen: ${unseenStatuses.join(', ')}` : ''}\n`,

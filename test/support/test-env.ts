@@ -2,6 +2,18 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Two tiers. `npm test` runs the default tier: every module end to end over HTTP on real PostgreSQL and a quick
+ * fuzz, well within 150 s. The full suite adds the slow tier: whole files (test/support/slow-tier.json, the `slow`
+ * Jest project) and single slow cases inside fast files (`itSlow`, `describeSlow` in tier.ts). It runs when `CI=true`
+ * (set by .ci/run) or `FULL=1` (`npm run test:full`); jest.config.js applies the same rule.
+ */
+export const FULL_SUITE = process.env.CI === 'true' || process.env.FULL === '1';
+
+/** The one line a default run prints about what it left out. */
+export const SLOW_TIER_NOTE =
+  'Slow tier not run (10,000-request fuzz, CLI and service processes, cluster, nginx/TLS, browser, timing ratios, faults, database outage): CI runs it (CI=true); locally: npm run test:full';
+
 /** Shared between Jest's global setup and the test workers. */
 export function stateFile(): string {
   return join(tmpdir(), `security-backend-jest-${process.env.JEST_RUN_ID ?? 'default'}.json`);
@@ -10,6 +22,8 @@ export function stateFile(): string {
 export interface HarnessState {
   adminUrl: string;
   embeddedDir?: string;
+  /** The run's migrated template database (made by the first test file that needs one; see database.ts). */
+  templateDb?: string;
 }
 
 export function harnessState(): HarnessState {
