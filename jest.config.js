@@ -1,7 +1,7 @@
 /**
- * Jest projects, one per tier: `unit` (co-located `*.spec.ts` in apps/ and libs/, no database), `integration`
- * (`test/integration/*.test.ts`, real PostgreSQL) and `e2e` (`test/e2e/*.e2e.ts`, the real app over HTTP on real
- * PostgreSQL); `npx jest --selectProjects unit` runs one tier. The slow tier runs only in the full suite, when
+ * Jest projects, one per tier: `unit` (co-located `*.spec.ts` in apps/ and libs/, plus the fakes' own spec in
+ * test/fakes/; no database), `integration` (`test/integration/*.test.ts`, real PostgreSQL) and `e2e`
+ * (`test/e2e/*.e2e.ts`, the real app over HTTP on real PostgreSQL); `npx jest --selectProjects unit` runs one tier. The slow tier runs only in the full suite, when
  * `CI=true` (set by .ci/run) or `FULL=1` (`npm run test:full`), the rule test/support/test-env.ts also applies:
  * the `slow` project (whole files, listed in test/support/slow-tier.json) and single slow cases in fast files
  * (`itSlow`, test/support/tier.ts).
@@ -63,7 +63,12 @@ const namesSlowFile = process.argv.slice(2).some((arg) => {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/fakes'],
+      testMatch: ['**/*.spec.ts'],
+    },
     { ...withDatabase, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     {
       ...withDatabase,
