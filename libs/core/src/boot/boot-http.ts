@@ -74,9 +74,21 @@ export async function bootHttpApp(
   if (!opts.offline) {
     const started = Date.now();
     database = await prepareDatabase(config, secrets, schema, (line) => bootLog.debug(line));
+    const placement = database.embedded?.placement;
+    if (placement?.setAside)
+      bootLog.warn(
+        { setAside: placement.setAside },
+        'an embedded PostgreSQL cluster left by a removed DATA_DIR was set aside; delete it once you are sure',
+      );
+    if (placement?.relocated)
+      bootLog.info(
+        { pgDir: database.embedded?.pgDir, reason: placement.relocated.reason },
+        'embedded PostgreSQL cluster kept outside DATA_DIR',
+      );
     bootLog.info(
       {
         embedded: !!database.embedded,
+        pgDir: database.embedded?.pgDir,
         port: database.embedded?.port,
         migrationsApplied: database.applied,
         ms: Date.now() - started,
