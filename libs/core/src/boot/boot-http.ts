@@ -8,6 +8,7 @@ import type { CoreRuntime } from '../core.module';
 import { prepareDatabase, DatabaseTargets } from '../database/prepare-database';
 import type { SchemaParts } from '../database/schema-parts';
 import { registerAccessLog } from '../http/access-log';
+import { logStream } from '../logging/log-output';
 import { refuseCredentialsInUrl } from '../http/credentials-in-url';
 import { registerJsonBodyParser } from '../http/json-body-parser';
 import { createFastifyAdapter } from '../http/fastify-adapter';
@@ -21,7 +22,7 @@ import { Lifecycle } from '../system/lifecycle';
 export interface BootOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Where JSON logs go (default stdout). Tests capture them. */
+  /** Where JSON logs go (default stdout, pretty-printed at a terminal in development). Tests capture them. */
   logDestination?: NodeJS.WritableStream;
   /** Build the app without a database or listening socket (OpenAPI generation). */
   offline?: boolean;
@@ -58,7 +59,7 @@ export async function bootHttpApp(
   const config = loadConfig(opts.env ?? process.env, opts.cwd);
   const bootLog = pino(
     { level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } },
-    (opts.logDestination ?? process.stdout) as pino.DestinationStream,
+    logStream(config.env.NODE_ENV, { destination: opts.logDestination }) ?? process.stdout,
   );
 
   const problems = filePermissionProblems(config, opts.cwd);

@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/load-config';
+import { logStream, LogOutputOptions } from './log-output';
 import { redactDeep, safeUrl } from './redaction';
 
 /**
@@ -20,10 +21,15 @@ export function safeErrorSerializer(err: unknown): Record<string, unknown> {
 }
 
 /**
- * nestjs-pino: JSON logs, one line per request (written by the access-log hook with route, status, latency and the
- * trusted client IP), deep redaction of anything named like a password, secret, token or key.
+ * nestjs-pino: one line per request (written by the access-log hook with route, status, latency and the trusted
+ * client IP), deep redaction of anything named like a password, secret, token or key. JSON, or pino-pretty for a
+ * person at a terminal in development (`log-output.ts`); redaction is the same for both.
  */
-export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableStream): Params {
+export function loggerOptions(
+  config: AppConfig,
+  destination?: NodeJS.WritableStream,
+  seams: Omit<LogOutputOptions, 'destination'> = {},
+): Params {
   return {
     pinoHttp: [
       {
@@ -53,7 +59,7 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
         },
         customAttributeKeys: { reqId: 'requestId' },
       },
-      destination as never,
+      logStream(config.env.NODE_ENV, { ...seams, destination }),
     ].filter(Boolean) as never,
   };
 }
