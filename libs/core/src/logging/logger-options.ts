@@ -8,8 +8,12 @@ import { redactDeep, safeUrl } from './redaction';
  * Errors are logged with type, message, code and stack only: a TypeORM QueryFailedError also carries the SQL, its
  * parameters (hashes, emails, tokens) and the driver error, none of which may reach the logs.
  */
-export function safeErrorSerializer(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
+export function safeErrorSerializer(input: unknown): Record<string, unknown> {
+  // pino-http (under nestjs-pino) runs pino's own err serializer first and hands us its plain copy, which keeps the
+  // original error as a non-enumerable `raw`.
+  const raw = (input as { raw?: unknown } | null)?.raw;
+  const err = input instanceof Error ? input : raw instanceof Error ? raw : undefined;
+  if (!err) return { message: String(input) };
   const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
   return {
     type: e.constructor?.name ?? e.name,
