@@ -108,6 +108,16 @@ describe('chooseClusterDir', () => {
     expect(existsSync(join(target, 'PG_VERSION'))).toBe(true);
   });
 
+  it('says what to do in one line when the relocation base cannot be created (a read-only /var/lib, say)', () => {
+    const { home, dataDir } = privateCheckout();
+    writeFileSync(join(root, 'file'), '');
+    const blockedBase = join(root, 'file', 'base');
+    expect(() => chooseClusterDir(dataDir, { asRoot: true, account, base: blockedBase })).toThrow(
+      new RegExp(`${blockedBase} cannot be created for it \\(ENOTDIR\\).*chmod o\\+x ${home}$`),
+    );
+    expect(existsSync(join(dataDir, 'pg'))).toBe(false);
+  });
+
   it('refuses, with what to do, a cluster already in an unreachable DATA_DIR/pg (it is not moved)', () => {
     const { home, dataDir } = privateCheckout();
     mkdirSync(join(dataDir, 'pg'));

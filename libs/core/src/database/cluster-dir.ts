@@ -113,7 +113,7 @@ export function chooseClusterDir(dataDir: string, opts: ClusterDirOptions): Clus
     const target = resolve(dataDir, readlinkSync(inPlace));
     const blocked = firstBlockedDirectory(dirname(target), account);
     if (blocked) throw unreachable(dataDir, blocked, `its cluster directory ${target}`);
-    return { dir: target, relocated: { reason: `${inPlace} is a link to it` } };
+    return { dir: target, relocated: { reason: `${inPlace} links to it` } };
   }
 
   const blocked = firstBlockedDirectory(dataDir, account);
@@ -127,7 +127,12 @@ export function chooseClusterDir(dataDir: string, opts: ClusterDirOptions): Clus
   }
 
   const base = opts.base ?? RELOCATION_BASE;
-  mkdirSync(base, { recursive: true, mode: 0o711 });
+  try {
+    mkdirSync(base, { recursive: true, mode: 0o711 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw unreachable(dataDir, blocked, `${inPlace}, and ${base} cannot be created for it (${code})`);
+  }
   const baseStat = lstatSync(base);
   if (!baseStat.isDirectory() || baseStat.uid !== 0)
     throw new ConfigError([`${base} must be a directory owned by root to hold the embedded PostgreSQL cluster`]);
@@ -143,7 +148,12 @@ export function chooseClusterDir(dataDir: string, opts: ClusterDirOptions): Clus
     setAside = `${target}.set-aside-${(opts.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-')}`;
     renameSync(target, setAside);
   }
-  symlinkSync(target, inPlace);
+  try {
+    symlinkSync(target, inPlace);
+  } catch (err) {
+    // The CLI and the service starting together for the first time: the other one made the same link.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || readlinkSync(inPlace) !== target) throw err;
+  }
   return {
     dir: target,
     relocated: { reason: `the postgres user cannot traverse ${blocked} (${describeMode(blocked)})` },
