@@ -131,7 +131,7 @@ async function initialiseWithPrivatePasswordFile(instance: EmbeddedPostgresInsta
   }
 }
 
-/** Reads `postmaster.pid` (line 1: pid, line 4: port) and answers the port if that process is alive. */
+/** Reads `postmaster.pid` (line 1: pid, line 4: port) and answers the port if that process is alive and a postgres. */
 export function runningServer(pgDir: string): { pid: number; port: number } | undefined {
   const pidFile = join(pgDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
@@ -141,8 +141,15 @@ export function runningServer(pgDir: string): { pid: number; port: number } | un
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
   try {
     process.kill(pid, 0);
-    return { pid, port };
   } catch {
     return undefined;
   }
+  // A postmaster.pid left by a server killed outright names a pid that another process may hold by now (in a
+  // restarted container, pids start again from 1): on Linux, ask what that process is.
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('postgres')) return undefined;
+  } catch {
+    // no /proc (macOS), or the process just ended: trust the signal check
+  }
+  return { pid, port };
 }
