@@ -4,19 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortForTests, waitFor } from '../support/ports';
 import { API_MAIN, assertBuilt, CLI_MAIN, cleanEnv, spawnNode, Spawned } from '../support/process';
+import { requireOrSkip } from '../support/test-env';
 
 /**
  * A checkout under a private parent (a clone in /root, mode 0700) started as root, as `npm start` runs it: the
  * embedded PostgreSQL runs as `postgres`, which cannot traverse that parent, so the cluster must live elsewhere,
  * privately (0700, owned by postgres), be named at start, be found again on restart and by the CLI beside it.
- * CI tier: two boots with initdb take seconds, and only root runs the server as another user.
+ * Slow tier (test/support/slow-tier.json): two boots with initdb; only root runs the server as another user.
  */
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const runs = process.env.CI === 'true' && isRoot;
-const slow = runs ? describe : describe.skip;
-if (!runs) process.stdout.write('checkout-location.e2e.ts: CI tier, runs with CI=true as root (skipped)\n');
+const runs = requireOrSkip(isRoot, 'running as root (the embedded PostgreSQL then runs as postgres)');
 
-slow('the service started as root from a checkout under a 0700 parent', () => {
+(runs ? describe : describe.skip)('the service started as root from a checkout under a 0700 parent', () => {
   const home = mkdtempSync(join(tmpdir(), 'sb-private-home-')); // mkdtemp: mode 0700, owned by root
   const dataDir = join(home, 'clone', '.data');
   let port: number;

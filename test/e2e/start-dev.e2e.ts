@@ -9,12 +9,9 @@ import { cleanEnv, ROOT } from '../support/process';
  * `npm run start:dev` (`nest start --watch api`, nest-cli.json): the service with its embedded PostgreSQL, rebuilt
  * and restarted when a source file changes, with the database stopped and started again cleanly (one postmaster,
  * no stale postmaster.pid), and everything stopped when the watcher is told to stop.
- * It builds into its own folder under dist/ (not dist/ itself, which other tests run from). CI tier: a build and
- * three boots.
+ * It builds into its own folder under dist/ (not dist/ itself, which other tests run from). Slow tier
+ * (test/support/slow-tier.json): a build and three boots.
  */
-const runs = process.env.CI === 'true';
-const slow = runs ? describe : describe.skip;
-if (!runs) process.stdout.write('start-dev.e2e.ts: CI tier, runs with CI=true (skipped)\n');
 
 function alive(pid: number): boolean {
   try {
@@ -30,7 +27,7 @@ function postmasterPid(pgDir: string): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
-slow('npm run start:dev', () => {
+describe('npm run start:dev', () => {
   const work = mkdtempSync(join(tmpdir(), 'sb-start-dev-'));
   chmodSync(work, 0o711); // traversable: the cluster stays in DATA_DIR (checkout-location.e2e.ts covers the other case)
   const dataDir = join(work, 'data');
