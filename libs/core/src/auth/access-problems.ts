@@ -15,6 +15,17 @@ export function apiKeyRequired(): CoreException {
   );
 }
 
+/**
+ * More than one credential (Authorization and X-API-Key together, either header twice): which one the request acts
+ * as would be a guess, so none is looked up.
+ */
+export function ambiguousCredentials(): CoreException {
+  return new CoreException(
+    CoreErrorCode.AMBIGUOUS_CREDENTIALS,
+    'Present one credential: Authorization or X-API-Key, once, not both.',
+  );
+}
+
 /** An API key where the route is for people only. */
 export function sessionRequired(): CoreException {
   return new CoreException(CoreErrorCode.SESSION_REQUIRED, 'This action needs a signed-in person, not an API key.');

@@ -58,6 +58,9 @@ class AdminRoutes {
   @RequireScopes('audit:read') alsoAudit() {}
 }
 
+/** Header lines as sent: a record, or [name, value] pairs where a name may repeat. */
+type Lines = Record<string, string> | [string, string][];
+
 const SESSION = { authorization: 'Bearer session-token' };
 const KEY = { 'x-api-key': 'sk_live_anything' };
 
@@ -75,8 +78,19 @@ describe('AccessGuard', () => {
     guard = new AccessGuard(new Reflector(), registry);
   });
 
-  function context(cls: object, handler: string, headers: Record<string, string>) {
-    const request = { headers, ip: '127.0.0.1' } as unknown as RequestWithPrincipal;
+  /**
+   * `headers` as Node presents them, from the lines sent: `rawHeaders` keeps every line; `headers` keeps the first of
+   * repeated Authorization lines and joins other repeated lines with ", ".
+   */
+  function context(cls: object, handler: string, lines: Lines) {
+    const rawHeaders = (Array.isArray(lines) ? lines : Object.entries(lines)).flat();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Array.isArray(lines) ? lines : Object.entries(lines)) {
+      const lower = name.toLowerCase();
+      if (!(lower in headers)) headers[lower] = value;
+      else if (lower !== 'authorization') headers[lower] += `, ${value}`;
+    }
+    const request = { headers, raw: { rawHeaders }, ip: '127.0.0.1' } as unknown as RequestWithPrincipal;
     const host = new ExecutionContextHost(
       [request, {}],
       cls as never,
@@ -86,7 +100,7 @@ describe('AccessGuard', () => {
   }
 
   /** Runs the guard: the principal it set, or the error code it refused with. */
-  async function run(handler: keyof Routes | keyof AdminRoutes, headers: Record<string, string> = {}) {
+  async function run(handler: keyof Routes | keyof AdminRoutes, headers: Lines = {}) {
     const cls = handler in Routes.prototype ? Routes : AdminRoutes;
     const { host, request } = context(cls, handler, headers);
     try {
@@ -178,6 +192,71 @@ describe('AccessGuard', () => {
     expect(keys.calls[1].scopes).toEqual(['profiles:read', 'certificates:read']);
     // Only the route that names the header reads it.
     expect(await run('keyOnly', asking('certificates:read'))).toEqual({ principal: keys.principal });
+  });
+
+  describe('more than one credential: AMBIGUOUS_CREDENTIALS before any resolver is asked', () => {
+    const cases: [string, Lines][] = [
+      ['a session and a key', { ...SESSION, ...KEY }],
+      ['a key in both headers', { authorization: 'Bearer sk_live_anything', 'x-api-key': 'sk_live_other' }],
+      ['the same key in both headers', { authorization: 'Bearer sk_live_anything', ...KEY }],
+      ['a malformed Authorization and a key', { authorization: 'Basic dXNlcjpwdw==', ...KEY }],
+      [
+        'two X-API-Key lines',
+        [
+          ['X-API-Key', 'sk_live_a'],
+          ['x-api-key', 'sk_live_b'],
+        ],
+      ],
+      [
+        'the same key twice',
+        [
+          ['x-api-key', 'sk_live_a'],
+          ['X-API-KEY', 'sk_live_a'],
+        ],
+      ],
+      ['two keys joined in one line by a proxy', { 'x-api-key': 'sk_live_a, sk_live_b' }],
+      [
+        'two Authorization lines (Node keeps only the first in headers)',
+        [
+          ['Authorization', 'Bearer session-token'],
+          ['authorization', 'Bearer sk_live_anything'],
+        ],
+      ],
+    ];
+    it.each(cases)('%s', async (_name, lines) => {
+      sessions.principal.scopes = ['admin:all'];
+      keys.principal.scopes = ['admin:all'];
+      for (const route of [
+        'catalogue',
+        'anyone',
+        'certificates',
+        'sessionOnly',
+        'keyOnly',
+        'introspect',
+        'plain',
+      ] as const)
+        expect(await run(route, lines)).toEqual({ refused: 'AMBIGUOUS_CREDENTIALS' });
+      expect(sessions.calls.length + keys.calls.length).toBe(0);
+    });
+
+    it('public routes never count credentials: two are let through unread', async () => {
+      expect(await run('open', { ...SESSION, ...KEY })).toEqual({ principal: undefined });
+      expect(
+        await run('open', [
+          ['x-api-key', 'sk_live_a'],
+          ['x-api-key', 'sk_live_b'],
+        ]),
+      ).toEqual({
+        principal: undefined,
+      });
+      expect(sessions.calls.length + keys.calls.length).toBe(0);
+    });
+
+    it('one credential beside empty lines is one credential', async () => {
+      expect(await run('anyone', { authorization: '', ...KEY })).toEqual({ principal: keys.principal });
+      expect(await run('anyone', { ...SESSION, 'x-api-key': '' })).toEqual({ principal: sessions.principal });
+      expect(await run('anyone', { 'x-api-key': 'sk_live_a, ' })).toEqual({ principal: keys.principal });
+    });
   });
 
   it('answers synchronously for a resolver that does (a cached key): no promise per request', () => {

@@ -2,13 +2,63 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
-import { accessProblem } from './access-problems';
+import { accessProblem, ambiguousCredentials } from './access-problems';
 import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
 import { ACCESS_RULE, SCOPES_HEADER } from './access.decorators';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { Principal, RequestWithPrincipal } from './principal';
 
+/** `name` equals `lower` ignoring ASCII case, without allocating (header names arrive in the client's casing). */
+function isHeader(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The non-empty members of a comma-separated header value. */
+function listMembers(value: string): number {
+  if (!value.includes(',')) return value.length ? 1 : 0;
+  let members = 0;
+  let inMember = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 44)
+      inMember = false; // ','
+    else if (c !== 32 && c !== 9 && !inMember) {
+      inMember = true;
+      members++;
+    }
+  }
+  return members;
+}
+
+/**
+ * More than one credential in the request's header lines: each non-empty Authorization line counts, and each member
+ * of an X-API-Key line (a proxy may join repeated lines with commas, RFC 9110 §5.3; a key never holds a comma). Read
+ * from the raw lines because `headers` hides repetition: Node keeps only the first of repeated Authorization lines
+ * and joins repeated X-API-Key lines with ", ". Allocation-free (this runs on every guarded request).
+ */
+export function presentsSeveralCredentials(rawHeaders: readonly string[]): boolean {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (isHeader(name, 'authorization')) count += rawHeaders[i + 1].length ? 1 : 0;
+    else if (isHeader(name, 'x-api-key')) count += listMembers(rawHeaders[i + 1]);
+    if (count > 1) return true;
+  }
+  return false;
+}
+
+/**
+ * The one credential a request presents, undefined when none; 400 AMBIGUOUS_CREDENTIALS when it presents more than
+ * one, whatever each holds (a session and a key, a key twice, the same key twice): no guess is made as to whom the
+ * request acts for, and nothing is looked up, spent or audited.
+ */
 export function presentedCredential(request: FastifyRequest): PresentedCredential | undefined {
+  if (presentsSeveralCredentials(request.raw.rawHeaders)) throw ambiguousCredentials();
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && auth.length) {
     const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(auth);
@@ -70,8 +120,8 @@ export class AccessGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     let rule = routeRule(this.reflector, context);
-    // Public routes (login, health, metrics with its own token) never look at credentials: a stale token must not
-    // block a login, and the metrics bearer token is not a session.
+    // Public routes (login, health, metrics with its own token) never look at credentials, not even to count them: a
+    // stale token must not block a login, and the metrics bearer token is not a session.
     if (rule.authentication === 'none') return true;
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     if (rule.scopesHeader) rule = withRequestedScopes(rule, request);

@@ -21,6 +21,8 @@ export enum CoreErrorCode {
   INSUFFICIENT_SCOPES = 'INSUFFICIENT_SCOPES',
   SESSION_REQUIRED = 'SESSION_REQUIRED',
   API_KEY_REQUIRED = 'API_KEY_REQUIRED',
+  /** Authorization and X-API-Key together, or either header twice: refused before any lookup (AccessGuard). */
+  AMBIGUOUS_CREDENTIALS = 'AMBIGUOUS_CREDENTIALS',
   /** The password confirming a sensitive action (erasure, password change) is wrong (AccountOwnerCheck). */
   CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   NOT_FOUND = 'NOT_FOUND',
@@ -50,6 +52,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   INSUFFICIENT_SCOPES: { status: 403, title: 'The credential lacks a required scope' },
   SESSION_REQUIRED: { status: 403, title: 'This action needs a signed-in person, not an API key' },
   API_KEY_REQUIRED: { status: 401, title: 'This endpoint needs an API key' },
+  AMBIGUOUS_CREDENTIALS: { status: 400, title: 'More than one credential was presented' },
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },

@@ -29,8 +29,8 @@ export function ApiProblems(...codes: string[]): MethodDecorator & ClassDecorato
 }
 
 /**
- * Adds what every operation of its kind can answer, so each one lists all its error codes: 400 for input, 401/403/429
- * for credentials and scopes on secured routes, 413/415 where a body can come, 408/414/431 (refused before routing),
+ * Adds what every operation of its kind can answer, so each one lists all its error codes: 400 for input (and for
+ * two credentials at once on secured routes), 401/403/429 for credentials and scopes on secured routes, 413/415 where a body can come, 408/414/431 (refused before routing),
  * 500 and 503 everywhere; and the Problem schema they refer to.
  */
 export function addCommonProblems(document: OpenAPIObject): void {
@@ -120,6 +120,8 @@ export function addCommonProblems(document: OpenAPIObject): void {
         ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []),
         ...(inPath ? ['BAD_REQUEST'] : []),
         'CREDENTIALS_IN_URL',
+        // The guard counts credentials on every route that looks at them (public ones never do).
+        ...(op.security?.length ? ['AMBIGUOUS_CREDENTIALS'] : []),
       ]);
       if (takesBody) {
         add(413, ['PAYLOAD_TOO_LARGE']);
