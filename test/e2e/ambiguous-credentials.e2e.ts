@@ -122,7 +122,9 @@ describe('One credential per request (real PostgreSQL)', () => {
 
   /**
    * Runs `attempts` while watching every database query (a session lookup is one), every key verification (a cache
-   * hit included) and every choice of a credential resolver (spies that call through: the real parts answer), then checks each answer is the 400 problem and nothing about Bob or Alice moved.
+   * hit included) and every choice of a credential resolver (spies that call through: the real parts answer), then
+   * checks each answer is the 400 problem and nothing about Bob or Alice moved: keys' quota, usage and last use,
+   * sessions' last-seen, audit rows naming either, and Alice's rate limit (her next real use sees it untouched).
    */
   async function expectRefusedUntouched(s: Scenario, attempts: () => Promise<Answer[]>) {
     const before = await footprint(s);

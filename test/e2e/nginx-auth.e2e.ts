@@ -90,6 +90,25 @@ describe('nginx auth_request with API keys (real nginx)', () => {
     expect(((await limited.json()) as { code: string }).code).toBe('RATE_LIMITED');
   });
 
+  it('refuses two credentials with 400 AMBIGUOUS_CREDENTIALS (not nginx’s 500), the upstream never reached', async () => {
+    if (!available) return;
+    const owner = await registerAndLogin(t);
+    const other = await registerAndLogin(t);
+    const key = await createKey(t, owner.token);
+    const otherKey = await createKey(t, other.token);
+    seen.length = 0;
+    for (const res of [
+      await through(key.key, { 'x-api-key': otherKey.key }),
+      await through(otherKey.key, { 'x-api-key': otherKey.key }),
+      await through(undefined, { 'x-api-key': `${key.key}, ${otherKey.key}` }),
+    ]) {
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe('AMBIGUOUS_CREDENTIALS');
+    }
+    expect(seen).toHaveLength(0);
+    expect((await through(key.key)).status).toBe(200);
+  });
+
   it('checks the allowlist against the address nginx saw: a client-sent X-Forwarded-For cannot spoof it', async () => {
     if (!available) return;
     const owner = await registerAndLogin(t);
