@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { AppConfig, Clock, Principal } from '@app/core';
+import { AppConfig, Clock, Principal, StepUpWindow } from '@app/core';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
 import type { AuthRepository, LockoutRules, LockoutSubject } from '../../libs/auth/src/auth.repository';
@@ -331,6 +331,14 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     return older.length;
   }
 
+  async renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    this.db.write(this.t, em, 'session renewAuthentication');
+    const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
+    if (!s) return false;
+    s.authenticatedAt = now;
+    return true;
+  }
+
   async revoke(userId: string, sessionId: string, now: Date, em?: EntityManager): Promise<boolean> {
     this.db.write(this.t, em, 'session revoke');
     const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
@@ -396,6 +404,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     clock,
     random,
     config,
+    new StepUpWindow(clock, config),
   );
   const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
 

@@ -1,6 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, RequireSession } from '@app/core';
+import {
+  ApiIdParam,
+  ApiProblems,
+  CoreErrorCode,
+  CurrentPrincipal,
+  Principal,
+  RequireScopes,
+  RequireSession,
+} from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import {
   CreateApiKeyDto,
@@ -27,12 +35,14 @@ export class ApiKeysController {
 
   @Post()
   @RequireSession()
-  @ApiOperation({ summary: 'Create a key: the full key is in this answer only' })
+  @ApiOperation({
+    summary: 'Create a key: the full key is in this answer only (a sensitive scope needs a recent authentication)',
+  })
   @ApiCreatedResponse({
     type: CreatedApiKeyView,
     description: 'The new key, with the full secret `key` (shown this once)',
   })
-  @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED)
+  @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED, CoreErrorCode.RECENT_LOGIN_REQUIRED)
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(p, dto);
   }
@@ -77,12 +87,20 @@ export class ApiKeysController {
   @Post(':id/rotate')
   @RequireSession()
   @HttpCode(201)
-  @ApiOperation({ summary: 'A new key with the same settings; the old one works until the grace period ends' })
+  @ApiOperation({
+    summary:
+      'A new key with the same settings; the old one works until the grace period ends (a key with a sensitive scope needs a recent authentication)',
+  })
   @ApiCreatedResponse({
     type: RotatedApiKeyView,
     description: 'The successor, with its full secret `key` (shown this once), and the old key as `previous`',
   })
-  @ApiProblems(ApiKeyErrorCode.API_KEY_NOT_FOUND, ApiKeyErrorCode.API_KEY_NOT_ACTIVE, ApiKeyErrorCode.KEY_LIMIT_REACHED)
+  @ApiProblems(
+    ApiKeyErrorCode.API_KEY_NOT_FOUND,
+    ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
+    ApiKeyErrorCode.KEY_LIMIT_REACHED,
+    CoreErrorCode.RECENT_LOGIN_REQUIRED,
+  )
   @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
     return this.keys.rotate(p, id, dto.gracePeriodHours);

@@ -1,5 +1,5 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { JobDefinition, JobScheduler, Principal, SecretStore } from '@app/core';
+import { JobDefinition, JobScheduler, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { Logger } from '@nestjs/common';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
@@ -35,6 +35,7 @@ function setup() {
     clock,
     new SequenceRandom(),
     config,
+    new StepUpWindow(clock, config),
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
   const registered: JobDefinition[] = [];

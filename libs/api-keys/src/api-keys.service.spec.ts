@@ -1,5 +1,5 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { DomainException, Principal, SecretStore } from '@app/core';
+import { DomainException, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
@@ -23,7 +23,14 @@ const user = (userId: string, scopes = ['profiles:read', 'profiles:write', 'audi
   role: 'user',
   scopes,
 });
-const admin: Principal = { kind: 'session', userId: ADMIN, role: 'admin', scopes: ['admin:all'] };
+/** Signed in when ManualClock starts, so inside the step-up window minting a sensitive key needs. */
+const admin: Principal = {
+  kind: 'session',
+  userId: ADMIN,
+  role: 'admin',
+  scopes: ['admin:all'],
+  authenticatedAt: new Date('2026-03-01T12:00:00.000Z'),
+};
 
 /** The error a call rejects with (the test fails if it resolves). */
 async function refusal(p: Promise<unknown>): Promise<DomainException> {
@@ -62,6 +69,7 @@ function setup(maxPerUser = 10) {
     clock,
     new SequenceRandom(),
     config,
+    new StepUpWindow(clock, config),
   );
   const create = (p: Principal, dto: Partial<CreateApiKeyDto> = {}) =>
     service.create(p, { name: 'ci', scopes: ['profiles:read'], ...dto });
@@ -116,6 +124,23 @@ describe('ApiKeysService: issuing keys', () => {
     expect(repo.rows.size).toBe(0);
     const byAdmin = await create(admin, { scopes: ['crypto:decrypt', 'keys:verify'] });
     expect(byAdmin.scopes).toEqual(['crypto:decrypt', 'keys:verify']);
+  });
+
+  it('a sensitive scope needs a recent authentication (also to rotate such a key); other keys do not', async () => {
+    const { create, service, clock, repo } = setup();
+    const mighty = await create(admin, { scopes: ['crypto:decrypt'] });
+    const plain = await create(admin, { scopes: ['profiles:read'] });
+    clock.advance(15 * 60_000 + 1);
+    const stale = await refusal(create(admin, { scopes: ['profiles:read', 'keys:verify'] }));
+    expect(stale.code).toBe('RECENT_LOGIN_REQUIRED');
+    expect((await refusal(service.rotate(admin, mighty.id, 0))).code).toBe('RECENT_LOGIN_REQUIRED');
+    expect(repo.rows.get(mighty.id)?.status).toBe('active');
+    expect(repo.rows.size).toBe(2);
+    await expect(create(admin, { scopes: ['profiles:read'] })).resolves.toMatchObject({ status: 'active' });
+    await expect(service.rotate(admin, plain.id, 0)).resolves.toMatchObject({ status: 'active' });
+    const renewed: Principal = { ...admin, authenticatedAt: clock.now() };
+    await expect(create(renewed, { scopes: ['keys:verify'] })).resolves.toMatchObject({ scopes: ['keys:verify'] });
+    await expect(service.rotate(renewed, mighty.id, 0)).resolves.toMatchObject({ scopes: ['crypto:decrypt'] });
   });
 
   it('refuses a key beyond the per-user limit; a revoked key frees its place', async () => {

@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit';
 import { AuthService } from '@app/auth';
 import { RandomSource } from '@app/crypto';
 import {
+  AccessRules,
   ADMIN_SCOPE,
   AppConfig,
   ChangeFeed,
@@ -10,8 +11,10 @@ import {
   decodeCursor,
   encodeCursor,
   holdsScope,
+  holdsSensitiveScope,
   Page,
   Principal,
+  StepUpWindow,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
@@ -28,6 +31,12 @@ export const KEY_TOPIC = 'api-key';
 const DAY_MS = 86_400_000;
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
+/**
+ * Minting a key that holds a sensitive scope (creating it, or rotating it: the successor is a new secret with the
+ * same power) is a sensitive action: a session must have authenticated recently, so an old session cannot launder
+ * its missing step-up through a fresh key. Keys never mint keys (every route here is session-only).
+ */
+const MINT_SENSITIVE = AccessRules.sensitive();
 
 function limitColumns(rateLimit: RateLimitDto | null | undefined): Partial<ApiKey> {
   if (rateLimit === undefined) return {};
@@ -62,6 +71,7 @@ export class ApiKeysService {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
+    private readonly stepUp: StepUpWindow,
   ) {}
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -70,6 +80,7 @@ export class ApiKeysService {
       throw new ApiKeyException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
         scopes: notHeld,
       });
+    if (holdsSensitiveScope(dto.scopes)) this.stepUp.assert(principal, MINT_SENSITIVE);
     const environment: KeyEnvironment = dto.environment ?? 'live';
     const { key, keyId } = generateKey(environment, (n) => this.random.bytes(n));
     const hash = await this.hasher.hash(key);
@@ -171,6 +182,7 @@ export class ApiKeysService {
           ApiKeyErrorCode.API_KEY_NOT_ACTIVE,
           `Only an active key can be rotated; this one is ${old.status}.`,
         );
+      if (holdsSensitiveScope(old.scopes)) this.stepUp.assert(principal, MINT_SENSITIVE);
       // During a grace period both keys are live and both count toward the owner's limit.
       if (gracePeriodHours > 0) {
         await this.repo.lockOwner(em, old.ownerId);

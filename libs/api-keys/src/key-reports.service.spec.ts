@@ -1,5 +1,5 @@
 import type { AuthService, PasswordHasher } from '@app/auth';
-import { DomainException, Principal, SecretStore } from '@app/core';
+import { DomainException, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
@@ -15,7 +15,14 @@ const ALICE = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
 const alice: Principal = { kind: 'session', userId: ALICE, role: 'user', scopes: ['profiles:read'] };
 const bob: Principal = { kind: 'session', userId: BOB, role: 'user', scopes: ['profiles:read'] };
-const admin: Principal = { kind: 'session', userId: 'admin', role: 'admin', scopes: ['admin:all'] };
+/** Signed in when the tests' clock starts (so inside the step-up window a key with admin:all needs). */
+const admin: Principal = {
+  kind: 'session',
+  userId: 'admin',
+  role: 'admin',
+  scopes: ['admin:all'],
+  authenticatedAt: new Date('2026-03-10T12:00:00.000Z'),
+};
 
 function setup() {
   const config = unitConfig();
@@ -35,6 +42,7 @@ function setup() {
     clock,
     new SequenceRandom(),
     config,
+    new StepUpWindow(clock, config),
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
   const reports = new KeyReportsService(repo.asRepository(), keys, usage, audit, clock);

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { RandomSource } from '@app/crypto';
-import { AppConfig, Clock, CoreErrorCode, Principal, CoreException } from '@app/core';
+import { AppConfig, Clock, CoreErrorCode, Principal, CoreException, StepUpWindow } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
@@ -13,6 +13,7 @@ import {
   PasswordChangedView,
   PasswordResetRequestView,
   PasswordSuggestionView,
+  ReauthenticatedView,
 } from './dto/account.response';
 import { SessionsEndedView } from './dto/session.response';
 import { generatePassword } from './password/password-generator';
@@ -45,7 +46,38 @@ export class AccountService {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
+    private readonly stepUp: StepUpWindow,
   ) {}
+
+  /**
+   * Step-up: the signed-in person proves the password again (under the login lockout, as a password change does) and
+   * the current session's `authenticatedAt` becomes now, opening the window for sensitive actions. No new session or
+   * token. Wrong or locked: 400 CURRENT_PASSWORD_WRONG (audited by confirmPassword).
+   */
+  async reauthenticate(principal: Principal, password: string): Promise<ReauthenticatedView> {
+    if (principal.kind !== 'session' || !principal.sessionId)
+      throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a signed-in session can reauthenticate.');
+    const sessionId = principal.sessionId;
+    await this.auth.confirmPassword(principal.userId, password, 'auth.reauthenticate');
+    const now = this.clock.now();
+    const renewed = await this.repo.transaction(async (em) => {
+      if (!(await this.sessions.renewAuthentication(principal.userId, sessionId, now, em))) return false;
+      await this.audit.record(
+        {
+          action: 'auth.reauthenticate',
+          outcome: 'success',
+          actorId: principal.userId,
+          targetType: 'session',
+          targetId: sessionId,
+        },
+        em,
+      );
+      return true;
+    });
+    // Revoked between the guard and here (a logout elsewhere): nothing to renew.
+    if (!renewed) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    return { authenticatedAt: now.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(now).toISOString() };
+  }
 
   /** Changes the password and ends every other session of the user. */
   async changePassword(

@@ -1,6 +1,14 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import {
+  ApiIdParam,
+  ApiProblems,
+  CoreErrorCode,
+  CurrentPrincipal,
+  Principal,
+  RequireScopes,
+  SensitiveAction,
+} from '@app/core';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeScopesDto } from './dto/auth.dto';
 import { SessionsEndedView } from './dto/session.response';
@@ -14,8 +22,12 @@ export class AdminUsersController {
   constructor(private readonly admin: AdminUsersService) {}
 
   @Patch(':id/scopes')
-  @ApiOperation({ summary: "Grant or remove a user's scopes (keys lose removed scopes at once)" })
-  @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
+  @SensitiveAction()
+  @ApiOperation({
+    summary:
+      "Grant or remove a user's scopes (a session needs a recent authentication; keys lose removed scopes at once)",
+  })
+  @ApiProblems(AuthErrorCode.USER_NOT_FOUND, CoreErrorCode.RECENT_LOGIN_REQUIRED)
   @ApiOkResponse({ type: UserView, description: 'The user with its new scopes' })
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
   changeScopes(

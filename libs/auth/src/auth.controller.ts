@@ -10,6 +10,7 @@ import {
   Public,
   RequireScopes,
   RequireSession,
+  SensitiveAction,
 } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
@@ -18,6 +19,7 @@ import {
   ChangePasswordDto,
   ForgotPasswordDto,
   LoginDto,
+  ReauthenticateDto,
   RegisterDto,
   ResetPasswordDto,
   SuggestPasswordDto,
@@ -29,6 +31,7 @@ import {
   PasswordChangedView,
   PasswordResetRequestView,
   PasswordSuggestionView,
+  ReauthenticatedView,
 } from './dto/account.response';
 import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
@@ -67,6 +70,22 @@ export class AuthController {
   @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
   login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto, client(req));
+  }
+
+  @Post('auth/reauthenticate')
+  @RequireSession()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Confirm my password again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited)',
+  })
+  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG)
+  @ApiOkResponse({
+    type: ReauthenticatedView,
+    description: 'The same session, now recently authenticated (no new token)',
+  })
+  reauthenticate(@CurrentPrincipal() p: Principal, @Body() dto: ReauthenticateDto) {
+    return this.account.reauthenticate(p, dto.password);
   }
 
   @Post('auth/logout')
@@ -116,9 +135,14 @@ export class AuthController {
 
   @Post('auth/password')
   @RequireSession()
+  @SensitiveAction()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change my password (ends my other sessions)' })
-  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG, AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiOperation({ summary: 'Change my password (recent authentication; ends my other sessions)' })
+  @ApiProblems(
+    CoreErrorCode.CURRENT_PASSWORD_WRONG,
+    AuthErrorCode.PASSWORD_TOO_WEAK,
+    CoreErrorCode.RECENT_LOGIN_REQUIRED,
+  )
   @ApiOkResponse({ type: PasswordChangedView, description: 'Password changed; how many other sessions were ended' })
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
     return this.account.changePassword(p, dto.currentPassword, dto.newPassword);

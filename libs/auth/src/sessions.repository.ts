@@ -50,7 +50,7 @@ export class SessionsRepository {
 
   async findByTokenHash(hash: string): Promise<SessionWithUser | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at
+      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
       [hash],
     );
@@ -60,6 +60,7 @@ export class SessionsRepository {
       id: r.id as string,
       userId: r.user_id as string,
       createdAt: r.created_at as Date,
+      authenticatedAt: r.authenticated_at as Date,
       lastSeenAt: r.last_seen_at as Date,
       expiresAt: r.expires_at as Date,
       revokedAt: r.revoked_at as Date | null,
@@ -76,6 +77,18 @@ export class SessionsRepository {
       now,
       staleBefore,
     ]);
+  }
+
+  /**
+   * Renews the recent authentication of one live session of the user (step-up); answers whether it did (a session
+   * revoked meanwhile is not renewed).
+   */
+  async renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    const result: unknown = await em.query(
+      'UPDATE sessions SET authenticated_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id',
+      [sessionId, userId, now],
+    );
+    return returnedRows(result).length > 0;
   }
 
   listActive(userId: string, now: Date, idleSince: Date): Promise<Session[]> {

@@ -37,6 +37,7 @@ export class SessionsService {
         userId,
         tokenHash: tokenDigest(token),
         createdAt: now,
+        authenticatedAt: now,
         lastSeenAt: now,
         expiresAt: new Date(now.getTime() + this.config.env.SESSION_ABSOLUTE_HOURS * 3_600_000),
         ip: client.ip ?? null,
@@ -79,7 +80,7 @@ export class SessionsService {
       role: s.role,
       scopes: s.scopes,
       sessionId: s.id,
-      authenticatedAt: s.createdAt,
+      authenticatedAt: s.authenticatedAt,
     };
   }
 
@@ -95,6 +96,11 @@ export class SessionsService {
       userAgent: s.userAgent,
       current: s.id === currentId,
     }));
+  }
+
+  /** The session proved the password again (step-up): its `authenticatedAt` becomes now. */
+  renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    return this.repo.renewAuthentication(userId, sessionId, now, em);
   }
 
   revoke(userId: string, sessionId: string, em?: EntityManager): Promise<boolean> {

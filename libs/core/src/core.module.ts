@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AccountData } from './account-data/account-data';
 import { AccessGuard } from './auth/access.guard';
+import { StepUpWindow } from './auth/step-up-window';
 import { CredentialResolvers } from './auth/credential-resolvers';
 import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
@@ -97,6 +98,7 @@ export class CoreModule implements NestModule {
         { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,
         CredentialResolvers,
+        StepUpWindow,
         AccountData,
         CiphertextStores,
         ChangeFeed,
@@ -115,6 +117,7 @@ export class CoreModule implements NestModule {
         Lifecycle,
         MetricsService,
         CredentialResolvers,
+        StepUpWindow,
         AccountData,
         CiphertextStores,
         ChangeFeed,

@@ -12,7 +12,7 @@ export { CiphertextStores } from './keyring/ciphertext-stores';
 export type { CiphertextStore } from './keyring/ciphertext-stores';
 
 // Access: principals, scopes, credential resolvers, the route rules and their one evaluation
-export { accessProblem, assertAccess } from './auth/access-problems';
+export { accessProblem, assertAccess, REAUTHENTICATE } from './auth/access-problems';
 export { AccessRules, evaluateAccess, holdsScope } from './auth/access-rule';
 export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
 export {
@@ -23,12 +23,21 @@ export {
   RequireScopes,
   RequireSession,
   ScopesFromHeader,
+  SensitiveAction,
 } from './auth/access.decorators';
 export { CredentialResolvers } from './auth/credential-resolvers';
 export type { CredentialResolver, PresentedCredential } from './auth/credential-resolvers';
 export { CurrentPrincipal } from './auth/current-principal.decorator';
 export type { Principal, RequestWithPrincipal, Role } from './auth/principal';
-export { ADMIN_SCOPE, ALL_SCOPES, DEFAULT_USER_SCOPES, isScope } from './auth/scopes';
+export {
+  ADMIN_SCOPE,
+  ALL_SCOPES,
+  DEFAULT_USER_SCOPES,
+  holdsSensitiveScope,
+  isScope,
+  SENSITIVE_SCOPES,
+} from './auth/scopes';
+export { StepUpWindow } from './auth/step-up-window';
 export type { Scope } from './auth/scopes';
 
 // Boot, configuration and the module

@@ -3,13 +3,11 @@ import { DomainException, DomainExceptionExtras, registerErrorCodes } from '@app
 export enum ProfilesErrorCode {
   PROFILE_NOT_FOUND = 'PROFILE_NOT_FOUND',
   PROFILE_INTEGRITY_FAILED = 'PROFILE_INTEGRITY_FAILED',
-  RECENT_LOGIN_REQUIRED = 'RECENT_LOGIN_REQUIRED',
 }
 
 export const PROFILES_ERRORS = registerErrorCodes<ProfilesErrorCode>({
   PROFILE_NOT_FOUND: { status: 404, title: 'No such profile' },
   PROFILE_INTEGRITY_FAILED: { status: 409, title: 'The stored profile failed its integrity check' },
-  RECENT_LOGIN_REQUIRED: { status: 403, title: 'Sign in again to see unmasked personal data' },
 });
 
 /** Raised by this module with one of its own codes (product-wide codes go through CoreException). */

@@ -8,6 +8,7 @@ import {
   Principal,
   RequireScopes,
   RequireSession,
+  SensitiveAction,
 } from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfileErasureView, ProfileExportView, ProfileSearchResultView, ProfileView } from './dto/profile.response';
@@ -28,9 +29,10 @@ export class ProfilesController {
   @Get('me')
   @RequireScopes('profiles:read')
   @ApiOperation({
-    summary: 'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent sign-in; audited)',
+    summary:
+      'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent authentication; audited)',
   })
-  @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiProblems(CoreErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   @ApiOkResponse({
     type: ProfileView,
     description: 'My profile, masked (revealed with ?reveal=true); every field null when I never set it',
@@ -41,10 +43,12 @@ export class ProfilesController {
 
   @Get('me/export')
   @RequireScopes('profiles:read_sensitive')
+  @SensitiveAction()
   @ApiOperation({
-    summary: 'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (audited)',
+    summary:
+      'Everything held about me as JSON: account, decrypted profile, API keys, sessions, audit events (recent authentication; audited)',
   })
-  @ApiProblems(ProfilesErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
+  @ApiProblems(CoreErrorCode.RECENT_LOGIN_REQUIRED, ProfilesErrorCode.PROFILE_INTEGRITY_FAILED)
   @ApiOkResponse({
     type: ProfileExportView,
     description: 'The export document (application/json, no attachment header)',
@@ -91,7 +95,7 @@ export class ProfilesController {
   @ApiOperation({ summary: 'A profile: your own, or anyone’s with admin:all (others answer 404)' })
   @ApiProblems(
     ProfilesErrorCode.PROFILE_NOT_FOUND,
-    ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
+    CoreErrorCode.RECENT_LOGIN_REQUIRED,
     ProfilesErrorCode.PROFILE_INTEGRITY_FAILED,
   )
   @ApiOkResponse({

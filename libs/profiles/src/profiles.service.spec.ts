@@ -1,14 +1,24 @@
-import { CoreErrorCode, DomainException, Principal } from '@app/core';
+import { CoreErrorCode, DomainException, Principal, StepUpWindow } from '@app/core';
 import { CryptoService, decodeEnvelope, Keyring, NoopEncryptionCounter } from '@app/crypto';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { fakeAudit } from '../../../test/fakes/audit';
-import { FakeDatabase, ManualClock, SequenceRandom, transactionOf, TransactionalStore } from '../../../test/fakes/core';
+import {
+  FakeDatabase,
+  ManualClock,
+  SequenceRandom,
+  transactionOf,
+  TransactionalStore,
+  unitConfig,
+} from '../../../test/fakes/core';
 import { Profile } from './entities/profile.entity';
 import { ProfileCodec } from './profile-codec';
 import { ProfilesErrorCode } from './profiles-error-codes';
 import type { ProfilesRepository } from './profiles.repository';
-import { ProfilesService, RECENT_LOGIN_MS } from './profiles.service';
+import { ProfilesService } from './profiles.service';
+
+/** The step-up window: STEP_UP_MAX_AGE_MINUTES' default, 15 minutes. */
+const RECENT_LOGIN_MS = 15 * 60_000;
 import { RevealAuditor } from './reveal-auditor';
 
 const ALICE = '11111111-1111-4111-8111-111111111111';
@@ -78,7 +88,8 @@ function setup(keys = V1, repo = new FakeProfilesRepository(), clock = new Manua
   );
   const { audit, auditRepo } = fakeAudit(repo.db, clock);
   const reveals = new RevealAuditor(audit, clock);
-  const service = new ProfilesService(repo.asRepository(), codec, audit, reveals, clock);
+  const stepUp = new StepUpWindow(clock, unitConfig());
+  const service = new ProfilesService(repo.asRepository(), codec, audit, reveals, clock, stepUp);
   return { service, repo, auditRepo, clock, codec, keyring, reveals };
 }
 
@@ -199,10 +210,10 @@ describe('ProfilesService: who sees what', () => {
       revealed: true,
     });
     expect(await code(service.get(session(ALICE, clock, RECENT_LOGIN_MS + 1), ALICE, true))).toBe(
-      ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
+      CoreErrorCode.RECENT_LOGIN_REQUIRED,
     );
     const noLoginTime: Principal = { ...session(ALICE, clock), authenticatedAt: undefined };
-    expect(await code(service.get(noLoginTime, ALICE, true))).toBe(ProfilesErrorCode.RECENT_LOGIN_REQUIRED);
+    expect(await code(service.get(noLoginTime, ALICE, true))).toBe(CoreErrorCode.RECENT_LOGIN_REQUIRED);
     const key: Principal = {
       kind: 'apiKey',
       userId: ALICE,

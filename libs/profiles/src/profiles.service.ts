@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessRules, ADMIN_SCOPE, assertAccess, AuditTrail, Clock, Principal } from '@app/core';
+import { AccessRules, ADMIN_SCOPE, AuditTrail, Clock, Principal, StepUpWindow } from '@app/core';
 import { DecryptionFailed } from '@app/crypto';
 import { UpdateProfileDto } from './dto/profile.dto';
 import { ProfileSearchResultView, ProfileView } from './dto/profile.response';
@@ -9,18 +9,19 @@ import { ProfilesErrorCode, ProfilesException } from './profiles-error-codes';
 import { ProfilesRepository } from './profiles.repository';
 import { RevealAuditor } from './reveal-auditor';
 
-/** A session must have signed in this recently to see unmasked data. */
-export const RECENT_LOGIN_MS = 15 * 60_000;
-
 export { ProfileView } from './dto/profile.response';
 
 const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
-/** `?reveal=true` needs this on top of the route's profiles:read. */
-const REVEAL_RULE = AccessRules.principal(['profiles:read_sensitive']);
+/**
+ * `?reveal=true` (and the export) needs this on top of the route's profiles:read: the scope, and from a session a
+ * recent authentication (a sensitive action; a key holding the scope may reveal, that is what the scope is for).
+ */
+const REVEAL_RULE = AccessRules.sensitive(['profiles:read_sensitive']);
 
 /**
  * Profiles with per-field encrypted PII. Reads are masked unless `reveal` is asked by a principal holding
- * `profiles:read_sensitive` (a session must also have signed in within 15 minutes); every reveal is audited. Every
+ * `profiles:read_sensitive` (a session must also have proved its password within the step-up window); every reveal is
+ * audited. Every
  * read checks the row's integrity MAC: a row changed behind the service's back answers 409 and is audited.
  */
 @Injectable()
@@ -31,6 +32,7 @@ export class ProfilesService {
     private readonly audit: AuditTrail,
     private readonly reveals: RevealAuditor,
     private readonly clock: Clock,
+    private readonly stepUp: StepUpWindow,
   ) {}
 
   async get(p: Principal, userId: string, reveal = false): Promise<ProfileView> {
@@ -114,18 +116,9 @@ export class ProfilesService {
     return { items };
   }
 
-  /** Unmasked data needs profiles:read_sensitive and, for a session, a sign-in within the last 15 minutes. */
+  /** Unmasked data needs profiles:read_sensitive and, for a session, a recent authentication (403 RECENT_LOGIN_REQUIRED). */
   assertMayReveal(p: Principal): void {
-    assertAccess(p, REVEAL_RULE);
-    if (
-      p.kind === 'session' &&
-      (!p.authenticatedAt || this.clock.nowMs() - p.authenticatedAt.getTime() > RECENT_LOGIN_MS)
-    ) {
-      throw new ProfilesException(
-        ProfilesErrorCode.RECENT_LOGIN_REQUIRED,
-        'Sign in again (within the last 15 minutes) to see unmasked data.',
-      );
-    }
+    this.stepUp.assert(p, REVEAL_RULE);
   }
 
   private async assertIntact(row: Profile): Promise<void> {

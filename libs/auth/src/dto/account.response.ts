@@ -10,6 +10,23 @@ export class PasswordChangedView {
   otherSessionsEnded!: number;
 }
 
+/** A renewed recent authentication (step-up) of the current session. */
+export class ReauthenticatedView {
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-30T08:00:00.000Z',
+    description: 'When this session last proved the password: now',
+  })
+  authenticatedAt!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-30T08:15:00.000Z',
+    description: 'Until when it may take sensitive actions (authenticatedAt + STEP_UP_MAX_AGE_MINUTES)',
+  })
+  sensitiveActionsUntil!: string;
+}
+
 /** A generated password that passes the policy. */
 export class PasswordSuggestionView {
   @ApiProperty({ example: 'vHCFGh5dx-6=4dYjM4kQ', description: 'Random password from the CSPRNG' })

@@ -69,6 +69,12 @@ export class ChangePasswordDto {
   newPassword!: string;
 }
 
+/** The password, proved again to renew the session's recent authentication (step-up). */
+export class ReauthenticateDto {
+  @PasswordField({ isNew: false, example: 'correct horse battery staple' })
+  password!: string;
+}
+
 export class SuggestPasswordDto {
   @ApiProperty({ type: 'integer', minimum: 16, maximum: 64, example: 20 })
   @Type(() => Number)

@@ -48,6 +48,18 @@ export function insufficientScopes(
   });
 }
 
+/** How a session renews its recent authentication (named in the RECENT_LOGIN_REQUIRED problem). */
+export const REAUTHENTICATE = 'POST /v1/auth/reauthenticate';
+
+/** A sensitive action from a session that last proved its password before the step-up window. */
+export function recentLoginRequired(): CoreException {
+  return new CoreException(
+    CoreErrorCode.RECENT_LOGIN_REQUIRED,
+    `This is a sensitive action: confirm your password with ${REAUTHENTICATE} {"password": …}, then try again.`,
+    { reauthenticate: REAUTHENTICATE },
+  );
+}
+
 /** The problem for a denial from `evaluateAccess`. */
 export function accessProblem(
   denial: AccessDenial,
@@ -63,11 +75,16 @@ export function accessProblem(
       return sessionRequired();
     case 'INSUFFICIENT_SCOPES':
       return insufficientScopes(denial.required, denial.missing, held, headers);
+    case 'RECENT_LOGIN_REQUIRED':
+      return recentLoginRequired();
   }
 }
 
-/** For a rule that depends on the request's content (`?reveal=true` needs a further scope): throws when refused. */
-export function assertAccess(principal: Principal, rule: AccessRule): void {
-  const denial = evaluateAccess(rule, principal);
+/**
+ * For a rule that depends on the request's content (`?reveal=true` needs a further scope, a key with a sensitive
+ * scope a recent authentication): throws when refused. A sensitive rule needs `freshSinceMs` (StepUpWindow.since()).
+ */
+export function assertAccess(principal: Principal, rule: AccessRule, freshSinceMs?: number): void {
+  const denial = evaluateAccess(rule, principal, freshSinceMs);
   if (denial) throw accessProblem(denial, principal.scopes);
 }

@@ -81,6 +81,56 @@ describe('evaluateAccess', () => {
   });
 });
 
+describe('evaluateAccess: sensitive actions (recent authentication)', () => {
+  const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+  const WINDOW = 15 * 60_000;
+  const since = NOW - WINDOW;
+  const signedIn = (msAgo: number | undefined, ...scopes: string[]): Principal => ({
+    ...session(...scopes),
+    authenticatedAt: msAgo === undefined ? undefined : new Date(NOW - msAgo),
+  });
+
+  it('a session inside the window passes, up to its very edge; one past it is refused RECENT_LOGIN_REQUIRED', () => {
+    const rule = AccessRules.sensitive();
+    expect(evaluateAccess(rule, signedIn(0), since)).toBeUndefined();
+    expect(evaluateAccess(rule, signedIn(WINDOW), since)).toBeUndefined();
+    expect(evaluateAccess(rule, signedIn(WINDOW + 1), since)).toEqual({ code: 'RECENT_LOGIN_REQUIRED' });
+    expect(evaluateAccess(rule, signedIn(24 * 3_600_000), since)).toEqual({ code: 'RECENT_LOGIN_REQUIRED' });
+  });
+
+  it('fails closed: no authenticatedAt, an invalid one, or no time given refuses a session', () => {
+    const rule = AccessRules.sensitive();
+    expect(evaluateAccess(rule, signedIn(undefined), since)).toEqual({ code: 'RECENT_LOGIN_REQUIRED' });
+    expect(evaluateAccess(rule, { ...session(), authenticatedAt: new Date(NaN) }, since)).toEqual({
+      code: 'RECENT_LOGIN_REQUIRED',
+    });
+    expect(evaluateAccess(rule, signedIn(0))).toEqual({ code: 'RECENT_LOGIN_REQUIRED' });
+  });
+
+  it('an API key is not asked (it carries no authenticatedAt); its scopes still are', () => {
+    const rule = AccessRules.sensitive(['profiles:read_sensitive']);
+    expect(evaluateAccess(rule, key('profiles:read_sensitive'), since)).toBeUndefined();
+    expect(evaluateAccess(rule, key('profiles:read_sensitive'))).toBeUndefined();
+    expect(evaluateAccess(rule, key('profiles:read'), since)).toMatchObject({ code: 'INSUFFICIENT_SCOPES' });
+  });
+
+  it('scopes are checked first; the kind alone (before the lookup) never refuses for the window', () => {
+    const rule = AccessRules.sensitive(['profiles:read_sensitive']);
+    expect(evaluateAccess(rule, signedIn(undefined, 'profiles:read'), since)).toMatchObject({
+      code: 'INSUFFICIENT_SCOPES',
+    });
+    expect(evaluateAccess(rule, 'session')).toBeUndefined();
+    expect(evaluateAccess(rule, undefined)).toEqual({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('rules that are not sensitive ignore authenticatedAt entirely', () => {
+    expect(evaluateAccess(AccessRules.session(), signedIn(undefined), since)).toBeUndefined();
+    expect(evaluateAccess(AccessRules.principal(['audit:read']), signedIn(WINDOW * 10, 'audit:read'))).toBeUndefined();
+    expect(AccessRules.principal()).not.toHaveProperty('sensitive');
+    expect(AccessRules.sensitive()).toMatchObject({ authentication: 'required', sensitive: true });
+  });
+});
+
 describe('accessProblem', () => {
   const problem = (err: DomainException) => toProblem(err, 'req-1').body;
 
@@ -97,6 +147,12 @@ describe('accessProblem', () => {
     expect(problem(accessProblem({ code: 'SESSION_REQUIRED' }))).toMatchObject({
       status: 403,
       code: 'SESSION_REQUIRED',
+    });
+    expect(problem(accessProblem({ code: 'RECENT_LOGIN_REQUIRED' }))).toMatchObject({
+      status: 403,
+      code: 'RECENT_LOGIN_REQUIRED',
+      reauthenticate: 'POST /v1/auth/reauthenticate',
+      detail: expect.stringContaining('POST /v1/auth/reauthenticate'),
     });
   });
 

@@ -22,6 +22,13 @@ export interface AccessRule {
    * the upstream it guards, `proxy_set_header X-Required-Scopes "profiles:read";`).
    */
   readonly scopesHeader?: string;
+  /**
+   * A sensitive action (design.md "Assurance"): a session must have proved its password recently (its
+   * `authenticatedAt` at or after the `freshSinceMs` given to `evaluateAccess`), else RECENT_LOGIN_REQUIRED. An API key
+   * carries no `authenticatedAt` and is not asked: the power it holds was granted by a session that had stepped up
+   * when it minted the key (a key with a sensitive scope needs one, see AccessRules.sensitive).
+   */
+  readonly sensitive?: boolean;
 }
 
 const BOTH: readonly PrincipalKind[] = Object.freeze(['session', 'apiKey']);
@@ -33,8 +40,12 @@ function rule(
   authentication: AccessRule['authentication'],
   kinds: readonly PrincipalKind[],
   scopes: readonly string[],
-) {
-  return Object.freeze({ authentication, kinds, scopes: scopes.length ? Object.freeze([...scopes]) : NONE });
+  sensitive = false,
+): AccessRule {
+  const frozen = scopes.length ? Object.freeze([...scopes]) : NONE;
+  return Object.freeze(
+    sensitive ? { authentication, kinds, scopes: frozen, sensitive } : { authentication, kinds, scopes: frozen },
+  );
 }
 
 /** The rules the decorators declare; also for code that asks the same question outside a route (key verification). */
@@ -45,6 +56,12 @@ export const AccessRules = {
   principal: (scopes: readonly string[] = NONE): AccessRule => rule('required', BOTH, scopes),
   session: (scopes: readonly string[] = NONE): AccessRule => rule('required', SESSION_ONLY, scopes),
   apiKey: (scopes: readonly string[] = NONE): AccessRule => rule('required', API_KEY_ONLY, scopes),
+  /**
+   * A sensitive action by a principal holding `scopes`: a session must have authenticated recently. For the actions
+   * whose sensitivity depends on the request's content (a new key's scopes, `?reveal=true`), asked by the service
+   * through `assertAccess`; routes that are sensitive as a whole declare @SensitiveAction() instead.
+   */
+  sensitive: (scopes: readonly string[] = NONE): AccessRule => rule('required', BOTH, scopes, true),
 };
 
 /** Why a rule refuses a caller; `code` is the error code of the problem `accessProblem` builds from it. */
@@ -52,11 +69,13 @@ export type AccessDenial =
   | { readonly code: 'UNAUTHENTICATED' }
   | { readonly code: 'API_KEY_REQUIRED' }
   | { readonly code: 'SESSION_REQUIRED' }
-  | { readonly code: 'INSUFFICIENT_SCOPES'; readonly required: readonly string[]; readonly missing: string[] };
+  | { readonly code: 'INSUFFICIENT_SCOPES'; readonly required: readonly string[]; readonly missing: string[] }
+  | { readonly code: 'RECENT_LOGIN_REQUIRED' };
 
 const UNAUTHENTICATED: AccessDenial = Object.freeze({ code: 'UNAUTHENTICATED' });
 const API_KEY_REQUIRED: AccessDenial = Object.freeze({ code: 'API_KEY_REQUIRED' });
 const SESSION_REQUIRED: AccessDenial = Object.freeze({ code: 'SESSION_REQUIRED' });
+const RECENT_LOGIN_REQUIRED: AccessDenial = Object.freeze({ code: 'RECENT_LOGIN_REQUIRED' });
 
 /** The one scope comparison: `held` grants `scope` when it names it or holds `admin:all` (which holds every scope). */
 export function holdsScope(held: readonly string[], scope: string): boolean {
@@ -71,16 +90,18 @@ export function holdsScope(held: readonly string[], scope: string): boolean {
  *   key on a people-only route is refused before it is looked up or spends anything);
  * - the principal: everything is checked.
  *
- * Checks run from the cheapest to the most specific. Later ones (a verified email, a recent authentication, `aal2`
- * for sensitive actions; design.md "Assurance") slot in after the scopes: a rule field that asks for them (set by a
- * decorator of the family), a check on the principal's facts here, a denial code and its problem in
- * access-problems.ts. A recent-authentication check also needs the time: the guard passes its Clock's reading as a
- * third argument. Resolvers and the guard's flow do not change.
+ * Checks run from the cheapest to the most specific. After the scopes, a sensitive rule (design.md "Assurance")
+ * asks a session for a recent authentication: `authenticatedAt` at or after `freshSinceMs`, the earliest instant the
+ * step-up window accepts now (the guard and services read it from StepUpWindow: their Clock minus
+ * STEP_UP_MAX_AGE_MINUTES). Without `freshSinceMs` a sensitive rule refuses every session (fail closed). Further
+ * assurance checks (a verified email, `aal2`) slot in beside it: a check on the principal's facts here, a denial code
+ * and its problem in access-problems.ts.
  * Allocation-free when the caller is admitted (this runs on every request).
  */
 export function evaluateAccess(
   rule: AccessRule,
   caller: PrincipalKind | Principal | undefined,
+  freshSinceMs?: number,
 ): AccessDenial | undefined {
   if (rule.authentication === 'none') return undefined;
   if (caller === undefined) {
@@ -93,5 +114,16 @@ export function evaluateAccess(
   let missing: string[] | undefined;
   for (const scope of rule.scopes) if (!holdsScope(caller.scopes, scope)) (missing ??= []).push(scope);
   if (missing) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
+  if (rule.sensitive && caller.kind === 'session' && !authenticatedSince(caller, freshSinceMs))
+    return RECENT_LOGIN_REQUIRED;
   return undefined;
+}
+
+/** The session proved its password at or after `freshSinceMs` (unknown either way: no). */
+function authenticatedSince(caller: Principal, freshSinceMs: number | undefined): boolean {
+  return (
+    freshSinceMs !== undefined &&
+    caller.authenticatedAt !== undefined &&
+    caller.authenticatedAt.getTime() >= freshSinceMs
+  );
 }

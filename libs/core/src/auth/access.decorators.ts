@@ -8,6 +8,8 @@ import type { Scope } from './scopes';
 export const ACCESS_RULE = 'security:accessRule';
 /** A request header naming further scopes (see AccessRule.scopesHeader). */
 export const SCOPES_HEADER = 'security:scopesHeader';
+/** The route is a sensitive action (see AccessRule.sensitive). */
+export const SENSITIVE_ACTION = 'security:sensitiveAction';
 
 type AccessDecorator = MethodDecorator & ClassDecorator;
 
@@ -61,6 +63,16 @@ export function RequireSession(...scopes: Scope[]): AccessDecorator {
 /** An API key only (`Authorization: Bearer sk_…` or `X-API-Key`; a session is refused with API_KEY_REQUIRED). */
 export function RequireApiKey(...scopes: Scope[]): AccessDecorator {
   return applyDecorators(SetMetadata(ACCESS_RULE, AccessRules.apiKey(scopes)), ApiSecurity(API_KEY_SECURITY));
+}
+
+/**
+ * Marks the route (on top of its access rule) a sensitive action: a session must have proved its password within
+ * STEP_UP_MAX_AGE_MINUTES, else 403 RECENT_LOGIN_REQUIRED (list it in the route's @ApiProblems). For routes that are
+ * sensitive whatever they are asked; where the content decides (a key's scopes), the service asks
+ * `AccessRules.sensitive` through StepUpWindow.assert.
+ */
+export function SensitiveAction(): AccessDecorator {
+  return SetMetadata(SENSITIVE_ACTION, true);
 }
 
 /** Adds the scopes named in request header `name` to the route's rule (see AccessRule.scopesHeader). */

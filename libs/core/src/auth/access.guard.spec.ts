@@ -1,6 +1,8 @@
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/load-config';
+import { Clock } from '../system/clock';
 import { AccessRule } from './access-rule';
 import {
   Authenticated,
@@ -10,10 +12,22 @@ import {
   RequireScopes,
   RequireSession,
   ScopesFromHeader,
+  SensitiveAction,
 } from './access.decorators';
 import { AccessGuard } from './access.guard';
 import { CredentialResolver, CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import type { Principal, RequestWithPrincipal } from './principal';
+import { StepUpWindow } from './step-up-window';
+
+/** A clock the tests set by hand. */
+class FixedClock extends Clock {
+  ms = Date.parse('2026-03-01T12:00:00.000Z');
+  now(): Date {
+    return new Date(this.ms);
+  }
+}
+const clock = new FixedClock();
+const stepUpConfig = { env: { STEP_UP_MAX_AGE_MINUTES: 15 } } as AppConfig;
 
 /**
  * A resolver that answers with a fixed principal and records what it was asked. It never applies the rule itself,
@@ -50,11 +64,13 @@ class Routes {
   @RequireSession() sessionOnly() {}
   @RequireApiKey() keyOnly() {}
   @RequireApiKey() @ScopesFromHeader('X-Required-Scopes') introspect() {}
+  @RequireScopes('profiles:read_sensitive') @SensitiveAction() export() {}
 }
 
 @RequireScopes('admin:all')
 class AdminRoutes {
   plain() {}
+  @SensitiveAction() grant() {}
   @RequireScopes('audit:read') alsoAudit() {}
 }
 
@@ -75,7 +91,7 @@ describe('AccessGuard', () => {
     const registry = new CredentialResolvers();
     registry.register(sessions);
     registry.register(keys);
-    guard = new AccessGuard(new Reflector(), registry);
+    guard = new AccessGuard(new Reflector(), registry, new StepUpWindow(clock, stepUpConfig));
   });
 
   /**
@@ -257,6 +273,41 @@ describe('AccessGuard', () => {
       expect(await run('anyone', { ...SESSION, 'x-api-key': '' })).toEqual({ principal: sessions.principal });
       expect(await run('anyone', { 'x-api-key': 'sk_live_a, ' })).toEqual({ principal: keys.principal });
     });
+  });
+
+  it('a sensitive route: a session needs a recent authentication by the guard’s clock; a key with the scope passes', async () => {
+    const minutesAgo = (m: number) => new Date(clock.ms - m * 60_000);
+    sessions.principal.scopes = ['profiles:read_sensitive'];
+    keys.principal.scopes = ['profiles:read_sensitive'];
+    sessions.principal.authenticatedAt = minutesAgo(15);
+    expect(await run('export', SESSION)).toEqual({ principal: sessions.principal });
+    sessions.principal.authenticatedAt = minutesAgo(15.001);
+    expect(await run('export', SESSION)).toEqual({ refused: 'RECENT_LOGIN_REQUIRED' });
+    sessions.principal.authenticatedAt = undefined;
+    expect(await run('export', SESSION)).toEqual({ refused: 'RECENT_LOGIN_REQUIRED' });
+    // The clock moves on: the same session that was admitted is refused once the window has passed.
+    sessions.principal.authenticatedAt = minutesAgo(1);
+    expect(await run('export', SESSION)).toEqual({ principal: sessions.principal });
+    clock.ms += 15 * 60_000;
+    try {
+      expect(await run('export', SESSION)).toEqual({ refused: 'RECENT_LOGIN_REQUIRED' });
+    } finally {
+      clock.ms -= 15 * 60_000;
+    }
+    expect(await run('export', KEY)).toEqual({ principal: keys.principal });
+    // Scopes are checked first: a stale session without the scope hears about the scope.
+    sessions.principal.scopes = [];
+    sessions.principal.authenticatedAt = undefined;
+    expect(await run('export', SESSION)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
+  });
+
+  it('@SensitiveAction on a method adds the step-up to its controller’s rule, scopes kept', async () => {
+    sessions.principal.scopes = ['admin:all'];
+    sessions.principal.authenticatedAt = new Date(clock.ms - 16 * 60_000);
+    expect(await run('grant', SESSION)).toEqual({ refused: 'RECENT_LOGIN_REQUIRED' });
+    expect(await run('plain', SESSION)).toEqual({ principal: sessions.principal });
+    sessions.principal.scopes = [];
+    expect(await run('grant', SESSION)).toEqual({ refused: 'INSUFFICIENT_SCOPES' });
   });
 
   it('answers synchronously for a resolver that does (a cached key): no promise per request', () => {

@@ -4,9 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { accessProblem, ambiguousCredentials } from './access-problems';
 import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
-import { ACCESS_RULE, SCOPES_HEADER } from './access.decorators';
+import { ACCESS_RULE, SCOPES_HEADER, SENSITIVE_ACTION } from './access.decorators';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { Principal, RequestWithPrincipal } from './principal';
+import { StepUpWindow } from './step-up-window';
 
 /** `name` equals `lower` ignoring ASCII case, without allocating (header names arrive in the client's casing). */
 function isHeader(name: string, lower: string): boolean {
@@ -87,6 +88,8 @@ export function routeRule(reflector: Reflector, context: ExecutionContext): Acce
     if (onMethod && onClass) rule = { ...onMethod, scopes: [...new Set([...onClass.scopes, ...onMethod.scopes])] };
     const scopesHeader = reflector.getAllAndOverride<string | undefined>(SCOPES_HEADER, [handler, context.getClass()]);
     if (scopesHeader) rule = { ...rule, scopesHeader };
+    if (reflector.getAllAndOverride<boolean | undefined>(SENSITIVE_ACTION, [handler, context.getClass()]))
+      rule = { ...rule, sensitive: true };
     rules.set(handler, Object.freeze(rule));
   }
   return rule;
@@ -107,13 +110,15 @@ function withRequestedScopes(rule: AccessRule, request: FastifyRequest): AccessR
  * The one global guard: resolves the principal and has the route's rule decided by `evaluateAccess`, asked as more
  * becomes known: with the kind of credential presented, before any lookup (a key on a people-only route is refused
  * before it spends anything), then with the principal. The resolver is given the rule too, so a key without the
- * route's scopes is refused before it spends its rate limit or quota; it asks the same function.
+ * route's scopes is refused before it spends its rate limit or quota; it asks the same function. A sensitive route's
+ * rule is asked with the step-up window's reading of the clock.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly resolvers: CredentialResolvers,
+    private readonly stepUp: StepUpWindow,
   ) {}
 
   /** Synchronous when the resolver answers from memory (a cached API key): no promise per request then. */
@@ -132,14 +137,14 @@ export class AccessGuard implements CanActivate {
     if (early) throw accessProblem(early);
     if (!credential || !resolver) return true;
     const principal = resolver.resolve(credential, request, context.switchToHttp().getResponse<FastifyReply>(), rule);
-    if (!(principal instanceof Promise)) return admit(rule, principal, request);
-    return principal.then((p) => admit(rule, p, request));
+    if (!(principal instanceof Promise)) return this.admit(rule, principal, request);
+    return principal.then((p) => this.admit(rule, p, request));
   }
-}
 
-function admit(rule: AccessRule, principal: Principal, request: RequestWithPrincipal): true {
-  const denial = evaluateAccess(rule, principal);
-  if (denial) throw accessProblem(denial, principal.scopes);
-  request.principal = principal;
-  return true;
+  private admit(rule: AccessRule, principal: Principal, request: RequestWithPrincipal): true {
+    const denial = evaluateAccess(rule, principal, rule.sensitive ? this.stepUp.since() : undefined);
+    if (denial) throw accessProblem(denial, principal.scopes);
+    request.principal = principal;
+    return true;
+  }
 }

@@ -27,6 +27,23 @@ export const DEFAULT_USER_SCOPES: Scope[] = [
 
 export const ADMIN_SCOPE: Scope = 'admin:all';
 
+/**
+ * Scopes whose power is sensitive (design.md "Assurance"): minting a key that holds one (or rotating such a key,
+ * which mints its successor) is a sensitive action, so a session needs a recent authentication for it.
+ */
+export const SENSITIVE_SCOPES: readonly Scope[] = Object.freeze([
+  'profiles:read_sensitive',
+  'crypto:decrypt',
+  'crypto:rewrap',
+  'keys:verify',
+  'admin:all',
+]);
+
+/** Whether any of `scopes` is sensitive. */
+export function holdsSensitiveScope(scopes: readonly string[]): boolean {
+  return scopes.some((s) => (SENSITIVE_SCOPES as readonly string[]).includes(s));
+}
+
 export function isScope(value: string): value is Scope {
   return Object.prototype.hasOwnProperty.call(SCOPE_CATALOGUE, value);
 }

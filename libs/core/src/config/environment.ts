@@ -232,6 +232,17 @@ export class Environment {
   @Max(10000)
   IP_FAILURE_THRESHOLD = 20;
 
+  @Env({
+    description:
+      'Step-up window (minutes): a session may take a sensitive action (a key with a sensitive scope, revealing or exporting PII, changing the password, granting scopes) only this long after it last proved the password (login or POST /v1/auth/reauthenticate); later it answers 403 RECENT_LOGIN_REQUIRED.',
+    default: '15',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  STEP_UP_MAX_AGE_MINUTES = 15;
+
   @Env({ description: 'Session idle timeout in minutes.', default: '30' })
   @Transform(toInt)
   @IsInt()

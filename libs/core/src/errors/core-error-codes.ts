@@ -25,6 +25,8 @@ export enum CoreErrorCode {
   AMBIGUOUS_CREDENTIALS = 'AMBIGUOUS_CREDENTIALS',
   /** The password confirming a sensitive action (erasure, password change) is wrong (AccountOwnerCheck). */
   CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
+  /** A sensitive action from a session that last proved its password too long ago (evaluateAccess). */
+  RECENT_LOGIN_REQUIRED = 'RECENT_LOGIN_REQUIRED',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
@@ -54,6 +56,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   API_KEY_REQUIRED: { status: 401, title: 'This endpoint needs an API key' },
   AMBIGUOUS_CREDENTIALS: { status: 400, title: 'More than one credential was presented' },
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
+  RECENT_LOGIN_REQUIRED: { status: 403, title: 'Confirm your password again to do this' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -75,6 +75,11 @@ export function addCommonProblems(document: OpenAPIObject): void {
         description: 'SCOPE_NOT_HELD / SCOPES_CAN_ONLY_NARROW: the scopes at issue',
         example: ['admin:all'],
       },
+      reauthenticate: {
+        type: 'string',
+        description: 'RECENT_LOGIN_REQUIRED: how to renew the recent authentication (then retry)',
+        example: 'POST /v1/auth/reauthenticate',
+      },
       score: {
         type: 'integer',
         minimum: 0,
