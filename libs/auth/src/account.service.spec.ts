@@ -32,6 +32,51 @@ describe('AccountService', () => {
     await w.account.settled();
   };
 
+  describe('reauthenticate', () => {
+    it('renews this session’s authenticatedAt (no new session), and only after the right password', async () => {
+      const current = await w.signIn(ada);
+      const other = await w.signIn(ada);
+      const signedInAt = current.principal.authenticatedAt!;
+      w.clock.advance(20 * MINUTE);
+      await expect(w.account.reauthenticate(current.principal, 'wrong password entirely')).rejects.toMatchObject({
+        code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
+      });
+      expect((await w.sessions.resolve(current.login.token)).authenticatedAt).toEqual(signedInAt);
+      expect(await w.account.reauthenticate(current.principal, STRONG_PASSWORD)).toEqual({
+        authenticatedAt: w.clock.now().toISOString(),
+        sensitiveActionsUntil: new Date(w.clock.nowMs() + 15 * MINUTE).toISOString(),
+      });
+      expect((await w.sessions.resolve(current.login.token)).authenticatedAt).toEqual(w.clock.now());
+      expect((await w.sessions.resolve(other.login.token)).authenticatedAt).toEqual(signedInAt);
+      expect(w.tables.sessions.filter((x) => x.userId === ada.id)).toHaveLength(2);
+      expect(w.auditRepo.actions('auth.reauthenticate')).toMatchObject([
+        { outcome: 'failure', details: { reason: 'password_wrong' } },
+        { outcome: 'success', targetType: 'session', targetId: current.principal.sessionId },
+      ]);
+    });
+
+    it('counts toward the lockout; is refused to a key, and to a session ended meanwhile', async () => {
+      const { principal } = await w.signIn(ada);
+      await expect(w.account.reauthenticate(w.apiKeyPrincipal(ada), STRONG_PASSWORD)).rejects.toMatchObject({
+        code: CoreErrorCode.SESSION_REQUIRED,
+      });
+      for (let i = 0; i < 3; i++)
+        await expect(w.account.reauthenticate(principal, 'wrong password entirely')).rejects.toMatchObject({
+          code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
+        });
+      expect(w.tables.user(ada.id).lockedUntil).not.toBeNull();
+      await expect(w.account.reauthenticate(principal, STRONG_PASSWORD)).rejects.toMatchObject({
+        code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
+      });
+      w.clock.advance(31 * MINUTE); // the lock ends
+      // Ended between the guard's resolution and the renewal (a logout elsewhere): nothing is renewed.
+      await w.auth.logout(principal);
+      await expect(w.account.reauthenticate(principal, STRONG_PASSWORD)).rejects.toMatchObject({
+        code: AuthErrorCode.SESSION_INVALID,
+      });
+    });
+  });
+
   describe('changePassword', () => {
     it('sets the new password, ends every other session and keeps the current one', async () => {
       const current = await w.signIn(ada);
