@@ -181,6 +181,8 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
     it('warns once per key 7 days before expiry, by mail and by a signed webhook (retried on failure)', async () => {
       const { token, user } = await registerAndLogin(j);
       const key = await createKey(j, token, { expiresInDays: 10 });
+      const notifications = j.app.get(NotificationsService);
+      await notifications.deliverDue(100); // the creation notice goes out first
       const jobs = j.app.get(ApiKeyJobs);
       expect((await jobs.runAll()).warned).toBe(0);
       clock.advance(3 * DAY + 60_000);
@@ -195,7 +197,6 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       expect(mails[0].body).toContain(key.prefix);
 
       receiver.failWith = [503];
-      const notifications = j.app.get(NotificationsService);
       await notifications.deliverDue(100);
       clock.advance(11_000); // past the first backoff
       await notifications.deliverDue(100);

@@ -354,7 +354,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
         '/v1/auth/password',
         jsonPost({ currentPassword: user.password, newPassword: 'glacier mango tulip rocket' }, bearer(token)),
       );
-      expect(await ok.json()).toEqual({ otherSessionsEnded: 1 });
+      expect(await ok.json()).toEqual({ otherSessionsEnded: 1, activeApiKeys: [] });
       await problem(await t.request('/v1/me', { headers: bearer(other) }), 401, 'SESSION_INVALID');
       expect((await t.request('/v1/me', { headers: bearer(token) })).status).toBe(200);
     });
@@ -419,7 +419,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
         '/v1/auth/password/reset',
         jsonPost({ token: resetToken, newPassword: 'harbor pepper violin snow' }),
       );
-      expect(await res.json()).toEqual({ sessionsEnded: 1 });
+      expect(await res.json()).toEqual({ sessionsEnded: 1, apiKeysRevoked: 0 });
       await problem(await t.request('/v1/me', { headers: bearer(token) }), 401, 'SESSION_INVALID');
       await problem(
         await t.request(

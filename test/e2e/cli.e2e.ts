@@ -352,6 +352,15 @@ describe('cli audit:verify', () => {
     expect((await t.request('/v1/certificates', { headers: { authorization: `Bearer ${issued.key}` } })).status).toBe(
       200,
     );
+    // The owner is told, naming who issued it (the operator), never the secret.
+    const [notice] = await adminQuery<{ body: string }>(
+      t.db,
+      `SELECT body FROM outbox_messages WHERE kind = 'api_key.created' AND recipient = $1`,
+      [row.email],
+    );
+    expect(notice.body).toContain('"ci deploy"');
+    expect(notice.body).toContain('by an operator with the admin command line');
+    expect(notice.body).not.toContain(issued.key);
 
     const tooMuch = spawnNode(CLI_MAIN, ['keys:issue', '--email', row.email, '--scopes', 'admin:all'], env());
     expect(await tooMuch.closed).toBe(1);

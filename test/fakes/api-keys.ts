@@ -76,6 +76,20 @@ export class FakeApiKeysRepository implements TransactionalStore {
     ).length;
   }
 
+  /** The owner's live keys; `lock` (a bulk revocation) must come inside a transaction. */
+  async liveOf(em: EntityManager | undefined, ownerId: string, lock = false): Promise<ApiKey[]> {
+    if (lock) {
+      if (!em) throw new Error('liveOf: row locks need a transaction');
+      this.db.assertOpen(em, 'liveOf for update');
+    }
+    return [...this.rows.values()]
+      .filter((k) => k.ownerId === ownerId && (k.status === 'active' || k.status === 'rotating'))
+      .sort((a, b) =>
+        lock ? (a.id < b.id ? -1 : 1) : a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1),
+      )
+      .map(copy);
+  }
+
   async insert(em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
     this.db.write(this, em, 'api key insert');
     const row = { id: `00000000-0000-4000-8000-${String(this.nextId++).padStart(12, '0')}` } as ApiKey;

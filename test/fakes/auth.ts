@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { AppConfig, Clock, Principal, StepUpWindow } from '@app/core';
+import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow } from '@app/core';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
 import type { AuthRepository, LockoutRules, LockoutSubject } from '../../libs/auth/src/auth.repository';
@@ -308,6 +308,11 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     return Object.assign(copyRow(s), { role: u.role, scopes: [...u.scopes], disabledAt: u.disabledAt });
   }
 
+  async isRevoked(id: string): Promise<boolean> {
+    const s = this.t.sessions.find((x) => x.id === id);
+    return !s || s.revokedAt !== null;
+  }
+
   async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
     this.db.write(this.t, undefined, 'touch'); // committed at once
     const s = this.t.sessions.find((x) => x.id === id);
@@ -390,6 +395,8 @@ export async function authWorld(env: Record<string, string> = {}) {
   await hasher.onModuleInit();
   const policy = passwordPolicy();
   const changes = new FakeChangeFeed();
+  /** Empty unless a test registers a revoker (api-keys registers one in the app). */
+  const credentials = new CredentialRevocation();
   const authRepo = repo as unknown as AuthRepository;
   const sessions = new SessionsService(sessionsRepo as unknown as SessionsRepository, clock, random, config);
   const auth = new AuthService(authRepo, hasher, policy, sessions, audit, notifications, clock, random, config);
@@ -405,6 +412,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     random,
     config,
     new StepUpWindow(clock, config),
+    credentials,
   );
   const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
 
@@ -465,6 +473,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     hasher,
     policy,
     changes,
+    credentials,
     sessions,
     auth,
     account,

@@ -79,6 +79,11 @@ export class InMemoryNotificationsRepository implements PublicPart<Notifications
     Object.assign(row, { status, attempts, nextAttemptAt, deliveredAt, lastError, body });
   }
 
+  /** Forgets what was queued so far (a test that asserts on what comes next, e.g. after creating keys). */
+  clear(): void {
+    this.rows.length = 0;
+  }
+
   /** Mails of one kind, oldest first (for assertions). */
   mails(kind?: string): OutboxMessage[] {
     return this.rows.filter((m) => m.channel === 'email' && (kind === undefined || m.kind === kind));

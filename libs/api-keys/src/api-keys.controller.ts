@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -17,7 +17,14 @@ import {
   RotateApiKeyDto,
   UpdateApiKeyDto,
 } from './dto/api-key.dto';
-import { ApiKeyPage, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView } from './dto/api-key.response';
+import type { FastifyRequest } from 'fastify';
+import {
+  ApiKeyPage,
+  ApiKeyView,
+  CreatedApiKeyView,
+  RevokedAllApiKeysView,
+  RotatedApiKeyView,
+} from './dto/api-key.response';
 import { ApiKeyUsageView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
 import { ApiKeyErrorCode } from './api-key-error-codes';
@@ -37,14 +44,29 @@ export class ApiKeysController {
   @RequireSession()
   @ApiOperation({
     summary: 'Create a key: the full key is in this answer only (a sensitive scope needs a recent authentication)',
+    description: 'The owner is mailed a notice (name, prefix, scopes, the creating client’s address) in any case.',
   })
   @ApiCreatedResponse({
     type: CreatedApiKeyView,
     description: 'The new key, with the full secret `key` (shown this once)',
   })
   @ApiProblems(ApiKeyErrorCode.SCOPE_NOT_HELD, ApiKeyErrorCode.KEY_LIMIT_REACHED, CoreErrorCode.RECENT_LOGIN_REQUIRED)
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto) {
-    return this.keys.create(p, dto);
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto, @Req() req: FastifyRequest) {
+    return this.keys.create(p, dto, req.ip);
+  }
+
+  @Post('revoke-all')
+  @RequireSession()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Revoke every live key of mine at once (e.g. after a password change)',
+    description:
+      'Active keys and keys in a rotation grace period are revoked for good in one transaction, on every instance; ' +
+      'only the caller’s own keys, also for an administrator.',
+  })
+  @ApiOkResponse({ type: RevokedAllApiKeysView, description: 'How many keys were revoked, and which' })
+  revokeAll(@CurrentPrincipal() p: Principal) {
+    return this.keys.revokeAllMine(p);
   }
 
   @Get()
@@ -102,8 +124,13 @@ export class ApiKeysController {
     CoreErrorCode.RECENT_LOGIN_REQUIRED,
   )
   @ApiIdParam('id', 'The key’s `id` (a UUID, not its public prefix)', '5e419f66-fe3b-4b0d-92e1-388db75b8dde')
-  rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() dto: RotateApiKeyDto) {
-    return this.keys.rotate(p, id, dto.gracePeriodHours);
+  rotate(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Body() dto: RotateApiKeyDto,
+    @Req() req: FastifyRequest,
+  ) {
+    return this.keys.rotate(p, id, dto.gracePeriodHours, req.ip);
   }
 
   @Delete(':id')

@@ -1,4 +1,4 @@
-import type { AuthService, PasswordHasher } from '@app/auth';
+import type { AuthService, PasswordHasher, SessionsService } from '@app/auth';
 import { JobDefinition, JobScheduler, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { Logger } from '@nestjs/common';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
@@ -31,6 +31,7 @@ function setup() {
     audit,
     notifications,
     { me: async () => ({ email: 'alice@example.test' }) } as unknown as AuthService,
+    { assertNotRevoked: async () => undefined } as unknown as SessionsService,
     changes.asChangeFeed(),
     clock,
     new SequenceRandom(),
@@ -115,6 +116,7 @@ describe('ApiKeyJobs', () => {
     const { create, jobs, repo, clock, outbox } = setup();
     const key = await create(10);
     await create(30);
+    outbox.clear(); // the creation notices
     clock.advance(3 * DAY - 1);
     expect(await jobs.warnExpiring()).toBe(0);
     clock.advance(1);
@@ -131,6 +133,7 @@ describe('ApiKeyJobs', () => {
   it('a key used from a new network (after its first) is audited and its owner told', async () => {
     const { create, usage, auditRepo, outbox } = setup();
     const key = await create();
+    outbox.clear(); // the creation notice
     usage.record(key.id, 'VALID', '203.0.113.7');
     await usage.flush();
     expect(auditRepo.actions('api_key.new_network')).toHaveLength(0); // the first network is the baseline

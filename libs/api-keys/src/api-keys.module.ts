@@ -7,6 +7,7 @@ import { AdminApiKeysController } from './admin-api-keys.controller';
 import { ApiKeyCredentialResolver } from './api-key-credential.resolver';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysAccountData } from './api-keys.account-data';
+import { ApiKeysCredentialRevoker } from './api-keys.credential-revoker';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -37,6 +38,7 @@ import { UsageRecorder } from './usage/usage-recorder';
     KeyVerificationService,
     ApiKeyJobs,
     ApiKeysAccountData,
+    ApiKeysCredentialRevoker,
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

@@ -47,6 +47,19 @@ export class ApiKeysRepository {
     return em.getRepository(ApiKey).countBy({ ownerId, status: In(['active', 'rotating']) });
   }
 
+  /**
+   * The owner's live keys (active or in a rotation grace period), oldest first. With `lock`, row-locked in id order
+   * for the rest of the transaction (a bulk revocation; take {@link lockOwner} first, as creation does).
+   */
+  liveOf(em: EntityManager | undefined, ownerId: string, lock = false): Promise<ApiKey[]> {
+    const qb = (em ?? this.dataSource.manager)
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where(`k.ownerId = :ownerId AND k.status IN ('active', 'rotating')`, { ownerId });
+    if (lock) return qb.orderBy('k.id').setLock('pessimistic_write').getMany();
+    return qb.orderBy('k.createdAt').addOrderBy('k.id').getMany();
+  }
+
   async insert(em: EntityManager, key: Partial<ApiKey>): Promise<ApiKey> {
     const repo = em.getRepository(ApiKey);
     return repo.save(repo.create(key));

@@ -1,8 +1,15 @@
-import type { AuthService, PasswordHasher } from '@app/auth';
+import type { AuthService, PasswordHasher, SessionsService } from '@app/auth';
 import { DomainException, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
-import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import {
+  FakeChangeFeed,
+  FakeDatabase,
+  ManualClock,
+  SequenceRandom,
+  transactionOf,
+  unitConfig,
+} from '../../../test/fakes/core';
 import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { SHOWN_ONCE } from './api-key.view';
@@ -59,12 +66,20 @@ function setup(maxPerUser = 10) {
       return { id, email: emails[id] };
     },
   } as unknown as AuthService;
+  /** Sessions a test marks as ended after the request was let in (a reset in between). */
+  const endedSessions = new Set<string>();
+  const sessions = {
+    assertNotRevoked: async (id: string) => {
+      if (endedSessions.has(id)) throw new Error('SESSION_INVALID');
+    },
+  } as unknown as SessionsService;
   const service = new ApiKeysService(
     repo.asRepository(),
     hasher,
     audit,
     notifications,
     users,
+    sessions,
     changes.asChangeFeed(),
     clock,
     new SequenceRandom(),
@@ -73,7 +88,7 @@ function setup(maxPerUser = 10) {
   );
   const create = (p: Principal, dto: Partial<CreateApiKeyDto> = {}) =>
     service.create(p, { name: 'ci', scopes: ['profiles:read'], ...dto });
-  return { service, repo, auditRepo, outbox, changes, clock, hasher, create };
+  return { service, repo, auditRepo, outbox, changes, clock, hasher, create, endedSessions };
 }
 
 describe('ApiKeysService: issuing keys', () => {
@@ -295,20 +310,31 @@ describe('ApiKeysService: rotation', () => {
     await expect(service.rotate(user(ALICE), a.id, 0)).resolves.toMatchObject({ status: 'active' });
   });
 
-  it("an admin rotating someone's key tells the owner by mail and webhook, in the transaction; the owner rotating does not", async () => {
+  it("an admin rotating someone's key tells the owner by mail and webhook, in the transaction; the owner's own gets the creation notice", async () => {
     const { create, service, outbox, auditRepo } = setup();
     const mine = await create(user(ALICE));
-    await service.rotate(user(ALICE), mine.id, 1);
-    expect(outbox.mails()).toHaveLength(0);
-    expect(outbox.webhookEvents()).toHaveLength(0);
+    outbox.clear(); // the creation notice
+    const own = await service.rotate(user(ALICE), mine.id, 1, '192.0.2.44');
+    // The owner's own rotation: no "rotated by an administrator", but the creation notice of the new secret.
+    expect(outbox.mails().map((m) => m.kind)).toEqual(['api_key.created']);
+    expect(outbox.mails()[0].body).toContain(
+      `(${own.prefix}) was created by you, from a signed-in session from 192.0.2.44`,
+    );
+    expect(outbox.mails()[0].body).toContain(`rotating ${mine.prefix}`);
+    expect(outbox.mails()[0].body).not.toContain(own.key.slice(own.prefix.length + 1));
+    expect(outbox.webhookEvents().map((w) => w.kind)).toEqual(['api_key.created']);
     const theirs = await create(user(ALICE));
-    const rotated = await service.rotate(admin, theirs.id, 1);
+    outbox.clear();
+    const rotated = await service.rotate(admin, theirs.id, 1, '203.0.113.9');
     expect(outbox.mails()).toHaveLength(1);
     expect(outbox.mails()[0]).toMatchObject({ kind: 'api_key.rotated_by_admin', recipient: 'alice@example.test' });
     expect(outbox.mails()[0].body).not.toContain(rotated.key);
+    // It is also the successor's creation notice: scopes, who, from where.
+    expect(outbox.mails()[0].body).toContain(`by an administrator (user ${ADMIN}) from 203.0.113.9`);
+    expect(outbox.mails()[0].body).toContain('scopes: profiles:read');
     expect(outbox.webhookEvents()[0]).toMatchObject({
       kind: 'api_key.rotated_by_admin',
-      data: { keyId: theirs.id, ownerId: ALICE, successorId: rotated.id },
+      data: { keyId: theirs.id, ownerId: ALICE, successorId: rotated.id, ip: '203.0.113.9' },
     });
     const auditTransaction = auditRepo.writtenIn(auditRepo.actions('api_key.rotate')[1]);
     expect(outbox.writtenIn(outbox.mails()[0])).toBe(auditTransaction);
@@ -335,6 +361,7 @@ describe('ApiKeysService: revocation', () => {
   it("an admin's revocation is marked as such and the owner is told", async () => {
     const { create, service, repo, outbox } = setup();
     const key = await create(user(ALICE));
+    outbox.clear(); // the creation notice
     await service.revoke(admin, key.id);
     expect(repo.stored(key.id).revokedReason).toBe('admin');
     expect(outbox.mails().map((m) => m.kind)).toEqual(['api_key.revoked_by_admin']);
@@ -344,9 +371,153 @@ describe('ApiKeysService: revocation', () => {
   it('an owner who cannot be looked up (erased meanwhile) gets no mail, but the webhook still goes out', async () => {
     const { create, service, repo, outbox } = setup();
     const key = await create(user('33333333-3333-4333-8333-333333333333'));
+    outbox.clear(); // the creation notice's webhook
     await service.revoke(admin, key.id);
     expect(repo.stored(key.id).status).toBe('revoked');
     expect(outbox.mails()).toHaveLength(0);
     expect(outbox.webhookEvents().map((w) => w.data.ownerId)).toEqual(['33333333-3333-4333-8333-333333333333']);
+  });
+});
+
+describe('ApiKeysService: creation notices', () => {
+  it('every creation mails the owner name, prefix, scopes, who and from where, in the creation’s transaction', async () => {
+    const { service, outbox, auditRepo } = setup();
+    const created = await service.create(
+      user(ALICE),
+      { name: 'ci deploy', scopes: ['profiles:read', 'audit:read'] },
+      '203.0.113.5',
+    );
+    const [mail] = outbox.mails('api_key.created');
+    expect(mail).toMatchObject({ recipient: 'alice@example.test' });
+    expect(mail.body).toContain(`"ci deploy" (${created.prefix})`);
+    expect(mail.body).toContain('by you, from a signed-in session from 203.0.113.5');
+    expect(mail.body).toContain('scopes: audit:read, profiles:read');
+    expect(mail.body).not.toContain(created.key.slice(created.prefix.length));
+    expect(outbox.writtenIn(mail)).toBe(auditRepo.writtenIn(auditRepo.actions('api_key.create')[0]));
+    expect(outbox.webhookEvents('api_key.created')[0].data).toMatchObject({
+      keyId: created.id,
+      scopes: ['audit:read', 'profiles:read'],
+      ip: '203.0.113.5',
+      createdBy: { kind: 'owner' },
+    });
+  });
+
+  it('a key issued for the owner by the admin command line says so; a refused creation mails nothing', async () => {
+    const { service, outbox, create } = setup(1);
+    await service.create(user(ALICE), { name: 'cli', scopes: ['profiles:read'] }, null, { kind: 'operator' });
+    expect(outbox.mails('api_key.created')[0].body).toContain(
+      'by an operator with the admin command line from an unknown address',
+    );
+    await expect(create(user(ALICE))).rejects.toMatchObject({ code: ApiKeyErrorCode.KEY_LIMIT_REACHED });
+    expect(outbox.mails('api_key.created')).toHaveLength(1);
+  });
+});
+
+describe('ApiKeysService: a session ended while the request waited', () => {
+  it('mints nothing (creation or rotation) once the owner lock shows the session ended, and mails nothing', async () => {
+    const { create, service, repo, outbox, endedSessions } = setup();
+    const p = { ...user(ALICE), sessionId: 'session-1' };
+    const a = await create(p);
+    outbox.clear();
+    endedSessions.add('session-1');
+    await expect(create(p)).rejects.toThrow('SESSION_INVALID');
+    await expect(service.rotate(p, a.id, 0)).rejects.toThrow('SESSION_INVALID');
+    expect(repo.rows.size).toBe(1);
+    expect(repo.stored(a.id).status).toBe('active');
+    expect(outbox.mails()).toHaveLength(0);
+  });
+});
+
+describe('ApiKeysService: revoking every key of an owner', () => {
+  it('revokes every live key of that owner only, tombstoned with the reason, each audited and published', async () => {
+    const { create, service, repo, auditRepo, changes, outbox, clock } = setup();
+    const a = await create(user(ALICE));
+    const b = await create(user(ALICE));
+    await service.rotate(user(ALICE), b.id, 1); // b rotating, its successor active: three live keys
+    const gone = await create(user(ALICE));
+    await service.revoke(user(ALICE), gone.id);
+    const bobs = await create(user(BOB));
+    outbox.clear();
+    changes.delivered.length = 0;
+    changes.local.length = 0;
+    const answer = await service.revokeAllMine(user(ALICE));
+    expect(answer.revoked).toBe(3);
+    expect(answer.ids).toContain(a.id);
+    expect(answer.ids).toContain(b.id);
+    expect(answer.ids).not.toContain(gone.id);
+    for (const id of answer.ids)
+      expect(repo.stored(id)).toMatchObject({ status: 'revoked', revokedReason: 'owner', revokedAt: clock.now() });
+    expect(repo.stored(bobs.id).status).toBe('active');
+    expect(repo.stored(gone.id).revokedReason).toBe('owner');
+    const bulk = auditRepo.actions('api_key.revoke').filter((e) => e.details.bulk);
+    expect(bulk.map((e) => e.targetId).sort()).toEqual([...answer.ids].sort());
+    expect(changes.delivered.map((c) => c.id).sort()).toEqual([...answer.ids].sort()); // every instance, at commit
+    expect(changes.local.map((c) => c.id).sort()).toEqual([...answer.ids].sort()); // this one, after commit
+    expect(outbox.mails()).toHaveLength(0); // the owner did it: nothing to tell them
+    expect(await service.revokeAllMine(user(ALICE))).toEqual({ revoked: 0, ids: [] });
+  });
+
+  it('on a password reset: the owner is mailed the list once (names and prefixes, no secret), in the transaction', async () => {
+    const { create, service, repo, outbox, changes } = setup();
+    const a = await create(user(ALICE), { name: 'first key' });
+    const b = await create(user(ALICE), { name: 'second key' });
+    outbox.clear();
+    changes.delivered.length = 0;
+    changes.local.length = 0;
+    const { revoked, transaction } = await repo.transaction(async (em) => ({
+      revoked: await service.revokeAllOf(em, ALICE, 'password_reset'),
+      transaction: transactionOf(em),
+    }));
+    expect(revoked.map((k) => k.id).sort()).toEqual([a.id, b.id].sort());
+    expect(repo.stored(a.id)).toMatchObject({ status: 'revoked', revokedReason: 'password_reset' });
+    const mails = outbox.mails('api_key.revoked_on_reset');
+    expect(mails).toHaveLength(1);
+    expect(mails[0].recipient).toBe('alice@example.test');
+    expect(mails[0].body).toContain(`"first key" (${a.prefix})`);
+    expect(mails[0].body).toContain(`"second key" (${b.prefix})`);
+    for (const k of [a, b]) expect(mails[0].body).not.toContain(k.key.slice(k.prefix.length));
+    expect(outbox.writtenIn(mails[0])).toBe(transaction);
+    // Published in the transaction (other instances hear it at commit); this one waits for the caller's word.
+    expect(changes.delivered.map((c) => [c.id, c.transaction]).sort()).toEqual(
+      [
+        [a.id, transaction],
+        [b.id, transaction],
+      ].sort(),
+    );
+    expect(changes.local.filter((c) => c.id === a.id || c.id === b.id)).toEqual([]);
+    service.dropCached(revoked);
+    expect(changes.local.map((c) => c.id).sort()).toEqual([a.id, b.id].sort());
+  });
+
+  it('takes the owner lock creation and rotation take (also a rotation without grace), so none slips past it', async () => {
+    const { create, service, repo } = setup();
+    const a = await create(user(ALICE));
+    repo.lockedOwners.length = 0;
+    await service.rotate(user(ALICE), a.id, 0);
+    expect(repo.lockedOwners).toEqual([ALICE]);
+    await repo.transaction((em) => service.revokeAllOf(em, ALICE, 'password_reset'));
+    expect(repo.lockedOwners).toEqual([ALICE, ALICE]);
+  });
+
+  it('a failure part-way rolls every revocation back', async () => {
+    const { create, service, repo } = setup();
+    const a = await create(user(ALICE));
+    await expect(
+      repo.transaction(async (em) => {
+        await service.revokeAllOf(em, ALICE, 'password_reset');
+        throw new Error('the reset failed later');
+      }),
+    ).rejects.toThrow('the reset failed later');
+    expect(repo.stored(a.id).status).toBe('active');
+  });
+
+  it('lists the live keys as the password change shows them: id, name, prefix, scopes', async () => {
+    const { create, service } = setup();
+    const a = await create(user(ALICE), { name: 'alpha' });
+    const b = await create(user(ALICE), { name: 'beta' });
+    await service.revoke(user(ALICE), b.id);
+    expect(await service.liveOf(ALICE)).toEqual([
+      { id: a.id, name: 'alpha', prefix: a.prefix, scopes: ['profiles:read'] },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
-import { AuthService } from '@app/auth';
+import { AuthService, SessionsService } from '@app/auth';
 import { RandomSource } from '@app/crypto';
 import {
   AccessRules,
@@ -15,12 +15,14 @@ import {
   Page,
   Principal,
   StepUpWindow,
+  RevokeAllReason,
+  StandingCredential,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { apiKeyView, ApiKeyView, CreatedApiKeyView, RotatedApiKeyView, SHOWN_ONCE } from './api-key.view';
-import { apiKeyMails, MailText } from './api-keys.mails';
+import { apiKeyMails, MailText, Minted } from './api-keys.mails';
 import { ApiKeysRepository, ListSort } from './api-keys.repository';
 import { CreateApiKeyDto, ListApiKeysQueryDto, QuotaDto, RateLimitDto, UpdateApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
@@ -37,6 +39,14 @@ const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
  * its missing step-up through a fresh key. Keys never mint keys (every route here is session-only).
  */
 const MINT_SENSITIVE = AccessRules.sensitive();
+
+const prefixOf = (k: Pick<ApiKey, 'environment' | 'keyId'>) => `sk_${k.environment}_${k.keyId}`;
+
+/** What a bulk revocation answers: how many keys, and which. */
+export interface RevokedAll {
+  revoked: number;
+  ids: string[];
+}
 
 function limitColumns(rateLimit: RateLimitDto | null | undefined): Partial<ApiKey> {
   if (rateLimit === undefined) return {};
@@ -67,6 +77,7 @@ export class ApiKeysService {
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
     private readonly users: AuthService,
+    private readonly sessions: SessionsService,
     private readonly changes: ChangeFeed,
     private readonly clock: Clock,
     private readonly random: RandomSource,
@@ -74,7 +85,16 @@ export class ApiKeysService {
     private readonly stepUp: StepUpWindow,
   ) {}
 
-  async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+  /**
+   * `ip` is the creating client's (trusted) address, for the owner's notice; `by` overrides who the notice says
+   * created it (the admin CLI issues keys as their owner).
+   */
+  async create(
+    principal: Principal,
+    dto: CreateApiKeyDto,
+    ip: string | null = null,
+    by?: Minted['by'],
+  ): Promise<CreatedApiKeyView> {
     const notHeld = dto.scopes.filter((s) => !holdsScope(principal.scopes, s));
     if (notHeld.length)
       throw new ApiKeyException(ApiKeyErrorCode.SCOPE_NOT_HELD, `You do not hold: ${notHeld.join(', ')}`, {
@@ -87,6 +107,8 @@ export class ApiKeysService {
     const now = this.clock.now();
     const row = await this.repo.transaction(async (em) => {
       await this.repo.lockOwner(em, principal.userId);
+      // A reset holds this lock while it ends the sessions: a creation let in before it must not mint a key after.
+      if (principal.sessionId) await this.sessions.assertNotRevoked(principal.sessionId, em);
       const live = await this.repo.countLive(em, principal.userId);
       const max = this.config.env.API_KEY_MAX_PER_USER;
       if (live >= max)
@@ -114,6 +136,13 @@ export class ApiKeysService {
         scopes: created.scopes,
         environment,
         expiresAt: created.expiresAt,
+      });
+      // Every creation tells the owner (name, prefix, scopes, who, from where), in the creation's transaction.
+      const origin = by ? { by, ip } : minted(principal, created.ownerId, ip);
+      await this.notifyOwner(em, created, 'api_key.created', apiKeyMails.created(created, origin, now), {
+        scopes: created.scopes,
+        ip,
+        createdBy: origin.by,
       });
       return created;
     });
@@ -172,9 +201,20 @@ export class ApiKeysService {
   }
 
   /** A new key with the same settings; the old one keeps working until the grace period ends. */
-  async rotate(principal: Principal, id: string, gracePeriodHours = 48): Promise<RotatedApiKeyView> {
+  async rotate(
+    principal: Principal,
+    id: string,
+    gracePeriodHours = 48,
+    ip: string | null = null,
+    by?: Minted['by'],
+  ): Promise<RotatedApiKeyView> {
     const now = this.clock.now();
     const result = await this.repo.transaction(async (em) => {
+      // The owner's lock before the row's, as a bulk revocation takes them: a successor minted meanwhile is never
+      // missed by it, and the two never deadlock.
+      const owner = (await this.repo.findById(id, em))?.ownerId;
+      if (owner) await this.repo.lockOwner(em, owner);
+      if (principal.sessionId) await this.sessions.assertNotRevoked(principal.sessionId, em);
       const old = await this.visible(principal, id, em);
       // The row lock makes parallel rotations queue here: the second sees `rotating` and is refused.
       if (old.status !== 'active')
@@ -185,7 +225,6 @@ export class ApiKeysService {
       if (holdsSensitiveScope(old.scopes)) this.stepUp.assert(principal, MINT_SENSITIVE);
       // During a grace period both keys are live and both count toward the owner's limit.
       if (gracePeriodHours > 0) {
-        await this.repo.lockOwner(em, old.ownerId);
         const live = await this.repo.countLive(em, old.ownerId);
         const max = this.config.env.API_KEY_MAX_PER_USER;
         if (live >= max) {
@@ -225,13 +264,34 @@ export class ApiKeysService {
       });
       await this.changes.publish(em, KEY_TOPIC, old.id);
       // As with a revocation by someone else: the owner hears of it (the new secret went to the administrator, not here).
-      if (byOther) {
+      // The owner's own rotation mints a secret too: they get the creation notice, as for any new key.
+      if (!byOther) {
+        const origin = by ? { by, ip } : minted(principal, old.ownerId, ip);
+        await this.notifyOwner(em, successor, 'api_key.created', apiKeyMails.created(successor, origin, now, old), {
+          scopes: successor.scopes,
+          ip,
+          createdBy: origin.by,
+          rotatedFrom: old.id,
+        });
+      } else {
         await this.notifyOwner(
           em,
           old,
           'api_key.rotated_by_admin',
-          apiKeyMails.rotatedByAdmin(old, successor, now, gracePeriodHours > 0 ? graceEndsAt : null),
-          { successorId: successor.id, graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null },
+          apiKeyMails.rotatedByAdmin(
+            old,
+            successor,
+            by ? { by, ip } : minted(principal, old.ownerId, ip),
+            now,
+            gracePeriodHours > 0 ? graceEndsAt : null,
+          ),
+          {
+            successorId: successor.id,
+            graceEndsAt: gracePeriodHours > 0 ? graceEndsAt.toISOString() : null,
+            scopes: successor.scopes,
+            ip,
+            createdBy: by ?? { kind: 'admin', userId: principal.userId },
+          },
         );
       }
       return { key, successor, old };
@@ -261,6 +321,64 @@ export class ApiKeysService {
     this.changes.emitLocal(KEY_TOPIC, revoked.id);
   }
 
+  /** Every live key of the caller, revoked in one transaction (their own keys only, whatever scopes they hold). */
+  async revokeAllMine(principal: Principal): Promise<RevokedAll> {
+    const revoked = await this.repo.transaction((em) => this.revokeAllOf(em, principal.userId, 'owner'));
+    this.dropCached(revoked);
+    return { revoked: revoked.length, ids: revoked.map((k) => k.id) };
+  }
+
+  /**
+   * Revokes every live key of `ownerId` inside `em`: tombstoned with `reason`, each audited, each change published
+   * (other instances drop them at commit; the caller runs {@link dropCached} after commit for this one). After a
+   * password reset the owner is mailed the list once. The owner lock keeps a creation or rotation from slipping by.
+   */
+  async revokeAllOf(em: EntityManager, ownerId: string, reason: RevokeAllReason): Promise<ApiKey[]> {
+    await this.repo.lockOwner(em, ownerId);
+    const live = await this.repo.liveOf(em, ownerId, true);
+    const now = this.clock.now();
+    const tombstone: Partial<ApiKey> = { status: 'revoked', revokedAt: now, revokedReason: reason, updatedAt: now };
+    for (const key of live) {
+      await this.repo.update(em, key.id, tombstone);
+      Object.assign(key, tombstone);
+      await this.audit.record(
+        {
+          action: 'api_key.revoke',
+          outcome: 'success',
+          actorType: 'user',
+          actorId: ownerId,
+          targetType: 'api_key',
+          targetId: key.id,
+          details: { keyId: key.keyId, reason, bulk: true },
+        },
+        em,
+      );
+      await this.changes.publish(em, KEY_TOPIC, key.id);
+    }
+    if (reason === 'password_reset' && live.length) {
+      const owner = await this.users.me(ownerId, em).catch(() => undefined);
+      const kind = 'api_key.revoked_on_reset';
+      if (owner)
+        await this.notifications.enqueueEmail(em, { kind, to: owner.email, ...apiKeyMails.revokedOnReset(live, now) });
+      await this.notifications.enqueueWebhook(em, {
+        kind,
+        data: { ownerId, keys: live.map((k) => ({ keyId: k.id, prefix: prefixOf(k), name: k.name })) },
+      });
+    }
+    return live;
+  }
+
+  /** This instance forgets the keys at once (call after the revoking transaction committed). */
+  dropCached(keys: Pick<ApiKey, 'id'>[]): void {
+    for (const k of keys) this.changes.emitLocal(KEY_TOPIC, k.id);
+  }
+
+  /** The owner's live keys as the password change lists them (never a secret). */
+  async liveOf(ownerId: string, em?: EntityManager): Promise<StandingCredential[]> {
+    const keys = await this.repo.liveOf(em, ownerId);
+    return keys.map((k) => ({ id: k.id, name: k.name, prefix: prefixOf(k), scopes: k.scopes }));
+  }
+
   /** Mail to the key's owner and the signed webhook, queued in the caller's transaction. */
   async notifyOwner(
     em: EntityManager,
@@ -269,13 +387,15 @@ export class ApiKeysService {
     mail: MailText,
     data: Record<string, unknown> = {},
   ): Promise<void> {
-    const owner = await this.users.me(key.ownerId).catch(() => undefined);
+    // Read in the transaction: waiting for a second pooled connection while holding the owner's lock starves the
+    // pool when many creations queue on that lock.
+    const owner = await this.users.me(key.ownerId, em).catch(() => undefined);
     if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner.email, ...mail });
     await this.notifications.enqueueWebhook(em, {
       kind,
       data: {
         keyId: key.id,
-        prefix: `sk_${key.environment}_${key.keyId}`,
+        prefix: prefixOf(key),
         ownerId: key.ownerId,
         name: key.name,
         ...data,
@@ -311,6 +431,11 @@ export class ApiKeysService {
       em,
     );
   }
+}
+
+/** The owner's own session, or an administrator acting on someone else's key. */
+function minted(p: Principal, ownerId: string, ip: string | null): Minted {
+  return { by: p.userId === ownerId ? { kind: 'owner' } : { kind: 'admin', userId: p.userId }, ip };
 }
 
 /** What a rotated key inherits. */

@@ -1,4 +1,4 @@
-import type { AuthService, PasswordHasher } from '@app/auth';
+import type { AuthService, PasswordHasher, SessionsService } from '@app/auth';
 import { DomainException, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
@@ -38,6 +38,7 @@ function setup() {
     audit,
     fakeNotifications(db, clock, config).notifications,
     { me: async () => ({ email: 'x@example.test' }) } as unknown as AuthService,
+    { assertNotRevoked: async () => undefined } as unknown as SessionsService,
     new FakeChangeFeed().asChangeFeed(),
     clock,
     new SequenceRandom(),

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { CoreErrorCode } from '@app/core';
+import { CoreErrorCode, CredentialRevoker, StandingCredential } from '@app/core';
 import { authWorld, AuthWorld, OTHER_STRONG_PASSWORD, STRONG_PASSWORD } from '../../../test/fakes/auth';
+import { transactionOf } from '../../../test/fakes/core';
 import { FORGOT_ANSWER } from './account.service';
 import { AuthErrorCode } from './auth-error-codes';
 import { User } from './entities/user.entity';
@@ -83,6 +84,7 @@ describe('AccountService', () => {
       const other = await w.signIn(ada);
       expect(await w.account.changePassword(current.principal, STRONG_PASSWORD, OTHER_STRONG_PASSWORD)).toEqual({
         otherSessionsEnded: 1,
+        activeApiKeys: [],
       });
       await expect(w.sessions.resolve(other.login.token)).rejects.toMatchObject({
         code: AuthErrorCode.SESSION_INVALID,
@@ -152,7 +154,10 @@ describe('AccountService', () => {
       await lockOut();
       await forgot();
       const token = w.tokenFromMail('auth.reset_password', ada.email);
-      expect(await w.account.resetPassword(token, OTHER_STRONG_PASSWORD)).toEqual({ sessionsEnded: 1 });
+      expect(await w.account.resetPassword(token, OTHER_STRONG_PASSWORD)).toEqual({
+        sessionsEnded: 1,
+        apiKeysRevoked: 0,
+      });
       await expect(w.sessions.resolve(session.token)).rejects.toMatchObject({ code: AuthErrorCode.SESSION_INVALID });
       expect(w.tables.user(ada.id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
       await expect(login(OTHER_STRONG_PASSWORD)).resolves.toBeDefined();
@@ -186,7 +191,10 @@ describe('AccountService', () => {
         code: AuthErrorCode.PASSWORD_TOO_WEAK,
       });
       expect(w.tables.tokens[0].usedAt).toBeNull();
-      await expect(w.account.resetPassword(token, OTHER_STRONG_PASSWORD)).resolves.toEqual({ sessionsEnded: 0 });
+      await expect(w.account.resetPassword(token, OTHER_STRONG_PASSWORD)).resolves.toEqual({
+        sessionsEnded: 0,
+        apiKeysRevoked: 0,
+      });
     });
   });
 
@@ -255,6 +263,88 @@ describe('AccountService', () => {
       await expect(w.account.revokeOtherSessions(w.apiKeyPrincipal(ada))).rejects.toMatchObject({
         code: CoreErrorCode.SESSION_REQUIRED,
       });
+    });
+  });
+
+  describe('standing credentials (API keys, through CredentialRevocation)', () => {
+    const key = (id: string): StandingCredential => ({ id, name: `k${id}`, prefix: `sk_live_${id}`, scopes: ['a'] });
+
+    /** A revoker like api-keys': it records the transaction it ran in and when its after-commit step ran. */
+    function registerKeys(world: AuthWorld, live: Record<string, StandingCredential[]>) {
+      const log: string[] = [];
+      const revoker: CredentialRevoker = {
+        name: 'apiKeys',
+        listLive: async (userId, em) => {
+          log.push(`list in ${transactionOf(em) === undefined ? 'no transaction' : 'a transaction'}`);
+          return live[userId] ?? [];
+        },
+        revokeAll: async (userId, reason, em) => {
+          world.db.assertOpen(em, 'revokeAll');
+          log.push(`revoke ${reason} in transaction ${transactionOf(em)}, commits ${world.db.commits}`);
+          const revoked = live[userId] ?? [];
+          live[userId] = [];
+          return { revoked, afterCommit: () => log.push(`after commit, commits ${world.db.commits}`) };
+        },
+      };
+      world.credentials.register(revoker);
+      return log;
+    }
+
+    it('a reset revokes every key of the account in its transaction and drops caches only after commit', async () => {
+      const live = { [ada.id]: [key('1'), key('2')], other: [key('3')] };
+      const log = registerKeys(w, live);
+      await forgot();
+      const commits = w.db.commits;
+      const answer = await w.account.resetPassword(w.tokenFromMail('auth.reset_password', ada.email), THIRD_PASSWORD);
+      expect(answer).toEqual({ sessionsEnded: 0, apiKeysRevoked: 2 });
+      expect(live[ada.id]).toEqual([]);
+      expect(live.other).toHaveLength(1);
+      expect(log).toEqual([
+        expect.stringMatching(new RegExp(`^revoke password_reset in transaction \\d+, commits ${commits}$`)),
+        `after commit, commits ${commits + 1}`,
+      ]);
+      expect(w.auditRepo.actions('auth.password_reset')).toMatchObject([{ details: { apiKeysRevoked: 2 } }]);
+      const audited = w.auditRepo.actions('auth.password_reset')[0];
+      expect(log[0]).toContain(`in transaction ${w.auditRepo.writtenIn(audited)}`);
+    });
+
+    it('a refused new password revokes nothing (the transaction rolls back before any key is touched)', async () => {
+      const live = { [ada.id]: [key('1')] };
+      const log = registerKeys(w, live);
+      await forgot();
+      const token = w.tokenFromMail('auth.reset_password', ada.email);
+      await expect(w.account.resetPassword(token, 'short')).rejects.toMatchObject({
+        code: AuthErrorCode.PASSWORD_TOO_WEAK,
+      });
+      expect(log).toEqual([]);
+      expect(live[ada.id]).toHaveLength(1);
+    });
+
+    it('with RESET_REVOKES_API_KEYS=false a reset leaves the keys alone (sessions still end)', async () => {
+      const world = await authWorld({ RESET_REVOKES_API_KEYS: 'false' });
+      const bea = await world.seedUser('bea');
+      const live = { [bea.id]: [key('1')] };
+      const log = registerKeys(world, live);
+      const { login: session } = await world.signIn(bea);
+      world.account.forgotPassword(bea.email);
+      await world.account.settled();
+      const token = world.tokenFromMail('auth.reset_password', bea.email);
+      expect(await world.account.resetPassword(token, THIRD_PASSWORD)).toEqual({ sessionsEnded: 1, apiKeysRevoked: 0 });
+      await expect(world.sessions.resolve(session.token)).rejects.toMatchObject({
+        code: AuthErrorCode.SESSION_INVALID,
+      });
+      expect(log).toEqual([]);
+      expect(live[bea.id]).toHaveLength(1);
+    });
+
+    it('a password change keeps the keys and lists them in its answer', async () => {
+      const live = { [ada.id]: [key('1'), key('2')] };
+      const log = registerKeys(w, live);
+      const current = await w.signIn(ada);
+      const answer = await w.account.changePassword(current.principal, STRONG_PASSWORD, OTHER_STRONG_PASSWORD);
+      expect(answer.activeApiKeys).toEqual([key('1'), key('2')]);
+      expect(live[ada.id]).toHaveLength(2);
+      expect(log).toEqual(['list in a transaction']);
     });
   });
 });

@@ -1,7 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { RandomSource } from '@app/crypto';
-import { AppConfig, Clock, CoreErrorCode, Principal, CoreException, StepUpWindow } from '@app/core';
+import {
+  AppConfig,
+  Clock,
+  CoreErrorCode,
+  CoreException,
+  CredentialRevocation,
+  Principal,
+  StepUpWindow,
+} from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
@@ -12,6 +20,7 @@ import {
   EmailVerifiedView,
   PasswordChangedView,
   PasswordResetRequestView,
+  PasswordResetView,
   PasswordSuggestionView,
   ReauthenticatedView,
 } from './dto/account.response';
@@ -47,6 +56,7 @@ export class AccountService {
     private readonly random: RandomSource,
     private readonly config: AppConfig,
     private readonly stepUp: StepUpWindow,
+    private readonly credentials: CredentialRevocation,
   ) {}
 
   /**
@@ -79,7 +89,10 @@ export class AccountService {
     return { authenticatedAt: now.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(now).toISOString() };
   }
 
-  /** Changes the password and ends every other session of the user. */
+  /**
+   * Changes the password and ends every other session of the user. API keys keep working (the person knew the
+   * password): the answer lists them so the client can offer to revoke them (POST /v1/api-keys/revoke-all).
+   */
   async changePassword(
     principal: Principal,
     currentPassword: string,
@@ -107,7 +120,11 @@ export class AccountService {
         },
         em,
       );
-      return { otherSessionsEnded: ended };
+      const activeApiKeys = await this.credentials.listLive(user.id, em);
+      return {
+        otherSessionsEnded: ended,
+        activeApiKeys: activeApiKeys.map(({ id, name, prefix, scopes }) => ({ id, name, prefix, scopes })),
+      };
     });
   }
 
@@ -164,10 +181,14 @@ export class AccountService {
     });
   }
 
-  /** Consumes a reset token (once), sets the password and ends every session of the user. */
-  async resetPassword(token: string, newPassword: string): Promise<SessionsEndedView> {
+  /**
+   * Consumes a reset token (once), sets the password, ends every session of the user and (RESET_REVOKES_API_KEYS,
+   * on by default) revokes every API key, all in one transaction: whoever held the account before the recovery,
+   * with a session or with a key minted then, holds nothing afterwards.
+   */
+  async resetPassword(token: string, newPassword: string): Promise<PasswordResetView> {
     const hashDigest = tokenDigest(token);
-    return this.repo.transaction(async (em) => {
+    const { view, afterCommit } = await this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
@@ -177,6 +198,9 @@ export class AccountService {
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       await this.repo.clearAttempts(user.id, em);
       const ended = await this.sessions.revokeAll(user.id, undefined, em);
+      const keys = this.config.env.RESET_REVOKES_API_KEYS
+        ? await this.credentials.revokeAll(user.id, 'password_reset', em)
+        : { revoked: [], afterCommit: () => undefined };
       await this.audit.record(
         {
           action: 'auth.password_reset',
@@ -184,12 +208,14 @@ export class AccountService {
           actorId: user.id,
           targetType: 'user',
           targetId: user.id,
-          details: { sessionsEnded: ended },
+          details: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length },
         },
         em,
       );
-      return { sessionsEnded: ended };
+      return { view: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length }, afterCommit: keys.afterCommit };
     });
+    afterCommit();
+    return view;
   }
 
   async verifyEmail(token: string): Promise<EmailVerifiedView> {

@@ -30,6 +30,7 @@ import {
   EmailVerifiedView,
   PasswordChangedView,
   PasswordResetRequestView,
+  PasswordResetView,
   PasswordSuggestionView,
   ReauthenticatedView,
 } from './dto/account.response';
@@ -137,13 +138,18 @@ export class AuthController {
   @RequireSession()
   @SensitiveAction()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change my password (recent authentication; ends my other sessions)' })
+  @ApiOperation({
+    summary: 'Change my password (recent authentication; ends my other sessions; lists my API keys that still work)',
+  })
   @ApiProblems(
     CoreErrorCode.CURRENT_PASSWORD_WRONG,
     AuthErrorCode.PASSWORD_TOO_WEAK,
     CoreErrorCode.RECENT_LOGIN_REQUIRED,
   )
-  @ApiOkResponse({ type: PasswordChangedView, description: 'Password changed; how many other sessions were ended' })
+  @ApiOkResponse({
+    type: PasswordChangedView,
+    description: 'Password changed; how many other sessions were ended, and the API keys that still work',
+  })
   changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto) {
     return this.account.changePassword(p, dto.currentPassword, dto.newPassword);
   }
@@ -197,9 +203,12 @@ export class AuthController {
   @Post('auth/password/reset')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions)' })
+  @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions and revokes all API keys)' })
   @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK)
-  @ApiOkResponse({ type: SessionsEndedView, description: 'Password set; how many sessions were ended' })
+  @ApiOkResponse({
+    type: PasswordResetView,
+    description: 'Password set; how many sessions were ended and API keys revoked',
+  })
   reset(@Body() dto: ResetPasswordDto) {
     return this.account.resetPassword(dto.token, dto.newPassword);
   }

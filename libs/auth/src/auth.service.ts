@@ -363,8 +363,9 @@ export class AuthService {
     await em.query('DELETE FROM users WHERE id = $1', [userId]);
   }
 
-  async me(userId: string): Promise<UserView> {
-    const user = await this.repo.findById(userId);
+  /** `em`: read in the caller's transaction (no second pooled connection while it holds locks). */
+  async me(userId: string, em?: EntityManager): Promise<UserView> {
+    const user = await this.repo.findById(userId, em);
     if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
     return userView(user);
   }

@@ -10,6 +10,7 @@ import { SessionAuthenticatedAt1763901170000 } from './migrations/1763901170000-
 
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
+export { SessionsService } from './sessions.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
 export { PasswordHasher } from './password/password-hasher';

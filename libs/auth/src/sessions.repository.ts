@@ -128,6 +128,12 @@ export class SessionsRepository {
     return returnedRows(result).length;
   }
 
+  /** Whether the session is revoked or gone, as of this statement (read in the caller's transaction). */
+  async isRevoked(id: string, em: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const row = await em.getRepository(Session).findOne({ where: { id }, select: { id: true, revokedAt: true } });
+    return !row || row.revokedAt !== null;
+  }
+
   /** Revokes one of the user's sessions; answers whether it existed (another user's id finds nothing). */
   async revoke(
     userId: string,

@@ -103,6 +103,15 @@ export class SessionsService {
     return this.repo.renewAuthentication(userId, sessionId, now, em);
   }
 
+  /**
+   * Throws SESSION_INVALID when the session was revoked after the request was let in: for work that queues on a lock a
+   * revocation (a password reset) also takes, so nothing is minted with a session ended meanwhile.
+   */
+  async assertNotRevoked(sessionId: string, em: EntityManager): Promise<void> {
+    if (await this.repo.isRevoked(sessionId, em))
+      throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session has ended.');
+  }
+
   revoke(userId: string, sessionId: string, em?: EntityManager): Promise<boolean> {
     return this.repo.revoke(userId, sessionId, this.clock.now(), em);
   }

@@ -6,6 +6,7 @@ import { AccountData } from './account-data/account-data';
 import { AccessGuard } from './auth/access.guard';
 import { StepUpWindow } from './auth/step-up-window';
 import { CredentialResolvers } from './auth/credential-resolvers';
+import { CredentialRevocation } from './auth/credential-revocation';
 import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -99,6 +100,7 @@ export class CoreModule implements NestModule {
         MetricsAccessGuard,
         CredentialResolvers,
         StepUpWindow,
+        CredentialRevocation,
         AccountData,
         CiphertextStores,
         ChangeFeed,
@@ -118,6 +120,7 @@ export class CoreModule implements NestModule {
         MetricsService,
         CredentialResolvers,
         StepUpWindow,
+        CredentialRevocation,
         AccountData,
         CiphertextStores,
         ChangeFeed,

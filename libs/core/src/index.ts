@@ -26,6 +26,13 @@ export {
   SensitiveAction,
 } from './auth/access.decorators';
 export { CredentialResolvers } from './auth/credential-resolvers';
+export { CredentialRevocation } from './auth/credential-revocation';
+export type {
+  CredentialRevoker,
+  RevokeAllReason,
+  RevokedCredentials,
+  StandingCredential,
+} from './auth/credential-revocation';
 export type { CredentialResolver, PresentedCredential } from './auth/credential-resolvers';
 export { CurrentPrincipal } from './auth/current-principal.decorator';
 export type { Principal, RequestWithPrincipal, Role } from './auth/principal';

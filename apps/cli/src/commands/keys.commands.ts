@@ -76,6 +76,8 @@ export class KeysIssueCommand extends KeysCommand {
     const created = await this.keys.create(
       { kind: 'session', userId: user.id, role: user.role as Principal['role'], scopes: user.scopes },
       dto,
+      null,
+      { kind: 'operator' },
     );
     if (o.json) process.stdout.write(`${JSON.stringify(created)}\n`);
     else
@@ -185,7 +187,7 @@ export class KeysRotateCommand extends KeysCommand {
   async run([raw]: string[], o: KeyOptions): Promise<void> {
     const id = requireKeyId(raw);
     const dto = validated(RotateApiKeyDto, o.graceHours !== undefined ? { gracePeriodHours: o.graceHours } : {});
-    const rotated = await this.keys.rotate(OPERATOR, id, dto.gracePeriodHours);
+    const rotated = await this.keys.rotate(OPERATOR, id, dto.gracePeriodHours, null, { kind: 'operator' });
     if (o.json) process.stdout.write(`${JSON.stringify(rotated)}\n`);
     else
       process.stdout.write(

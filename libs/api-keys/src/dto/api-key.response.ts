@@ -6,7 +6,7 @@ import { KEY_ENVIRONMENTS } from '../key-format';
 import type { KeyEnvironment } from '../key-format';
 
 /** Why a key was revoked; `null` is in the list because the field is null until then. */
-const REVOKED_REASONS = ['owner', 'admin', 'rotated', null] as string[];
+const REVOKED_REASONS = ['owner', 'admin', 'rotated', 'password_reset', null] as string[];
 
 export class ApiKeyRateLimitView {
   @ApiProperty({ type: 'integer', description: 'Requests allowed per window', example: 100 })
@@ -121,7 +121,8 @@ export class ApiKeyView {
     type: String,
     enum: REVOKED_REASONS,
     nullable: true,
-    description: 'By its `owner`, by an `admin`, or `rotated` (grace period over or none given)',
+    description:
+      'By its `owner` (one key or all at once), by an `admin`, `rotated` (grace period over or none given), or by a `password_reset` by mail',
     example: null,
   })
   revokedReason!: string | null;
@@ -181,4 +182,18 @@ export class RotatedApiKeyView extends CreatedApiKeyView {
     description: 'The old key: `rotating` until its grace period ends, or `revoked` at once without one',
   })
   previous!: ApiKeyView;
+}
+
+/** The answer to revoking every key of the caller at once. */
+export class RevokedAllApiKeysView {
+  @ApiProperty({ type: 'integer', minimum: 0, example: 2, description: 'How many live keys were revoked' })
+  revoked!: number;
+
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    example: ['5e419f66-fe3b-4b0d-92e1-388db75b8dde', '0b7c3f0e-6a57-4c4e-9d59-1f4f2d1e8a11'],
+    description: 'Their `id`s (each now `revoked` with reason `owner`)',
+  })
+  ids!: string[];
 }

@@ -1,5 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** A live API key of the user, as a password change lists it (never the secret). */
+export class ActiveApiKeyView {
+  @ApiProperty({ format: 'uuid', example: '5e419f66-fe3b-4b0d-92e1-388db75b8dde' })
+  id!: string;
+
+  @ApiProperty({ example: 'billing-worker' })
+  name!: string;
+
+  @ApiProperty({ example: 'sk_live_VVKj7SPbfjaN', description: 'The public part that identifies the key' })
+  prefix!: string;
+
+  @ApiProperty({ type: [String], example: ['profiles:read'] })
+  scopes!: string[];
+}
+
 /** A password change. */
 export class PasswordChangedView {
   @ApiProperty({
@@ -8,6 +23,27 @@ export class PasswordChangedView {
     description: 'Other sessions of the user ended by the change (the current one stays)',
   })
   otherSessionsEnded!: number;
+
+  @ApiProperty({
+    type: [ActiveApiKeyView],
+    description:
+      'API keys of the user that still work (a change keeps them): revoke them all with POST /v1/api-keys/revoke-all, or one by one',
+  })
+  activeApiKeys!: ActiveApiKeyView[];
+}
+
+/** A password reset by mail. */
+export class PasswordResetView {
+  @ApiProperty({ type: 'integer', example: 2, description: 'Sessions of the user ended by the reset (all of them)' })
+  sessionsEnded!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description:
+      'API keys revoked by the reset (0 when `RESET_REVOKES_API_KEYS` is false); the owner is mailed the list',
+  })
+  apiKeysRevoked!: number;
 }
 
 /** A renewed recent authentication (step-up) of the current session. */

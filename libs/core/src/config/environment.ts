@@ -270,6 +270,15 @@ export class Environment {
 
   @Env({
     description:
+      'A password reset by mail also revokes every live API key of the account (the owner is mailed the list); `false` keeps keys across a reset (sessions end either way).',
+    default: 'true',
+  })
+  @Transform((p) => toBool(p) ?? true)
+  @IsBoolean()
+  RESET_REVOKES_API_KEYS = true;
+
+  @Env({
+    description:
       'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).',
     default: '20',
   })
