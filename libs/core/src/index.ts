@@ -69,11 +69,9 @@ export { ApiIdParam } from './http/api-id-param';
 export { currentRequest, runWithRequestContext } from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';
 
-// Rate limits: the GCRA limiter (memory or Redis) and the per-address throttling on it (@nestjs/throttler)
+// Rate limits: the GCRA limiter (memory or Redis), shared by the per-key limits and the per-address throttling
 export { RateLimiter } from './rate-limit/rate-limiter';
 export type { RateLimitDecision } from './rate-limit/gcra';
-export { IP_THROTTLERS } from './rate-limit/ip-throttler.guard';
-export type { IpThrottler } from './rate-limit/ip-throttler.guard';
 
 // Metrics, secrets, time, jobs
 export { MetricsService } from './metrics/metrics.service';
