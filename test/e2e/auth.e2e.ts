@@ -32,7 +32,19 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ clock, env: { IP_FAILURE_THRESHOLD: '1000' } });
+    // This file sends dozens of registrations, logins and resets from loopback in well under a minute: the per-address
+    // limits (IP_LIMIT_*, 10–30 a minute by default) are raised here and tested at their defaults in ip-throttle.e2e.ts.
+    t = await startTestApp({
+      clock,
+      env: {
+        IP_FAILURE_THRESHOLD: '1000',
+        IP_LIMIT_REGISTER: '1000',
+        IP_LIMIT_LOGIN: '1000',
+        IP_LIMIT_FORGOT: '1000',
+        IP_LIMIT_RESET: '1000',
+        IP_LIMIT_VERIFY: '1000',
+      },
+    });
   });
   afterAll(() => t?.stop());
 

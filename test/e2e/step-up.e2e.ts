@@ -20,7 +20,9 @@ describe('step-up: recent authentication for sensitive actions (real PostgreSQL)
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    t = await startTestApp({ db, clock });
+    // Every request here comes from one address: the per-address limit on reauthenticate (10 a minute by default,
+    // tested at its default in ip-throttle.e2e.ts) is raised so this file tests the step-up itself.
+    t = await startTestApp({ db, clock, env: { IP_LIMIT_REAUTHENTICATE: '1000' } });
   });
   afterAll(async () => {
     await t?.close();

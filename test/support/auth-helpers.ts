@@ -48,7 +48,8 @@ export async function registerAndLogin(
   t: TestApp,
   user = uniqueUser(),
 ): Promise<{ token: string; userId: string; user: typeof user }> {
-  const reg = await t.request('/v1/auth/register', jsonPost(user));
+  // Each user the helper makes is a different client: per-address limits (IP_LIMIT_REGISTER) apply to real clients.
+  const reg = await t.request('/v1/auth/register', jsonPost(user, { 'x-forwarded-for': freshIp() }));
   if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
   const login = await t.request(
     '/v1/auth/login',

@@ -18,7 +18,6 @@ import { KeyReportsService } from './key-reports.service';
 import { KeyVerificationController } from './key-verification.controller';
 import { KeyVerificationService } from './key-verification.service';
 import { KeyVerifier } from './key-verifier';
-import { RateLimiter } from './rate-limit/rate-limiter';
 import { UsageRecorder } from './usage/usage-recorder';
 
 @Module({
@@ -28,7 +27,6 @@ import { UsageRecorder } from './usage/usage-recorder';
     ApiKeysRepository,
     KeyHasher,
     KeyCache,
-    RateLimiter,
     UsageRecorder,
     DenialAuditor,
     KeyVerifier,

@@ -1,4 +1,5 @@
 import { AccessRules, AppConfig, ChangeFeed, loadConfig, MetricsService, SystemClock } from '@app/core';
+import type { RateLimiter } from '@app/core';
 import { randomBytes } from 'node:crypto';
 import type { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
 import type { DenialAuditor } from './denial-auditor';
@@ -7,7 +8,6 @@ import { KeyCache } from './key-cache';
 import { generateKey } from './key-format';
 import type { KeyHasher } from './key-hasher';
 import { KeyVerifier } from './key-verifier';
-import type { RateLimiter } from './rate-limit/rate-limiter';
 import type { UsageRecorder } from './usage/usage-recorder';
 
 function deferred<T>() {

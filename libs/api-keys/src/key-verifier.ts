@@ -8,6 +8,8 @@ import {
   holdsScope,
   ipMatches,
   MetricsService,
+  RateLimitDecision,
+  RateLimiter,
 } from '@app/core';
 import { Counter } from 'prom-client';
 import { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
@@ -15,8 +17,6 @@ import { DenialAuditor } from './denial-auditor';
 import { CachedKey, KeyCache, KnownKey } from './key-cache';
 import { ParsedKey, parseKey, presentedDigest } from './key-format';
 import { KeyHasher } from './key-hasher';
-import { RateLimitDecision } from './rate-limit/gcra';
-import { RateLimiter } from './rate-limit/rate-limiter';
 import { UsageRecorder } from './usage/usage-recorder';
 
 export const VERIFY_CODES = [

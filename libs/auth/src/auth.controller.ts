@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Throttle } from '@nestjs/throttler';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -51,10 +52,11 @@ export class AuthController {
   ) {}
 
   @Post('auth/register')
+  @Throttle({ register: {} })
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
-  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiAcceptedResponse({
     type: RegistrationView,
     description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)',
@@ -64,10 +66,15 @@ export class AuthController {
   }
 
   @Post('auth/login')
+  @Throttle({ login: {} })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
-  @ApiProblems(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, AuthErrorCode.INVALID_CREDENTIALS)
+  @ApiProblems(
+    AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+    AuthErrorCode.INVALID_CREDENTIALS,
+  )
   @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
   login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto, client(req));
@@ -75,12 +82,13 @@ export class AuthController {
 
   @Post('auth/reauthenticate')
   @RequireSession()
+  @Throttle({ reauthenticate: {} })
   @HttpCode(200)
   @ApiOperation({
     summary:
       'Confirm my password again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited)',
   })
-  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG)
+  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiOkResponse({
     type: ReauthenticatedView,
     description: 'The same session, now recently authenticated (no new token)',
@@ -155,31 +163,35 @@ export class AuthController {
   }
 
   @Post('auth/password/suggest')
+  @Throttle({ suggest: {} })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'A random password (CSPRNG) that passes the policy' })
+  @ApiProblems(CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiOkResponse({ type: PasswordSuggestionView, description: 'A random password that passes the policy' })
   suggest(@Body() dto: SuggestPasswordDto) {
     return this.account.suggest(dto.length);
   }
 
   @Post('auth/email/verify')
+  @Throttle({ verify: {} })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm my email address with the token from the mail' })
-  @ApiProblems(AuthErrorCode.TOKEN_INVALID)
+  @ApiProblems(AuthErrorCode.TOKEN_INVALID, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiOkResponse({ type: EmailVerifiedView, description: 'The email address is confirmed' })
   verifyEmail(@Body() dto: TokenDto) {
     return this.account.verifyEmail(dto.token);
   }
 
   @Post('auth/email/resend')
+  @Throttle({ resend: {} })
   @RequireSession()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Send the verification mail again (at most AUTH_MAILS_PER_HOUR an hour, counting the first)',
   })
-  @ApiProblems(AuthErrorCode.VERIFICATION_MAIL_LIMIT)
+  @ApiProblems(AuthErrorCode.VERIFICATION_MAIL_LIMIT, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiAcceptedResponse({
     type: EmailVerificationResendView,
     description: 'Mail queued, or nothing to do when already verified',
@@ -189,9 +201,11 @@ export class AuthController {
   }
 
   @Post('auth/password/forgot')
+  @Throttle({ forgot: {} })
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Ask for a reset link (same answer whether or not the account exists)' })
+  @ApiProblems(CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiAcceptedResponse({
     type: PasswordResetRequestView,
     description: 'Request accepted (the same answer whether or not the account exists)',
@@ -201,10 +215,11 @@ export class AuthController {
   }
 
   @Post('auth/password/reset')
+  @Throttle({ reset: {} })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions and revokes all API keys)' })
-  @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK)
+  @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiOkResponse({
     type: PasswordResetView,
     description: 'Password set; how many sessions were ended and API keys revoked',

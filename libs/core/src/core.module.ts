@@ -9,6 +9,7 @@ import { CredentialResolvers } from './auth/credential-resolvers';
 import { CredentialRevocation } from './auth/credential-revocation';
 import { ScopesController } from './auth/scopes.controller';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/load-config';
@@ -28,6 +29,8 @@ import { MetricsAccessGuard } from './metrics/metrics-access.guard';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { CiphertextStores } from './keyring/ciphertext-stores';
+import { ipThrottlerOptions, IpThrottlerGuard } from './rate-limit/ip-throttler.guard';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
 import { Lifecycle } from './system/lifecycle';
@@ -88,6 +91,8 @@ export class CoreModule implements NestModule {
           },
         }),
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
+        // Per-address limits (IP_LIMIT_*) on the GCRA limiter below: Redis when REDIS_URL is set, else in process.
+        ThrottlerModule.forRootAsync({ inject: [AppConfig, RateLimiter], useFactory: ipThrottlerOptions }),
       ],
       controllers: [HealthController, MetricsController, ScopesController, JobsController],
       providers: [
@@ -106,7 +111,10 @@ export class CoreModule implements NestModule {
         ChangeFeed,
         JobRunner,
         JobScheduler,
-        // The one global guard: who is calling, and may they (the route's rule, evaluated once).
+        RateLimiter,
+        // Per-address limits first (routes that name a throttler: login, register …), before any credential lookup.
+        { provide: APP_GUARD, useClass: IpThrottlerGuard },
+        // The access guard: who is calling, and may they (the route's rule, evaluated once).
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
@@ -126,6 +134,7 @@ export class CoreModule implements NestModule {
         ChangeFeed,
         JobRunner,
         JobScheduler,
+        RateLimiter,
       ],
     };
   }

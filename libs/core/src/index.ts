@@ -85,6 +85,10 @@ export { ApiIdParam } from './http/api-id-param';
 export { currentRequest, runWithRequestContext } from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';
 
+// Rate limits: the GCRA limiter (memory or Redis), shared by the per-key limits and the per-address throttling
+export { RateLimiter } from './rate-limit/rate-limiter';
+export type { RateLimitDecision } from './rate-limit/gcra';
+
 // Metrics, secrets, time, jobs
 export { MetricsService } from './metrics/metrics.service';
 export { SECRET_DEFINITIONS } from './secrets/secret-definitions';

@@ -243,6 +243,105 @@ export class Environment {
   @Max(1440)
   STEP_UP_MAX_AGE_MINUTES = 15;
 
+  @Env({
+    description:
+      'The window (seconds) of the per-client-address limits `IP_LIMIT_*` (GCRA on the rate-limit store: Redis when `REDIS_URL` is set; one slot back every window/limit).',
+    default: '60',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  IP_LIMIT_WINDOW_SECONDS = 60;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/register (each costs an Argon2 hash and may send a mail); more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_REGISTER = 10;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/login, counting every attempt (IP_FAILURE_THRESHOLD counts only failures); more answer 429 TOO_MANY_REQUESTS.',
+    default: '20',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_LOGIN = 20;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/password/forgot (each may send a mail); more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_FORGOT = 10;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/password/reset; more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_RESET = 10;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/email/verify; more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_VERIFY = 10;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/email/resend (the mails themselves are capped by AUTH_MAILS_PER_HOUR per address); more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_RESEND = 10;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/password/suggest; more answer 429 TOO_MANY_REQUESTS.',
+    default: '30',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_SUGGEST = 30;
+
+  @Env({
+    description:
+      'Requests per client address (trusted `request.ip`) per `IP_LIMIT_WINDOW_SECONDS` to POST /v1/auth/reauthenticate (each costs an Argon2 verification; wrong passwords also count toward the account lockout); more answer 429 TOO_MANY_REQUESTS.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  IP_LIMIT_REAUTHENTICATE = 10;
+
   @Env({ description: 'Session idle timeout in minutes.', default: '30' })
   @Transform(toInt)
   @IsInt()
@@ -314,7 +413,7 @@ export class Environment {
 
   @Env({
     description:
-      'Redis URL (`redis://host:6379/0`). Set: per-key rate limits are shared by all instances. Unset: in-process limits.',
+      'Redis URL (`redis://host:6379/0`). Set: per-key and per-address rate limits are shared by all instances. Unset: in-process limits.',
     default: '',
   })
   @Transform(emptyToUndefined)

@@ -1,3 +1,5 @@
+import { SkipThrottle } from '@nestjs/throttler';
+import { ALL_IP_THROTTLERS } from '../rate-limit/ip-throttler.guard';
 import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
@@ -6,6 +8,7 @@ import { Public } from '../auth/access.decorators';
 import { Lifecycle } from '../system/lifecycle';
 
 @ApiTags('system')
+@SkipThrottle(ALL_IP_THROTTLERS)
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   private migrationsApplied = false;

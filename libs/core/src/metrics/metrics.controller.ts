@@ -1,3 +1,5 @@
+import { SkipThrottle } from '@nestjs/throttler';
+import { ALL_IP_THROTTLERS } from '../rate-limit/ip-throttler.guard';
 import { Controller, Get, Header, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/access.decorators';
@@ -5,6 +7,7 @@ import { MetricsAccessGuard } from './metrics-access.guard';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()
+@SkipThrottle(ALL_IP_THROTTLERS)
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { AppConfig, Clock } from '@app/core';
+import { AppConfig } from '../config/load-config';
+import { Clock } from '../system/clock';
 import { gcra, GCRA_LUA, RateLimitDecision } from './gcra';
 
 export interface RateLimitStore {

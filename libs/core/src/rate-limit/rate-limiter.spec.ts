@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '@app/core';
+import { loadConfig } from '../config/load-config';
 import { ManualClock } from '../../../../test/fakes/core';
 import { RateLimiter } from './rate-limiter';
 
