@@ -444,7 +444,7 @@ export async function authWorld(env: Record<string, string> = {}) {
   /** The token in the last mail of a kind to an address (as the person would copy it from the link). */
   function tokenFromMail(kind: string, to: string): string {
     const m = outbox.mails(kind).filter((x) => x.recipient === to);
-    const match = /"token":"([A-Za-z0-9_-]{43})"/.exec(m[m.length - 1]?.body ?? '');
+    const match = /#token=([A-Za-z0-9_-]{43})/.exec(m[m.length - 1]?.body ?? '');
     if (!match) throw new Error(`no ${kind} mail with a token to ${to}`);
     return match[1];
   }

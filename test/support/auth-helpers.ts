@@ -39,7 +39,7 @@ export async function outbox(t: TestApp, recipient: string): Promise<OutboxRow[]
 }
 
 export function tokenIn(body: string): string {
-  const m = /"token":"([A-Za-z0-9_-]{43})"/.exec(body);
+  const m = /#token=([A-Za-z0-9_-]{43})/.exec(body);
   if (!m) throw new Error(`no token in mail: ${body}`);
   return m[1];
 }

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     PORT: String(appPort),
     TRUSTED_PROXIES: '127.0.0.1',
-    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `https://localhost:${httpsPort}`,
+    PUBLIC_URL: process.env.PUBLIC_URL ?? process.env.PUBLIC_BASE_URL ?? `https://localhost:${httpsPort}`,
   };
   const config = loadConfig(env);
   const nginx = findNginx();

@@ -155,7 +155,7 @@ export class AccountService {
         {
           kind: 'auth.reset_password',
           to: user.email,
-          ...authMails.resetPassword(this.config.env.PUBLIC_BASE_URL, token),
+          ...authMails.resetPassword(this.config.publicUrl, token),
         },
         this.config.env.AUTH_MAILS_PER_HOUR,
       );

@@ -1,6 +1,9 @@
 /**
  * The texts of the account mails, in one place beside the module (services only choose which one to queue).
- * Each takes the public base URL and what the text names; none is ever given a password.
+ * Each takes the public URL (`PUBLIC_URL`) and what the text names; none is ever given a password.
+ * Links carry their token in the fragment (`#token=…`): a browser never sends it to a server, so it is in no access
+ * log, proxy log or Referer; the page's own script reads it and POSTs it (GET changes nothing: mail scanners
+ * prefetch links).
  */
 export interface MailText {
   subject: string;
@@ -11,8 +14,10 @@ export const authMails = {
   resetPassword: (baseUrl: string, token: string): MailText => ({
     subject: 'Reset your password',
     text:
-      `Reset your password within one hour: POST ${baseUrl}/v1/auth/password/reset with ` +
-      `{"token":"${token}","newPassword":"…"}. If you did not ask for this, ignore this message.`,
+      `Someone (maybe you) asked to reset the password of your account. Within one hour, open this link and ` +
+      `choose a new password:\n\n${baseUrl}/reset-password#token=${token}\n\n` +
+      'It signs out every session and revokes every API key of the account. ' +
+      'If you did not ask for this, ignore this message: your password stays as it is.',
   }),
 
   registerExisting: (baseUrl: string): MailText => ({
@@ -29,6 +34,8 @@ export const authMails = {
 
   verifyEmail: (baseUrl: string, token: string): MailText => ({
     subject: 'Confirm your email address',
-    text: `Confirm your address within 24 hours: POST ${baseUrl}/v1/auth/email/verify with {"token":"${token}"}`,
+    text:
+      `Confirm your email address within 24 hours by opening this link:\n\n${baseUrl}/verify-email#token=${token}\n\n` +
+      'If you did not create an account, ignore this message.',
   }),
 };

@@ -7,6 +7,7 @@ import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
 import { AuthJobs } from './auth.jobs';
+import { AccountPagesController } from './pages/account-pages.controller';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { PasswordHasher } from './password/password-hasher';
@@ -17,7 +18,7 @@ import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [AuditModule, NotificationsModule],
-  controllers: [AuthController, AdminUsersController],
+  controllers: [AuthController, AdminUsersController, AccountPagesController],
   providers: [
     AuthRepository,
     AuthJobs,

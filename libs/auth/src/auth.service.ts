@@ -127,7 +127,7 @@ export class AuthService {
         kind: taken.email ? 'auth.register_existing' : 'auth.register_username_taken',
         to: input.email,
         ...(taken.email
-          ? authMails.registerExisting(this.config.env.PUBLIC_BASE_URL)
+          ? authMails.registerExisting(this.config.publicUrl)
           : authMails.registerUsernameTaken(input.username)),
       },
       this.config.env.AUTH_MAILS_PER_HOUR,
@@ -151,7 +151,7 @@ export class AuthService {
       {
         kind: 'auth.verify_email',
         to: user.email,
-        ...authMails.verifyEmail(this.config.env.PUBLIC_BASE_URL, token),
+        ...authMails.verifyEmail(this.config.publicUrl, token),
       },
       this.config.env.AUTH_MAILS_PER_HOUR,
     );

@@ -142,7 +142,10 @@ export async function bootHttpApp(
   const port = typeof address === 'object' && address ? address.port : config.env.PORT;
   const host = config.env.HOST.includes(':') ? `[${config.env.HOST}]` : config.env.HOST;
   const url = `http://${host}:${port}`;
-  bootLog.info({ url, docs: config.docsEnabled ? `${url}/docs` : undefined }, 'listening');
+  config.listeningOn(port);
+  bootLog.info({ url, publicUrl: config.publicUrl, docs: config.docsEnabled ? `${url}/docs` : undefined }, 'listening');
+  if (config.isProduction && !config.env.PUBLIC_URL && !config.env.PUBLIC_BASE_URL)
+    bootLog.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is unset: mail links name the bound address');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -132,14 +132,29 @@ export class Environment {
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   @Env({
-    description: 'Base URL used in links sent by mail (verification, password reset).',
-    default: 'http://127.0.0.1:3000',
+    description:
+      'Public URL of the service, as users reach it: the links in mails (`/verify-email#token=…`, `/reset-password#token=…`) start with it. Unset: the URL the service actually listens on (`http://HOST:<bound port>`, so it follows `PORT`; a wildcard `HOST` becomes loopback). Set it in production (the address behind your proxy or TLS).',
+    default: '',
   })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'PUBLIC_URL must be an http(s) URL' },
+  )
+  PUBLIC_URL?: string;
+
+  @Env({
+    description: 'Deprecated name of `PUBLIC_URL`, still read when `PUBLIC_URL` is unset.',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsUrl(
     { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
     { message: 'PUBLIC_BASE_URL must be an http(s) URL' },
   )
-  PUBLIC_BASE_URL = 'http://127.0.0.1:3000';
+  PUBLIC_BASE_URL?: string;
 
   @Env({ description: 'Sender address of mails.', default: 'security-backend@localhost' })
   @IsString()

@@ -44,4 +44,33 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUSTED_PROXIES: '' }).trustedProxies).toEqual([]);
     expect(loadConfig({ METRICS_ALLOW: '' }).metricsAllow).toEqual([]);
   });
+
+  describe('publicUrl (the start of mail links)', () => {
+    it('is the bound address by default: the configured PORT, then the port the server actually bound', () => {
+      const config = loadConfig({ PORT: '8081' });
+      expect(config.publicUrl).toBe('http://127.0.0.1:8081');
+      config.listeningOn(41234);
+      expect(config.publicUrl).toBe('http://127.0.0.1:41234');
+    });
+
+    it('names loopback for a wildcard HOST and brackets IPv6', () => {
+      expect(loadConfig({ HOST: '0.0.0.0', PORT: '4000' }).publicUrl).toBe('http://127.0.0.1:4000');
+      expect(loadConfig({ HOST: '::', PORT: '4000' }).publicUrl).toBe('http://[::1]:4000');
+      expect(loadConfig({ HOST: '::1', PORT: '4000' }).publicUrl).toBe('http://[::1]:4000');
+    });
+
+    it('PUBLIC_URL wins, then the deprecated PUBLIC_BASE_URL; a trailing slash is dropped; empty is unset', () => {
+      const both = loadConfig({ PUBLIC_URL: 'https://id.example.com/', PUBLIC_BASE_URL: 'https://old.example.com' });
+      both.listeningOn(41234);
+      expect(both.publicUrl).toBe('https://id.example.com');
+      expect(loadConfig({ PUBLIC_BASE_URL: 'https://old.example.com' }).publicUrl).toBe('https://old.example.com');
+      expect(loadConfig({ PUBLIC_URL: '', PORT: '3001' }).publicUrl).toBe('http://127.0.0.1:3001');
+    });
+
+    it('refuses what is not an http(s) URL', () => {
+      expect(() => loadConfig({ PUBLIC_URL: 'javascript:alert(1)' })).toThrow(/PUBLIC_URL must be an http\(s\) URL/);
+      expect(() => loadConfig({ PUBLIC_URL: 'example.com' })).toThrow(/PUBLIC_URL/);
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'ftp://x' })).toThrow(/PUBLIC_BASE_URL/);
+    });
+  });
 });

@@ -13,6 +13,8 @@ export class ConfigError extends Error {
 
 /** The validated configuration, with derived values. Built once at boot. */
 export class AppConfig {
+  private boundUrl?: string;
+
   constructor(
     readonly env: Readonly<Environment>,
     readonly dataDir: string,
@@ -35,6 +37,28 @@ export class AppConfig {
   get metricsAllow(): string[] {
     return splitList(this.env.METRICS_ALLOW);
   }
+
+  /**
+   * The URL mail links start with (no trailing slash): `PUBLIC_URL`, else the deprecated `PUBLIC_BASE_URL`, else the
+   * URL the server is bound to (known once it listens, so `PORT=0` and any `PORT` give the right port), else
+   * `http://HOST:PORT` as configured. A wildcard `HOST` (0.0.0.0, ::) is not an address a link can name: loopback.
+   */
+  get publicUrl(): string {
+    const configured = this.env.PUBLIC_URL ?? this.env.PUBLIC_BASE_URL;
+    return (configured ?? this.boundUrl ?? serverUrl(this.env.HOST, this.env.PORT)).replace(/\/+$/, '');
+  }
+
+  /** Called once the HTTP server listens, with the port it actually bound. */
+  listeningOn(port: number): string {
+    this.boundUrl = serverUrl(this.env.HOST, port);
+    return this.boundUrl;
+  }
+}
+
+/** `http://host:port` for a bind address; wildcards become loopback, IPv6 is bracketed. */
+export function serverUrl(bindHost: string, port: number): string {
+  const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export function splitList(value: string): string[] {
