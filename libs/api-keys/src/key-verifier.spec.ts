@@ -33,7 +33,7 @@ function row(status: ApiKey['status']): KeyWithOwner {
     graceEndsAt: null,
     rotatedTo: null,
   } as unknown as ApiKey;
-  return { key, ownerRole: 'user', ownerScopes: ['profiles:read'], ownerDisabled: false };
+  return { key, ownerRole: 'user', ownerScopes: ['profiles:read'], ownerDisabled: false, ownerEmailVerified: true };
 }
 
 describe('KeyVerifier lookups and invalidation', () => {

@@ -224,7 +224,7 @@ function outcome(
   return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining };
 }
 
-function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): KnownKey {
+function toKnown({ key, ownerRole, ownerScopes, ownerDisabled, ownerEmailVerified }: KeyWithOwner): KnownKey {
   const effective = effectiveScopes({ scopes: key.scopes, ownerScopes });
   return {
     kind: 'known',
@@ -251,6 +251,7 @@ function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): 
       role: ownerRole,
       scopes: effective,
       keyId: key.id,
+      emailVerified: ownerEmailVerified,
     }),
   };
 }
