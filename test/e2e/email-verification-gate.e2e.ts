@@ -146,10 +146,21 @@ describe('verified email gate (real PostgreSQL)', () => {
     await expectUnverified(await useKey('/v1/me'));
     // The session minted there is refused here too, and cannot rotate the key.
     await expectUnverified(await t.request(`/v1/api-keys/${minted.id}/rotate`, jsonPost({}, bearer(token))));
+    // Another service asking POST /v1/keys/verify is told the same: not valid here, valid where the setting is off.
+    const verifier = await userWithScopes(t, ['keys:verify']);
+    const verifierKey = await createKey(t, verifier.token, { scopes: ['keys:verify'] });
+    const verdict = async (app: TestApp) =>
+      (await (await app.request('/v1/keys/verify', jsonPost({ key: minted.key }, bearer(verifierKey.key)))).json()) as {
+        valid: boolean;
+        code: string;
+      };
+    expect(await verdict(t)).toMatchObject({ valid: false, code: 'EMAIL_NOT_VERIFIED' });
+    expect(await verdict(off)).toMatchObject({ valid: true, code: 'VALID' });
     // Verified through the other instance: the key cached here as unverified is dropped at once (user change topic).
     await verifyEmail(off, user.email);
     await waitFor(async () => ((await useKey('/v1/me')).status === 200 ? true : undefined), 3_000);
     expect((await useKey('/v1/profiles/me')).status).toBe(200);
+    expect(await verdict(t)).toMatchObject({ valid: true, code: 'VALID' });
   });
 
   it('with REQUIRE_VERIFIED_EMAIL=false the gate is off: the same requests from an unverified account go through', async () => {
