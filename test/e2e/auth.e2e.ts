@@ -77,7 +77,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     });
 
     it('resends the verification mail to a signed-in unverified user; once verified there is nothing to send', async () => {
-      const { token, user } = await registerAndLogin(t);
+      const { token, user } = await registerAndLogin(t, undefined, { verified: false });
       const resend = await t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) });
       expect(resend.status).toBe(202);
       expect(await resend.json()).toEqual({ status: 'sent' });
@@ -90,7 +90,7 @@ describe('auth (e2e over HTTP, real PostgreSQL)', () => {
     });
 
     it('sends at most AUTH_MAILS_PER_HOUR (3) mails of a kind to an address an hour: resend is refused, forgot and taken registrations answer as ever but send nothing more', async () => {
-      const { token, user } = await registerAndLogin(t);
+      const { token, user } = await registerAndLogin(t, undefined, { verified: false });
       const resend = () => t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token) });
       expect((await resend()).status).toBe(202);
       expect((await resend()).status).toBe(202);

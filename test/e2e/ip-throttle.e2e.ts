@@ -108,7 +108,7 @@ describe('Per-address limits (@nestjs/throttler on the GCRA store, real PostgreS
 
   it('resend: 10 a minute per address, counted apart from the per-address mail cap (VERIFICATION_MAIL_LIMIT)', async () => {
     const ip = freshIp();
-    const { token } = await registerAndLogin(t);
+    const { token } = await registerAndLogin(t, undefined, { verified: false });
     const { statuses, last } = await burst(11, () =>
       t.request('/v1/auth/email/resend', { method: 'POST', headers: bearer(token, from(ip)) }),
     );

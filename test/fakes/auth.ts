@@ -305,7 +305,12 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     const s = this.t.sessions.find((x) => x.tokenHash === hash);
     if (!s) return undefined;
     const u = this.t.user(s.userId);
-    return Object.assign(copyRow(s), { role: u.role, scopes: [...u.scopes], disabledAt: u.disabledAt });
+    return Object.assign(copyRow(s), {
+      role: u.role,
+      scopes: [...u.scopes],
+      disabledAt: u.disabledAt,
+      emailVerified: u.emailVerifiedAt !== null,
+    });
   }
 
   async isRevoked(id: string): Promise<boolean> {
@@ -413,6 +418,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     config,
     new StepUpWindow(clock, config),
     credentials,
+    changes.asChangeFeed(),
   );
   const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
 
@@ -451,6 +457,7 @@ export async function authWorld(env: Record<string, string> = {}) {
 
   const apiKeyPrincipal = (user: User): Principal => ({
     kind: 'apiKey',
+    emailVerified: user.emailVerifiedAt !== null,
     userId: user.id,
     role: user.role,
     scopes: user.scopes,

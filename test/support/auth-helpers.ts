@@ -44,13 +44,33 @@ export function tokenIn(body: string): string {
   return m[1];
 }
 
+/**
+ * Verifies `email` the way its owner does: the token from the latest verification mail in the outbox, posted to
+ * POST /v1/auth/email/verify (from a client address of its own: the route has a per-address limit).
+ */
+export async function verifyEmail(t: TestApp, email: string): Promise<void> {
+  const mails = (await outbox(t, email)).filter((m) => m.kind === 'auth.verify_email');
+  if (!mails.length) throw new Error(`no verification mail to ${email}`);
+  const res = await t.request(
+    '/v1/auth/email/verify',
+    jsonPost({ token: tokenIn(mails[mails.length - 1].body) }, { 'x-forwarded-for': freshIp() }),
+  );
+  if (res.status !== 200) throw new Error(`verify: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Registers, verifies the address from the mail (as a person would; REQUIRE_VERIFIED_EMAIL is on in tests) and signs
+ * in. `{ verified: false }` leaves the address unverified, for tests about that state.
+ */
 export async function registerAndLogin(
   t: TestApp,
   user = uniqueUser(),
+  { verified = true }: { verified?: boolean } = {},
 ): Promise<{ token: string; userId: string; user: typeof user }> {
   // Each user the helper makes is a different client: per-address limits (IP_LIMIT_REGISTER) apply to real clients.
   const reg = await t.request('/v1/auth/register', jsonPost(user, { 'x-forwarded-for': freshIp() }));
   if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  if (verified) await verifyEmail(t, user.email);
   const login = await t.request(
     '/v1/auth/login',
     jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),

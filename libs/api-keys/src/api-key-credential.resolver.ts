@@ -44,6 +44,7 @@ function refusal(v: Verification): DomainException {
         headers,
       });
     case 'INSUFFICIENT_SCOPES':
+    case 'EMAIL_NOT_VERIFIED':
       return accessProblem(v.denial!, v.scopes, headers);
     case 'RATE_LIMITED':
       return new ApiKeyException(

@@ -13,7 +13,13 @@ import { UsageRecorder } from './usage/usage-recorder';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const ALICE = '11111111-1111-4111-8111-111111111111';
-const alice: Principal = { kind: 'session', userId: ALICE, role: 'user', scopes: ['profiles:read'] };
+const alice: Principal = {
+  kind: 'session',
+  emailVerified: true,
+  userId: ALICE,
+  role: 'user',
+  scopes: ['profiles:read'],
+};
 
 function setup() {
   const config = unitConfig(WEBHOOK_ENV);

@@ -11,6 +11,8 @@ export interface KeyWithOwner {
   ownerRole: 'user' | 'admin';
   ownerScopes: string[];
   ownerDisabled: boolean;
+  /** The owner's email address is verified now (the key acts for the owner as the owner is). */
+  ownerEmailVerified: boolean;
 }
 
 export interface UsageFlushRow {
@@ -92,18 +94,30 @@ export class ApiKeysRepository {
       .getRepository(ApiKey)
       .createQueryBuilder('k')
       .innerJoin('users', 'u', 'u.id = k.owner_id')
-      .addSelect(['u.role AS owner_role', 'u.scopes AS owner_scopes', 'u.disabled_at AS owner_disabled_at'])
+      .addSelect([
+        'u.role AS owner_role',
+        'u.scopes AS owner_scopes',
+        'u.disabled_at AS owner_disabled_at',
+        'u.email_verified_at AS owner_email_verified_at',
+      ])
       .where('k.key_id = :keyId', { keyId })
       .getRawAndEntities();
     const entity = key.entities[0];
     const raw = key.raw[0] as
-      { owner_role: 'user' | 'admin'; owner_scopes: string[]; owner_disabled_at: Date | null } | undefined;
+      | {
+          owner_role: 'user' | 'admin';
+          owner_scopes: string[];
+          owner_disabled_at: Date | null;
+          owner_email_verified_at: Date | null;
+        }
+      | undefined;
     if (!entity || !raw) return undefined;
     return {
       key: entity,
       ownerRole: raw.owner_role,
       ownerScopes: raw.owner_scopes,
       ownerDisabled: raw.owner_disabled_at !== null,
+      ownerEmailVerified: raw.owner_email_verified_at !== null,
     };
   }
 

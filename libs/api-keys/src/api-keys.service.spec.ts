@@ -26,6 +26,7 @@ const ADMIN = '99999999-9999-4999-8999-999999999999';
 
 const user = (userId: string, scopes = ['profiles:read', 'profiles:write', 'audit:read']): Principal => ({
   kind: 'session',
+  emailVerified: true,
   userId,
   role: 'user',
   scopes,
@@ -33,6 +34,7 @@ const user = (userId: string, scopes = ['profiles:read', 'profiles:write', 'audi
 /** Signed in when ManualClock starts, so inside the step-up window minting a sensitive key needs. */
 const admin: Principal = {
   kind: 'session',
+  emailVerified: true,
   userId: ADMIN,
   role: 'admin',
   scopes: ['admin:all'],

@@ -13,11 +13,18 @@ import { UsageRecorder } from './usage/usage-recorder';
 const DAY = 86_400_000;
 const ALICE = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
-const alice: Principal = { kind: 'session', userId: ALICE, role: 'user', scopes: ['profiles:read'] };
-const bob: Principal = { kind: 'session', userId: BOB, role: 'user', scopes: ['profiles:read'] };
+const alice: Principal = {
+  kind: 'session',
+  emailVerified: true,
+  userId: ALICE,
+  role: 'user',
+  scopes: ['profiles:read'],
+};
+const bob: Principal = { kind: 'session', emailVerified: true, userId: BOB, role: 'user', scopes: ['profiles:read'] };
 /** Signed in when the tests' clock starts (so inside the step-up window a key with admin:all needs). */
 const admin: Principal = {
   kind: 'session',
+  emailVerified: true,
   userId: 'admin',
   role: 'admin',
   scopes: ['admin:all'],

@@ -1,4 +1,4 @@
-import { AccessRules, AppConfig, ChangeFeed, loadConfig, MetricsService, SystemClock } from '@app/core';
+import { AccessRules, AppConfig, ChangeFeed, loadConfig, MetricsService, StepUpWindow, SystemClock } from '@app/core';
 import type { RateLimiter } from '@app/core';
 import { randomBytes } from 'node:crypto';
 import type { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
@@ -33,7 +33,7 @@ function row(status: ApiKey['status']): KeyWithOwner {
     graceEndsAt: null,
     rotatedTo: null,
   } as unknown as ApiKey;
-  return { key, ownerRole: 'user', ownerScopes: ['profiles:read'], ownerDisabled: false };
+  return { key, ownerRole: 'user', ownerScopes: ['profiles:read'], ownerDisabled: false, ownerEmailVerified: true };
 }
 
 describe('KeyVerifier lookups and invalidation', () => {
@@ -65,6 +65,7 @@ describe('KeyVerifier lookups and invalidation', () => {
       denials,
       new SystemClock(),
       new MetricsService(),
+      new StepUpWindow(new SystemClock(), config),
     );
     const { key } = generateKey('live', randomBytes);
     const first = verifier.verify(key, '127.0.0.1'); // miss: lookup 1 reads the row while it is still active
@@ -91,6 +92,7 @@ describe('KeyVerifier lookups and invalidation', () => {
       denials,
       new SystemClock(),
       new MetricsService(),
+      new StepUpWindow(new SystemClock(), config),
     );
     const { key } = generateKey('live', randomBytes);
     lookups.length = 0;
@@ -132,6 +134,7 @@ describe('KeyVerifier and the route rule', () => {
       { note: () => undefined } as unknown as DenialAuditor,
       new SystemClock(),
       new MetricsService(),
+      new StepUpWindow(new SystemClock(), config),
     );
     return { verifier, spent, key: generateKey('live', randomBytes).key };
   }

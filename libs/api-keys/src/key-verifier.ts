@@ -10,6 +10,7 @@ import {
   MetricsService,
   RateLimitDecision,
   RateLimiter,
+  StepUpWindow,
 } from '@app/core';
 import { Counter } from 'prom-client';
 import { ApiKeysRepository, KeyWithOwner } from './api-keys.repository';
@@ -26,6 +27,7 @@ export const VERIFY_CODES = [
   'REVOKED',
   'FORBIDDEN_IP',
   'INSUFFICIENT_SCOPES',
+  'EMAIL_NOT_VERIFIED',
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
 ] as const;
@@ -36,7 +38,7 @@ export interface Verification {
   key?: KnownKey;
   /** The key's scopes that its owner still holds: what the key may do now. */
   scopes: string[];
-  /** INSUFFICIENT_SCOPES: the rule's verdict (`evaluateAccess`), with the scopes required and missing. */
+  /** INSUFFICIENT_SCOPES, EMAIL_NOT_VERIFIED: the rule's verdict (`evaluateAccess`). */
   denial?: AccessDenial;
   ratelimit?: RateLimitDecision;
   /** Set while the key is in its rotation grace period. */
@@ -75,6 +77,7 @@ export class KeyVerifier {
     private readonly denials: DenialAuditor,
     private readonly clock: Clock,
     metrics: MetricsService,
+    private readonly assurance: StepUpWindow,
   ) {
     this.outcomes = new Counter({
       name: 'api_key_verifications_total',
@@ -152,11 +155,12 @@ export class KeyVerifier {
       graceEndsAt = key.graceEndsAt;
     }
     if (key.allowlist && (!ip || !ipMatches(key.allowlist, ip))) return outcome('FORBIDDEN_IP', key, graceEndsAt);
-    // The rule decides, here only to refuse before the limits are spent; a refusal other than scopes (none reaches a
-    // key today: the guard checks the kind before the lookup) is left to the guard.
-    const denial = rule && evaluateAccess(rule, key.principal);
-    if (denial?.code === 'INSUFFICIENT_SCOPES')
-      return outcome('INSUFFICIENT_SCOPES', key, graceEndsAt, undefined, undefined, denial);
+    // The rule decides, here to refuse before the limits are spent and to give POST /v1/keys/verify the same verdict
+    // the guard would (a key whose owner has not verified the address is no VALID key to another service either);
+    // other refusals (the kind) are left to the guard, which checks them before the lookup.
+    const denial = rule && evaluateAccess(rule, key.principal, undefined, this.assurance.emailVerification);
+    if (denial?.code === 'INSUFFICIENT_SCOPES' || denial?.code === 'EMAIL_NOT_VERIFIED')
+      return outcome(denial.code, key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
     return this.checkLimits(key, graceEndsAt);
   }
@@ -224,7 +228,7 @@ function outcome(
   return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining };
 }
 
-function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): KnownKey {
+function toKnown({ key, ownerRole, ownerScopes, ownerDisabled, ownerEmailVerified }: KeyWithOwner): KnownKey {
   const effective = effectiveScopes({ scopes: key.scopes, ownerScopes });
   return {
     kind: 'known',
@@ -251,6 +255,7 @@ function toKnown({ key, ownerRole, ownerScopes, ownerDisabled }: KeyWithOwner): 
       role: ownerRole,
       scopes: effective,
       keyId: key.id,
+      emailVerified: ownerEmailVerified,
     }),
   };
 }

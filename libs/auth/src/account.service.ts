@@ -3,12 +3,14 @@ import { AuditService } from '@app/audit';
 import { RandomSource } from '@app/crypto';
 import {
   AppConfig,
+  ChangeFeed,
   Clock,
   CoreErrorCode,
   CoreException,
   CredentialRevocation,
   Principal,
   StepUpWindow,
+  USER_CHANGES_TOPIC,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
@@ -57,6 +59,7 @@ export class AccountService {
     private readonly config: AppConfig,
     private readonly stepUp: StepUpWindow,
     private readonly credentials: CredentialRevocation,
+    private readonly changes: ChangeFeed,
   ) {}
 
   /**
@@ -218,19 +221,28 @@ export class AccountService {
     return view;
   }
 
+  /**
+   * Marks the address verified and announces the change on the user topic: cached API keys of the user carry the old
+   * state in their principal (EMAIL_NOT_VERIFIED) and are dropped on every instance, as for a scope change.
+   */
   async verifyEmail(token: string): Promise<EmailVerifiedView> {
-    return this.repo.transaction(async (em) => {
+    let verified: string | undefined;
+    const view = await this.repo.transaction(async (em) => {
       const now = this.clock.now();
       const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
       if (!userId)
         throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
       await this.repo.setEmailVerified(em, userId, now);
+      await this.changes.publish(em, USER_CHANGES_TOPIC, userId);
       await this.audit.record(
         { action: 'auth.email_verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId },
         em,
       );
+      verified = userId;
       return { emailVerified: true as const };
     });
+    if (verified) this.changes.emitLocal(USER_CHANGES_TOPIC, verified);
+    return view;
   }
 
   async resendVerification(principal: Principal): Promise<EmailVerificationResendView> {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Re
 import { Throttle } from '@nestjs/throttler';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AllowUnverifiedEmail,
   ApiIdParam,
   ApiProblems,
   CoreErrorCode,
@@ -99,6 +100,7 @@ export class AuthController {
 
   @Post('auth/logout')
   @RequireSession()
+  @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
   @ApiNoContentResponse({ description: 'The session has ended' })
@@ -108,6 +110,7 @@ export class AuthController {
 
   @Get('auth/sessions')
   @RequireSession()
+  @AllowUnverifiedEmail()
   @ApiOperation({ summary: 'My active sessions' })
   @ApiOkResponse({ type: SessionPage, description: 'My active sessions, newest first' })
   listSessions(@CurrentPrincipal() p: Principal): Promise<Page<SessionView>> {
@@ -116,6 +119,7 @@ export class AuthController {
 
   @Delete('auth/sessions/:id')
   @RequireSession()
+  @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
   @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
@@ -127,6 +131,7 @@ export class AuthController {
 
   @Post('auth/sessions/revoke-all')
   @RequireSession()
+  @AllowUnverifiedEmail()
   @HttpCode(200)
   @ApiOperation({ summary: 'End all my sessions but this one' })
   @ApiOkResponse({ type: SessionsEndedView, description: 'How many other sessions were ended' })
@@ -136,6 +141,7 @@ export class AuthController {
 
   @Get('me')
   @RequireScopes('profiles:read')
+  @AllowUnverifiedEmail()
   @ApiOperation({ summary: 'Who am I' })
   @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
@@ -187,6 +193,7 @@ export class AuthController {
   @Post('auth/email/resend')
   @Throttle({ resend: {} })
   @RequireSession()
+  @AllowUnverifiedEmail()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Send the verification mail again (at most AUTH_MAILS_PER_HOUR an hour, counting the first)',

@@ -8,6 +8,8 @@ export interface SessionWithUser extends Session {
   role: 'user' | 'admin';
   scopes: string[];
   disabledAt: Date | null;
+  /** The user's email address is verified (read with the session: a verification applies at once). */
+  emailVerified: boolean;
 }
 
 @Injectable()
@@ -50,7 +52,7 @@ export class SessionsRepository {
 
   async findByTokenHash(hash: string): Promise<SessionWithUser | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at
+      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at, u.email_verified_at
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
       [hash],
     );
@@ -67,6 +69,7 @@ export class SessionsRepository {
       role: r.role as 'user' | 'admin',
       scopes: r.scopes as string[],
       disabledAt: r.disabled_at as Date | null,
+      emailVerified: r.email_verified_at !== null,
     });
   }
 

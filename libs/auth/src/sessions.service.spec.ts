@@ -58,7 +58,7 @@ describe('SessionsService', () => {
   });
 
   describe('resolve', () => {
-    it('answers the session principal with the user’s current role and scopes', async () => {
+    it('answers the session principal with the user’s current role, scopes and email verification', async () => {
       const { token, session } = await issue();
       w.tables.user(userId).scopes = ['audit:read'];
       expect(await w.sessions.resolve(token)).toEqual({
@@ -67,8 +67,11 @@ describe('SessionsService', () => {
         role: 'user',
         scopes: ['audit:read'],
         sessionId: session.id,
+        emailVerified: true,
         authenticatedAt: session.createdAt,
       });
+      w.tables.user(userId).emailVerifiedAt = null;
+      expect(await w.sessions.resolve(token)).toMatchObject({ emailVerified: false });
     });
 
     it('refuses malformed, unknown, revoked and disabled-user tokens as SESSION_INVALID', async () => {

@@ -80,6 +80,7 @@ export class SessionsService {
       role: s.role,
       scopes: s.scopes,
       sessionId: s.id,
+      emailVerified: s.emailVerified,
       authenticatedAt: s.authenticatedAt,
     };
   }

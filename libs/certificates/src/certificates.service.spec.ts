@@ -19,10 +19,22 @@ import type { TlsProber } from './tls-prober';
 
 const ALICE = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
-const user = (userId: string): Principal => ({ kind: 'session', userId, role: 'user', scopes: ['certificates:write'] });
+const user = (userId: string): Principal => ({
+  kind: 'session',
+  emailVerified: true,
+  userId,
+  role: 'user',
+  scopes: ['certificates:write'],
+});
 const alice = user(ALICE);
 const bob = user(BOB);
-const admin: Principal = { kind: 'session', userId: 'admin', role: 'admin', scopes: ['admin:all'] };
+const admin: Principal = {
+  kind: 'session',
+  emailVerified: true,
+  userId: 'admin',
+  role: 'admin',
+  scopes: ['admin:all'],
+};
 
 /** Files under /etc/tls only; endpoints anywhere but *.internal; the "network" answers with `served`. */
 function setup(served: Issued) {

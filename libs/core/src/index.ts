@@ -16,6 +16,7 @@ export { accessProblem, assertAccess, REAUTHENTICATE } from './auth/access-probl
 export { AccessRules, evaluateAccess, holdsScope } from './auth/access-rule';
 export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
 export {
+  AllowUnverifiedEmail,
   Authenticated,
   OptionalAuthentication,
   Public,

@@ -9,7 +9,14 @@ const V1 = `v1:${randomBytes(32).toString('base64')}`;
 const V2 = `v2:${randomBytes(32).toString('base64')}`;
 const service = (keys = V1) =>
   new EncryptionService(new CryptoService(Keyring.parse(keys), new SequenceRandom(), new NoopEncryptionCounter()));
-const caller = (userId: string): Principal => ({ kind: 'apiKey', userId, role: 'user', scopes: [], keyId: userId });
+const caller = (userId: string): Principal => ({
+  kind: 'apiKey',
+  emailVerified: true,
+  userId,
+  role: 'user',
+  scopes: [],
+  keyId: userId,
+});
 const alice = caller('alice');
 const bob = caller('bob');
 const b64 = (s: string) => Buffer.from(s).toString('base64');

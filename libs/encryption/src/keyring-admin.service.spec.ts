@@ -24,7 +24,13 @@ import { RewrapService } from './rewrap.service';
 
 const key = () => randomBytes(32).toString('base64');
 const KEYS = `v1:${key()},v2:${key()},v3:${key()}`;
-const operator: Principal = { kind: 'session', userId: 'ops', role: 'admin', scopes: ['admin:all'] };
+const operator: Principal = {
+  kind: 'session',
+  emailVerified: true,
+  userId: 'ops',
+  role: 'admin',
+  scopes: ['admin:all'],
+};
 
 /**
  * encryption_counters and keyring_state in memory, in the database every "instance" a test builds shares; a

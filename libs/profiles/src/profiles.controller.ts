@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AllowUnverifiedEmail,
   ApiIdParam,
   ApiProblems,
   CoreErrorCode,
@@ -28,6 +29,7 @@ export class ProfilesController {
 
   @Get('me')
   @RequireScopes('profiles:read')
+  @AllowUnverifiedEmail()
   @ApiOperation({
     summary:
       'My profile, masked; ?reveal=true for the full values (profiles:read_sensitive, recent authentication; audited)',
@@ -71,6 +73,7 @@ export class ProfilesController {
 
   @Put('me')
   @RequireScopes('profiles:write')
+  @AllowUnverifiedEmail()
   @ApiOperation({
     summary: 'Set my profile: given fields change (null clears), sensitive ones are encrypted per field',
   })

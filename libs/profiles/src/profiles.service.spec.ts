@@ -96,13 +96,21 @@ function setup(keys = V1, repo = new FakeProfilesRepository(), clock = new Manua
 const session = (userId: string, clock: ManualClock, signedInAgoMs = 0, scopes = ['profiles:read_sensitive']) =>
   ({
     kind: 'session',
+    emailVerified: true,
     userId,
     role: 'user',
     scopes: ['profiles:read', 'profiles:write', ...scopes],
     sessionId: `s-${userId}`,
     authenticatedAt: new Date(clock.nowMs() - signedInAgoMs),
   }) satisfies Principal;
-const admin: Principal = { kind: 'apiKey', userId: 'admin', role: 'admin', scopes: ['admin:all'], keyId: 'k-admin' };
+const admin: Principal = {
+  kind: 'apiKey',
+  emailVerified: true,
+  userId: 'admin',
+  role: 'admin',
+  scopes: ['admin:all'],
+  keyId: 'k-admin',
+};
 
 async function code(p: Promise<unknown>): Promise<string> {
   const err = await p.then(
@@ -216,6 +224,7 @@ describe('ProfilesService: who sees what', () => {
     expect(await code(service.get(noLoginTime, ALICE, true))).toBe(CoreErrorCode.RECENT_LOGIN_REQUIRED);
     const key: Principal = {
       kind: 'apiKey',
+      emailVerified: true,
       userId: ALICE,
       role: 'user',
       scopes: ['profiles:read_sensitive'],
@@ -246,6 +255,7 @@ describe('ProfilesService: reveal audit (RevealAuditor)', () => {
     await s.service.update(session(ALICE, s.clock), FULL);
     const key = (keyId: string): Principal => ({
       kind: 'apiKey',
+      emailVerified: true,
       userId: ALICE,
       role: 'user',
       scopes: ['profiles:read_sensitive'],

@@ -17,6 +17,11 @@ const isAdmin = (p: Principal) => p.scopes.includes(ADMIN_SCOPE);
  * recent authentication (a sensitive action; a key holding the scope may reveal, that is what the scope is for).
  */
 const REVEAL_RULE = AccessRules.sensitive(['profiles:read_sensitive']);
+/**
+ * Setting or clearing a sensitive field (SSN, card, medical): the route's rule without its @AllowUnverifiedEmail, so an
+ * account that has not verified its address may change its public fields only (403 EMAIL_NOT_VERIFIED otherwise).
+ */
+const WRITE_SENSITIVE_RULE = AccessRules.principal(['profiles:write']);
 
 /**
  * Profiles with per-field encrypted PII. Reads are masked unless `reveal` is asked by a principal holding
@@ -56,6 +61,8 @@ export class ProfilesService {
 
   /** Merges the given fields (absent: unchanged, null: cleared); every envelope of the row moves to the current key. */
   async update(p: Principal, dto: UpdateProfileDto): Promise<ProfileView> {
+    if (dto.ssn !== undefined || dto.cardNumber !== undefined || dto.medicalInfo !== undefined)
+      this.stepUp.assert(p, WRITE_SENSITIVE_RULE);
     const row = await this.repo.transaction(async (em) => {
       await this.repo.lockUser(em, p.userId);
       const existing = await this.repo.findForUpdate(em, p.userId);

@@ -33,6 +33,7 @@ function validated<T extends object>(cls: new () => T, plain: object): T {
 /** The operator at the console acts as an administrator (it can reach the database anyway); audited under the all-zero user id. */
 const OPERATOR: Principal = {
   kind: 'session',
+  emailVerified: true, // the operator is no account: nothing to verify
   userId: '00000000-0000-0000-0000-000000000000',
   role: 'admin',
   scopes: [ADMIN_SCOPE],
@@ -74,7 +75,13 @@ export class KeysIssueCommand extends KeysCommand {
     });
     // Issued as the owner would create it: the scopes must be ones the owner holds.
     const created = await this.keys.create(
-      { kind: 'session', userId: user.id, role: user.role as Principal['role'], scopes: user.scopes },
+      {
+        kind: 'session',
+        emailVerified: user.emailVerified,
+        userId: user.id,
+        role: user.role as Principal['role'],
+        scopes: user.scopes,
+      },
       dto,
       null,
       { kind: 'operator' },

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { AccountData, AccountDataPart, ErasureSubject } from './account-data';
 
-const principal: Principal = { kind: 'session', userId: 'u1', role: 'user', scopes: [] };
+const principal: Principal = { kind: 'session', emailVerified: true, userId: 'u1', role: 'user', scopes: [] };
 const subject: ErasureSubject = { userId: 'u1', email: 'a@example.com', pseudonym: 'erased-0011223344556677' };
 const em = {} as EntityManager;
 

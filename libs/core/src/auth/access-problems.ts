@@ -1,5 +1,5 @@
 import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
-import { AccessDenial, AccessRule, evaluateAccess } from './access-rule';
+import { AccessDenial, AccessRule, EmailVerification, evaluateAccess } from './access-rule';
 import type { Principal } from './principal';
 
 /** No credential where the route needs one (a session or a key). */
@@ -60,6 +60,18 @@ export function recentLoginRequired(): CoreException {
   );
 }
 
+/** How an account gets a new verification mail (named in the EMAIL_NOT_VERIFIED problem). */
+export const RESEND_VERIFICATION = 'POST /v1/auth/email/resend';
+
+/** A principal whose user has not verified the email address, on a route that needs a verified one. */
+export function emailNotVerified(): CoreException {
+  return new CoreException(
+    CoreErrorCode.EMAIL_NOT_VERIFIED,
+    `Verify your email address first: follow the link in the verification mail (a new one: ${RESEND_VERIFICATION}), then try again.`,
+    { resendVerification: RESEND_VERIFICATION },
+  );
+}
+
 /** The problem for a denial from `evaluateAccess`. */
 export function accessProblem(
   denial: AccessDenial,
@@ -77,14 +89,22 @@ export function accessProblem(
       return insufficientScopes(denial.required, denial.missing, held, headers);
     case 'RECENT_LOGIN_REQUIRED':
       return recentLoginRequired();
+    case 'EMAIL_NOT_VERIFIED':
+      return emailNotVerified();
   }
 }
 
 /**
  * For a rule that depends on the request's content (`?reveal=true` needs a further scope, a key with a sensitive
- * scope a recent authentication): throws when refused. A sensitive rule needs `freshSinceMs` (StepUpWindow.since()).
+ * scope a recent authentication): throws when refused. A sensitive rule needs `freshSinceMs` (StepUpWindow.since());
+ * `emailVerification` is REQUIRE_VERIFIED_EMAIL (StepUpWindow.emailVerification).
  */
-export function assertAccess(principal: Principal, rule: AccessRule, freshSinceMs?: number): void {
-  const denial = evaluateAccess(rule, principal, freshSinceMs);
+export function assertAccess(
+  principal: Principal,
+  rule: AccessRule,
+  freshSinceMs?: number,
+  emailVerification?: EmailVerification,
+): void {
+  const denial = evaluateAccess(rule, principal, freshSinceMs, emailVerification);
   if (denial) throw accessProblem(denial, principal.scopes);
 }

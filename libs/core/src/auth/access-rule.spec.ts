@@ -1,17 +1,25 @@
 import { DomainException } from '../errors/domain.exception';
 import { toProblem } from '../errors/problem';
 import { accessProblem, assertAccess } from './access-problems';
-import { AccessRules, evaluateAccess } from './access-rule';
+import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
 import type { Principal } from './principal';
 
 const session = (...scopes: string[]): Principal => ({
   kind: 'session',
+  emailVerified: true,
   userId: 'u1',
   role: 'user',
   scopes,
   sessionId: 's1',
 });
-const key = (...scopes: string[]): Principal => ({ kind: 'apiKey', userId: 'u1', role: 'user', scopes, keyId: 'k1' });
+const key = (...scopes: string[]): Principal => ({
+  kind: 'apiKey',
+  emailVerified: true,
+  userId: 'u1',
+  role: 'user',
+  scopes,
+  keyId: 'k1',
+});
 
 describe('evaluateAccess', () => {
   it('public: admits anyone, with or without a credential of any kind', () => {
@@ -131,6 +139,79 @@ describe('evaluateAccess: sensitive actions (recent authentication)', () => {
   });
 });
 
+describe('evaluateAccess: a verified email address (REQUIRE_VERIFIED_EMAIL)', () => {
+  const unverified = (p: Principal): Principal => ({ ...p, emailVerified: false });
+  const allowUnverified = (rule: AccessRule): AccessRule => ({ ...rule, unverifiedEmail: true });
+  const now = 1_700_000_000_000;
+  const since = now - 15 * 60_000;
+
+  it('refuses an unverified session and an unverified owner’s key on every rule that does not admit them', () => {
+    for (const rule of [
+      AccessRules.principal(),
+      AccessRules.principal(['profiles:read']),
+      AccessRules.session(),
+      AccessRules.apiKey(),
+      AccessRules.optional(),
+    ]) {
+      const caller = rule.kinds.includes('session') ? session('profiles:read') : key('profiles:read');
+      expect(evaluateAccess(rule, unverified(caller))).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+      expect(evaluateAccess(rule, unverified(caller), undefined, 'required')).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+      expect(evaluateAccess(rule, caller)).toBeUndefined();
+    }
+    expect(evaluateAccess(AccessRules.principal(), unverified(key()))).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+  });
+
+  it('admin:all is no verified address: an unverified admin is refused too', () => {
+    expect(evaluateAccess(AccessRules.principal(['admin:all']), unverified(session('admin:all')))).toEqual({
+      code: 'EMAIL_NOT_VERIFIED',
+    });
+    expect(evaluateAccess(AccessRules.principal(), unverified(key('admin:all')))).toEqual({
+      code: 'EMAIL_NOT_VERIFIED',
+    });
+  });
+
+  it('a missing or non-boolean emailVerified counts as unverified (fail closed)', () => {
+    const { emailVerified: _omitted, ...rest } = session();
+    expect(evaluateAccess(AccessRules.principal(), rest as Principal)).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+    expect(
+      evaluateAccess(AccessRules.principal(), { ...session(), emailVerified: 'yes' as unknown as boolean }),
+    ).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+  });
+
+  it('a rule marked unverifiedEmail admits an unverified session, never an unverified owner’s key', () => {
+    const me = allowUnverified(AccessRules.principal(['profiles:read']));
+    expect(evaluateAccess(me, unverified(session('profiles:read')))).toBeUndefined();
+    expect(evaluateAccess(me, unverified(key('profiles:read')))).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+    expect(evaluateAccess(me, key('profiles:read'))).toBeUndefined();
+    // The other checks still apply: scopes first.
+    expect(evaluateAccess(me, unverified(session()))).toMatchObject({ code: 'INSUFFICIENT_SCOPES' });
+  });
+
+  it('comes before the step-up check: a fresh but unverified session is refused EMAIL_NOT_VERIFIED', () => {
+    const fresh: Principal = { ...session('profiles:read_sensitive'), authenticatedAt: new Date(now) };
+    const rule = AccessRules.sensitive(['profiles:read_sensitive']);
+    expect(evaluateAccess(rule, unverified(fresh), since)).toEqual({ code: 'EMAIL_NOT_VERIFIED' });
+    expect(evaluateAccess(rule, fresh, since)).toBeUndefined();
+    expect(evaluateAccess(rule, unverified(fresh), since, 'off')).toBeUndefined();
+  });
+
+  it("'off' (REQUIRE_VERIFIED_EMAIL=false) turns the check off and nothing else", () => {
+    expect(evaluateAccess(AccessRules.principal(), unverified(session()), undefined, 'off')).toBeUndefined();
+    expect(evaluateAccess(AccessRules.principal(), unverified(key()), undefined, 'off')).toBeUndefined();
+    expect(evaluateAccess(AccessRules.principal(['audit:read']), unverified(key()), undefined, 'off')).toMatchObject({
+      code: 'INSUFFICIENT_SCOPES',
+    });
+    expect(evaluateAccess(AccessRules.session(), unverified(key()), undefined, 'off')).toEqual({
+      code: 'SESSION_REQUIRED',
+    });
+  });
+
+  it('is not asked before the principal is known, nor on public rules', () => {
+    expect(evaluateAccess(AccessRules.principal(), 'session')).toBeUndefined();
+    expect(evaluateAccess(AccessRules.public(), unverified(session()))).toBeUndefined();
+  });
+});
+
 describe('accessProblem', () => {
   const problem = (err: DomainException) => toProblem(err, 'req-1').body;
 
@@ -154,6 +235,12 @@ describe('accessProblem', () => {
       reauthenticate: 'POST /v1/auth/reauthenticate',
       detail: expect.stringContaining('POST /v1/auth/reauthenticate'),
     });
+    expect(problem(accessProblem({ code: 'EMAIL_NOT_VERIFIED' }))).toMatchObject({
+      status: 403,
+      code: 'EMAIL_NOT_VERIFIED',
+      resendVerification: 'POST /v1/auth/email/resend',
+      detail: expect.stringContaining('POST /v1/auth/email/resend'),
+    });
   });
 
   it('INSUFFICIENT_SCOPES names what is missing and lists required vs held; headers travel apart', () => {
@@ -169,6 +256,16 @@ describe('accessProblem', () => {
     });
     expect(p.headers).toEqual({ sunset: 'Wed, 25 Nov 2026 09:15:00 GMT' });
     expect(p.body).not.toHaveProperty('headers');
+  });
+
+  it('assertAccess asks for a verified address unless told it is off', () => {
+    const unverified: Principal = { ...session('profiles:write'), emailVerified: false };
+    const write = AccessRules.principal(['profiles:write']);
+    expect(() => assertAccess(unverified, write)).toThrow(expect.objectContaining({ code: 'EMAIL_NOT_VERIFIED' }));
+    expect(() => assertAccess(unverified, write, undefined, 'required')).toThrow(
+      expect.objectContaining({ code: 'EMAIL_NOT_VERIFIED' }),
+    );
+    expect(() => assertAccess(unverified, write, undefined, 'off')).not.toThrow();
   });
 
   it('assertAccess throws the problem for a refused principal and passes an admitted one', () => {

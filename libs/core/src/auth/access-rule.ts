@@ -29,7 +29,16 @@ export interface AccessRule {
    * when it minted the key (a key with a sensitive scope needs one, see AccessRules.sensitive).
    */
   readonly sensitive?: boolean;
+  /**
+   * A session whose user has not verified their email address yet may use the route (@AllowUnverifiedEmail: signing
+   * out, reading /v1/me, the public profile, verifying). Absent everywhere else: a verified address is required,
+   * unless REQUIRE_VERIFIED_EMAIL is off. An API key of an unverified owner is refused even here.
+   */
+  readonly unverifiedEmail?: boolean;
 }
+
+/** Whether `evaluateAccess` asks for a verified email address: REQUIRE_VERIFIED_EMAIL, read per instance. */
+export type EmailVerification = 'required' | 'off';
 
 const BOTH: readonly PrincipalKind[] = Object.freeze(['session', 'apiKey']);
 const SESSION_ONLY: readonly PrincipalKind[] = Object.freeze(['session']);
@@ -70,12 +79,14 @@ export type AccessDenial =
   | { readonly code: 'API_KEY_REQUIRED' }
   | { readonly code: 'SESSION_REQUIRED' }
   | { readonly code: 'INSUFFICIENT_SCOPES'; readonly required: readonly string[]; readonly missing: string[] }
-  | { readonly code: 'RECENT_LOGIN_REQUIRED' };
+  | { readonly code: 'RECENT_LOGIN_REQUIRED' }
+  | { readonly code: 'EMAIL_NOT_VERIFIED' };
 
 const UNAUTHENTICATED: AccessDenial = Object.freeze({ code: 'UNAUTHENTICATED' });
 const API_KEY_REQUIRED: AccessDenial = Object.freeze({ code: 'API_KEY_REQUIRED' });
 const SESSION_REQUIRED: AccessDenial = Object.freeze({ code: 'SESSION_REQUIRED' });
 const RECENT_LOGIN_REQUIRED: AccessDenial = Object.freeze({ code: 'RECENT_LOGIN_REQUIRED' });
+const EMAIL_NOT_VERIFIED: AccessDenial = Object.freeze({ code: 'EMAIL_NOT_VERIFIED' });
 
 /** The one scope comparison: `held` grants `scope` when it names it or holds `admin:all` (which holds every scope). */
 export function holdsScope(held: readonly string[], scope: string): boolean {
@@ -93,15 +104,20 @@ export function holdsScope(held: readonly string[], scope: string): boolean {
  * Checks run from the cheapest to the most specific. After the scopes, a sensitive rule (design.md "Assurance")
  * asks a session for a recent authentication: `authenticatedAt` at or after `freshSinceMs`, the earliest instant the
  * step-up window accepts now (the guard and services read it from StepUpWindow: their Clock minus
- * STEP_UP_MAX_AGE_MINUTES). Without `freshSinceMs` a sensitive rule refuses every session (fail closed). Further
- * assurance checks (a verified email, `aal2`) slot in beside it: a check on the principal's facts here, a denial code
- * and its problem in access-problems.ts.
+ * STEP_UP_MAX_AGE_MINUTES). Without `freshSinceMs` a sensitive rule refuses every session (fail closed).
+ * Beside it, the verified-email check (design.md "Assurance"): unless `emailVerification` is 'off'
+ * (REQUIRE_VERIFIED_EMAIL=false; the default is 'required', fail closed) a principal whose user has not verified the
+ * address is refused EMAIL_NOT_VERIFIED, except a session on a rule marked `unverifiedEmail`. It applies to admins
+ * too (admin:all holds every scope, not a verified address) and to keys (a key acts for its owner as the owner is now).
+ * Further assurance checks (`aal2`) slot in here the same way: a check on the principal's facts, a denial code and
+ * its problem in access-problems.ts.
  * Allocation-free when the caller is admitted (this runs on every request).
  */
 export function evaluateAccess(
   rule: AccessRule,
   caller: PrincipalKind | Principal | undefined,
   freshSinceMs?: number,
+  emailVerification: EmailVerification = 'required',
 ): AccessDenial | undefined {
   if (rule.authentication === 'none') return undefined;
   if (caller === undefined) {
@@ -114,6 +130,12 @@ export function evaluateAccess(
   let missing: string[] | undefined;
   for (const scope of rule.scopes) if (!holdsScope(caller.scopes, scope)) (missing ??= []).push(scope);
   if (missing) return { code: 'INSUFFICIENT_SCOPES', required: rule.scopes, missing };
+  if (
+    emailVerification !== 'off' &&
+    caller.emailVerified !== true &&
+    !(rule.unverifiedEmail && caller.kind === 'session')
+  )
+    return EMAIL_NOT_VERIFIED;
   if (rule.sensitive && caller.kind === 'session' && !authenticatedSince(caller, freshSinceMs))
     return RECENT_LOGIN_REQUIRED;
   return undefined;

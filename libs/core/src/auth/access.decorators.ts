@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
+import { ALLOWS_UNVERIFIED_EMAIL } from '../http/api-problems';
 import { API_KEY_SECURITY, SESSION_SECURITY } from '../http/openapi';
 import { AccessRules } from './access-rule';
 import type { Scope } from './scopes';
@@ -10,6 +11,8 @@ export const ACCESS_RULE = 'security:accessRule';
 export const SCOPES_HEADER = 'security:scopesHeader';
 /** The route is a sensitive action (see AccessRule.sensitive). */
 export const SENSITIVE_ACTION = 'security:sensitiveAction';
+/** A session of an account whose email address is not verified may use the route (see AccessRule.unverifiedEmail). */
+export const ALLOW_UNVERIFIED_EMAIL = 'security:allowUnverifiedEmail';
 
 type AccessDecorator = MethodDecorator & ClassDecorator;
 
@@ -73,6 +76,17 @@ export function RequireApiKey(...scopes: Scope[]): AccessDecorator {
  */
 export function SensitiveAction(): AccessDecorator {
   return SetMetadata(SENSITIVE_ACTION, true);
+}
+
+/**
+ * One of the few routes an account may use before its email address is verified (the allow-list in docs/auth.md):
+ * signing out, its sessions, /v1/me, its public profile, having the mail sent again. Every other authenticated route
+ * answers a session of an unverified account 403 EMAIL_NOT_VERIFIED while REQUIRE_VERIFIED_EMAIL is on (the safe
+ * default: a new route needs a verified address unless it says otherwise). Only sessions: a key whose owner is
+ * unverified is refused here too. Marks the operation in the OpenAPI document (x-allows-unverified-email).
+ */
+export function AllowUnverifiedEmail(): AccessDecorator {
+  return applyDecorators(SetMetadata(ALLOW_UNVERIFIED_EMAIL, true), ApiExtension(ALLOWS_UNVERIFIED_EMAIL, true));
 }
 
 /** Adds the scopes named in request header `name` to the route's rule (see AccessRule.scopesHeader). */

@@ -41,7 +41,7 @@ class FakeResolver implements CredentialResolver {
     readonly kind: Principal['kind'],
     private readonly sync: boolean,
   ) {
-    this.principal = { kind, userId: 'u1', role: 'user', scopes: [] };
+    this.principal = { kind, userId: 'u1', role: 'user', scopes: [], emailVerified: true };
   }
 
   accepts(credential: PresentedCredential): boolean {
@@ -169,7 +169,7 @@ describe('AccessGuard', () => {
 
   it('wrong kind even when a resolver admits it: the rule is checked again on the principal', async () => {
     // A resolver for another kind of credential that yields a key principal must not open a people-only route.
-    sessions.principal = { kind: 'apiKey', userId: 'u1', role: 'user', scopes: [] };
+    sessions.principal = { kind: 'apiKey', emailVerified: true, userId: 'u1', role: 'user', scopes: [] };
     expect(await run('sessionOnly', SESSION)).toEqual({ refused: 'SESSION_REQUIRED' });
   });
 

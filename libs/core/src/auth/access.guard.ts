@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { accessProblem, ambiguousCredentials } from './access-problems';
 import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
-import { ACCESS_RULE, SCOPES_HEADER, SENSITIVE_ACTION } from './access.decorators';
+import { ACCESS_RULE, ALLOW_UNVERIFIED_EMAIL, SCOPES_HEADER, SENSITIVE_ACTION } from './access.decorators';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { Principal, RequestWithPrincipal } from './principal';
 import { StepUpWindow } from './step-up-window';
@@ -90,6 +90,8 @@ export function routeRule(reflector: Reflector, context: ExecutionContext): Acce
     if (scopesHeader) rule = { ...rule, scopesHeader };
     if (reflector.getAllAndOverride<boolean | undefined>(SENSITIVE_ACTION, [handler, context.getClass()]))
       rule = { ...rule, sensitive: true };
+    if (reflector.getAllAndOverride<boolean | undefined>(ALLOW_UNVERIFIED_EMAIL, [handler, context.getClass()]))
+      rule = { ...rule, unverifiedEmail: true };
     rules.set(handler, Object.freeze(rule));
   }
   return rule;
@@ -111,7 +113,7 @@ function withRequestedScopes(rule: AccessRule, request: FastifyRequest): AccessR
  * becomes known: with the kind of credential presented, before any lookup (a key on a people-only route is refused
  * before it spends anything), then with the principal. The resolver is given the rule too, so a key without the
  * route's scopes is refused before it spends its rate limit or quota; it asks the same function. A sensitive route's
- * rule is asked with the step-up window's reading of the clock.
+ * rule is asked with the step-up window's reading of the clock; every rule with REQUIRE_VERIFIED_EMAIL.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -142,7 +144,12 @@ export class AccessGuard implements CanActivate {
   }
 
   private admit(rule: AccessRule, principal: Principal, request: RequestWithPrincipal): true {
-    const denial = evaluateAccess(rule, principal, rule.sensitive ? this.stepUp.since() : undefined);
+    const denial = evaluateAccess(
+      rule,
+      principal,
+      rule.sensitive ? this.stepUp.since() : undefined,
+      this.stepUp.emailVerification,
+    );
     if (denial) throw accessProblem(denial, principal.scopes);
     request.principal = principal;
     return true;

@@ -10,6 +10,11 @@ export interface Principal {
   scopes: string[];
   sessionId?: string;
   keyId?: string;
+  /**
+   * The user's email address is verified, read when the credential is resolved (a key reads its owner's current
+   * state, like its scopes). Without it only the routes marked @AllowUnverifiedEmail admit a session.
+   */
+  emailVerified: boolean;
   /** When the session's login happened (for "recent login" checks). */
   authenticatedAt?: Date;
 }

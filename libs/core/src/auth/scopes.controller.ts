@@ -1,6 +1,6 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { OptionalAuthentication } from './access.decorators';
+import { AllowUnverifiedEmail, OptionalAuthentication } from './access.decorators';
 import { RequestWithPrincipal } from './principal';
 import { ScopeCatalogueView } from './scope.response';
 import { SCOPE_CATALOGUE } from './scopes';
@@ -13,6 +13,7 @@ export class ScopesController {
   @Get()
   // Anyone may read the catalogue; a caller with a credential also learns which scopes it holds.
   @OptionalAuthentication()
+  @AllowUnverifiedEmail()
   @ApiOperation({
     summary: 'The scope catalogue; with a session or key, also the scopes it holds (`held`; admin:all holds all)',
   })

@@ -393,6 +393,15 @@ export class Environment {
 
   @Env({
     description:
+      'Accounts must verify their email address before using the service: until then a session may only sign out, list and end its sessions, read /v1/me, read and change its public profile fields and have the verification mail sent again (POST /v1/auth/email/resend); everything else, and every API key of an unverified owner, answers 403 EMAIL_NOT_VERIFIED. Per instance.',
+    default: 'true',
+  })
+  @Transform((p) => toBool(p) ?? true)
+  @IsBoolean()
+  REQUIRE_VERIFIED_EMAIL = true;
+
+  @Env({
+    description:
       'Most active sessions one user may hold (checked at login: a login beyond it ends the oldest; ASVS 5.0 7.1.2).',
     default: '20',
   })

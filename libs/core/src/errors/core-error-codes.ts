@@ -27,6 +27,8 @@ export enum CoreErrorCode {
   CURRENT_PASSWORD_WRONG = 'CURRENT_PASSWORD_WRONG',
   /** A sensitive action from a session that last proved its password too long ago (evaluateAccess). */
   RECENT_LOGIN_REQUIRED = 'RECENT_LOGIN_REQUIRED',
+  /** The account's email address is not verified yet and the route is not one an unverified account may use. */
+  EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
@@ -57,6 +59,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   AMBIGUOUS_CREDENTIALS: { status: 400, title: 'More than one credential was presented' },
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   RECENT_LOGIN_REQUIRED: { status: 403, title: 'Confirm your password again to do this' },
+  EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

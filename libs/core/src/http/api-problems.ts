@@ -2,6 +2,12 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, OpenAPIObject } from '@nestjs/swagger';
 import { errorDefinition } from '../errors/error-registry';
 
+/**
+ * The OpenAPI extension @AllowUnverifiedEmail sets on an operation: a session of an account whose address is not
+ * verified may use it (addCommonProblems then leaves EMAIL_NOT_VERIFIED off a people-only operation).
+ */
+export const ALLOWS_UNVERIFIED_EMAIL = 'x-allows-unverified-email';
+
 const PROBLEM_SCHEMA_REF = { $ref: '#/components/schemas/Problem' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -80,6 +86,11 @@ export function addCommonProblems(document: OpenAPIObject): void {
         description: 'RECENT_LOGIN_REQUIRED: how to renew the recent authentication (then retry)',
         example: 'POST /v1/auth/reauthenticate',
       },
+      resendVerification: {
+        type: 'string',
+        description: 'EMAIL_NOT_VERIFIED: how to have a new verification mail sent (then follow its link and retry)',
+        example: 'POST /v1/auth/email/resend',
+      },
       score: {
         type: 'integer',
         minimum: 0,
@@ -141,12 +152,15 @@ export function addCommonProblems(document: OpenAPIObject): void {
           'API_KEY_REVOKED',
           'API_KEY_EXPIRED',
         ]);
-        add(
-          403,
-          op.security.some((s) => 'apiKey' in s)
-            ? ['INSUFFICIENT_SCOPES', 'IP_NOT_ALLOWED']
-            : ['INSUFFICIENT_SCOPES', 'SESSION_REQUIRED'],
-        );
+        const takesKeys = op.security.some((s) => 'apiKey' in s);
+        // Every authenticated operation needs a verified address (REQUIRE_VERIFIED_EMAIL), except those marked
+        // @AllowUnverifiedEmail, which still refuse a key whose owner is unverified.
+        const emailGate = !(op as unknown as Record<string, unknown>)[ALLOWS_UNVERIFIED_EMAIL] || takesKeys;
+        add(403, [
+          'INSUFFICIENT_SCOPES',
+          ...(takesKeys ? ['IP_NOT_ALLOWED'] : ['SESSION_REQUIRED']),
+          ...(emailGate ? ['EMAIL_NOT_VERIFIED'] : []),
+        ]);
         if (op.security.some((s) => 'apiKey' in s)) add(429, ['RATE_LIMITED', 'QUOTA_EXCEEDED']);
       }
       // Refused by Node or Fastify before routing, for any operation.
