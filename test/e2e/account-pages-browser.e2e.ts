@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
 import { freshIp, jsonPost, outbox, OutboxRow, uniqueUser } from '../support/auth-helpers';
 import { adminQuery } from '../support/database';
 import { waitFor } from '../support/ports';
-import { requireOrSkip } from '../support/test-env';
+import { chromiumAvailable, launchChromium } from '../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WEAK_PASSWORD = 'password1234';
 const NEW_PASSWORD = 'harbor pepper violin snow';
 
@@ -28,7 +26,7 @@ async function loginStatus(t: TestApp, email: string, password: string): Promise
 
 /** Issue 18, "verified email" and finding 7: the mail links, followed in a real Chromium under the service's CSP. */
 describe('account pages in a real browser', () => {
-  const available = requireOrSkip(existsSync(CHROMIUM), `Chromium (${CHROMIUM})`);
+  const available = chromiumAvailable();
   let t: TestApp;
   let browser: Browser;
   let context: BrowserContext;
@@ -40,11 +38,7 @@ describe('account pages in a real browser', () => {
   beforeAll(async () => {
     if (!available) return;
     t = await startTestApp();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     if (!available) return;

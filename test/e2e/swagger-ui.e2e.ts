@@ -1,18 +1,17 @@
 import { API_TAGS } from '@app/core';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
 import { createKey, userWithScopes } from '../support/key-helpers';
 import { ROOT } from '../support/process';
-import { requireOrSkip } from '../support/test-env';
+import { chromiumAvailable, launchChromium } from '../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 
 /** Swagger UI in a real headless Chromium, under the product's CSP and helmet headers. */
 describe('Swagger UI in a real browser', () => {
-  const available = requireOrSkip(existsSync(CHROMIUM), `Chromium (${CHROMIUM})`);
+  const available = chromiumAvailable();
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -21,11 +20,7 @@ describe('Swagger UI in a real browser', () => {
   beforeAll(async () => {
     if (!available) return;
     t = await startTestApp();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || /Content Security Policy/i.test(m.text()))
