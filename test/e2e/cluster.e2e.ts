@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { jsonPost, STRONG_PASSWORD } from '../support/auth-helpers';
+import { jsonPost, STRONG_PASSWORD, verifyEmailThrough } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
 import { SHARED_PEPPER } from '../support/key-helpers';
 import { nginxBinary, RunningTlsFront, startTlsFront } from '../support/nginx';
@@ -89,6 +89,7 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
       jsonPost({ email, username: `c_${randomBytes(4).toString('hex')}`, password: STRONG_PASSWORD }),
     );
     expect(reg.status).toBe(202);
+    await verifyEmailThrough(db, email, (path, init) => fetch(`${instances[2].url}${path}`, init));
     const login = await fetch(`${instances[1].url}/v1/auth/login`, jsonPost({ email, password: STRONG_PASSWORD }));
     token = ((await login.json()) as { token: string }).token;
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonPost, STRONG_PASSWORD } from '../support/auth-helpers';
+import { jsonPost, STRONG_PASSWORD, verifyEmailThrough } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
 import { freePortForTests, waitFor } from '../support/ports';
 import { API_MAIN, assertBuilt, cleanEnv, spawnNode, Spawned } from '../support/process';
@@ -71,6 +71,7 @@ describe('faults', () => {
         `${url}/v1/auth/register`,
         jsonPost({ email: 'kill@example.com', username: 'kill_test', password: STRONG_PASSWORD }),
       );
+      await verifyEmailThrough(db, 'kill@example.com', (path, init) => fetch(`${url}${path}`, init));
       const { token } = (await (
         await fetch(`${url}/v1/auth/login`, jsonPost({ email: 'kill@example.com', password: STRONG_PASSWORD }))
       ).json()) as { token: string };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { adminQuery } from './database';
+import { adminQuery, TestDatabase } from './database';
 import type { TestApp } from './app';
 
 export const STRONG_PASSWORD = 'orbit velvet cactus lantern';
@@ -31,8 +31,13 @@ export interface OutboxRow {
 }
 
 export async function outbox(t: TestApp, recipient: string): Promise<OutboxRow[]> {
+  return outboxOf(t.db, recipient);
+}
+
+/** The outbox rows to one recipient, oldest first. */
+export function outboxOf(db: TestDatabase, recipient: string): Promise<OutboxRow[]> {
   return adminQuery<OutboxRow>(
-    t.db,
+    db,
     'SELECT kind, recipient, body FROM outbox_messages WHERE recipient = $1 ORDER BY created_at',
     [recipient],
   );
@@ -49,9 +54,21 @@ export function tokenIn(body: string): string {
  * POST /v1/auth/email/verify (from a client address of its own: the route has a per-address limit).
  */
 export async function verifyEmail(t: TestApp, email: string): Promise<void> {
-  const mails = (await outbox(t, email)).filter((m) => m.kind === 'auth.verify_email');
+  await verifyEmailThrough(t.db, email, (path, init) => t.request(path, init));
+}
+
+/**
+ * Verifies an address as its owner does: the token from the last verification mail in the outbox, posted to
+ * /v1/auth/email/verify through `send` (an in-process test app, or a service process started by the test).
+ */
+export async function verifyEmailThrough(
+  db: TestDatabase,
+  email: string,
+  send: (path: string, init: RequestInit) => Promise<Response>,
+): Promise<void> {
+  const mails = (await outboxOf(db, email)).filter((m) => m.kind === 'auth.verify_email');
   if (!mails.length) throw new Error(`no verification mail to ${email}`);
-  const res = await t.request(
+  const res = await send(
     '/v1/auth/email/verify',
     jsonPost({ token: tokenIn(mails[mails.length - 1].body) }, { 'x-forwarded-for': freshIp() }),
   );
