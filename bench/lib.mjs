@@ -1,10 +1,11 @@
 // Shared helpers for the benchmark scripts: start the built service on a fresh data dir, wait, stop.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -72,6 +73,7 @@ export async function startService(env = {}, core, opts = {}) {
   return {
     url,
     dataDir,
+    superuserPassword: env.PG_SUPERUSER_PASSWORD,
     readyMs: Date.now() - started,
     async stop() {
       child.kill('SIGTERM');
@@ -79,6 +81,46 @@ export async function startService(env = {}, core, opts = {}) {
       if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A connection to the service's database: its own embedded PostgreSQL as superuser (the password given to the
+ * service, or the one it generated in DATA_DIR/secrets; the port from postmaster.pid), or DATABASE_URL when the run
+ * uses one.
+ */
+export function adminClient(dataDir, superuserPassword) {
+  if (process.env.DATABASE_URL) return new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const password = superuserPassword ?? readFileSync(join(dataDir, 'secrets', 'PG_SUPERUSER_PASSWORD'), 'utf8').trim();
+  const port = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
+  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'security_backend' });
+}
+
+/**
+ * Verifies a registered address as its owner does (the service refuses keys and sensitive data until then): the
+ * token from the link in the verification mail, still in the outbox (delivery is off in the benchmarks), posted to
+ * /v1/auth/email/verify.
+ */
+export async function verifyEmail(service, email) {
+  const admin = adminClient(service.dataDir, service.superuserPassword);
+  await admin.connect();
+  let body;
+  try {
+    const { rows } = await admin.query(
+      "SELECT body FROM outbox_messages WHERE recipient = $1 AND kind = 'auth.verify_email' ORDER BY created_at DESC LIMIT 1",
+      [email],
+    );
+    body = rows[0]?.body;
+  } finally {
+    await admin.end();
+  }
+  const token = /#token=([A-Za-z0-9_-]{43})/.exec(body ?? '')?.[1];
+  if (!token) throw new Error(`no verification mail to ${email}`);
+  const res = await fetch(`${service.url}/v1/auth/email/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  if (res.status !== 200) throw new Error(`verify ${email}: ${res.status} ${await res.text()}`);
 }
 
 /** One counter from the service's Prometheus text (loopback may read /metrics). */

@@ -7,8 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { median, pinSelf, ROOT, startService } from './lib.mjs';
+import { adminClient, median, pinSelf, ROOT, startService, verifyEmail } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 pinSelf(0);
@@ -37,13 +36,6 @@ async function run(url, headers, status) {
   return { perSecond: r.requests.average, p99: r.latency.p99 };
 }
 
-/** The embedded PostgreSQL's superuser (password from DATA_DIR/secrets, port from postmaster.pid). */
-function adminClient(dataDir) {
-  const password = readFileSync(join(dataDir, 'secrets', 'PG_SUPERUSER_PASSWORD'), 'utf8').trim();
-  const port = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
-  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'security_backend' });
-}
-
 const env = {
   MAIL_DELIVERY_INTERVAL_MS: '0',
   API_KEY_JOBS_INTERVAL_MS: '0',
@@ -60,6 +52,7 @@ try {
     password: 'orbit velvet cactus lantern',
   };
   await post(`${service.url}/v1/auth/register`, user);
+  await verifyEmail(service, user.email);
   const { token } = await json(
     await post(`${service.url}/v1/auth/login`, { email: user.email, password: user.password }),
   );
