@@ -49,6 +49,20 @@ export interface CoreRuntime {
   random?: RandomSource;
 }
 
+/** The services core provides and every other module may inject (besides the runtime's values). */
+const SHARED_SERVICES = [
+  Lifecycle,
+  CredentialResolvers,
+  StepUpWindow,
+  CredentialRevocation,
+  AccountData,
+  CiphertextStores,
+  ChangeFeed,
+  JobRunner,
+  JobScheduler,
+  RateLimiter,
+];
+
 @Global()
 @Module({})
 export class CoreModule implements NestModule {
@@ -100,18 +114,9 @@ export class CoreModule implements NestModule {
         { provide: SecretStore, useValue: runtime.secrets },
         { provide: Clock, useValue: runtime.clock ?? new SystemClock() },
         { provide: RandomSource, useValue: runtime.random ?? new SystemRandomSource() },
-        Lifecycle,
         { provide: MetricsService, useValue: metrics },
         MetricsAccessGuard,
-        CredentialResolvers,
-        StepUpWindow,
-        CredentialRevocation,
-        AccountData,
-        CiphertextStores,
-        ChangeFeed,
-        JobRunner,
-        JobScheduler,
-        RateLimiter,
+        ...SHARED_SERVICES,
         // Per-address limits first (routes that name a throttler: login, register …), before any credential lookup.
         { provide: APP_GUARD, useClass: IpThrottlerGuard },
         // The access guard: who is calling, and may they (the route's rule, evaluated once).
@@ -119,23 +124,7 @@ export class CoreModule implements NestModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [
-        AppConfig,
-        SecretStore,
-        Clock,
-        RandomSource,
-        Lifecycle,
-        MetricsService,
-        CredentialResolvers,
-        StepUpWindow,
-        CredentialRevocation,
-        AccountData,
-        CiphertextStores,
-        ChangeFeed,
-        JobRunner,
-        JobScheduler,
-        RateLimiter,
-      ],
+      exports: [AppConfig, SecretStore, Clock, RandomSource, MetricsService, ...SHARED_SERVICES],
     };
   }
 }
