@@ -57,17 +57,19 @@ async function refusedWithin(t: TestApp, key: string, ms = 1000): Promise<string
   }
 }
 
+/** Two instances of the service on one database, with one pepper so each verifies the other's keys. */
+async function twoInstances(): Promise<{ db: TestDatabase; a: TestApp; b: TestApp }> {
+  const db = await createTestDatabase();
+  const env = { API_KEY_PEPPERS: SHARED_PEPPER };
+  return { db, a: await startTestApp({ db, env }), b: await startTestApp({ db, env }) };
+}
+
 describe('Recovery evicts: a reset revokes the keys, on every instance (real PostgreSQL)', () => {
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { API_KEY_PEPPERS: SHARED_PEPPER };
-    a = await startTestApp({ db, env });
-    b = await startTestApp({ db, env });
-  });
+  beforeAll(async () => ({ db, a, b } = await twoInstances()));
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
@@ -218,12 +220,7 @@ describe('POST /v1/api-keys/revoke-all and key creation notices (real PostgreSQL
   let a: TestApp;
   let b: TestApp;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { API_KEY_PEPPERS: SHARED_PEPPER };
-    a = await startTestApp({ db, env });
-    b = await startTestApp({ db, env });
-  });
+  beforeAll(async () => ({ db, a, b } = await twoInstances()));
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
