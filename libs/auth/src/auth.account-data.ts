@@ -78,7 +78,7 @@ export class DevicesPart implements AccountDataPart, OnModuleInit {
   }
 
   export(p: Principal) {
-    return this.lockout.devicesOf(p.userId);
+    return this.lockout.signInSources(p.userId);
   }
 
   erase(subject: ErasureSubject, em: EntityManager): Promise<void> {

@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   AllowUnverifiedEmail,
   ApiIdParam,
@@ -36,7 +43,7 @@ import {
   PasswordSuggestionView,
   ReauthenticatedView,
 } from './dto/account.response';
-import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
+import { SessionPage, SessionsEndedView, SessionView, SignInSourcesView } from './dto/session.response';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
 import { AuthErrorCode } from './auth-error-codes';
@@ -49,6 +56,7 @@ const client = (req: FastifyRequest) => ({
 });
 
 @ApiTags('auth')
+@ApiExtraModels(SignInSourcesView)
 @Controller()
 export class AuthController {
   constructor(

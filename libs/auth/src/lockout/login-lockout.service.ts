@@ -6,6 +6,7 @@ import { AppConfig, Clock } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { authMails } from '../auth.mails';
+import type { SignInSourcesView } from '../dto/session.response';
 import { AuthRepository } from '../auth.repository';
 import { newOpaqueToken, OPAQUE_TOKEN, tokenDigest } from '../tokens';
 import { AttemptRow, LockoutRepository, LockoutRules } from './lockout.repository';
@@ -248,7 +249,17 @@ export class LoginLockout {
     await this.repo.clearSubject(subjectKey({ userId }), em);
   }
 
-  devicesOf(userId: string) {
-    return this.repo.listForUser(userId, this.clock.now());
+  /** My live device tokens (no token, no digest) and remembered networks, for the account export. */
+  async signInSources(userId: string): Promise<SignInSourcesView> {
+    const { devices, networks } = await this.repo.listForUser(userId, this.clock.now());
+    return {
+      devices: devices.map((d) => ({
+        id: d.id,
+        createdAt: d.createdAt.toISOString(),
+        lastUsedAt: d.lastUsedAt.toISOString(),
+        expiresAt: d.expiresAt.toISOString(),
+      })),
+      networks: networks.map((n) => ({ network: n.network, lastSuccessAt: n.lastSuccessAt.toISOString() })),
+    };
   }
 }
