@@ -66,7 +66,7 @@ export class SessionsPart implements AccountDataPart, OnModuleInit {
 @Injectable()
 export class DevicesPart implements AccountDataPart, OnModuleInit {
   readonly name = 'signInSources';
-  readonly order = 45;
+  readonly order = 42;
 
   constructor(
     private readonly lockout: LoginLockout,
