@@ -326,7 +326,8 @@ export class InMemoryLockoutRepository implements Omit<PublicPart<LockoutReposit
 
   async clearSubject(subject: string, em: EntityManager): Promise<void> {
     this.db.write(this.t, em, 'clearSubject');
-    for (const key of [...this.t.attempts.keys()]) if (key.startsWith(`${subject}|`)) this.t.attempts.delete(key);
+    for (const key of [...this.t.attempts.keys()])
+      if (key.startsWith(`${subject}|`) || key.startsWith(`${subject}#`)) this.t.attempts.delete(key);
   }
 
   async trust(userId: string, tokenHash: string, network: string, now: Date, since: Date): Promise<TrustFacts> {
@@ -643,6 +644,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     changes,
     credentials,
     sessions,
+    lockout,
     auth,
     account,
     admin,

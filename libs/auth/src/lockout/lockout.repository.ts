@@ -103,9 +103,9 @@ export class LockoutRepository {
     );
   }
 
-  /** Every counter of a subject (account recovery, erasure). */
+  /** Every counter of a subject, its other factors' (`subject#factor`) included (account recovery, erasure). */
   async clearSubject(subject: string, em: EntityManager): Promise<void> {
-    await em.query('DELETE FROM login_attempts WHERE subject = $1', [subject]);
+    await em.query(`DELETE FROM login_attempts WHERE subject = $1 OR subject LIKE $1 || '#%'`, [subject]);
   }
 
   /**

@@ -12,8 +12,11 @@ import { newOpaqueToken, OPAQUE_TOKEN, tokenDigest } from '../tokens';
 import { AttemptRow, LockoutRepository, LockoutRules } from './lockout.repository';
 import { LockoutSource, networkOf, sourceKey } from './source-key';
 
-/** Whose attempts are counted: an account, or the decoy standing in for an address without one (by its SHA-256). */
-export type LockoutSubject = { userId: string } | { addressHash: Buffer };
+/**
+ * Whose attempts are counted: an account, or the decoy standing in for an address without one (by its SHA-256).
+ * `factor` (e.g. `totp`) counts another factor's failures on rows of their own; without it they share the password's.
+ */
+export type LockoutSubject = { userId: string; factor?: string } | { addressHash: Buffer };
 
 /** Where an attempt comes from, and whether that source is trusted for the subject (see `sourceOf`). */
 export interface AttemptSource {
@@ -38,7 +41,8 @@ export function addressHash(email: string): Buffer {
 }
 
 function subjectKey(subject: LockoutSubject): string {
-  return 'userId' in subject ? `user:${subject.userId}` : `addr:${subject.addressHash.toString('hex')}`;
+  if (!('userId' in subject)) return `addr:${subject.addressHash.toString('hex')}`;
+  return subject.factor ? `user:${subject.userId}#${subject.factor}` : `user:${subject.userId}`;
 }
 
 /** A made-up user id for a decoy's trust lookup (same statement as an account's; it matches nothing). */
