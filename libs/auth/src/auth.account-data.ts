@@ -26,8 +26,8 @@ export class AccountPart implements AccountDataPart, AccountOwnerCheck, OnModule
     this.registry.registerOwnerCheck(this);
   }
 
-  confirmPassword(userId: string, password: string, action: string): Promise<{ email: string }> {
-    return this.users.confirmPassword(userId, password, action);
+  confirmPassword(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }> {
+    return this.users.confirmPassword(userId, password, action, sessionId);
   }
 
   export(p: Principal): Promise<UserView> {

@@ -38,13 +38,14 @@ describe('LoginLockout.attemptWithLockout (reuse by other factors)', () => {
     expect([...w.tables.attempts.keys()].filter((k) => k.startsWith(`user:${ada.id}`))).toEqual([]);
   });
 
-  it('a signed-in check counts under the session’s device, trusted', async () => {
+  it('a signed-in check counts under the session’s device, trusted, whatever its network', async () => {
     const { principal } = await w.signIn(ada);
     const source = await w.lockout.sourceOfSession(principal.sessionId, '203.0.113.9');
     expect(source).toMatchObject({ source: { kind: 'device' }, trusted: true, network: '203.0.113.0/24' });
+    // Without a session device: the network, untrusted (a stolen credential rotating networks stays bounded).
     expect(await w.lockout.sourceOfSession(undefined, '203.0.113.9')).toMatchObject({
       source: { kind: 'network', network: '203.0.113.0/24' },
-      trusted: true,
+      trusted: false,
     });
   });
 });

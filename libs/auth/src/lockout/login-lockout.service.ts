@@ -110,16 +110,15 @@ export class LoginLockout {
 
   /**
    * The source of a password check by a signed-in person (password change, reauthenticate, erasure): the device the
-   * session signed in with, else the client network. Trusted: the session proved the password before.
+   * session signed in with, trusted (the session proved the password before; a stolen session changing networks stays
+   * one source). Without one (an API key, a session older than device tokens) the client network, untrusted, so
+   * rotating networks only spends the account-wide allowance.
    */
   async sourceOfSession(sessionId: string | undefined, ip: string | undefined): Promise<AttemptSource> {
     const network = networkOf(ip);
     const deviceId = sessionId ? await this.repo.deviceOfSession(sessionId) : null;
-    return {
-      source: deviceId ? { kind: 'device', deviceId } : { kind: 'network', network },
-      trusted: true,
-      network,
-    };
+    if (deviceId) return { source: { kind: 'device', deviceId }, trusted: true, network };
+    return { source: { kind: 'network', network }, trusted: false, network };
   }
 
   /**
