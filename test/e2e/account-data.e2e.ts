@@ -60,7 +60,16 @@ describe('Export and erasure through AccountData (each context registers its par
         .get(AccountData)
         .list()
         .map((p) => `${p.order} ${p.name}`),
-    ).toEqual(['10 account', '20 profile', '25 probe', '30 apiKeys', '40 sessions', '45 outbox', '50 auditEvents']);
+    ).toEqual([
+      '10 account',
+      '20 profile',
+      '25 probe',
+      '30 apiKeys',
+      '40 sessions',
+      '42 signInSources',
+      '45 outbox',
+      '50 auditEvents',
+    ]);
     const u = await registerAndLogin(t);
     await createKey(t, u.token, { name: 'export key' });
     // Straight fetch: the probe's part is not in the documented schema the answer checker holds answers to.
@@ -74,6 +83,7 @@ describe('Export and erasure through AccountData (each context registers its par
       'probe',
       'apiKeys',
       'sessions',
+      'signInSources',
       'auditEvents',
     ]);
     expect(doc.probe).toEqual({ factors: [], owner: u.userId });

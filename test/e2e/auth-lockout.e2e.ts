@@ -7,7 +7,21 @@ import { freshIp, jsonPost, registerAndLogin, uniqueUser } from '../support/auth
 import { TestClock } from '../support/test-clock';
 import { itSlow } from '../support/tier';
 
-describe('lockout without lock-anyone (real PostgreSQL)', () => {
+const decoySubject = (email: string) => `addr:${createHash('sha256').update(email).digest('hex')}`;
+/** The source key of the addresses freshIp() hands out (one /24, where every test user first signed in). */
+const FRESH_NET = 'net:198.51.100.0/24';
+
+async function attemptRow(t: TestApp, subject: string, source: string) {
+  return (
+    await adminQuery<{ failed_attempts: number; failed_window_start: Date | null; locked_until: Date | null }>(
+      t.db,
+      'SELECT failed_attempts, failed_window_start, locked_until FROM login_attempts WHERE subject = $1 AND source = $2',
+      [subject, source],
+    )
+  )[0];
+}
+
+describe('lockout per (account, source) (real PostgreSQL)', () => {
   const clock = new TestClock();
   let t: TestApp;
 
@@ -16,29 +30,22 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
   });
   afterAll(() => t?.stop());
 
-  it('a login to an unknown address sends the same statements as a wrong password for a real account, and writes its own decoy lockout row as an account does', async () => {
+  it('a login to an unknown address sends the same statements as a wrong password for a real account from an untrusted network, and writes its own decoy rows as an account does', async () => {
     const { user } = await registerAndLogin(t);
     const counter = t.app.get(MetricsService).dbStatements;
     const statements = async () => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
+    let host = 1;
     const statementsOf = async (email: string) => {
       const before = await statements();
       const res = await t.request(
         '/v1/auth/login',
-        jsonPost({ email, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }),
+        jsonPost({ email, password: 'not the password at all' }, { 'x-forwarded-for': `203.0.113.${host++}` }),
       );
       expect(res.status).toBe(401);
       return (await statements()) - before;
     };
     const unknownEmail = `nobody.${Date.now()}@example.com`;
-    const decoyRow = async () =>
-      (
-        await adminQuery<{ failed_attempts: number; failed_window_start: Date | null }>(
-          t.db,
-          'SELECT failed_attempts, failed_window_start FROM login_decoys WHERE address_hash = $1',
-          [createHash('sha256').update(unknownEmail).digest()],
-        )
-      )[0];
-    expect(await decoyRow()).toBeUndefined();
+    expect(await attemptRow(t, decoySubject(unknownEmail), 'net:203.0.113.0/24')).toBeUndefined();
     // The fewest of three each, so a statement of some background timer cannot tip the comparison.
     const known = Math.min(
       await statementsOf(user.email),
@@ -51,10 +58,14 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
       await statementsOf(unknownEmail),
     );
     expect(unknown).toBe(known);
-    expect(await decoyRow()).toMatchObject({ failed_attempts: 3, failed_window_start: expect.any(Date) });
+    expect(await attemptRow(t, decoySubject(unknownEmail), 'net:203.0.113.0/24')).toMatchObject({
+      failed_attempts: 3,
+      failed_window_start: expect.any(Date),
+    });
+    expect(await attemptRow(t, decoySubject(unknownEmail), 'untrusted')).toMatchObject({ failed_attempts: 3 });
   });
 
-  it('an unknown address locks like an account after 5 failures, by itself: other unknown addresses stay unlocked', async () => {
+  it('an unknown address locks like an account after 5 failures from one network, by itself: other unknown addresses stay unlocked', async () => {
     const a = `nobody.a.${Date.now()}@example.com`;
     const b = `nobody.b.${Date.now()}@example.com`;
     for (let i = 0; i < 6; i++)
@@ -66,17 +77,14 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
       '/v1/auth/login',
       jsonPost({ email: b, password: 'not the password at all' }, { 'x-forwarded-for': freshIp() }),
     );
-    const rows = await adminQuery<{ address_hash: Buffer; failed_attempts: number; locked_until: Date | null }>(
-      t.db,
-      'SELECT address_hash, failed_attempts, locked_until FROM login_decoys WHERE address_hash = ANY($1)',
-      [[a, b].map((e) => createHash('sha256').update(e).digest())],
-    );
-    const byEmail = (e: string) => rows.find((r) => r.address_hash.equals(createHash('sha256').update(e).digest()))!;
-    expect(byEmail(a)).toMatchObject({ failed_attempts: 5, locked_until: expect.any(Date) });
-    expect(byEmail(b)).toMatchObject({ failed_attempts: 1, locked_until: null });
+    expect(await attemptRow(t, decoySubject(a), FRESH_NET)).toMatchObject({
+      failed_attempts: 5,
+      locked_until: expect.any(Date),
+    });
+    expect(await attemptRow(t, decoySubject(b), FRESH_NET)).toMatchObject({ failed_attempts: 1, locked_until: null });
   });
 
-  it('50 parallel wrong passwords run at most 5 verifications and lock the account; the right one is then refused', async () => {
+  it('50 parallel wrong passwords from one network run at most 5 verifications and lock that network out; the right one is then refused there, not elsewhere', async () => {
     const { user, userId } = await registerAndLogin(t);
     const hasher = t.app.get(PasswordHasher);
     const before = hasher.verifications;
@@ -92,11 +100,7 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
     process.stdout.write(`lockout race: 50 parallel wrong passwords → ${verified} Argon2 verifications\n`);
     expect(answers.every((r) => r.status === 401)).toBe(true);
     expect(verified).toBeLessThanOrEqual(5);
-    const [row] = await adminQuery<{ locked_until: Date | null; failed_attempts: number }>(
-      t.db,
-      'SELECT locked_until, failed_attempts FROM users WHERE id = $1',
-      [userId],
-    );
+    const row = await attemptRow(t, `user:${userId}`, FRESH_NET);
     expect(row.locked_until).not.toBeNull();
     expect(row.failed_attempts).toBe(5);
 
@@ -105,12 +109,18 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
       jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
     );
     expect(locked.status).toBe(401);
-    const events = await adminQuery<{ action: string }>(
+    const events = await adminQuery<{ details: { scope: string; source: string } }>(
       t.db,
-      `SELECT action FROM audit_events WHERE target_id = $1 AND action = 'auth.lockout'`,
+      `SELECT details FROM audit_events WHERE target_id = $1 AND action = 'auth.lockout'`,
       [userId],
     );
-    expect(events).toHaveLength(1);
+    expect(events.map((e) => e.details)).toMatchObject([{ scope: 'source', source: FRESH_NET }]);
+    // Another network is another source.
+    const elsewhere = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': '198.18.7.7' }),
+    );
+    expect(elsewhere.status).toBe(200);
 
     clock.advanceMinutes(31);
     const after = await t.request(
@@ -118,12 +128,7 @@ describe('lockout without lock-anyone (real PostgreSQL)', () => {
       jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': freshIp() }),
     );
     expect(after.status).toBe(200);
-    const [reset] = await adminQuery<{ failed_attempts: number; locked_until: Date | null }>(
-      t.db,
-      'SELECT failed_attempts, locked_until FROM users WHERE id = $1',
-      [userId],
-    );
-    expect(reset).toEqual({ failed_attempts: 0, locked_until: null });
+    expect(await attemptRow(t, `user:${userId}`, FRESH_NET)).toBeUndefined();
   });
 
   it('parallel logins with the right password all succeed (attempts in flight wait instead of failing)', async () => {
@@ -183,6 +188,13 @@ describe('per-IP growing delays', () => {
       jsonPost({ email: user.email, password: user.password }, { 'x-forwarded-for': '198.18.0.9' }),
     );
     expect(owner.status).toBe(200);
+    // The owner's device token is not held back at the blocked address either (failures of others there).
+    const { deviceToken } = (await owner.json()) as { deviceToken: string };
+    const ownerThere = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: user.email, password: user.password, deviceToken }, attacker),
+    );
+    expect(ownerThere.status).toBe(200);
   });
 });
 
@@ -192,7 +204,12 @@ describe('unknown and known emails cost the same time (production Argon2 paramet
     t = await startTestApp({
       productionHashing: true,
       // 130 logins from one address: the per-address limits (failures and requests) are raised, as this measures time.
-      env: { IP_FAILURE_THRESHOLD: '10000', IP_LIMIT_LOGIN: '10000', LOCKOUT_MAX_ATTEMPTS: '100' },
+      env: {
+        IP_FAILURE_THRESHOLD: '10000',
+        IP_LIMIT_LOGIN: '10000',
+        LOCKOUT_MAX_ATTEMPTS: '100',
+        LOCKOUT_UNTRUSTED_MAX_ATTEMPTS: '1000',
+      },
     });
   });
   afterAll(() => t?.stop());

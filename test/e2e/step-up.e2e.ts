@@ -217,7 +217,15 @@ describe('step-up: recent authentication for sensitive actions (real PostgreSQL)
   });
 
   it('a wrong password does not renew, counts toward the lockout, and bad input is a 400 problem', async () => {
-    const u = await registerAndLogin(t);
+    const registered = await registerAndLogin(t);
+    // Signed in again to hold the session's device token: the lockout counts a signed-in check under that device.
+    const signedIn = (await (
+      await t.request(
+        '/v1/auth/login',
+        jsonPost({ email: registered.user.email, password: STRONG_PASSWORD }, { 'x-forwarded-for': freshIp() }),
+      )
+    ).json()) as { token: string; deviceToken: string };
+    const u = { ...registered, token: signedIn.token };
     clock.advanceMinutes(STALE_MINUTES);
     for (const body of [{}, { password: '' }, { password: 5 }, { password: 'x'.repeat(129) }]) {
       const res = await post('/v1/auth/reauthenticate', u.token, body);
@@ -234,14 +242,23 @@ describe('step-up: recent authentication for sensitive actions (real PostgreSQL)
       });
     }
     await expectStale(await get('/v1/profiles/me/export', u.token));
-    // Five wrong guesses locked the account: the right password no longer renews, and login is refused too.
+    // Five wrong guesses locked the session's source (its device) out of the account: the right password no longer
+    // renews, and a login with that device token is refused too; the owner's other sources are not locked.
     expect(await problem(await reauthenticate(u.token))).toMatchObject({ status: 400, code: 'CURRENT_PASSWORD_WRONG' });
     await expectStale(await get('/v1/profiles/me/export', u.token));
     const login = await t.request(
       '/v1/auth/login',
-      jsonPost({ email: u.user.email, password: STRONG_PASSWORD }, { 'x-forwarded-for': freshIp() }),
+      jsonPost(
+        { email: u.user.email, password: STRONG_PASSWORD, deviceToken: signedIn.deviceToken },
+        { 'x-forwarded-for': freshIp() },
+      ),
     );
     expect(login.status).toBe(401);
+    const elsewhere = await t.request(
+      '/v1/auth/login',
+      jsonPost({ email: u.user.email, password: STRONG_PASSWORD }, { 'x-forwarded-for': freshIp() }),
+    );
+    expect(elsewhere.status).toBe(200);
     const failures = await adminQuery(
       db,
       `SELECT 1 FROM audit_events WHERE action = 'auth.reauthenticate' AND outcome = 'failure' AND actor_id = $1`,

@@ -4,7 +4,16 @@ import type { EntityManager } from 'typeorm';
 import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow } from '@app/core';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
-import type { AuthRepository, LockoutRules, LockoutSubject } from '../../libs/auth/src/auth.repository';
+import type { AuthRepository } from '../../libs/auth/src/auth.repository';
+import {
+  DEVICE_TOKENS_PER_USER,
+  KNOWN_SOURCES_PER_USER,
+  type AttemptRow,
+  type LockoutRepository,
+  type LockoutRules,
+  type TrustFacts,
+} from '../../libs/auth/src/lockout/lockout.repository';
+import { LoginLockout } from '../../libs/auth/src/lockout/login-lockout.service';
 import { AuthService } from '../../libs/auth/src/auth.service';
 import type { EmailToken, EmailTokenPurpose } from '../../libs/auth/src/entities/email-token.entity';
 import { Session } from '../../libs/auth/src/entities/session.entity';
@@ -32,6 +41,23 @@ interface LockoutRow {
   failedAttempts: number;
   failedWindowStart: Date | null;
   lockedUntil: Date | null;
+  lockLevel: number;
+}
+
+interface DeviceRow {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+interface KnownSourceRow {
+  userId: string;
+  network: string;
+  lastSuccessAt: Date;
 }
 
 interface Throttle {
@@ -44,16 +70,24 @@ interface State {
   users: User[];
   sessions: Session[];
   tokens: EmailToken[];
-  decoys: Map<string, LockoutRow>;
+  attempts: Map<string, LockoutRow>;
+  devices: DeviceRow[];
+  knownSources: KnownSourceRow[];
   throttles: Map<string, Throttle>;
 }
 
-/** The auth tables (users, sessions, email tokens, login decoys and throttles) in memory, rolled back as one. */
+/**
+ * The auth tables (users, sessions, email tokens, login attempts, device tokens, known networks and throttles) in
+ * memory, rolled back as one.
+ */
 export class AuthTables implements TransactionalStore {
   users: User[] = [];
   sessions: Session[] = [];
   tokens: EmailToken[] = [];
-  decoys = new Map<string, LockoutRow>();
+  /** login_attempts by `subject|source`. */
+  attempts = new Map<string, LockoutRow>();
+  devices: DeviceRow[] = [];
+  knownSources: KnownSourceRow[] = [];
   throttles = new Map<string, Throttle>();
 
   snapshot(): unknown {
@@ -61,7 +95,9 @@ export class AuthTables implements TransactionalStore {
       users: this.users.map(copyRow),
       sessions: this.sessions.map(copyRow),
       tokens: this.tokens.map(copyRow),
-      decoys: new Map([...this.decoys].map(([k, v]) => [k, { ...v }])),
+      attempts: new Map([...this.attempts].map(([k, v]) => [k, { ...v }])),
+      devices: this.devices.map((d) => ({ ...d })),
+      knownSources: this.knownSources.map((k) => ({ ...k })),
       throttles: new Map([...this.throttles].map(([k, v]) => [k, { ...v }])),
     } satisfies State;
   }
@@ -85,11 +121,16 @@ export class AuthTables implements TransactionalStore {
   activeSessions(userId: string): Session[] {
     return this.sessions.filter((s) => s.userId === userId && !s.revokedAt);
   }
+
+  /** The counters of an account (`user:<id>`) or decoy (`addr:<hex>`) from one source (`net:…`, `device:…`, `untrusted`). */
+  attempt(subject: string, source: string): LockoutRow | undefined {
+    return this.attempts.get(`${subject}|${source}`);
+  }
 }
 
 /**
- * AuthRepository in memory. The lockout and throttle statements follow the SQL in auth.repository.ts (window reset,
- * attempts in flight counted, lock once the limit is reached) so the service's use of them can be exercised.
+ * AuthRepository in memory. The throttle statement follows the SQL in auth.repository.ts so the service's use of it
+ * can be exercised.
  */
 export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 'dataSource'> {
   constructor(
@@ -151,47 +192,6 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
       email: this.t.users.some((u) => u.email === email),
       username: this.t.users.some((u) => u.username === username),
     };
-  }
-
-  async reserveAttempt(
-    subject: LockoutSubject,
-    now: Date,
-    rules: LockoutRules,
-  ): Promise<{ attempt: number } | 'locked' | 'busy'> {
-    this.db.write(this.t, undefined, 'reserveAttempt'); // committed at once
-    let row = this.lockoutRow(subject);
-    if (!row) {
-      if ('userId' in subject) return 'busy';
-      row = { failedAttempts: 1, failedWindowStart: now, lockedUntil: null };
-      this.t.decoys.set(subject.addressHash.toString('hex'), row);
-      return { attempt: 1 };
-    }
-    const reset =
-      !row.failedWindowStart ||
-      row.failedWindowStart.getTime() <= now.getTime() - rules.windowMinutes * MINUTE ||
-      (row.lockedUntil !== null && row.lockedUntil <= now);
-    const open = (!row.lockedUntil || row.lockedUntil <= now) && (reset || row.failedAttempts < rules.maxAttempts);
-    if (open) {
-      row.failedAttempts = reset ? 1 : row.failedAttempts + 1;
-      row.failedWindowStart = reset ? now : row.failedWindowStart;
-      row.lockedUntil = reset ? null : row.lockedUntil;
-      return { attempt: row.failedAttempts };
-    }
-    return row.lockedUntil && row.lockedUntil > now ? 'locked' : 'busy';
-  }
-
-  async lockIfLimitReached(subject: LockoutSubject, now: Date, rules: LockoutRules, em?: EntityManager) {
-    this.db.write(this.t, em, 'lockIfLimitReached');
-    const row = this.lockoutRow(subject);
-    if (!row || row.failedAttempts < rules.maxAttempts || (row.lockedUntil && row.lockedUntil > now)) return false;
-    row.lockedUntil = new Date(now.getTime() + rules.lockMinutes * MINUTE);
-    return true;
-  }
-
-  async clearAttempts(userId: string, em?: EntityManager): Promise<void> {
-    this.db.write(this.t, em, 'clearAttempts');
-    const u = this.t.users.find((x) => x.id === userId);
-    if (u) Object.assign(u, { failedAttempts: 0, failedWindowStart: null, lockedUntil: null });
   }
 
   async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
@@ -263,11 +263,151 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
     this.db.write(this.t, em, 'setDisabled');
     this.t.user(userId).disabledAt = at;
   }
+}
 
-  private lockoutRow(subject: LockoutSubject): LockoutRow | undefined {
-    return 'userId' in subject
-      ? this.t.users.find((u) => u.id === subject.userId)
-      : this.t.decoys.get(subject.addressHash.toString('hex'));
+/**
+ * LockoutRepository in memory. The statements follow the SQL in lockout.repository.ts (window reset, attempts in
+ * flight counted, lock once the limit is reached, doubling locks, quiet-day reset) so the service can be exercised.
+ */
+export class InMemoryLockoutRepository implements Omit<PublicPart<LockoutRepository>, never> {
+  constructor(
+    private readonly db: FakeDatabase,
+    readonly t: AuthTables,
+  ) {}
+
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async reserve(row: AttemptRow, now: Date, rules: LockoutRules): Promise<{ attempt: number } | 'locked' | 'busy'> {
+    this.db.write(this.t, undefined, 'reserve'); // committed at once
+    const key = `${row.subject}|${row.source}`;
+    const r = this.t.attempts.get(key);
+    if (!r) {
+      this.t.attempts.set(key, { failedAttempts: 1, failedWindowStart: now, lockedUntil: null, lockLevel: 0 });
+      return { attempt: 1 };
+    }
+    const reset =
+      !r.failedWindowStart ||
+      r.failedWindowStart.getTime() <= now.getTime() - rules.windowMinutes * MINUTE ||
+      (r.lockedUntil !== null && r.lockedUntil <= now);
+    const quiet = !r.failedWindowStart || r.failedWindowStart.getTime() <= now.getTime() - 1440 * MINUTE;
+    const open = (!r.lockedUntil || r.lockedUntil <= now) && (reset || r.failedAttempts < rules.maxAttempts);
+    if (open) {
+      r.failedAttempts = reset ? 1 : r.failedAttempts + 1;
+      r.failedWindowStart = reset ? now : r.failedWindowStart;
+      r.lockedUntil = reset ? null : r.lockedUntil;
+      r.lockLevel = quiet ? 0 : r.lockLevel;
+      return { attempt: r.failedAttempts };
+    }
+    return r.lockedUntil && r.lockedUntil > now ? 'locked' : 'busy';
+  }
+
+  async lockIfLimitReached(row: AttemptRow, now: Date, rules: LockoutRules, em: EntityManager): Promise<number> {
+    this.db.write(this.t, em, 'lockIfLimitReached');
+    const r = this.t.attempt(row.subject, row.source);
+    if (!r || r.failedAttempts < rules.maxAttempts || (r.lockedUntil && r.lockedUntil > now)) return 0;
+    const minutes = Math.min(rules.maxLockMinutes, rules.lockMinutes * 2 ** Math.min(r.lockLevel, 20));
+    r.lockedUntil = new Date(now.getTime() + minutes * MINUTE);
+    r.lockLevel += 1;
+    return r.lockLevel;
+  }
+
+  async clear(row: AttemptRow, em?: EntityManager): Promise<void> {
+    this.db.write(this.t, em, 'clear');
+    this.t.attempts.delete(`${row.subject}|${row.source}`);
+  }
+
+  async release(row: AttemptRow, em: EntityManager): Promise<void> {
+    this.db.write(this.t, em, 'release');
+    const r = this.t.attempt(row.subject, row.source);
+    if (r) r.failedAttempts = Math.max(0, r.failedAttempts - 1);
+  }
+
+  async clearSubject(subject: string, em: EntityManager): Promise<void> {
+    this.db.write(this.t, em, 'clearSubject');
+    for (const key of [...this.t.attempts.keys()])
+      if (key.startsWith(`${subject}|`) || key.startsWith(`${subject}#`)) this.t.attempts.delete(key);
+  }
+
+  async trust(userId: string, tokenHash: string, network: string, now: Date, since: Date): Promise<TrustFacts> {
+    const device = this.t.devices.find(
+      (d) => d.tokenHash === tokenHash && d.userId === userId && !d.revokedAt && d.expiresAt > now,
+    );
+    const known = this.t.knownSources.some(
+      (k) => k.userId === userId && k.network === network && k.lastSuccessAt > since,
+    );
+    return { deviceId: device?.id ?? null, knownNetwork: known };
+  }
+
+  async insertDevice(em: EntityManager, userId: string, tokenHash: string, now: Date, expiresAt: Date) {
+    this.db.write(this.t, em, 'insertDevice');
+    const id = randomUUID();
+    this.t.devices.push({ id, userId, tokenHash, createdAt: now, lastUsedAt: now, expiresAt, revokedAt: null });
+    const keep = new Set(
+      this.t.devices
+        .filter((d) => d.userId === userId && !d.revokedAt)
+        .sort((a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime())
+        .slice(0, DEVICE_TOKENS_PER_USER)
+        .map((d) => d.id),
+    );
+    this.t.devices = this.t.devices.filter((d) => d.userId !== userId || keep.has(d.id));
+    return id;
+  }
+
+  async renewDevice(em: EntityManager, deviceId: string, now: Date, expiresAt: Date): Promise<void> {
+    this.db.write(this.t, em, 'renewDevice');
+    const d = this.t.devices.find((x) => x.id === deviceId);
+    if (d) Object.assign(d, { lastUsedAt: now, expiresAt });
+  }
+
+  async rememberNetwork(em: EntityManager, userId: string, network: string, now: Date): Promise<void> {
+    this.db.write(this.t, em, 'rememberNetwork');
+    const k = this.t.knownSources.find((x) => x.userId === userId && x.network === network);
+    if (k) k.lastSuccessAt = k.lastSuccessAt > now ? k.lastSuccessAt : now;
+    else this.t.knownSources.push({ userId, network, lastSuccessAt: now });
+    const mine = this.t.knownSources
+      .filter((x) => x.userId === userId)
+      .sort((a, b) => b.lastSuccessAt.getTime() - a.lastSuccessAt.getTime());
+    const drop = new Set(mine.slice(KNOWN_SOURCES_PER_USER));
+    this.t.knownSources = this.t.knownSources.filter((x) => !drop.has(x));
+  }
+
+  async revokeDevices(em: EntityManager, userId: string, now: Date, keep: string | null): Promise<number> {
+    this.db.write(this.t, em, 'revokeDevices');
+    const revoked = this.t.devices.filter((d) => d.userId === userId && !d.revokedAt && d.id !== keep);
+    for (const d of revoked) d.revokedAt = now;
+    this.t.knownSources = this.t.knownSources.filter((k) => k.userId !== userId);
+    return revoked.length;
+  }
+
+  async deviceOfSession(sessionId: string): Promise<string | null> {
+    return this.t.sessions.find((x) => x.id === sessionId)?.deviceId ?? null;
+  }
+
+  async listForUser(userId: string, now: Date) {
+    return {
+      devices: this.t.devices
+        .filter((d) => d.userId === userId && !d.revokedAt && d.expiresAt > now)
+        .map(({ id, createdAt, lastUsedAt, expiresAt }) => ({ id, createdAt, lastUsedAt, expiresAt })),
+      networks: this.t.knownSources
+        .filter((k) => k.userId === userId)
+        .map(({ network, lastSuccessAt }) => ({ network, lastSuccessAt })),
+    };
+  }
+
+  async purge(now: Date) {
+    this.db.write(this.t, undefined, 'purge'); // committed at once
+    const dayAgo = now.getTime() - 86_400_000;
+    const before = this.t.attempts.size;
+    for (const [key, r] of [...this.t.attempts])
+      if (r.failedWindowStart && r.failedWindowStart.getTime() < dayAgo && (!r.lockedUntil || r.lockedUntil < now))
+        this.t.attempts.delete(key);
+    const devices = this.t.devices.length;
+    this.t.devices = this.t.devices.filter(
+      (d) => !(d.expiresAt.getTime() < dayAgo || (d.revokedAt && d.revokedAt.getTime() < dayAgo)),
+    );
+    return { loginAttempts: before - this.t.attempts.size, deviceTokens: devices - this.t.devices.length };
   }
 }
 
@@ -291,7 +431,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
           s.lastSeenAt.getTime() < idleBefore
         ),
     );
-    return { sessions: before - this.t.sessions.length, emailTokens: 0, loginDecoys: 0 };
+    return { sessions: before - this.t.sessions.length, emailTokens: 0 };
   }
 
   async insert(session: Partial<Session>, em?: EntityManager): Promise<Session> {
@@ -403,8 +543,29 @@ export async function authWorld(env: Record<string, string> = {}) {
   /** Empty unless a test registers a revoker (api-keys registers one in the app). */
   const credentials = new CredentialRevocation();
   const authRepo = repo as unknown as AuthRepository;
+  const lockoutRepo = new InMemoryLockoutRepository(db, tables);
+  const lockout = new LoginLockout(
+    lockoutRepo as unknown as LockoutRepository,
+    authRepo,
+    audit,
+    notifications,
+    clock,
+    random,
+    config,
+  );
   const sessions = new SessionsService(sessionsRepo as unknown as SessionsRepository, clock, random, config);
-  const auth = new AuthService(authRepo, hasher, policy, sessions, audit, notifications, clock, random, config);
+  const auth = new AuthService(
+    authRepo,
+    hasher,
+    policy,
+    sessions,
+    lockout,
+    audit,
+    notifications,
+    clock,
+    random,
+    config,
+  );
   const account = new AccountService(
     authRepo,
     auth,
@@ -419,6 +580,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     new StepUpWindow(clock, config),
     credentials,
     changes.asChangeFeed(),
+    lockout,
   );
   const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
 
@@ -482,6 +644,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     changes,
     credentials,
     sessions,
+    lockout,
     auth,
     account,
     admin,

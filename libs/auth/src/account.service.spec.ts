@@ -26,7 +26,7 @@ describe('AccountService', () => {
   const lockOut = async (user = ada) => {
     for (let i = 0; i < 3; i++)
       await expect(login('wrong password entirely', user)).rejects.toMatchObject(invalidLogin);
-    expect(w.tables.user(user.id).lockedUntil).not.toBeNull();
+    expect(w.tables.attempt(`user:${user.id}`, 'net:192.0.2.0/24')!.lockedUntil).not.toBeNull();
   };
   const forgot = async (email = ada.email) => {
     expect(w.account.forgotPassword(email)).toEqual(FORGOT_ANSWER);
@@ -65,7 +65,9 @@ describe('AccountService', () => {
         await expect(w.account.reauthenticate(principal, 'wrong password entirely')).rejects.toMatchObject({
           code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
         });
-      expect(w.tables.user(ada.id).lockedUntil).not.toBeNull();
+      // Counted under the session's device (it signed in with one), not held back by failures elsewhere.
+      const device = w.tables.activeSessions(ada.id)[0].deviceId;
+      expect(w.tables.attempt(`user:${ada.id}`, `device:${device}`)!.lockedUntil).not.toBeNull();
       await expect(w.account.reauthenticate(principal, STRONG_PASSWORD)).rejects.toMatchObject({
         code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
       });
@@ -149,7 +151,7 @@ describe('AccountService', () => {
       ]);
     });
 
-    it('works once: sets the password, ends every session and lifts a lockout', async () => {
+    it('works once: sets the password, ends every session, revokes device tokens and lifts a lockout', async () => {
       const { login: session } = await w.signIn(ada);
       await lockOut();
       await forgot();
@@ -159,7 +161,11 @@ describe('AccountService', () => {
         apiKeysRevoked: 0,
       });
       await expect(w.sessions.resolve(session.token)).rejects.toMatchObject({ code: AuthErrorCode.SESSION_INVALID });
-      expect(w.tables.user(ada.id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+      expect([...w.tables.attempts.keys()].filter((k) => k.startsWith(`user:${ada.id}|`))).toEqual([]);
+      // Recovery evicts: the device tokens and remembered networks of whoever signed in before count for nothing.
+      expect(w.tables.devices.filter((d) => d.userId === ada.id && !d.revokedAt)).toEqual([]);
+      expect(w.tables.knownSources.filter((k) => k.userId === ada.id)).toEqual([]);
+      expect(w.auditRepo.actions('auth.password_reset')).toMatchObject([{ details: { devicesRevoked: 1 } }]);
       await expect(login(OTHER_STRONG_PASSWORD)).resolves.toBeDefined();
       await expect(w.account.resetPassword(token, THIRD_PASSWORD)).rejects.toMatchObject(tokenInvalid);
       expect(w.auditRepo.actions('auth.password_reset')).toMatchObject([{ details: { sessionsEnded: 1 } }]);

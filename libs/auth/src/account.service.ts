@@ -17,6 +17,7 @@ import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { LoginLockout } from './lockout/login-lockout.service';
 import {
   EmailVerificationResendView,
   EmailVerifiedView,
@@ -60,6 +61,7 @@ export class AccountService {
     private readonly stepUp: StepUpWindow,
     private readonly credentials: CredentialRevocation,
     private readonly changes: ChangeFeed,
+    private readonly lockout: LoginLockout,
   ) {}
 
   /**
@@ -71,7 +73,7 @@ export class AccountService {
     if (principal.kind !== 'session' || !principal.sessionId)
       throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a signed-in session can reauthenticate.');
     const sessionId = principal.sessionId;
-    await this.auth.confirmPassword(principal.userId, password, 'auth.reauthenticate');
+    await this.auth.confirmPassword(principal.userId, password, 'auth.reauthenticate', sessionId);
     const now = this.clock.now();
     const renewed = await this.repo.transaction(async (em) => {
       if (!(await this.sessions.renewAuthentication(principal.userId, sessionId, now, em))) return false;
@@ -104,12 +106,16 @@ export class AccountService {
     if (principal.kind !== 'session')
       throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
-    const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
+    const user = await this.auth.confirmPassword(
+      principal.userId,
+      currentPassword,
+      'auth.password_change',
+      principal.sessionId,
+    );
     this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
     return this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
-      await this.repo.clearAttempts(user.id, em);
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       const ended = await this.sessions.revokeAll(user.id, principal.sessionId, em);
       await this.audit.record(
@@ -199,7 +205,8 @@ export class AccountService {
       this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
-      await this.repo.clearAttempts(user.id, em);
+      // Recovery evicts: device tokens and remembered networks go too (and with them any lockout of the account).
+      const devicesRevoked = await this.lockout.revokeDevices(em, user.id);
       const ended = await this.sessions.revokeAll(user.id, undefined, em);
       const keys = this.config.env.RESET_REVOKES_API_KEYS
         ? await this.credentials.revokeAll(user.id, 'password_reset', em)
@@ -211,7 +218,7 @@ export class AccountService {
           actorId: user.id,
           targetType: 'user',
           targetId: user.id,
-          details: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length },
+          details: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length, devicesRevoked },
         },
         em,
       );
@@ -291,12 +298,14 @@ export class AccountService {
     this.requireSession(principal);
     return this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
+      // Signing out everywhere else also revokes the other devices' tokens and forgets the remembered networks.
+      const devicesRevoked = await this.lockout.revokeDevices(em, principal.userId, principal.sessionId);
       await this.audit.record(
         {
           action: 'auth.session_revoke_all',
           outcome: 'success',
           actorId: principal.userId,
-          details: { sessionsEnded: ended },
+          details: { sessionsEnded: ended, devicesRevoked },
         },
         em,
       );

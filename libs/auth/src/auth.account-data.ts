@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuthService } from './auth.service';
 import type { SessionView } from './dto/session.response';
 import type { UserView } from './dto/user.response';
+import { LoginLockout } from './lockout/login-lockout.service';
 import { SessionsService } from './sessions.service';
 
 /**
@@ -25,8 +26,8 @@ export class AccountPart implements AccountDataPart, AccountOwnerCheck, OnModule
     this.registry.registerOwnerCheck(this);
   }
 
-  confirmPassword(userId: string, password: string, action: string): Promise<{ email: string }> {
-    return this.users.confirmPassword(userId, password, action);
+  confirmPassword(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }> {
+    return this.users.confirmPassword(userId, password, action, sessionId);
   }
 
   export(p: Principal): Promise<UserView> {
@@ -55,5 +56,32 @@ export class SessionsPart implements AccountDataPart, OnModuleInit {
 
   export(p: Principal): Promise<SessionView[]> {
     return this.sessions.list(p.userId, p.sessionId);
+  }
+}
+
+/**
+ * Device tokens (no token, no digest: id and dates) and the networks the account signed in from, in the export.
+ * Erasure deletes the failure counters kept under the account's id (tokens and networks go with the user row).
+ */
+@Injectable()
+export class DevicesPart implements AccountDataPart, OnModuleInit {
+  readonly name = 'signInSources';
+  readonly order = 42;
+
+  constructor(
+    private readonly lockout: LoginLockout,
+    private readonly registry: AccountData,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  export(p: Principal) {
+    return this.lockout.signInSources(p.userId);
+  }
+
+  erase(subject: ErasureSubject, em: EntityManager): Promise<void> {
+    return this.lockout.forget(em, subject.userId);
   }
 }

@@ -1,6 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   AllowUnverifiedEmail,
   ApiIdParam,
@@ -14,7 +21,7 @@ import {
   RequireSession,
   SensitiveAction,
 } from '@app/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
 import {
@@ -36,14 +43,20 @@ import {
   PasswordSuggestionView,
   ReauthenticatedView,
 } from './dto/account.response';
-import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
+import { SessionPage, SessionsEndedView, SessionView, SignInSourcesView } from './dto/session.response';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
 import { AuthErrorCode } from './auth-error-codes';
+import { deviceTokenInCookies } from './lockout/device-cookie';
 
-const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
+const client = (req: FastifyRequest) => ({
+  ip: req.ip,
+  userAgent: req.headers['user-agent'],
+  deviceToken: deviceTokenInCookies(req.headers.cookie),
+});
 
 @ApiTags('auth')
+@ApiExtraModels(SignInSourcesView)
 @Controller()
 export class AuthController {
   constructor(
@@ -70,15 +83,20 @@ export class AuthController {
   @Throttle({ login: {} })
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
+  @ApiOperation({
+    summary:
+      'Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age. Failed logins lock one source (device or network) out of one account, never the account for everyone',
+  })
   @ApiProblems(
     AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
     CoreErrorCode.TOO_MANY_REQUESTS,
     AuthErrorCode.INVALID_CREDENTIALS,
   )
   @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
-  login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
-    return this.auth.login(dto, client(req));
+  async login(@Body() dto: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const view = await this.auth.login(dto, client(req));
+    void reply.header('set-cookie', this.auth.deviceCookie(view.deviceToken));
+    return view;
   }
 
   @Post('auth/reauthenticate')

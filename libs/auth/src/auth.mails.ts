@@ -38,4 +38,13 @@ export const authMails = {
       `Confirm your email address within 24 hours by opening this link:\n\n${baseUrl}/verify-email#token=${token}\n\n` +
       'If you did not create an account, ignore this message.',
   }),
+
+  untrustedLockout: (baseUrl: string, minutes: number): MailText => ({
+    subject: 'Many wrong passwords for your account',
+    text:
+      'Many sign-ins with a wrong password were tried on your account from devices and networks it has not used. ' +
+      `For at least ${minutes} minutes, such new devices and networks are refused; the devices and networks you ` +
+      'signed in from before are not affected. If this was not you, nothing is needed: your password was not ' +
+      `accepted. If your password may be known to others, change it, or reset it at ${baseUrl}/v1/auth/password/forgot.`,
+  }),
 };

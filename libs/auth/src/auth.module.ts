@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
-import { AccountPart, SessionsPart } from './auth.account-data';
+import { AccountPart, DevicesPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
@@ -10,6 +10,8 @@ import { AuthJobs } from './auth.jobs';
 import { AccountPagesController } from './pages/account-pages.controller';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { LockoutRepository } from './lockout/lockout.repository';
+import { LoginLockout } from './lockout/login-lockout.service';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
 import { SessionCredentialResolver } from './session-credential.resolver';
@@ -21,6 +23,8 @@ import { SessionsService } from './sessions.service';
   controllers: [AuthController, AdminUsersController, AccountPagesController],
   providers: [
     AuthRepository,
+    LockoutRepository,
+    LoginLockout,
     AuthJobs,
     SessionsRepository,
     PasswordHasher,
@@ -32,7 +36,8 @@ import { SessionsService } from './sessions.service';
     SessionCredentialResolver,
     AccountPart,
     SessionsPart,
+    DevicesPart,
   ],
-  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher],
+  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher, LoginLockout],
 })
 export class AuthModule {}

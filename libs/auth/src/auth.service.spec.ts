@@ -8,6 +8,9 @@ import { User } from './entities/user.entity';
 import { tokenDigest } from './tokens';
 
 const MINUTE = 60_000;
+/** The source key of the spec's default client address (198.51.100.1). */
+const NET = 'net:198.51.100.0/24';
+const decoy = (email: string) => `addr:${decoyKey(email)}`;
 const invalid = { code: AuthErrorCode.INVALID_CREDENTIALS, message: 'Email or password is wrong.' };
 
 describe('AuthService', () => {
@@ -120,7 +123,13 @@ describe('AuthService', () => {
       expect(session.tokenHash).toBe(tokenDigest(result.token));
       expect(result.expiresAt).toBe(session.expiresAt.toISOString());
       expect(w.auditRepo.actions('auth.login')).toMatchObject([
-        { outcome: 'success', actorId: ada.id, targetType: 'session', targetId: session.id, details: {} },
+        {
+          outcome: 'success',
+          actorId: ada.id,
+          targetType: 'session',
+          targetId: session.id,
+          details: { source: 'network', trusted: false },
+        },
       ]);
     });
 
@@ -139,20 +148,22 @@ describe('AuthService', () => {
       const real = w.hasher.verifications;
       await expect(login(STRONG_PASSWORD, 'nobody@example.com')).rejects.toMatchObject(invalid);
       expect(dummy).toHaveBeenCalledTimes(1);
-      expect(w.tables.decoys.get(decoyKey('nobody@example.com'))).toMatchObject({ failedAttempts: 1 });
+      // The decoy counts like an account from an untrusted source: its network row and its account-wide row.
+      expect(w.tables.attempt(decoy('nobody@example.com'), NET)).toMatchObject({ failedAttempts: 1 });
+      expect(w.tables.attempt(decoy('nobody@example.com'), 'untrusted')).toMatchObject({ failedAttempts: 1 });
       w.tables.user(ada.id).disabledAt = w.clock.now();
       await expect(login(STRONG_PASSWORD)).rejects.toMatchObject(invalid);
       expect(dummy).toHaveBeenCalledTimes(2);
-      expect(w.tables.decoys.get(decoyKey(ada.email))).toMatchObject({ failedAttempts: 1 });
+      expect(w.tables.attempt(decoy(ada.email), NET)).toMatchObject({ failedAttempts: 1 });
       expect(w.hasher.verifications).toBe(real);
-      expect(w.tables.user(ada.id).failedAttempts).toBe(0);
+      expect(w.tables.attempt(`user:${ada.id}`, NET)).toBeUndefined();
     });
 
-    it('locks the account after LOCKOUT_MAX_ATTEMPTS failures, then refuses even the right password', async () => {
+    it('locks the source after LOCKOUT_MAX_ATTEMPTS failures, then refuses it even the right password', async () => {
       for (let i = 0; i < 3; i++) await expect(login('wrong password entirely')).rejects.toMatchObject(invalid);
-      expect(w.tables.user(ada.id).lockedUntil).toEqual(new Date(w.clock.nowMs() + 60 * MINUTE));
+      expect(w.tables.attempt(`user:${ada.id}`, NET)!.lockedUntil).toEqual(new Date(w.clock.nowMs() + 60 * MINUTE));
       expect(w.auditRepo.actions('auth.lockout')).toMatchObject([
-        { actorType: 'system', targetId: ada.id, details: { attempts: 3, minutes: 60 } },
+        { actorType: 'system', targetId: ada.id, details: { scope: 'source', source: NET, attempts: 3, minutes: 60 } },
       ]);
       const dummy = jest.spyOn(w.hasher, 'verifyDummy');
       const verified = w.hasher.verifications;
@@ -164,13 +175,77 @@ describe('AuthService', () => {
       w.clock.advanceMinutes(59);
       await expect(login(STRONG_PASSWORD)).rejects.toMatchObject(invalid);
       expect(w.auditRepo.actions('auth.lockout')).toHaveLength(1);
+      // Another network is another source: not locked out.
+      await expect(login(STRONG_PASSWORD, ada.email, '203.0.113.7')).resolves.toMatchObject({ user: { id: ada.id } });
+    });
+
+    it('a device token of the account is a source of its own, trusted: failures elsewhere never hold it back', async () => {
+      const first = await login(STRONG_PASSWORD, ada.email, '203.0.113.7');
+      expect(first.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(w.tables.devices.map((d) => d.tokenHash)).toEqual([tokenDigest(first.deviceToken)]);
+      // Nine networks, three wrong passwords each: every one locked, and the account refuses untrusted sources.
+      for (let n = 0; n < 9; n++)
+        for (let i = 0; i < 3; i++)
+          await expect(login('wrong password entirely', ada.email, `192.0.${n + 10}.1`)).rejects.toMatchObject(invalid);
+      await expect(login(STRONG_PASSWORD, ada.email, '192.0.99.1')).rejects.toMatchObject(invalid);
+      const withDevice = await w.auth.login(
+        { email: ada.email, password: STRONG_PASSWORD, deviceToken: first.deviceToken },
+        { ip: '192.0.10.1' },
+      );
+      expect(withDevice.deviceToken).toBe(first.deviceToken);
+      // The network that signed in before is trusted too.
+      await expect(login(STRONG_PASSWORD, ada.email, '203.0.113.99')).resolves.toMatchObject({ user: { id: ada.id } });
+      // A device token of another account counts for nothing on this one.
+      const bob = await w.seedUser('bob');
+      const bobs = await login(STRONG_PASSWORD, bob.email, '198.18.0.1');
+      await expect(
+        w.auth.login(
+          { email: ada.email, password: STRONG_PASSWORD, deviceToken: bobs.deviceToken },
+          { ip: '192.0.10.1' },
+        ),
+      ).rejects.toMatchObject(invalid);
+    });
+
+    it('refuses untrusted sources past LOCKOUT_UNTRUSTED_MAX_ATTEMPTS an hour, with doubling locks; mails the owner once', async () => {
+      const untrusted = () => w.tables.attempt(`user:${ada.id}`, 'untrusted')!;
+      let net = 0;
+      const spend = async (n: number) => {
+        for (let i = 0; i < n; i++)
+          await expect(login('wrong password entirely', ada.email, `10.${net++}.0.1`)).rejects.toMatchObject(invalid);
+      };
+      await spend(10);
+      expect(untrusted()).toMatchObject({ failedAttempts: 10, lockLevel: 1 });
+      expect(untrusted().lockedUntil).toEqual(new Date(w.clock.nowMs() + 60 * MINUTE));
+      const verified = w.hasher.verifications;
+      await spend(5);
+      expect(w.hasher.verifications).toBe(verified);
+      expect(reasons().slice(-1)).toEqual(['locked']);
+      w.clock.advanceMinutes(61);
+      await spend(10);
+      expect(untrusted().lockedUntil).toEqual(new Date(w.clock.nowMs() + 120 * MINUTE));
+      w.clock.advanceMinutes(121);
+      await spend(10);
+      expect(untrusted().lockedUntil).toEqual(new Date(w.clock.nowMs() + 240 * MINUTE));
+      expect(w.auditRepo.actions('auth.lockout').map((e) => e.details)).toEqual([
+        { scope: 'untrusted', attempts: 10, minutes: 60, level: 1 },
+        { scope: 'untrusted', attempts: 10, minutes: 120, level: 2 },
+        { scope: 'untrusted', attempts: 10, minutes: 240, level: 3 },
+      ]);
+      expect(w.outbox.mails('auth.untrusted_lockout').map((m) => m.recipient)).toEqual([ada.email]);
+      // Three ended windows of ten: 30 verifications in over three hours, not one more.
+      expect(w.hasher.verifications).toBe(verified + 20);
+      // A quiet day ends the streak: the next lock is short again and mails again.
+      w.clock.advanceHours(28);
+      await spend(10);
+      expect(untrusted()).toMatchObject({ lockLevel: 1 });
+      expect(w.outbox.mails('auth.untrusted_lockout')).toHaveLength(2);
     });
 
     it('lets the owner in once LOCKOUT_DURATION_MINUTES are over, with a fresh count', async () => {
       for (let i = 0; i < 3; i++) await expect(login('wrong password entirely')).rejects.toMatchObject(invalid);
       w.clock.advanceMinutes(60);
       await expect(login(STRONG_PASSWORD)).resolves.toMatchObject({ user: { id: ada.id } });
-      expect(w.tables.user(ada.id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+      expect(w.tables.attempt(`user:${ada.id}`, NET)).toBeUndefined();
     });
 
     it('counts failures within LOCKOUT_WINDOW_MINUTES only, and a success starts the count again', async () => {
@@ -189,7 +264,7 @@ describe('AuthService', () => {
     it('locks an unknown address the same way, without a lockout event', async () => {
       for (let i = 0; i < 4; i++)
         await expect(login(STRONG_PASSWORD, 'nobody@example.com')).rejects.toMatchObject(invalid);
-      expect(w.tables.decoys.get(decoyKey('nobody@example.com'))!.lockedUntil).not.toBeNull();
+      expect(w.tables.attempt(decoy('nobody@example.com'), NET)!.lockedUntil).not.toBeNull();
       expect(w.auditRepo.actions('auth.lockout')).toEqual([]);
     });
 
@@ -245,8 +320,8 @@ describe('AuthService', () => {
       await login(STRONG_PASSWORD);
       await login(STRONG_PASSWORD);
       expect(w.auditRepo.actions('auth.login').map((e) => e.details)).toEqual([
-        {},
-        { otherSessionsEnded: 1, maxSessions: 1 },
+        { source: 'network', trusted: false },
+        { otherSessionsEnded: 1, maxSessions: 1, source: 'network', trusted: true },
       ]);
       expect(w.tables.activeSessions(ada.id)).toHaveLength(1);
     });

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
 import { RandomSource } from '@app/crypto';
 import {
@@ -11,12 +10,21 @@ import {
   Principal,
   violatedConstraint,
   CoreException,
+  currentRequest,
 } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
-import { AuthRepository, LockoutRules, LockoutSubject } from './auth.repository';
+import { AuthRepository } from './auth.repository';
+import {
+  addressHash,
+  AttemptSource,
+  LockoutSubject,
+  LockoutVerdict,
+  LoginLockout,
+} from './lockout/login-lockout.service';
+import { deviceCookie } from './lockout/device-cookie';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
@@ -27,6 +35,8 @@ import { newOpaqueToken, tokenDigest } from './tokens';
 export interface ClientInfo {
   ip?: string;
   userAgent?: string;
+  /** A device token the client presented (the `__Host-device` cookie), when the body carries none. */
+  deviceToken?: string;
 }
 
 export { UserView } from './dto/user.response';
@@ -52,11 +62,6 @@ export function userView(u: User): UserView {
 
 const VERIFY_TTL_MS = 24 * 3_600_000;
 
-/** The key of the decoy lockout row that stands in for an address without an account. */
-function addressHash(email: string): Buffer {
-  return createHash('sha256').update(email).digest();
-}
-
 @Injectable()
 export class AuthService {
   constructor(
@@ -64,6 +69,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly sessions: SessionsService,
+    private readonly lockout: LoginLockout,
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
     private readonly clock: Clock,
@@ -167,44 +173,43 @@ export class AuthService {
   }
 
   /**
-   * Login: per-IP throttle, then one atomic attempt reservation per account before the Argon2 verify (so parallel
-   * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for
-   * every failure (unknown email, wrong password, locked, disabled).
+   * Login: the attempt's source (a device token of the account, else the client network, trusted when it signed in
+   * to the account before), the per-IP failure throttle (not for a device of the account), then one atomic attempt
+   * reservation per (account, source) — and per account for untrusted sources — before the Argon2 verify (so parallel
+   * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for every
+   * failure (unknown email, wrong password, locked, disabled). A success answers a device token (kept by the client).
    */
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<LoginView> {
+  async login(
+    input: { email: string; password: string; deviceToken?: string },
+    client: ClientInfo,
+  ): Promise<LoginView> {
     const env = this.config.env;
     const now = this.clock.now();
     const ip = client.ip ?? 'unknown';
-    const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
-    if (blockedUntil) {
-      const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
-      throw new AuthException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
-        headers: { 'retry-after': retryAfter },
-      });
-    }
+    const presented = input.deviceToken ?? client.deviceToken;
     const user = await this.repo.findByEmail(input.email);
-    const rules = this.lockoutRules();
-    if (!user || user.disabledAt) {
-      // The same statements, the same row write and one verification of the same cost as a real account's, against
-      // the address's decoy row, so timing tells nothing (its answer is ignored: the login fails either way).
-      await this.attemptWithLockout(
-        { addressHash: addressHash(input.email) },
-        () => this.hasher.verifyDummy(input.password),
-        input.password,
-        rules,
-      );
-      return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
-    }
-    const verdict = await this.verifyWithLockout(user, input.password, rules);
-    if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', user.id);
-    const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(input.password) : undefined;
+    const live = user && !user.disabledAt ? user : undefined;
+    // An address without an (enabled) account counts on its decoy row: the same statements, the same row writes and
+    // one verification of the same cost as a real account's, so timing tells nothing.
+    const subject: LockoutSubject = live ? { userId: live.id } : { addressHash: addressHash(input.email) };
+    const source = await this.lockout.sourceOf(subject, { ip: client.ip, deviceToken: presented });
+    if (source.source.kind !== 'device') await this.refuseBlockedAddress(ip, now);
+    const verdict = await this.lockout.attemptWithLockout(
+      subject,
+      source,
+      () => (live ? this.hasher.verify(live.passwordHash, input.password) : this.hasher.verifyDummy(input.password)),
+      { whenRefused: () => this.hasher.verifyDummy(input.password) },
+    );
+    if (!live) return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
+    if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', live.id);
+    const rehash = this.hasher.needsRehash(live.passwordHash) ? await this.hasher.hash(input.password) : undefined;
     // One transaction (one commit) for everything a successful login writes.
     const issued = await this.repo.transaction(async (em) => {
       // A password change or reset that committed while this login verified the old password wins.
-      if ((await this.repo.lockPasswordHash(em, user.id)) !== user.passwordHash) return undefined;
-      await this.repo.clearAttempts(user.id, em);
-      if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
-      const session = await this.sessions.issue(user.id, client, em);
+      if ((await this.repo.lockPasswordHash(em, live.id)) !== live.passwordHash) return undefined;
+      if (rehash) await this.repo.updatePasswordHash(em, live.id, rehash);
+      const device = await this.lockout.rememberSignIn(em, live.id, source, presented);
+      const session = await this.sessions.issue(live.id, { ...client, deviceId: device.deviceId }, em);
       const details = session.ended
         ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER }
         : {};
@@ -212,93 +217,54 @@ export class AuthService {
         {
           action: 'auth.login',
           outcome: 'success',
-          actorId: user.id,
+          actorId: live.id,
           targetType: 'session',
           targetId: session.session.id,
-          details,
+          details: { ...details, source: source.source.kind, trusted: source.trusted },
         },
         em,
       );
-      return session;
+      return { ...session, deviceToken: device.deviceToken };
     });
-    if (!issued) return this.fail(ip, now, 'password_changed_during_login', user.id);
-    const ageDays = Math.floor((now.getTime() - user.passwordChangedAt.getTime()) / 86_400_000);
+    if (!issued) return this.fail(ip, now, 'password_changed_during_login', live.id);
+    const ageDays = Math.floor((now.getTime() - live.passwordChangedAt.getTime()) / 86_400_000);
     return {
       token: issued.token,
       expiresAt: issued.session.expiresAt.toISOString(),
-      user: userView(user),
+      deviceToken: issued.deviceToken,
+      user: userView(live),
       passwordAgeDays: ageDays,
       passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
     };
   }
 
-  /**
-   * Checks a user's password under the lockout: one reserved attempt, the verification, and on failure the lock
-   * (with its audit row, in one transaction) once the limit is reached. Used by login and by password change.
-   */
-  async verifyWithLockout(
-    user: User,
-    password: string,
-    rules: LockoutRules = this.lockoutRules(),
-  ): Promise<'ok' | 'wrong' | 'locked'> {
-    return this.attemptWithLockout(
-      { userId: user.id },
-      () => this.hasher.verify(user.passwordHash, password),
-      password,
-      rules,
-    );
+  /** The `Set-Cookie` value that keeps a device token in a browser (`__Host-device`, DEVICE_TOKEN_DAYS). */
+  deviceCookie(token: string): string {
+    return deviceCookie(token, this.config.env.DEVICE_TOKEN_DAYS);
   }
 
-  private async attemptWithLockout(
-    subject: LockoutSubject,
-    verify: () => Promise<boolean>,
-    password: string,
-    rules: LockoutRules,
-  ): Promise<'ok' | 'wrong' | 'locked'> {
-    const attempt = await this.reserveAttempt(subject, rules);
-    if (attempt === 'locked') {
-      await this.hasher.verifyDummy(password);
-      return 'locked';
-    }
-    if (await verify()) return 'ok';
-    await this.repo.transaction(async (em) => {
-      if ((await this.repo.lockIfLimitReached(subject, this.clock.now(), rules, em)) && 'userId' in subject) {
-        await this.audit.record(
-          {
-            action: 'auth.lockout',
-            outcome: 'success',
-            actorType: 'system',
-            targetType: 'user',
-            targetId: subject.userId,
-            details: { attempts: rules.maxAttempts, minutes: rules.lockMinutes },
-          },
-          em,
-        );
-      }
+  /** Past IP_FAILURE_THRESHOLD failures (to any accounts) an address gets growing delays: 429 with Retry-After. */
+  private async refuseBlockedAddress(ip: string, now: Date): Promise<void> {
+    const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
+    if (!blockedUntil) return;
+    const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
+    throw new AuthException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
+      headers: { 'retry-after': retryAfter },
     });
-    return 'wrong';
-  }
-
-  lockoutRules(): LockoutRules {
-    const env = this.config.env;
-    return {
-      maxAttempts: env.LOCKOUT_MAX_ATTEMPTS,
-      windowMinutes: env.LOCKOUT_WINDOW_MINUTES,
-      lockMinutes: env.LOCKOUT_DURATION_MINUTES,
-    };
   }
 
   /**
-   * Reserves an attempt; while the limit is taken by attempts still being verified, waits for them (up to ~2 s)
-   * instead of refusing, so parallel correct logins succeed and parallel wrong ones never exceed the limit.
+   * Checks a signed-in user's password under the lockout, counted under the session's source (the device it signed in
+   * with, else the client network; trusted, so failures elsewhere never hold it back). Used by confirmPassword.
    */
-  private async reserveAttempt(subject: LockoutSubject, rules: LockoutRules): Promise<'locked' | { attempt: number }> {
-    for (let i = 0; i < 40; i++) {
-      const r = await this.repo.reserveAttempt(subject, this.clock.now(), rules);
-      if (r !== 'busy') return r;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return 'locked';
+  async verifyWithLockout(user: User, password: string, sessionId?: string): Promise<LockoutVerdict> {
+    const source: AttemptSource = await this.lockout.sourceOfSession(sessionId, currentRequest()?.ip);
+    return this.lockout.attemptWithLockout(
+      { userId: user.id },
+      source,
+      () => this.hasher.verify(user.passwordHash, password),
+      { whenRefused: () => this.hasher.verifyDummy(password) },
+    );
   }
 
   private async fail(ip: string, now: Date, reason: string, userId?: string): Promise<never> {
@@ -339,10 +305,10 @@ export class AuthService {
    * Re-checks the signed-in user's password before a destructive action, under the login lockout (a stolen session
    * cannot guess it freely). Throws CURRENT_PASSWORD_WRONG.
    */
-  async confirmPassword(userId: string, password: string, action: string): Promise<UserView> {
+  async confirmPassword(userId: string, password: string, action: string, sessionId?: string): Promise<UserView> {
     const user = await this.repo.findById(userId);
     if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
-    const verdict = await this.verifyWithLockout(user, password);
+    const verdict = await this.verifyWithLockout(user, password, sessionId);
     if (verdict !== 'ok') {
       await this.audit.record({
         action,
@@ -352,9 +318,9 @@ export class AuthService {
       });
       throw new CoreException(CoreErrorCode.CURRENT_PASSWORD_WRONG, 'The password is wrong.');
     }
-    // A right password ends the failure run, as a successful login does: otherwise every confirmation's reserved
-    // attempt would count toward the lockout, and a few password changes would lock the owner out.
-    await this.repo.clearAttempts(user.id);
+    // A right password has ended the source's failure run (attemptWithLockout), as a successful login does: otherwise
+    // every confirmation's reserved attempt would count toward the lockout, and a few password changes would lock the
+    // owner out.
     return userView(user);
   }
 

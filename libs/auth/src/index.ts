@@ -1,12 +1,15 @@
 import type { SchemaParts } from '@app/core';
 import { EmailToken } from './entities/email-token.entity';
-import { LoginDecoy } from './entities/login-decoy.entity';
+import { DeviceToken } from './entities/device-token.entity';
+import { KnownSource } from './entities/known-source.entity';
+import { LoginAttempt } from './entities/login-attempt.entity';
 import { LoginThrottle } from './entities/login-throttle.entity';
 import { Session } from './entities/session.entity';
 import { User } from './entities/user.entity';
 import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
 import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys';
 import { SessionAuthenticatedAt1763901170000 } from './migrations/1763901170000-SessionAuthenticatedAt';
+import { LockoutPerSource1763901300000 } from './migrations/1763901300000-LockoutPerSource';
 
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
@@ -14,10 +17,18 @@ export { SessionsService } from './sessions.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
 export { PasswordHasher } from './password/password-hasher';
+export { LoginLockout, addressHash } from './lockout/login-lockout.service';
+export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
+export { networkOf } from './lockout/source-key';
 
 export const authSchema: Partial<SchemaParts> = {
-  entities: [User, Session, EmailToken, LoginThrottle, LoginDecoy],
-  migrations: [CreateAuth1763900200000, LoginDecoys1763900900000, SessionAuthenticatedAt1763901170000],
+  entities: [User, Session, EmailToken, LoginThrottle, LoginAttempt, DeviceToken, KnownSource],
+  migrations: [
+    CreateAuth1763900200000,
+    LoginDecoys1763900900000,
+    SessionAuthenticatedAt1763901170000,
+    LockoutPerSource1763901300000,
+  ],
   appendOnlyTables: [],
 };
 export { calibrateArgon2 } from './password/calibrate';

@@ -17,13 +17,10 @@ export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Sessions ended (expired, idle or revoked) more than a day ago, spent or expired email tokens, and decoy lockout rows
-   * (addresses without an account) whose last window began over a day ago and that are not locked, are deleted.
+   * Sessions ended (expired, idle or revoked) more than a day ago and spent or expired email tokens are deleted (the
+   * lockout counters and device tokens: LockoutRepository.purge, in the same job).
    */
-  async purgeEnded(
-    now: Date,
-    idleMinutes: number,
-  ): Promise<{ sessions: number; emailTokens: number; loginDecoys: number }> {
+  async purgeEnded(now: Date, idleMinutes: number): Promise<{ sessions: number; emailTokens: number }> {
     const dayAgo = new Date(now.getTime() - 86_400_000);
     const idleBefore = new Date(dayAgo.getTime() - idleMinutes * 60_000);
     const sessions = await this.dataSource.query(
@@ -34,14 +31,9 @@ export class SessionsRepository {
       `DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $1 RETURNING id`,
       [dayAgo],
     );
-    const decoys = await this.dataSource.query(
-      `DELETE FROM login_decoys WHERE failed_window_start < $1 AND (locked_until IS NULL OR locked_until < $2) RETURNING address_hash`,
-      [dayAgo, now],
-    );
     return {
       sessions: returnedRows(sessions).length,
       emailTokens: returnedRows(tokens).length,
-      loginDecoys: returnedRows(decoys).length,
     };
   }
 

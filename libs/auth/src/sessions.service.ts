@@ -29,7 +29,11 @@ export class SessionsService {
     private readonly config: AppConfig,
   ) {}
 
-  async issue(userId: string, client: { ip?: string; userAgent?: string }, em?: EntityManager): Promise<IssuedSession> {
+  async issue(
+    userId: string,
+    client: { ip?: string; userAgent?: string; deviceId?: string },
+    em?: EntityManager,
+  ): Promise<IssuedSession> {
     const now = this.clock.now();
     const token = newOpaqueToken(this.random);
     const session = await this.repo.insert(
@@ -42,6 +46,7 @@ export class SessionsService {
         expiresAt: new Date(now.getTime() + this.config.env.SESSION_ABSOLUTE_HOURS * 3_600_000),
         ip: client.ip ?? null,
         userAgent: client.userAgent?.slice(0, 300) ?? null,
+        deviceId: client.deviceId ?? null,
       },
       em,
     );

@@ -21,7 +21,7 @@ export class ProfileErasureService {
   ) {}
 
   async erase(p: Principal, password: string): Promise<ProfileErasureView> {
-    const { email } = await this.parts.confirmOwner(p.userId, password, 'account.erase');
+    const { email } = await this.parts.confirmOwner(p.userId, password, 'account.erase', p.sessionId);
     const pseudonym = `erased-${this.random.bytes(8).toString('hex')}`;
     const facts = await this.repo.transaction(async (em) => {
       const reported = await this.parts.erase({ userId: p.userId, email, pseudonym }, em);

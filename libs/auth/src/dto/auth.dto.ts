@@ -59,6 +59,17 @@ export class LoginDto {
 
   @PasswordField({ isNew: false, example: 'correct horse battery staple' })
   password!: string;
+
+  @ApiProperty({
+    required: false,
+    example: 'q3V9…(43 characters)',
+    description:
+      'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.',
+  })
+  @ValidateIf((_o, v) => v !== undefined)
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'deviceToken is malformed' })
+  deviceToken?: string;
 }
 
 export class ChangePasswordDto {

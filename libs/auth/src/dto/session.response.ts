@@ -60,3 +60,36 @@ export class SessionsEndedView {
   @ApiProperty({ type: 'integer', example: 2, description: 'Sessions ended by this action' })
   sessionsEnded!: number;
 }
+
+/** A device token of mine, as the export shows it (never the token or its digest). */
+export class DeviceTokenView {
+  @ApiProperty({ format: 'uuid', example: '0b8e3f1c-8a0e-4f55-9e37-0d8f0f1f6b1a' })
+  id!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-29T18:02:00.000Z' })
+  lastUsedAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2027-02-27T18:02:00.000Z' })
+  expiresAt!: string;
+}
+
+/** A client network I signed in from (trusted for my logins). */
+export class KnownNetworkView {
+  @ApiProperty({ example: '198.51.100.0/24', description: 'The /24 (IPv4) or /64 (IPv6) network' })
+  network!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-29T18:02:00.000Z' })
+  lastSuccessAt!: string;
+}
+
+/** What makes a sign-in trusted for my account: my live device tokens and the networks I signed in from. */
+export class SignInSourcesView {
+  @ApiProperty({ type: () => [DeviceTokenView] })
+  devices!: DeviceTokenView[];
+
+  @ApiProperty({ type: () => [KnownNetworkView] })
+  networks!: KnownNetworkView[];
+}

@@ -55,6 +55,13 @@ export class LoginView {
   })
   expiresAt!: string;
 
+  @ApiProperty({
+    example: 'q3V9aXQk0nRr1M2bUu7cJq8Lw0pNn5e3VhS4yZ6tA1o',
+    description:
+      'Device token (43 base64url characters, DEVICE_TOKEN_DAYS long, also set as the `__Host-device` cookie): send it back as `deviceToken` at later sign-ins so failed logins from elsewhere never lock this device out',
+  })
+  deviceToken!: string;
+
   @ApiProperty({ type: () => UserView })
   user!: UserView;
 

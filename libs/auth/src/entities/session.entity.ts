@@ -32,6 +32,10 @@ export class Session {
   @Column({ name: 'user_agent', type: 'varchar', length: 300, nullable: true })
   userAgent!: string | null;
 
+  /** The device token the session signed in with (its source for password checks while signed in). */
+  @Column({ name: 'device_id', type: 'uuid', nullable: true })
+  deviceId!: string | null;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 }

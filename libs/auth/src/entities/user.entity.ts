@@ -29,15 +29,6 @@ export class User {
   @Column({ name: 'password_changed_at', type: 'timestamptz' })
   passwordChangedAt!: Date;
 
-  @Column({ name: 'failed_attempts', type: 'int', default: 0 })
-  failedAttempts!: number;
-
-  @Column({ name: 'failed_window_start', type: 'timestamptz', nullable: true })
-  failedWindowStart!: Date | null;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil!: Date | null;
-
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt!: Date | null;
 

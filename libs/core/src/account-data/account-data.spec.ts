@@ -84,7 +84,9 @@ describe('AccountData', () => {
     const check = { confirmPassword: jest.fn(async () => ({ email: 'a@example.com' })) };
     registry.registerOwnerCheck(check);
     expect(() => registry.registerOwnerCheck(check)).toThrow(/already/);
-    await expect(registry.confirmOwner('u1', 'pw', 'account.erase')).resolves.toEqual({ email: 'a@example.com' });
-    expect(check.confirmPassword).toHaveBeenCalledWith('u1', 'pw', 'account.erase');
+    await expect(registry.confirmOwner('u1', 'pw', 'account.erase', 's1')).resolves.toEqual({
+      email: 'a@example.com',
+    });
+    expect(check.confirmPassword).toHaveBeenCalledWith('u1', 'pw', 'account.erase', 's1');
   });
 });

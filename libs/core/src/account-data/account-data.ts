@@ -36,8 +36,11 @@ export interface AccountDataPart {
 
 /** The context that holds credentials proves the person is there before an erasure (one is registered: auth). */
 export interface AccountOwnerCheck {
-  /** Verifies the password (counting failures like a sign-in); throws CURRENT_PASSWORD_WRONG. Answers the address. */
-  confirmPassword(userId: string, password: string, action: string): Promise<{ email: string }>;
+  /**
+   * Verifies the password (counting failures like a sign-in, under the asking session's device when `sessionId` is
+   * given); throws CURRENT_PASSWORD_WRONG. Answers the address.
+   */
+  confirmPassword(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }>;
 }
 
 /** Export and erasure across bounded contexts, in a defined order (like CredentialResolvers for sign-in). */
@@ -63,9 +66,9 @@ export class AccountData {
     return this.parts;
   }
 
-  confirmOwner(userId: string, password: string, action: string): Promise<{ email: string }> {
+  confirmOwner(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }> {
     if (!this.ownerCheck) throw new Error('no account owner check registered (the auth context provides it)');
-    return this.ownerCheck.confirmPassword(userId, password, action);
+    return this.ownerCheck.confirmPassword(userId, password, action, sessionId);
   }
 
   /** Every part's export, one after the other in `order`, keyed by part name in that order. */

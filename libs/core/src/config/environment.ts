@@ -216,21 +216,28 @@ export class Environment {
   @Max(64)
   HASH_CONCURRENCY = 3;
 
-  @Env({ description: 'Failed logins within the window that lock an account.', default: '5' })
+  @Env({
+    description:
+      'Failed logins within the window that lock one source (a device, or a client network: /24 IPv4, /64 IPv6) out of one account; other sources are not affected.',
+    default: '5',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100)
   LOCKOUT_MAX_ATTEMPTS = 5;
 
-  @Env({ description: 'Window (minutes) in which failed logins are counted.', default: '30' })
+  @Env({
+    description: 'Window (minutes) in which failed logins of one source to one account are counted.',
+    default: '30',
+  })
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(1440)
   LOCKOUT_WINDOW_MINUTES = 30;
 
-  @Env({ description: 'How long (minutes) a locked account stays locked.', default: '30' })
+  @Env({ description: 'How long (minutes) a locked source stays locked out of the account.', default: '30' })
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -238,7 +245,30 @@ export class Environment {
   LOCKOUT_DURATION_MINUTES = 30;
 
   @Env({
-    description: 'Failed logins from one client IP (in the lockout window) before that IP gets growing delays (429).',
+    description:
+      'Failed logins to one account from all untrusted sources together (neither a device token of the account nor a network it signed in from) per hour-long window; past it the account refuses untrusted sources without checking the password for LOCKOUT_DURATION_MINUTES, doubling at each further lock up to 24 hours, and its owner is mailed once. Trusted sources are not affected.',
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  LOCKOUT_UNTRUSTED_MAX_ATTEMPTS = 10;
+
+  @Env({
+    description:
+      'Lifetime (days) of a device token (issued at each sign-in, `__Host-device` cookie or `deviceToken` field) and of the trust in a network an account signed in from.',
+    default: '90',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(400)
+  DEVICE_TOKEN_DAYS = 90;
+
+  @Env({
+    description:
+      'Failed logins from one client IP (in the lockout window), to any accounts, before that IP gets growing delays (429): one address cannot spray guesses over many accounts.',
     default: '20',
   })
   @Transform(toInt)

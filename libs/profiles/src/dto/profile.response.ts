@@ -121,6 +121,13 @@ export class ProfileExportView {
   sessions!: Record<string, unknown>[];
 
   @ApiProperty({
+    description:
+      'My live device tokens (never the tokens) and the networks I signed in from: what makes a sign-in trusted',
+    allOf: [{ $ref: getSchemaPath('SignInSourcesView') }],
+  })
+  signInSources!: Record<string, unknown>;
+
+  @ApiProperty({
     description: 'Audit events by or about the caller, newest first (at most 5,000)',
     type: 'array',
     items: { $ref: getSchemaPath('AuditEventView') },
