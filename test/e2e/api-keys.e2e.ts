@@ -193,6 +193,37 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect((await problem(refused)).code).toBe('KEY_LIMIT_REACHED');
       for (const r of results.filter((x) => x.status === 201)) issued.push(((await r.json()) as { key: string }).key);
     });
+
+    it('keys past their expiry count no more toward the limit, before the job marks them (issue 23 item 11)', async () => {
+      const { token, user } = await registerAndLogin(t);
+      for (let i = 0; i < 10; i++) await newKey(token, { name: `short ${i}`, expiresInDays: 1 });
+      expect(
+        (
+          await problem(
+            await t.request('/v1/api-keys', jsonPost({ name: 'eleventh', scopes: ['profiles:read'] }, bearer(token))),
+          )
+        ).code,
+      ).toBe('KEY_LIMIT_REACHED');
+      clock.advance(DAY + 1000);
+      try {
+        const login = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }));
+        const fresh = ((await login.json()) as { token: string }).token;
+        const [{ n }] = await adminQuery<{ n: number }>(
+          t.db,
+          `SELECT count(*)::int AS n FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE u.email = $1 AND k.status = 'active'`,
+          [user.email],
+        );
+        expect(n).toBe(10); // not yet marked expired: the job has not run
+        const res = await t.request(
+          '/v1/api-keys',
+          jsonPost({ name: 'after expiry', scopes: ['profiles:read'] }, bearer(fresh)),
+        );
+        expect(res.status).toBe(201);
+        issued.push(((await res.json()) as { key: string }).key);
+      } finally {
+        clock.advance(-(DAY + 1000));
+      }
+    });
   });
 
   describe('the guard', () => {

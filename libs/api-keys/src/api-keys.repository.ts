@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { returnedRows } from '@app/core';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApiKey, ApiKeyStatus } from './entities/api-key.entity';
 
@@ -45,8 +45,18 @@ export class ApiKeysRepository {
     await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-keys:' || $1, 0))`, [ownerId]);
   }
 
-  countLive(em: EntityManager, ownerId: string): Promise<number> {
-    return em.getRepository(ApiKey).countBy({ ownerId, status: In(['active', 'rotating']) });
+  /**
+   * The owner's keys usable at `now`: active or in a grace period, and neither past their expiry nor past their grace
+   * (the expiry job marks them later; until then they must not count toward the limit).
+   */
+  countLive(em: EntityManager, ownerId: string, now: Date): Promise<number> {
+    return em
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where(`k.ownerId = :ownerId AND k.status IN ('active', 'rotating')`, { ownerId })
+      .andWhere('(k.expiresAt IS NULL OR k.expiresAt > :now)', { now })
+      .andWhere(`(k.status <> 'rotating' OR k.graceEndsAt > :now)`, { now })
+      .getCount();
   }
 
   /**
