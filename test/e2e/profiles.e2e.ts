@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SecretStore } from '@app/core';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
@@ -328,6 +329,8 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
       MIGRATIONS_DATABASE_URL: db.ownerUrl,
       DATA_DIR: t2.dataDir,
       ENCRYPTION_KEYS: `${V2},${V1}`,
+      // The pepper the instances on this database share (t2 was given it, so its DATA_DIR holds none).
+      API_KEY_PEPPERS: t2.app.get(SecretStore).require('API_KEY_PEPPERS'),
     });
     try {
       const admin = await userWithScopes(t2, ['admin:all']);

@@ -1,4 +1,5 @@
 import {
+  checkSecretFingerprints,
   ConfigError,
   DatabaseTargets,
   loadConfig,
@@ -37,9 +38,15 @@ export async function cliRuntime(opts: { migrate: boolean }): Promise<CliRuntime
   const config = loadConfig(env);
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL });
   const log = () => undefined;
+  // prepareDatabase compares the secrets with the ones the database was first used with; without it, this does.
   const database = opts.migrate
     ? await prepareDatabase(config, secrets, schema, log)
     : await resolveDatabase(config, secrets, log);
+  if (!opts.migrate)
+    await checkSecretFingerprints(database.appUrl, secrets).catch(async (err: unknown) => {
+      await database.embedded?.stop();
+      throw err;
+    });
   return { config, secrets, database };
 }
 
