@@ -323,6 +323,23 @@ describe('certificate inventory (real PostgreSQL, real TLS endpoints)', () => {
     clock.advance(day);
     expect(await job.tick()).toMatchObject({ counts: { ok: 1, alerts: 1 } });
 
+    // The owner is mailed each alert too (issue 23 item 15: without a webhook, nobody else would hear of it).
+    const [owner] = await adminQuery<{ email: string }>(
+      t.db,
+      'SELECT u.email FROM users u JOIN certificates c ON c.owner_id = u.id WHERE c.id = $1',
+      [cert.id],
+    );
+    const mailed = await adminQuery<{ kind: string; recipient: string; subject: string }>(
+      t.db,
+      `SELECT kind, recipient, subject FROM outbox_messages WHERE channel = 'email' AND kind LIKE 'certificate.%' ORDER BY created_at`,
+    );
+    expect(mailed.map((m) => [m.kind, m.recipient])).toEqual([
+      ['certificate.alert', owner.email],
+      ['certificate.alert', owner.email],
+      ['certificate.renewed', owner.email],
+    ]);
+    expect(mailed[1].subject).toMatch(/: CRITICAL$/);
+
     const queued = await alerts();
     expect(queued.map((a) => [a.kind, (JSON.parse(a.body) as { data: { status: string } }).data.status])).toEqual([
       ['certificate.alert', 'WARN'],
