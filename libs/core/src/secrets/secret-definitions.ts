@@ -15,14 +15,17 @@ export interface SecretDefinition {
   versions?: (value: string) => { version: string; material: Buffer }[];
 }
 
-/** `version:secret` pairs, comma-separated; parts that do not parse are left to the owning module's validation. */
-function versionPairs(pattern: RegExp, material: (secret: string) => Buffer) {
+/**
+ * `version:secret` pairs, comma-separated; parts that do not parse are left to the owning module's validation. The
+ * version is named as its module reads it (`01` and `1` are one version), with `prefix` (`v` for ENCRYPTION_KEYS).
+ */
+function versionPairs(pattern: RegExp, material: (secret: string) => Buffer, prefix = '') {
   return (value: string) =>
     value
       .split(',')
       .map((part) => pattern.exec(part.trim()))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ version: m[1], material: material(m[2]) }));
+      .map((m) => ({ version: `${prefix}${Number(m[1])}`, material: material(m[2]) }));
 }
 
 const random = (bytes: number) => () => randomBytes(bytes).toString('base64url');
@@ -73,7 +76,7 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
     description:
       'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.',
     generate: () => `v1:${randomBytes(32).toString('base64')}`,
-    versions: versionPairs(/^(v\d+):(\S+)$/, (secret) => Buffer.from(secret, 'base64')),
+    versions: versionPairs(/^v(\d{1,6}):(\S+)$/, (secret) => Buffer.from(secret, 'base64'), 'v'),
   },
   {
     name: 'NOTIFY_WEBHOOK_SECRET',
