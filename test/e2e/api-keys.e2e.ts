@@ -193,6 +193,37 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect((await problem(refused)).code).toBe('KEY_LIMIT_REACHED');
       for (const r of results.filter((x) => x.status === 201)) issued.push(((await r.json()) as { key: string }).key);
     });
+
+    it('keys past their expiry count no more toward the limit, before the job marks them (issue 23 item 11)', async () => {
+      const { token, user } = await registerAndLogin(t);
+      for (let i = 0; i < 10; i++) await newKey(token, { name: `short ${i}`, expiresInDays: 1 });
+      expect(
+        (
+          await problem(
+            await t.request('/v1/api-keys', jsonPost({ name: 'eleventh', scopes: ['profiles:read'] }, bearer(token))),
+          )
+        ).code,
+      ).toBe('KEY_LIMIT_REACHED');
+      clock.advance(DAY + 1000);
+      try {
+        const login = await t.request('/v1/auth/login', jsonPost({ email: user.email, password: user.password }));
+        const fresh = ((await login.json()) as { token: string }).token;
+        const [{ n }] = await adminQuery<{ n: number }>(
+          t.db,
+          `SELECT count(*)::int AS n FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE u.email = $1 AND k.status = 'active'`,
+          [user.email],
+        );
+        expect(n).toBe(10); // not yet marked expired: the job has not run
+        const res = await t.request(
+          '/v1/api-keys',
+          jsonPost({ name: 'after expiry', scopes: ['profiles:read'] }, bearer(fresh)),
+        );
+        expect(res.status).toBe(201);
+        issued.push(((await res.json()) as { key: string }).key);
+      } finally {
+        clock.advance(-(DAY + 1000));
+      }
+    });
   });
 
   describe('the guard', () => {
@@ -584,6 +615,89 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
   });
 
   describe('verification endpoint, introspection and usage', () => {
+    /** A calling service holding keys:verify, authenticating with its own key. */
+    async function verifier() {
+      const caller = await userWithScopes(t, ['keys:verify']);
+      const callerKey = await newKey(caller.token, { scopes: ['keys:verify'], expiresInDays: 30 });
+      const send = (body: Record<string, unknown>) =>
+        t.request('/v1/keys/verify', jsonPost(body, { 'x-api-key': callerKey.key }));
+      const verify = async (body: Record<string, unknown>) =>
+        (await (await send(body)).json()) as Record<string, unknown>;
+      return { callerKey, send, verify };
+    }
+
+    it('POST /keys/verify spends `cost` quota units (default 1, 0 checks only); exhausted answers 0 (issue 23 item 9)', async () => {
+      const { send, verify } = await verifier();
+      const owner = await registerAndLogin(t);
+      const key = await newKey(owner.token, { quota: { remaining: 5 } });
+      expect(await verify({ key: key.key, cost: 0 })).toMatchObject({ code: 'VALID', quotaRemaining: 5 });
+      expect(await verify({ key: key.key, cost: 0 })).toMatchObject({ code: 'VALID', quotaRemaining: 5 });
+      expect(await verify({ key: key.key })).toMatchObject({ code: 'VALID', quotaRemaining: 4 });
+      expect(await verify({ key: key.key, cost: 3 })).toMatchObject({ code: 'VALID', quotaRemaining: 1 });
+      // More than is left: refused, nothing spent, what is left answered.
+      expect(await verify({ key: key.key, cost: 2 })).toMatchObject({
+        valid: false,
+        code: 'QUOTA_EXCEEDED',
+        quotaRemaining: 1,
+      });
+      expect(await verify({ key: key.key, cost: 1 })).toMatchObject({ code: 'VALID', quotaRemaining: 0 });
+      for (const cost of [0, 1, undefined])
+        expect(await verify({ key: key.key, cost })).toMatchObject({ code: 'QUOTA_EXCEEDED', quotaRemaining: 0 });
+      const [row] = await adminQuery<{ quota_remaining: number }>(
+        t.db,
+        'SELECT quota_remaining FROM api_keys WHERE id = $1',
+        [key.id],
+      );
+      expect(row.quota_remaining).toBe(0);
+      const unlimited = await newKey(owner.token);
+      expect(await verify({ key: unlimited.key, cost: 7 })).toMatchObject({ code: 'VALID', quotaRemaining: null });
+      for (const cost of [-1, 1001, 1.5, '1'])
+        expect((await problem(await send({ key: key.key, cost }))).code).toBe('VALIDATION_FAILED');
+    });
+
+    it('an ip reported by a keys:verify caller is recorded as reported by it and never mails a "new network" (issue 23 item 10)', async () => {
+      const { callerKey, verify } = await verifier();
+      const owner = await registerAndLogin(t);
+      const key = await newKey(owner.token, { scopes: ['profiles:read'] });
+      const recorder = t.app.get(UsageRecorder);
+      // The owner uses the key directly once: that network is the baseline.
+      await t.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '192.0.2.10' }));
+      await recorder.flush();
+      for (const ip of ['198.51.100.7', '203.0.113.9', '2001:db8:9::1']) {
+        expect(await verify({ key: key.key, ip })).toMatchObject({ code: 'VALID' });
+        await recorder.flush();
+      }
+      const read = (await (
+        await t.request(`/v1/api-keys/${key.id}`, { headers: bearer(owner.token) })
+      ).json()) as Record<string, unknown>;
+      expect(read).toMatchObject({ lastUsedIp: '2001:db8:9::1', lastUsedIpReportedBy: `key:${callerKey.id}` });
+      const networks = await adminQuery<{ network: string }>(
+        t.db,
+        'SELECT network FROM api_key_networks WHERE key_id = $1',
+        [key.id],
+      );
+      expect(networks.map((n) => n.network)).toEqual(['192.0.2.0/24']);
+      const mails = await adminQuery<{ n: number }>(
+        t.db,
+        `SELECT count(*)::int AS n FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1`,
+        [owner.user.email],
+      );
+      expect(mails[0].n).toBe(0);
+      // A direct use from a new network is still the owner's business, and clears "reported by".
+      await t.request('/v1/auth/introspect', withKey(key.key, { 'x-forwarded-for': '198.51.100.8' }));
+      await recorder.flush();
+      const after = (await (
+        await t.request(`/v1/api-keys/${key.id}`, { headers: bearer(owner.token) })
+      ).json()) as Record<string, unknown>;
+      expect(after).toMatchObject({ lastUsedIp: '198.51.100.8', lastUsedIpReportedBy: null });
+      const mailed = await adminQuery<{ n: number }>(
+        t.db,
+        `SELECT count(*)::int AS n FROM outbox_messages WHERE kind = 'api_key.new_network' AND recipient = $1`,
+        [owner.user.email],
+      );
+      expect(mailed[0].n).toBe(1);
+    });
+
     it('POST /keys/verify answers every code as data', async () => {
       const caller = await userWithScopes(t, ['keys:verify']);
       const owner = await registerAndLogin(t);
@@ -622,7 +736,7 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       expect(await verify({ key: limited.key })).toMatchObject({ code: 'RATE_LIMITED' });
       const quota = await newKey(owner.token, { quota: { remaining: 1 } });
       expect(await verify({ key: quota.key })).toMatchObject({ code: 'VALID', quotaRemaining: 0 });
-      expect(await verify({ key: quota.key })).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      expect(await verify({ key: quota.key })).toMatchObject({ code: 'QUOTA_EXCEEDED', quotaRemaining: 0 });
       await t.request(`/v1/api-keys/${quota.id}`, { method: 'DELETE', headers: bearer(owner.token) });
       expect(await verify({ key: quota.key })).toMatchObject({ code: 'REVOKED' });
       const short = await newKey(owner.token, { expiresInDays: 1 });

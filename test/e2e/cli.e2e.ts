@@ -128,7 +128,7 @@ describe('cli audit:verify', () => {
     expect(text.output()).not.toContain(key.key);
   });
 
-  it('users:create-admin refuses a weak password with one line', async () => {
+  it('users:create-admin refuses a weak password with one line holding the strength and suggestions', async () => {
     const proc = spawnNode(
       CLI_MAIN,
       ['users:create-admin', '--email', 'weak@example.com', '--username', 'weakling'],
@@ -136,7 +136,16 @@ describe('cli audit:verify', () => {
     );
     proc.child.stdin!.end('password\n');
     expect(await proc.closed).toBe(1);
-    expect(proc.output()).toMatch(/^error: Choose a stronger password/m);
+    expect(proc.output()).toMatch(
+      /^error: Choose a stronger password\. Strength [0-4] of 4\. .*Use at least 12 characters/m,
+    );
+    expect(
+      proc
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error:')),
+    ).toHaveLength(1);
   });
 
   it('users:import takes bcrypt hashes from JSON lines', async () => {

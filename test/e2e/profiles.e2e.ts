@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SecretStore } from '@app/core';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
@@ -64,7 +65,7 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
       await t.request('/v1/profiles/me?reveal=true', { headers: bearer(u.token) })
     ).json()) as Record<string, unknown>;
     expect(revealed).toMatchObject({
-      ssn: '123456789',
+      ssn: '123-45-6789',
       cardNumber: '4242424242424242',
       medicalInfo: { allergies: ['penicillin'] },
       revealed: true,
@@ -89,7 +90,7 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
     });
     expect(
       ((await (await t.request('/v1/profiles/me?reveal=true', withKey(sensitive.key))).json()) as { ssn: string }).ssn,
-    ).toBe('078051120');
+    ).toBe('078-05-1120');
     clock.advance(16 * 60_000);
     try {
       await t.request('/v1/me', { headers: bearer(u.token) }); // keep the session alive (idle timeout is 30 min)
@@ -183,7 +184,7 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
       auditEvents: { action: string }[];
     };
     expect(doc.account.email).toBe(u.user.email);
-    expect(doc.profile).toMatchObject({ ssn: '123456789', medicalInfo: { allergies: ['penicillin'] } });
+    expect(doc.profile).toMatchObject({ ssn: '123-45-6789', medicalInfo: { allergies: ['penicillin'] } });
     expect(doc.apiKeys.map((k) => k.id)).toEqual([key.id]);
     expect(text).not.toContain(key.key);
     expect(text).not.toMatch(/hmac-sha256|argon2id|password_hash|passwordHash/);
@@ -328,6 +329,8 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
       MIGRATIONS_DATABASE_URL: db.ownerUrl,
       DATA_DIR: t2.dataDir,
       ENCRYPTION_KEYS: `${V2},${V1}`,
+      // The pepper the instances on this database share (t2 was given it, so its DATA_DIR holds none).
+      API_KEY_PEPPERS: t2.app.get(SecretStore).require('API_KEY_PEPPERS'),
     });
     try {
       const admin = await userWithScopes(t2, ['admin:all']);
@@ -375,7 +378,7 @@ describe('profiles with encrypted PII (real PostgreSQL)', () => {
       for (const u of sample) {
         const res = await t2.request(`/v1/profiles/${u.id}?reveal=true`, { headers: bearer(admin.token) });
         expect(res.status).toBe(200);
-        expect(((await res.json()) as { ssn: string }).ssn).toMatch(/^\d{9}$/);
+        expect(((await res.json()) as { ssn: string }).ssn).toMatch(/^\d{3}-\d{2}-\d{4}$/);
       }
       const retired = await t2.request('/v1/admin/keyring/retire', jsonPost({ version: 1 }, bearer(admin.token)));
       expect(await retired.json()).toEqual({ minDecryptionVersion: 2 });

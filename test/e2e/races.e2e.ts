@@ -46,7 +46,7 @@ describe('races (real PostgreSQL)', () => {
       phone: '+44 20 7946 0958',
       address: '12 St James Square',
       dateOfBirth: '1815-12-10',
-      ssn: '123456789',
+      ssn: '123-45-6789',
       cardNumber: '4242424242424242',
       medicalInfo: { allergies: ['none'] },
     });

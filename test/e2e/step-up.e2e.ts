@@ -130,7 +130,7 @@ describe('step-up: recent authentication for sensitive actions (real PostgreSQL)
 
     expect((await reauthenticate(u.token)).status).toBe(200);
     const revealed = (await (await get('/v1/profiles/me?reveal=true', u.token)).json()) as { ssn: string };
-    expect(revealed.ssn).toBe('078051120');
+    expect(revealed.ssn).toBe('078-05-1120');
     expect((await get('/v1/profiles/me/export', u.token)).status).toBe(200);
     expect((await post('/v1/auth/password', u.token, change)).status).toBe(200);
     expect(

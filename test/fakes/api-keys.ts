@@ -70,9 +70,13 @@ export class FakeApiKeysRepository implements TransactionalStore {
     this.lockedOwners.push(ownerId);
   }
 
-  async countLive(_em: EntityManager, ownerId: string): Promise<number> {
+  async countLive(_em: EntityManager, ownerId: string, now: Date): Promise<number> {
     return [...this.rows.values()].filter(
-      (k) => k.ownerId === ownerId && (k.status === 'active' || k.status === 'rotating'),
+      (k) =>
+        k.ownerId === ownerId &&
+        (k.status === 'active' || k.status === 'rotating') &&
+        (!k.expiresAt || k.expiresAt > now) &&
+        (k.status !== 'rotating' || (k.graceEndsAt !== null && k.graceEndsAt > now)),
     ).length;
   }
 

@@ -55,6 +55,12 @@ export interface TestAppOptions {
   productionHashing?: boolean;
 }
 
+/**
+ * The versioned secrets the first app on a database used: further apps on it get the same unless a test gives its
+ * own, as instances of one deployment do (a different one is refused at start: secret_fingerprints).
+ */
+const clusterSecrets = new WeakMap<TestDatabase, Record<string, string>>();
+
 /** Boots the real API (same bootstrap as `npm start`) on a free port against a fresh test database. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
@@ -77,17 +83,21 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         LOG_LEVEL: 'info',
         MAIL_DELIVERY_INTERVAL_MS: '0',
         ...(opts.productionHashing ? {} : { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }),
+        ...clusterSecrets.get(db),
         ...opts.env,
       },
       logDestination: logs,
       clock: opts.clock,
     },
   );
+  const store = running.app.get(SecretStore);
+  if (!clusterSecrets.has(db))
+    clusterSecrets.set(db, {
+      API_KEY_PEPPERS: store.require('API_KEY_PEPPERS'),
+      ENCRYPTION_KEYS: store.require('ENCRYPTION_KEYS'),
+    });
   // Every app a test starts is checked on the way down: no secret, API key or bearer token in anything it logged.
-  const secretValues = running.app
-    .get(SecretStore)
-    .allValues()
-    .filter((v) => v.length >= 8);
+  const secretValues = store.allValues().filter((v) => v.length >= 8);
   const close = async () => {
     await running.close();
     assertNoSecretsLogged(logs.text, secretValues);

@@ -38,5 +38,6 @@ export function apiKeyView(k: ApiKey): ApiKeyView {
     rotatedTo: k.rotatedTo,
     lastUsedAt: iso(k.lastUsedAt),
     lastUsedIp: k.lastUsedIp,
+    lastUsedIpReportedBy: k.lastUsedIpReportedBy,
   };
 }

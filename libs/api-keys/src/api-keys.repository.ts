@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { returnedRows } from '@app/core';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApiKey, ApiKeyStatus } from './entities/api-key.entity';
 
@@ -20,6 +20,7 @@ export interface UsageFlushRow {
   total: number;
   lastUsedAt: Date | null;
   lastUsedIp: string | null;
+  lastUsedIpReportedBy: string | null;
 }
 
 export interface DailyCountRow {
@@ -45,8 +46,18 @@ export class ApiKeysRepository {
     await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('api-keys:' || $1, 0))`, [ownerId]);
   }
 
-  countLive(em: EntityManager, ownerId: string): Promise<number> {
-    return em.getRepository(ApiKey).countBy({ ownerId, status: In(['active', 'rotating']) });
+  /**
+   * The owner's keys usable at `now`: active or in a grace period, and neither past their expiry nor past their grace
+   * (the expiry job marks them later; until then they must not count toward the limit).
+   */
+  countLive(em: EntityManager, ownerId: string, now: Date): Promise<number> {
+    return em
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where(`k.ownerId = :ownerId AND k.status IN ('active', 'rotating')`, { ownerId })
+      .andWhere('(k.expiresAt IS NULL OR k.expiresAt > :now)', { now })
+      .andWhere(`(k.status <> 'rotating' OR k.graceEndsAt > :now)`, { now })
+      .getCount();
   }
 
   /**
@@ -127,24 +138,36 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Takes one unit of quota in one statement: refills first when the refill period has turned (UTC), and answers
-   * `undefined` when nothing is left. Row locks make parallel requests serve exactly the quota.
+   * Spends `cost` units of quota in one statement, refilling first when the refill period has turned (UTC). A use is
+   * allowed when at least `cost` units, and at least one, are left: `cost` 0 checks without spending (and without
+   * writing). Answers what is left (after spending, or as it stands when refused). Row locks make parallel requests
+   * serve exactly the quota.
    */
-  async consumeQuota(id: string, now: Date): Promise<number | undefined> {
+  async consumeQuota(id: string, now: Date, cost = 1): Promise<{ allowed: boolean; remaining: number }> {
     // No CTE: a waiting UPDATE re-evaluates SET and WHERE against the row version it locks, so parallel requests
     // at the turn of a period refill once (a CTE's value would be frozen in its earlier snapshot).
     const due = `(quota_refill_amount IS NOT NULL AND (quota_refilled_at IS NULL OR quota_refilled_at < date_trunc(quota_refill_interval, $2::timestamptz, 'UTC')))`;
-    // sql-safe: `due` is the constant SQL fragment above; the values are bind parameters.
-    const result: unknown = await this.dataSource.query(
-      `UPDATE api_keys SET
-         quota_remaining = CASE WHEN ${due} THEN quota_refill_amount - 1 ELSE quota_remaining - 1 END,
-         quota_refilled_at = CASE WHEN ${due} THEN $2::timestamptz ELSE quota_refilled_at END
-       WHERE id = $1 AND quota_remaining IS NOT NULL AND (quota_remaining > 0 OR ${due})
-       RETURNING quota_remaining`,
+    const available = `CASE WHEN ${due} THEN quota_refill_amount ELSE quota_remaining END`;
+    if (cost > 0) {
+      // sql-safe: `due` and `available` are the constant SQL fragments above; the values are bind parameters.
+      const result: unknown = await this.dataSource.query(
+        `UPDATE api_keys SET
+           quota_remaining = ${available} - $3,
+           quota_refilled_at = CASE WHEN ${due} THEN $2::timestamptz ELSE quota_refilled_at END
+         WHERE id = $1 AND quota_remaining IS NOT NULL AND ${available} >= $3
+         RETURNING quota_remaining`,
+        [id, now, cost],
+      );
+      const row = returnedRows<{ quota_remaining: number }>(result)[0];
+      if (row) return { allowed: true, remaining: row.quota_remaining };
+    }
+    // sql-safe: as above.
+    const rows: { available: number | null }[] = await this.dataSource.query(
+      `SELECT ${available} AS available FROM api_keys WHERE id = $1`,
       [id, now],
     );
-    const row = returnedRows<{ quota_remaining: number }>(result)[0];
-    return row ? row.quota_remaining : undefined;
+    const left = Math.max(0, rows[0]?.available ?? 0);
+    return { allowed: cost === 0 && left > 0, remaining: left };
   }
 
   list(
@@ -188,14 +211,16 @@ export class ApiKeysRepository {
           `UPDATE api_keys k SET
              total_requests = k.total_requests + v.n,
              last_used_at = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.at ELSE k.last_used_at END,
-             last_used_ip = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.ip ELSE k.last_used_ip END
-           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::varchar[]) AS v(id, n, at, ip)
+             last_used_ip = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.ip ELSE k.last_used_ip END,
+             last_used_ip_reported_by = CASE WHEN v.at IS NOT NULL AND (k.last_used_at IS NULL OR v.at > k.last_used_at) THEN v.by ELSE k.last_used_ip_reported_by END
+           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::varchar[], $5::varchar[]) AS v(id, n, at, ip, by)
            WHERE k.id = v.id`,
           [
             totals.map((t) => t.keyId),
             totals.map((t) => t.total),
             totals.map((t) => t.lastUsedAt),
             totals.map((t) => t.lastUsedIp),
+            totals.map((t) => t.lastUsedIpReportedBy),
           ],
         );
       }

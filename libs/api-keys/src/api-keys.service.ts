@@ -109,7 +109,7 @@ export class ApiKeysService {
       await this.repo.lockOwner(em, principal.userId);
       // A reset holds this lock while it ends the sessions: a creation let in before it must not mint a key after.
       if (principal.sessionId) await this.sessions.assertNotRevoked(principal.sessionId, em);
-      const live = await this.repo.countLive(em, principal.userId);
+      const live = await this.repo.countLive(em, principal.userId, now);
       const max = this.config.env.API_KEY_MAX_PER_USER;
       if (live >= max)
         throw new ApiKeyException(
@@ -225,7 +225,7 @@ export class ApiKeysService {
       if (holdsSensitiveScope(old.scopes)) this.stepUp.assert(principal, MINT_SENSITIVE);
       // During a grace period both keys are live and both count toward the owner's limit.
       if (gracePeriodHours > 0) {
-        const live = await this.repo.countLive(em, old.ownerId);
+        const live = await this.repo.countLive(em, old.ownerId, this.clock.now());
         const max = this.config.env.API_KEY_MAX_PER_USER;
         if (live >= max) {
           throw new ApiKeyException(

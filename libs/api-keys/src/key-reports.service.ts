@@ -45,6 +45,7 @@ export class KeyReportsService {
       totalRequests: key.totalRequests,
       lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
       lastUsedIp: key.lastUsedIp,
+      lastUsedIpReportedBy: key.lastUsedIpReportedBy,
       successRate: total ? Math.round(((byOutcome.VALID ?? 0) / total) * 10_000) / 10_000 : null,
       byOutcome,
       byDay: [...days.values()],

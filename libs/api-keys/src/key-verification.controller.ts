@@ -64,8 +64,8 @@ export class KeyVerificationController {
     type: KeyVerificationView,
     description: 'The verdict, valid or not; key details only when the secret matched a real key',
   })
-  verify(@Body() dto: VerifyKeyDto) {
-    return this.verification.verify(dto.key, dto.requiredScopes, dto.ip);
+  verify(@Body() dto: VerifyKeyDto, @CurrentPrincipal() caller: Principal) {
+    return this.verification.verify(dto, caller);
   }
 
   @Get('auth/introspect')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AccessRules, Clock } from '@app/core';
+import { AccessRules, Clock, Principal } from '@app/core';
+import { VerifyKeyDto } from './dto/api-key.dto';
 import { KeyVerificationView } from './dto/key-verification.response';
 import { KeyVerifier } from './key-verifier';
 
@@ -16,9 +17,16 @@ export class KeyVerificationService {
     private readonly clock: Clock,
   ) {}
 
-  /** `ip` is the address the calling service saw; a key with an allowlist fails closed (FORBIDDEN_IP) without it. */
-  async verify(key: string, requiredScopes: string[] = [], ip?: string): Promise<KeyVerificationView> {
-    const v = await this.verifier.verify(key, ip, AccessRules.principal(requiredScopes));
+  /**
+   * `ip` is the address the calling service saw; a key with an allowlist fails closed (FORBIDDEN_IP) without it. It
+   * is recorded as reported by the caller, never as a sighting of the service's own. `cost` is the quota to spend.
+   */
+  async verify(
+    { key, requiredScopes = [], ip, cost }: VerifyKeyDto,
+    caller: Pick<Principal, 'kind' | 'userId' | 'keyId'>,
+  ): Promise<KeyVerificationView> {
+    const reportedBy = caller.keyId ? `key:${caller.keyId}` : `user:${caller.userId}`;
+    const v = await this.verifier.verify(key, ip, AccessRules.principal(requiredScopes), { cost, reportedBy });
     const k = v.key;
     return {
       valid: v.code === 'VALID',

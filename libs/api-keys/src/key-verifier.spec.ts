@@ -117,7 +117,7 @@ describe('KeyVerifier and the route rule', () => {
     Object.assign(found.key, { rateLimit: 10, rateWindowSeconds: 60, quotaRemaining: 5 });
     const repo = {
       findByKeyIdWithOwner: async () => found,
-      consumeQuota: async () => 4 - spent.quota++,
+      consumeQuota: async () => ({ allowed: true, remaining: 4 - spent.quota++ }),
     } as unknown as ApiKeysRepository;
     const limiter = {
       hit: async (_b: string, limit: number) => {

@@ -46,6 +46,14 @@ export interface Verification {
   quotaRemaining?: number;
 }
 
+/** How a use is counted: the quota units it spends, and who reported the client address. */
+export interface KeyUse {
+  /** Quota units to spend (default 1); 0 checks that a unit is left without spending it. */
+  cost?: number;
+  /** Set when another service reported `ip` (POST /v1/keys/verify): the calling key's id, or its user's. */
+  reportedBy?: string;
+}
+
 /** A key acts only with scopes its owner holds now (admin:all in the owner covers any). */
 export function effectiveScopes(key: Pick<KnownKey, 'scopes' | 'ownerScopes'>): string[] {
   return key.scopes.filter((s) => holdsScope(key.ownerScopes, s));
@@ -98,7 +106,12 @@ export class KeyVerifier {
    * rule, or the scopes a calling service asks about): a key it refuses is INSUFFICIENT_SCOPES before it spends rate
    * limit or quota.
    */
-  verify(presented: string, ip: string | undefined, rule?: AccessRule): Verification | Promise<Verification> {
+  verify(
+    presented: string,
+    ip: string | undefined,
+    rule?: AccessRule,
+    use?: KeyUse,
+  ): Verification | Promise<Verification> {
     const parsed = parseKey(presented);
     if (!parsed) {
       this.malformed++;
@@ -107,28 +120,29 @@ export class KeyVerifier {
     }
     const digest = presentedDigest(presented);
     const entry = this.cache.get(digest);
-    if (entry) return this.decide(entry, ip, rule);
-    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule));
+    if (entry) return this.decide(entry, ip, rule, use);
+    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule, use));
   }
 
   private decide(
     entry: CachedKey,
     ip: string | undefined,
     rule: AccessRule | undefined,
+    use: KeyUse | undefined,
   ): Verification | Promise<Verification> {
     if (entry.kind === 'unknown') {
       this.count('NOT_FOUND');
       return { code: 'NOT_FOUND', scopes: [] };
     }
-    const checked = this.check(entry, ip, rule);
+    const checked = this.check(entry, ip, rule, use?.cost ?? 1);
     return checked instanceof Promise
-      ? checked.then((r) => this.finish(entry, r, ip))
-      : this.finish(entry, checked, ip);
+      ? checked.then((r) => this.finish(entry, r, ip, use?.reportedBy))
+      : this.finish(entry, checked, ip, use?.reportedBy);
   }
 
-  private finish(entry: KnownKey, result: Verification, ip: string | undefined): Verification {
+  private finish(entry: KnownKey, result: Verification, ip: string | undefined, reportedBy?: string): Verification {
     this.count(result.code);
-    this.usage.record(entry.id, result.code, ip);
+    this.usage.record(entry.id, result.code, ip, reportedBy);
     if (result.code !== 'VALID' || result.graceEndsAt) this.denials.note(entry, result.code, ip, result.graceEndsAt);
     return result;
   }
@@ -145,6 +159,7 @@ export class KeyVerifier {
     key: KnownKey,
     ip: string | undefined,
     rule: AccessRule | undefined,
+    cost: number,
   ): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
     if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
@@ -162,10 +177,10 @@ export class KeyVerifier {
     if (denial?.code === 'INSUFFICIENT_SCOPES' || denial?.code === 'EMAIL_NOT_VERIFIED')
       return outcome(denial.code, key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
-    return this.checkLimits(key, graceEndsAt);
+    return this.checkLimits(key, graceEndsAt, cost);
   }
 
-  private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined): Promise<Verification> {
+  private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined, cost: number): Promise<Verification> {
     let ratelimit: RateLimitDecision | undefined;
     if (key.rateLimit) {
       ratelimit = await this.limiter.hit(key.id, key.rateLimit.limit, key.rateLimit.windowSeconds);
@@ -173,8 +188,9 @@ export class KeyVerifier {
     }
     let quotaRemaining: number | undefined;
     if (key.hasQuota) {
-      quotaRemaining = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now());
-      if (quotaRemaining === undefined) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit);
+      const quota = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now(), cost);
+      quotaRemaining = quota.remaining;
+      if (!quota.allowed) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit, quotaRemaining);
     }
     return outcome('VALID', key, graceEndsAt, ratelimit, quotaRemaining);
   }

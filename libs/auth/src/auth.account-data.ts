@@ -30,6 +30,13 @@ export class AccountPart implements AccountDataPart, AccountOwnerCheck, OnModule
     return this.users.confirmPassword(userId, password, action, sessionId);
   }
 
+  mailAddressOf(userId: string, em?: EntityManager): Promise<string | null> {
+    return this.users.me(userId, em).then(
+      (u) => u.email,
+      () => null,
+    );
+  }
+
   export(p: Principal): Promise<UserView> {
     return this.users.me(p.userId);
   }

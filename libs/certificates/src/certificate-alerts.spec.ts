@@ -1,3 +1,4 @@
+import { AccountData } from '@app/core';
 import { Logger, LoggerService } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { daysFromNow, issue } from '../../../test/support/certs';
@@ -35,9 +36,68 @@ describe('CertificateAlerts', () => {
       outbox,
       auditRepo,
       certificates: new FakeCertificatesRepository(db),
-      alerts: new CertificateAlerts(notifications, audit),
+      alerts: new CertificateAlerts(notifications, audit, new AccountData()),
     };
   };
+
+  /** An alerts instance whose owner directory knows one user, without or with a webhook configured. */
+  const withOwners = (env: Record<string, string>) => {
+    const db = new FakeDatabase();
+    const { notifications, outbox } = fakeNotifications(db, clock, unitConfig(env));
+    const { audit } = fakeAudit(db, clock);
+    const accounts = new AccountData();
+    accounts.registerOwnerCheck({
+      confirmPassword: () => Promise.reject(new Error('not used')),
+      mailAddressOf: async (id) => (id === OWNER ? 'owner@example.com' : null),
+    });
+    return {
+      db,
+      outbox,
+      certificates: new FakeCertificatesRepository(db),
+      alerts: new CertificateAlerts(notifications, audit, accounts),
+    };
+  };
+  const OWNER = '6cf5cc0c-fe00-40ac-9752-930e72e6b6f7';
+
+  it('mails the owner, in the check’s transaction, with no webhook configured and with one (issue 23 item 15)', async () => {
+    for (const env of [{}, WEBHOOK_ENV]) {
+      const { db, outbox, alerts, certificates } = withOwners(env);
+      const row = certificates.seed({
+        ownerId: OWNER,
+        label: 'edge',
+        alertState: 'OK',
+        fingerprintSha256: leaf.fingerprint256,
+      });
+      const obs = observation(
+        'CRITICAL',
+        [leaf],
+        [{ name: 'expiry', status: 'CRITICAL', reason: 'expires in 12 days' }],
+      );
+      const tx = await db.transaction(async (em) => {
+        await alerts.raise(em, row, obs, decideAlert(row, obs), clock.now());
+        return transactionOf(em);
+      });
+      const mails = outbox.mails('certificate.alert');
+      expect(outbox.writtenIn(mails[0])).toBe(tx);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]).toMatchObject({ recipient: 'owner@example.com', subject: 'Certificate edge: CRITICAL' });
+      expect(mails[0].body).toContain('is now CRITICAL (was OK)');
+      expect(mails[0].body).toContain('expiry (CRITICAL): expires in 12 days');
+      expect(outbox.webhookEvents()).toHaveLength(Object.keys(env).length ? 1 : 0);
+    }
+  });
+
+  it('a certificate without an owner (the dev certificate) or whose owner is gone mails nobody', async () => {
+    const { db, outbox, alerts, certificates } = withOwners({});
+    for (const ownerId of [null, '00000000-0000-4000-8000-000000000000']) {
+      const row = certificates.seed({ ownerId, alertState: 'OK', fingerprintSha256: leaf.fingerprint256 });
+      const obs = observation('WARN', [leaf], []);
+      await db.transaction(async (em) => {
+        await alerts.raise(em, row, obs, decideAlert(row, obs), clock.now());
+      });
+    }
+    expect(outbox.mails()).toHaveLength(0);
+  });
 
   it('the payload says what changed, where, until when, and only the failing checks', () => {
     const { alerts, certificates } = setup();

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '@app/audit';
+import { AccountData } from '@app/core';
 import { NotificationsService } from '@app/notifications';
 import type { EntityManager } from 'typeorm';
 import { CheckStatus, statusRank } from './certificate-checks';
@@ -37,7 +38,11 @@ export function decideAlert(
   return { kind, previous, nextState: next };
 }
 
-/** One alert: a signed webhook through the outbox (same transaction as the check), an audit event, a log line. */
+/**
+ * One alert: a mail to the certificate's owner and a signed webhook (when `NOTIFY_WEBHOOK_URL` is set), both through
+ * the outbox in the check's transaction, an audit event, a log line. Without a webhook the owner's mail is what
+ * reaches someone.
+ */
 @Injectable()
 export class CertificateAlerts {
   private readonly logger = new Logger('CertificateAlerts');
@@ -45,7 +50,32 @@ export class CertificateAlerts {
   constructor(
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
+    private readonly accounts: AccountData,
   ) {}
+
+  /** The owner's notice: what happened to which certificate, until when, and the failing checks. */
+  mail(data: Record<string, unknown>, kind: AlertKind): { subject: string; text: string } {
+    const what = String(data.label ?? data.subject ?? data.certificateId);
+    const problems = (data.problems as { name: string; status: string; reason: string }[]).map(
+      (p) => `- ${p.name} (${p.status}): ${p.reason}`,
+    );
+    const headline =
+      kind === 'certificate.renewed'
+        ? `The certificate "${what}" was replaced by a new one (status ${String(data.status)}).`
+        : kind === 'certificate.recovered'
+          ? `The certificate "${what}" is OK again (was ${String(data.previousStatus)}).`
+          : `The certificate "${what}" is now ${String(data.status)} (was ${String(data.previousStatus)}).`;
+    return {
+      subject: `Certificate ${what}: ${kind === 'certificate.renewed' ? 'renewed' : String(data.status)}`,
+      text: [
+        headline,
+        `Subject: ${String(data.subject ?? 'unknown')}`,
+        `Valid until: ${String(data.notAfter ?? 'unknown')}${data.daysLeft === null ? '' : ` (${String(data.daysLeft)} days left)`}`,
+        ...(problems.length ? ['Problems:', ...problems] : []),
+        `Certificate id: ${String(data.certificateId)}`,
+      ].join('\n'),
+    };
+  }
 
   payload(row: Certificate, obs: Observation, decision: AlertDecision, checkedAt: Date): Record<string, unknown> {
     const leaf = obs.chain?.[0];
@@ -80,6 +110,8 @@ export class CertificateAlerts {
   ): Promise<() => void> {
     const kind = decision.kind!;
     const data = this.payload(row, obs, decision, checkedAt);
+    const owner = row.ownerId ? await this.accounts.mailAddressOf(row.ownerId, em) : null;
+    if (owner) await this.notifications.enqueueEmail(em, { kind, to: owner, ...this.mail(data, kind) });
     await this.notifications.enqueueWebhook(em, { kind, data });
     await this.audit.record(
       {

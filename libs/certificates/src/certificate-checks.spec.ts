@@ -143,6 +143,36 @@ describe('certificate checks (real certificates generated per case)', () => {
     );
   });
 
+  it('a self-signed leaf with CA:TRUE (openssl req -x509) is no trust anchor; only configured anchors are (issue 23 item 12)', async () => {
+    const selfCa = await issue(null, { cn: 'api.example.test', dns: ['api.example.test'], ca: true }, now);
+    for (const source of ['pem', 'file', 'endpoint'] as const) {
+      expect(result(runChecks(x(selfCa), { ...options, source }), 'self-signed')).toMatchObject({
+        status: 'CRITICAL',
+        reason: expect.stringContaining('not a configured trust anchor'),
+      });
+      expect(result(runChecks(x(selfCa), { ...options, source, production: false }), 'self-signed').status).toBe(
+        'WARN',
+      );
+    }
+    // The same certificate, once configured as an anchor, is one.
+    const anchored = { ...options, anchors: [...options.anchors, ...x(selfCa)] };
+    expect(result(runChecks(x(selfCa), anchored), 'self-signed').status).toBe('OK');
+  });
+
+  it('a self-signature is never judged, the leaf’s included (code and README agree)', async () => {
+    const sha1Self = await issue(
+      null,
+      { cn: 'api.example.test', dns: ['api.example.test'], key: 'rsa2048', hash: 'SHA-1' },
+      now,
+    );
+    const own = runChecks(x(sha1Self), { ...options, production: false });
+    expect(result(own, 'signature-algorithm')).toMatchObject({
+      status: 'OK',
+      reason: 'sha1WithRSAEncryption (a self-signature, not judged)',
+    });
+    expect(result(own, 'self-signed').status).toBe('WARN');
+  });
+
   it('parses the details the inventory shows', async () => {
     const d = details(new X509Certificate((await leaf({ key: 'rsa2048', ips: ['10.0.0.1'] })).pem));
     expect(d).toMatchObject({

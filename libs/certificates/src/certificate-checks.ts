@@ -189,8 +189,9 @@ export function checkKeyStrength(chain: readonly X509Certificate[]): CheckResult
 
 export function checkSignatures(chain: readonly X509Certificate[]): CheckResult {
   for (let i = 0; i < chain.length; i++) {
-    // A root's signature on itself is not relied on by anyone, so SHA-1 roots are fine (CA/B Forum practice).
-    if (i > 0 && isSelfSigned(chain[i])) continue;
+    // A signature on itself is relied on by no one (a root, or a self-signed leaf, is trusted by being configured,
+    // which the self-signed check judges), so a SHA-1 self-signature is not judged (CA/B Forum practice).
+    if (isSelfSigned(chain[i])) continue;
     const alg = signatureAlgorithmOf(chain[i].raw);
     if (isWeakSignatureAlgorithm(alg))
       return {
@@ -199,22 +200,31 @@ export function checkSignatures(chain: readonly X509Certificate[]): CheckResult 
         reason: `${label(chain[i], i)} is signed with ${alg} (collision-prone hash)`,
       };
   }
-  return { name: 'signature-algorithm', status: 'OK', reason: signatureAlgorithmOf(chain[0].raw) };
+  const alg = signatureAlgorithmOf(chain[0].raw);
+  return {
+    name: 'signature-algorithm',
+    status: 'OK',
+    reason: chain.length === 1 && isSelfSigned(chain[0]) ? `${alg} (a self-signature, not judged)` : alg,
+  };
 }
 
-export function checkSelfSigned(leaf: X509Certificate, o: Pick<CheckOptions, 'production' | 'source'>): CheckResult {
+/**
+ * A self-signed certificate vouches for nothing: it is acceptable only when it is one of the configured trust anchors
+ * (public roots, CERT_EXTRA_CA_FILE, the dev CA), whatever its CA flag says (`openssl req -x509` sets CA:TRUE).
+ */
+export function checkSelfSigned(leaf: X509Certificate, o: Pick<CheckOptions, 'production' | 'anchors'>): CheckResult {
   if (!isSelfSigned(leaf)) return { name: 'self-signed', status: 'OK', reason: 'issued by a CA' };
-  if (leaf.ca && o.source !== 'endpoint')
-    return {
-      name: 'self-signed',
-      status: 'OK',
-      reason: 'a self-signed CA certificate (a trust anchor, not a server certificate)',
-    };
+  if (o.anchors.some((a) => a.fingerprint256 === leaf.fingerprint256))
+    return { name: 'self-signed', status: 'OK', reason: 'a configured trust anchor (not a server certificate)' };
   return o.production
     ? {
         name: 'self-signed',
         status: 'CRITICAL',
-        reason: 'self-signed certificate in production use (clients cannot verify it)',
+        reason: 'self-signed and not a configured trust anchor, in production (clients cannot verify it)',
       }
-    : { name: 'self-signed', status: 'WARN', reason: 'self-signed certificate (acceptable only outside production)' };
+    : {
+        name: 'self-signed',
+        status: 'WARN',
+        reason: 'self-signed and not a configured trust anchor (acceptable only outside production)',
+      };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { open, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AppConfig, splitList } from '@app/core';
 
 export const MAX_CERT_FILE_BYTES = 256 * 1024;
@@ -33,7 +33,7 @@ export class CertificateFiles {
   private async confine(path: string): Promise<{ given: string; real: string }> {
     if (!isAbsolute(path)) throw new FileRefused('path must be absolute');
     const given = resolve(path);
-    const real = await realpath(given).catch(() => given);
+    const real = await realLocation(given);
     for (const dir of this.directories) {
       const root = await realpath(dir).catch(() => dir);
       const rel = relative(root, real);
@@ -76,4 +76,30 @@ export class CertificateFiles {
       await handle.close();
     }
   }
+}
+
+/**
+ * Where a path really leads, whether or not its last parts exist: the longest existing ancestor with its symlinks
+ * resolved, plus the rest; a dangling symlink is followed to where it points. A missing file behind a symlink that
+ * points outside is thereby judged outside (refused as any outside path is), so "file not found" never reveals what
+ * exists outside the allowed directories.
+ */
+async function realLocation(path: string): Promise<string> {
+  const rest: string[] = [];
+  let current = path;
+  for (let hops = 0; hops < 64; hops++) {
+    try {
+      return join(await realpath(current), ...[...rest].reverse());
+    } catch {
+      const link = await readlink(current).catch(() => null);
+      const parent = dirname(current);
+      if (link !== null) current = resolve(parent, link);
+      else if (parent === current) return path;
+      else {
+        rest.push(basename(current));
+        current = parent;
+      }
+    }
+  }
+  throw new FileRefused('path is not inside a directory allowed by CERT_FILE_DIRS');
 }

@@ -7,7 +7,7 @@ import { CertificateFiles, FileRefused } from './certificate-files';
 import { CertificateParseError, parseDerChain, parsePemChain } from './certificate-parser';
 import { CheckResult, CheckStatus, runChecks, worstStatus } from './certificate-checks';
 import { devCertificatePaths } from './dev-certificates';
-import { EndpointPolicy, EndpointRefused } from './endpoint-policy';
+import { classifyAddress, EndpointPolicy, EndpointRefused } from './endpoint-policy';
 import type { Certificate } from './entities/certificate.entity';
 import { ProbeFailed, TlsProber } from './tls-prober';
 
@@ -77,6 +77,7 @@ export class CertificateInspector {
           source.port ?? 443,
           source.servername ?? sniName(source.host ?? ''),
           this.config.env.CERT_ENDPOINT_TIMEOUT_MS,
+          classifyAddress(address) !== 'public',
         );
         chain = parseDerChain(probe.ders);
         ({ protocol, cipher } = probe);

@@ -1,3 +1,4 @@
+import { AccountData } from '@app/core';
 import { Logger } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { daysFromNow, issue } from '../../../test/support/certs';
@@ -23,7 +24,7 @@ function setup(concurrency = 4) {
   const monitor = new CertificateMonitor(
     repo.asRepository(),
     inspector.asInspector(),
-    new CertificateAlerts(notifications, audit),
+    new CertificateAlerts(notifications, audit, new AccountData()),
     clock,
     config,
   );

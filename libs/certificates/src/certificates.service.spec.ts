@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DomainException, Principal } from '@app/core';
+import { AccountData, DomainException, Principal } from '@app/core';
 import { X509Certificate } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { daysFromNow, issue, Issued } from '../../../test/support/certs';
@@ -69,7 +69,7 @@ function setup(served: Issued) {
   const monitor = new CertificateMonitor(
     repo.asRepository(),
     inspector,
-    new CertificateAlerts(notifications, audit),
+    new CertificateAlerts(notifications, audit, new AccountData()),
     clock,
     config,
   );

@@ -37,7 +37,45 @@ describe('endpoint policy (SSRF guard for live certificate probes)', () => {
     expect(classifyAddress('fd00::1')).toBe('private');
     expect(classifyAddress('8.8.8.8')).toBe('public');
     expect(classifyAddress('0.0.0.0')).toBe('unspecified');
-    expect(classifyAddress('64:ff9b::a00:1')).toBe('reserved');
+    expect(classifyAddress('64:ff9b::a00:1')).toBe('private');
+  });
+
+  it('judges every IPv6 form that embeds an IPv4 address by that address (issue 23 item 4)', () => {
+    expect(classifyAddress('::a9fe:a9fe')).toBe('link-local'); // IPv4-compatible
+    expect(classifyAddress('::169.254.169.254')).toBe('link-local');
+    expect(classifyAddress('::7f00:1')).toBe('loopback');
+    expect(classifyAddress('::ffff:0:a9fe:a9fe')).toBe('link-local'); // IPv4-translated (SIIT)
+    expect(classifyAddress('::ffff:0:10.0.0.1')).toBe('private');
+    expect(classifyAddress('::ffff:a9fe:a9fe')).toBe('link-local'); // IPv4-mapped, hex form
+    expect(classifyAddress('0:0:0:0:0:ffff:7f00:0001')).toBe('loopback');
+    expect(classifyAddress('64:ff9b::a9fe:a9fe')).toBe('link-local'); // NAT64 well-known prefix
+    expect(classifyAddress('64:ff9b::808:808')).toBe('public');
+    expect(classifyAddress('::2')).toBe('unspecified');
+    expect(classifyAddress('::1')).toBe('loopback');
+    expect(classifyAddress('::')).toBe('unspecified');
+    // Relayed forms stay reserved whatever they embed.
+    expect(classifyAddress('2002:808:808::1')).toBe('reserved'); // 6to4
+    expect(classifyAddress('2001:0:4136:e378:8000:63bf:3fff:fdd2')).toBe('reserved'); // Teredo
+    expect(classifyAddress('64:ff9b:1::808:808')).toBe('reserved'); // local-use NAT64
+    expect(classifyAddress('2606:4700::1111')).toBe('public');
+  });
+
+  it('refuses embedded forms of forbidden IPv4 targets as literals and as DNS answers', async () => {
+    const d = new FakeDns({ 'sneaky.example.com': ['::ffff:0:7f00:1'] });
+    const pub = new EndpointPolicy(loadConfig({ NODE_ENV: 'development', CERT_ENDPOINT_ALLOW: 'public' }), d);
+    await expect(pub.authorize('sneaky.example.com')).rejects.toThrow('not allowed');
+    for (const literal of ['::a9fe:a9fe', '::7f00:1', '::ffff:0:a9fe:a9fe', '64:ff9b::a00:1']) {
+      const p = new EndpointPolicy(
+        loadConfig({ NODE_ENV: 'development', CERT_ENDPOINT_ALLOW: 'public' }),
+        new FakeDns({ [literal]: [literal] }),
+      );
+      await expect(p.authorize(literal)).rejects.toThrow('not allowed');
+    }
+    const cidr = new EndpointPolicy(
+      loadConfig({ NODE_ENV: 'development', CERT_ENDPOINT_ALLOW: '169.254.169.254/32' }),
+      new FakeDns({ '::ffff:a9fe:a9fe': ['::ffff:a9fe:a9fe'] }),
+    );
+    await expect(cidr.authorize('::ffff:a9fe:a9fe')).resolves.toBe('::ffff:a9fe:a9fe');
   });
 
   it('development default: loopback and public addresses, nothing private or link-local', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP, isIPv4 } from 'node:net';
+import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net';
 import { AppConfig, blockListOf, ipMatches, splitList } from '@app/core';
 import { isHostname } from './hostname';
 
@@ -51,8 +51,45 @@ const RANGES: [AddressClass, string[]][] = [
 ];
 const CLASSES = RANGES.map(([name, cidrs]) => [name, blockListOf(cidrs)] as const);
 
+/** The 16 bytes of an IPv6 address (dotted IPv4 tail included), or null for anything else. */
+function ipv6Bytes(ip: string): number[] | null {
+  if (!isIPv6(ip)) return null;
+  let text = ip.toLowerCase().split('%')[0];
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted[1].split('.').map(Number);
+    text = text.slice(0, -dotted[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+/**
+ * The IPv4 address an IPv6 form stands for, where the IPv6 address reaches exactly that IPv4 host: IPv4-mapped
+ * (`::ffff:0:0/96`), IPv4-compatible (`::/96`, deprecated; `::` and `::1` keep their own meaning), IPv4-translated
+ * (`::ffff:0:0:0/96`, SIIT) and the NAT64 well-known prefix (`64:ff9b::/96`, RFC 6052). 6to4 (`2002::/16`), Teredo
+ * (`2001::/32`) and local-use NAT64 (`64:ff9b:1::/48`) go through relays the operator does not run: they stay
+ * `reserved` and only a CIDR entry opens them.
+ */
+export function embeddedIPv4(ip: string): string | null {
+  const b = ipv6Bytes(ip);
+  if (!b) return null;
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  const mapped = zero(0, 10) && b[10] === 0xff && b[11] === 0xff;
+  const compatible = zero(0, 12) && !(zero(12, 15) && b[15] <= 1);
+  const translated = zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12);
+  const nat64 = b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12);
+  return mapped || compatible || translated || nat64 ? b.slice(12).join('.') : null;
+}
+
+/** An address's class; an IPv6 form that embeds an IPv4 address (see embeddedIPv4) is judged by that address. */
 export function classifyAddress(ip: string): AddressClass {
-  for (const [name, list] of CLASSES) if (ipMatches(list, ip)) return name;
+  const target = embeddedIPv4(ip) ?? ip;
+  for (const [name, list] of CLASSES) if (ipMatches(list, target)) return name;
   return 'public';
 }
 
@@ -117,7 +154,9 @@ export class EndpointPolicy {
   }
 
   addressAllowed(ip: string, byName: boolean): boolean {
-    if (this.rules.hasCidrs && ipMatches(this.rules.cidrs, ip)) return true;
+    const embedded = embeddedIPv4(ip);
+    if (this.rules.hasCidrs && (ipMatches(this.rules.cidrs, ip) || (embedded && ipMatches(this.rules.cidrs, embedded))))
+      return true;
     const cls = classifyAddress(ip);
     if (NEVER_BY_NAME.has(cls)) return false;
     return byName || this.rules.classes.has(cls);

@@ -19,20 +19,40 @@ const REASONS: Record<string, string> = {
   EPIPE: 'connection closed during the handshake',
 };
 
+/** The one reason an opaque probe gives for every failure. */
+export const OPAQUE_FAILURE =
+  'no certificate retrieved: closed, filtered, silent or not TLS (details withheld for non-public addresses)';
+
 /**
  * Fetches the certificate chain an endpoint serves: connect, finish the TLS handshake, read the peer's certificates,
  * close. Nothing is written beyond the handshake and nothing the peer might send afterwards is read. Verification is
  * off on purpose: judging the chain is the checks' job, and a bad chain must still be inventoried.
+ *
+ * `opaque` (non-public addresses): every failure gives the same reason, and only once the full timeout has passed,
+ * so neither the stored reason nor the time to answer tells a closed port from an open non-TLS one (no port scanner
+ * of the server's own network).
  */
 @Injectable()
 export class TlsProber {
-  probe(address: string, port: number, servername: string | undefined, timeoutMs: number): Promise<ProbeResult> {
+  probe(
+    address: string,
+    port: number,
+    servername: string | undefined,
+    timeoutMs: number,
+    opaque = false,
+  ): Promise<ProbeResult> {
     return new Promise((resolve, reject) => {
+      const started = Date.now();
       const socket = connect({ host: address, port, servername, rejectUnauthorized: false, ALPNProtocols: undefined });
       const timer = setTimeout(() => fail(new ProbeFailed(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
+        if (opaque) {
+          const rest = Math.max(0, timeoutMs - (Date.now() - started));
+          setTimeout(() => reject(new ProbeFailed(OPAQUE_FAILURE)), rest);
+          return;
+        }
         reject(err instanceof ProbeFailed ? err : new ProbeFailed(describeError(err)));
       };
       socket.once('error', fail);

@@ -94,6 +94,7 @@ export type { RateLimitDecision } from './rate-limit/gcra';
 export { MetricsService } from './metrics/metrics.service';
 export { SECRET_DEFINITIONS } from './secrets/secret-definitions';
 export { SecretError, SecretStore } from './secrets/secret-store';
+export { checkSecretFingerprints } from './secrets/secret-fingerprints';
 export { Clock, SystemClock } from './system/clock';
 export { JobRunner } from './jobs/job-runner';
 export type { JobCounts, JobResult } from './jobs/job-runner';

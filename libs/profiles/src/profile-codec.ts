@@ -52,7 +52,7 @@ export class ProfileCodec {
         : this.crypto.decrypt(PROFILE_PURPOSE, ProfileCodec.context(row.userId, field), envelope).toString('utf8');
     const medical = dec('medical', row.medicalCiphertext);
     return {
-      ssn: dec('ssn', row.ssnCiphertext),
+      ssn: formatSsn(dec('ssn', row.ssnCiphertext)),
       cardNumber: dec('card', row.cardCiphertext),
       medicalInfo: medical === null ? null : (JSON.parse(medical) as Record<string, unknown>),
     };
@@ -100,4 +100,13 @@ function canonical(row: Profile): string {
     row.medicalCiphertext,
     row.keyVersion,
   ]);
+}
+
+/**
+ * A revealed SSN is always `AAA-GG-SSSS`, however it was given (`123456789` or `123-45-6789`): the digits are what is
+ * stored, encrypted and indexed; the dashes are how an SSN is read.
+ */
+export function formatSsn(digitsOnly: string | null): string | null {
+  if (digitsOnly === null || !/^\d{9}$/.test(digitsOnly)) return digitsOnly;
+  return `${digitsOnly.slice(0, 3)}-${digitsOnly.slice(3, 5)}-${digitsOnly.slice(5)}`;
 }

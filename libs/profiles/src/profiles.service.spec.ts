@@ -158,7 +158,7 @@ describe('ProfilesService: encryption at rest and masking', () => {
     expect(view).toMatchObject({ displayName: 'Alice', phone: null, ssn: '***-**-6789', cardNumber: null });
     expect(repo.rows.get(ALICE)).toMatchObject({ cardCiphertext: null, cardLast4: null });
     const revealed = await service.get(alice, ALICE, true);
-    expect(revealed).toMatchObject({ ssn: '123456789', medicalInfo: { allergies: ['penicillin'] } });
+    expect(revealed).toMatchObject({ ssn: '123-45-6789', medicalInfo: { allergies: ['penicillin'] } });
     const updates = auditRepo.actions('profile.update');
     expect(updates.map((u) => u.details)).toEqual([{ fields: Object.keys(FULL) }, { fields: ['phone', 'cardNumber'] }]);
     expect(repo.saves[1]).toBeDefined();
@@ -179,9 +179,19 @@ describe('ProfilesService: encryption at rest and masking', () => {
     ).toEqual([2, 2, 2]);
     expect(await after.service.get(session(ALICE, after.clock), ALICE, true)).toMatchObject({
       displayName: 'Alice B.',
-      ssn: '123456789',
+      ssn: '123-45-6789',
       cardNumber: '4111111111111111',
     });
+  });
+
+  it('a revealed SSN reads 123-45-6789 whether it was given with dashes or without (issue 23 item 15)', async () => {
+    const { service, repo, clock } = setup();
+    const alice = session(ALICE, clock);
+    for (const given of ['219099999', '219-09-9999', '21909-9999']) {
+      await service.update(alice, { ssn: given });
+      expect(await service.get(alice, ALICE, true)).toMatchObject({ ssn: '219-09-9999' });
+      expect(repo.rows.get(ALICE)).toMatchObject({ ssnLast4: '9999' });
+    }
   });
 
   it('a user without a profile gets an empty one', async () => {
@@ -199,7 +209,7 @@ describe('ProfilesService: who sees what', () => {
     const { service, clock } = setup();
     await service.update(session(ALICE, clock), FULL);
     expect(await code(service.get(session(BOB, clock), ALICE))).toBe(ProfilesErrorCode.PROFILE_NOT_FOUND);
-    expect(await service.get(admin, ALICE, true)).toMatchObject({ ssn: '123456789', revealed: true });
+    expect(await service.get(admin, ALICE, true)).toMatchObject({ ssn: '123-45-6789', revealed: true });
   });
 
   it('revealing needs profiles:read_sensitive', async () => {
@@ -230,7 +240,7 @@ describe('ProfilesService: who sees what', () => {
       scopes: ['profiles:read_sensitive'],
       keyId: 'k1',
     };
-    await expect(service.get(key, ALICE, true)).resolves.toMatchObject({ ssn: '123456789' });
+    await expect(service.get(key, ALICE, true)).resolves.toMatchObject({ ssn: '123-45-6789' });
   });
 
   it('a reveal is audited before the data leaves; repeats within a minute are counted into the next record', async () => {

@@ -277,4 +277,19 @@ export class VerifyKeyDto {
   @IsOptional()
   @IsIP()
   ip?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1000,
+    default: 1,
+    description:
+      'Quota units this use spends (keys with a quota; Unkey’s `cost`): default 1; 0 checks that a unit is left without spending it. A use needing more than is left is QUOTA_EXCEEDED and spends nothing',
+    example: 1,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  cost?: number;
 }

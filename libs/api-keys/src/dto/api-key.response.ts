@@ -161,6 +161,15 @@ export class ApiKeyView {
     example: '203.0.113.7',
   })
   lastUsedIp!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Who reported `lastUsedIp` when this service did not see the client itself: the caller of `POST /v1/keys/verify` (`key:<id>` or `user:<id>`); null when the service saw the address',
+    example: null,
+  })
+  lastUsedIpReportedBy!: string | null;
 }
 
 export const ApiKeyPage = PageOf(ApiKeyView, 'Keys in the requested order');

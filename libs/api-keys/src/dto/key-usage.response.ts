@@ -55,6 +55,15 @@ export class ApiKeyUsageView {
   lastUsedIp!: string | null;
 
   @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Who reported `lastUsedIp` (a caller of `POST /v1/keys/verify`: `key:<id>` or `user:<id>`); null when the service saw it',
+    example: null,
+  })
+  lastUsedIpReportedBy!: string | null;
+
+  @ApiProperty({
     type: 'number',
     minimum: 0,
     maximum: 1,

@@ -86,7 +86,8 @@ export class KeyVerificationView {
   @ApiProperty({
     type: 'integer',
     nullable: true,
-    description: 'Quota left after this use (for a VALID key with a quota); null otherwise',
+    description:
+      'For a key with a quota: what is left after this use, or as it stands when refused (0 when exhausted: QUOTA_EXCEEDED); null for a key without a quota',
     example: 996,
   })
   quotaRemaining!: number | null;

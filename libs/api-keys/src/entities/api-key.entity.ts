@@ -87,6 +87,10 @@ export class ApiKey {
   @Column({ name: 'last_used_ip', type: 'varchar', length: 45, nullable: true })
   lastUsedIp!: string | null;
 
+  /** Set when lastUsedIp was reported by a caller of POST /v1/keys/verify: `key:<id>` or `user:<id>`. */
+  @Column({ name: 'last_used_ip_reported_by', type: 'varchar', length: 64, nullable: true })
+  lastUsedIpReportedBy!: string | null;
+
   @Column({ name: 'total_requests', type: 'bigint', transformer: bigintAsNumber })
   totalRequests!: number;
 

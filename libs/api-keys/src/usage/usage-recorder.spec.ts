@@ -31,8 +31,14 @@ describe('UsageRecorder', () => {
     expect(repo.usageBatches).toHaveLength(1);
     const [batch] = repo.usageBatches;
     expect(batch.totals).toEqual([
-      { keyId: K1, total: 1002, lastUsedAt: new Date('2026-03-11T00:00:00.000Z'), lastUsedIp: '203.0.113.7' },
-      { keyId: K2, total: 1, lastUsedAt: null, lastUsedIp: null },
+      {
+        keyId: K1,
+        total: 1002,
+        lastUsedAt: new Date('2026-03-11T00:00:00.000Z'),
+        lastUsedIp: '203.0.113.7',
+        lastUsedIpReportedBy: null,
+      },
+      { keyId: K2, total: 1, lastUsedAt: null, lastUsedIp: null, lastUsedIpReportedBy: null },
     ]);
     expect(batch.daily).toEqual([
       { keyId: K1, day: '2026-03-10', outcome: 'VALID', count: 1000 },
@@ -52,8 +58,20 @@ describe('UsageRecorder', () => {
     recorder.record(K2, 'VALID', 'not-an-address<script>');
     await recorder.flush();
     expect(repo.usageBatches[0].totals).toEqual([
-      { keyId: K1, total: 2, lastUsedAt: new Date('2026-03-10T23:59:59.000Z'), lastUsedIp: '203.0.113.7' },
-      { keyId: K2, total: 1, lastUsedAt: new Date('2026-03-10T23:59:59.005Z'), lastUsedIp: null },
+      {
+        keyId: K1,
+        total: 2,
+        lastUsedAt: new Date('2026-03-10T23:59:59.000Z'),
+        lastUsedIp: '203.0.113.7',
+        lastUsedIpReportedBy: null,
+      },
+      {
+        keyId: K2,
+        total: 1,
+        lastUsedAt: new Date('2026-03-10T23:59:59.005Z'),
+        lastUsedIp: null,
+        lastUsedIpReportedBy: null,
+      },
     ]);
   });
 

@@ -9,6 +9,8 @@ interface Pending {
   /** Epoch ms of the last successful use (a number: no allocation per request). */
   lastUsedAt: number | null;
   lastUsedIp: string | null;
+  /** Who reported lastUsedIp when another service did (`key:<id>` / `user:<id>`); null when this service saw it. */
+  lastUsedIpReportedBy: string | null;
   daily: Map<string, number>;
 }
 
@@ -64,16 +66,30 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
     await this.flush();
   }
 
-  /** Counts one use of a key. `success` uses also set last-used and feed the network tracking. */
-  record(keyId: string, outcome: string, ip: string | undefined): void {
+  /**
+   * Counts one use of a key. `success` uses also set last-used and feed the network tracking. An address another
+   * service reported (`reportedBy`, POST /v1/keys/verify) is kept as reported by it and never feeds the network
+   * tracking: a verifier's word is no sighting of ours, and must not mail the owner about a "new network".
+   */
+  record(keyId: string, outcome: string, ip: string | undefined, reportedBy?: string): void {
     const nowMs = this.clock.nowMs();
     let p = this.pending.get(keyId);
-    if (!p) this.pending.set(keyId, (p = { total: 0, lastUsedAt: null, lastUsedIp: null, daily: new Map() }));
+    if (!p)
+      this.pending.set(
+        keyId,
+        (p = { total: 0, lastUsedAt: null, lastUsedIp: null, lastUsedIpReportedBy: null, daily: new Map() }),
+      );
     p.total++;
     const bucket = this.bucketOf(nowMs, outcome);
     p.daily.set(bucket, (p.daily.get(bucket) ?? 0) + 1);
     if (outcome !== 'VALID') return;
     p.lastUsedAt = nowMs;
+    if (reportedBy !== undefined) {
+      p.lastUsedIp = ip !== undefined && ip.length <= 45 && isIP(ip) !== 0 ? ip : null;
+      p.lastUsedIpReportedBy = p.lastUsedIp ? reportedBy : null;
+      return;
+    }
+    p.lastUsedIpReportedBy = null;
     // A busy client repeats its address: that one was checked already. Only a real address is kept (a trusted proxy
     // could still forward anything in X-Forwarded-For).
     const known = ip !== undefined && this.lastIp.get(keyId) === ip;
@@ -134,6 +150,7 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
         total: p.total,
         lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt),
         lastUsedIp: p.lastUsedIp,
+        lastUsedIpReportedBy: p.lastUsedIpReportedBy,
       });
       for (const [bucket, count] of p.daily) {
         const [day, outcome] = bucket.split('|');
@@ -180,6 +197,7 @@ export class UsageRecorder implements OnApplicationBootstrap, OnApplicationShutd
       if (!now.lastUsedAt) {
         now.lastUsedAt = old.lastUsedAt;
         now.lastUsedIp = old.lastUsedIp;
+        now.lastUsedIpReportedBy = old.lastUsedIpReportedBy;
       }
     }
   }

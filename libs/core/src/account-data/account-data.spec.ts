@@ -81,12 +81,18 @@ describe('AccountData', () => {
     registry.register(part('account', 10, []));
     expect(() => registry.register(part('account', 11, []))).toThrow(/twice/);
     expect(() => registry.confirmOwner('u1', 'pw', 'account.erase')).toThrow(/no account owner check/);
-    const check = { confirmPassword: jest.fn(async () => ({ email: 'a@example.com' })) };
+    const check = {
+      confirmPassword: jest.fn(async () => ({ email: 'a@example.com' })),
+      mailAddressOf: jest.fn(async (id: string) => (id === 'u1' ? 'a@example.com' : null)),
+    };
+    expect(await registry.mailAddressOf('u1')).toBeNull(); // nobody registered yet
     registry.registerOwnerCheck(check);
     expect(() => registry.registerOwnerCheck(check)).toThrow(/already/);
     await expect(registry.confirmOwner('u1', 'pw', 'account.erase', 's1')).resolves.toEqual({
       email: 'a@example.com',
     });
     expect(check.confirmPassword).toHaveBeenCalledWith('u1', 'pw', 'account.erase', 's1');
+    expect(await registry.mailAddressOf('u1')).toBe('a@example.com');
+    expect(await registry.mailAddressOf('gone')).toBeNull();
   });
 });

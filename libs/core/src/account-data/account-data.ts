@@ -41,6 +41,8 @@ export interface AccountOwnerCheck {
    * given); throws CURRENT_PASSWORD_WRONG. Answers the address.
    */
   confirmPassword(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }>;
+  /** Where notices to the person go (read in `em` when given); null for an account that no longer exists. */
+  mailAddressOf(userId: string, em?: EntityManager): Promise<string | null>;
 }
 
 /** Export and erasure across bounded contexts, in a defined order (like CredentialResolvers for sign-in). */
@@ -69,6 +71,11 @@ export class AccountData {
   confirmOwner(userId: string, password: string, action: string, sessionId?: string): Promise<{ email: string }> {
     if (!this.ownerCheck) throw new Error('no account owner check registered (the auth context provides it)');
     return this.ownerCheck.confirmPassword(userId, password, action, sessionId);
+  }
+
+  /** Where notices to a user go, for contexts that hold only the user's id (certificate alerts); null if unknown. */
+  async mailAddressOf(userId: string, em?: EntityManager): Promise<string | null> {
+    return (await this.ownerCheck?.mailAddressOf(userId, em)) ?? null;
   }
 
   /** Every part's export, one after the other in `order`, keyed by part name in that order. */

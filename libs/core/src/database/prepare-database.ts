@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/load-config';
+import { checkSecretFingerprints } from '../secrets/secret-fingerprints';
 import type { SecretStore } from '../secrets/secret-store';
 import { EmbeddedServer } from './embedded-server';
 import { migrate } from './migrate';
@@ -71,6 +72,8 @@ export async function prepareDatabase(
   const targets = await resolveDatabase(config, secrets, log);
   try {
     const { applied } = await migrate(targets.ownerUrl, targets.appUrl, schema);
+    const { recorded } = await checkSecretFingerprints(targets.appUrl, secrets);
+    if (recorded.length) log(`secret versions recorded: ${recorded.join(', ')}`);
     return { ...targets, applied };
   } catch (err) {
     await targets.embedded?.stop();

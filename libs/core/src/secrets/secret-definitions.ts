@@ -8,6 +8,24 @@ export interface SecretDefinition {
   generate?: () => string;
   /** Only needed when the embedded PostgreSQL is used. */
   embeddedDatabaseOnly?: boolean;
+  /**
+   * For a list of versioned secrets: each version and its material. Every instance on one database must hold the
+   * same material per version; a keyed fingerprint of each is recorded there at first use (secret-fingerprints.ts).
+   */
+  versions?: (value: string) => { version: string; material: Buffer }[];
+}
+
+/**
+ * `version:secret` pairs, comma-separated; parts that do not parse are left to the owning module's validation. The
+ * version is named as its module reads it (`01` and `1` are one version), with `prefix` (`v` for ENCRYPTION_KEYS).
+ */
+function versionPairs(pattern: RegExp, material: (secret: string) => Buffer, prefix = '') {
+  return (value: string) =>
+    value
+      .split(',')
+      .map((part) => pattern.exec(part.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ version: `${prefix}${Number(m[1])}`, material: material(m[2]) }));
 }
 
 const random = (bytes: number) => () => randomBytes(bytes).toString('base64url');
@@ -51,12 +69,14 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
     description:
       'Server-side peppers for API key hashes, `version:secret` comma-separated (e.g. `2:…,1:…`); the highest version hashes new keys, older ones still verify until keys are re-hashed on use.',
     generate: () => `1:${random(32)()}`,
+    versions: versionPairs(/^(\d{1,6}):(.{16,})$/, (secret) => Buffer.from(secret, 'utf8')),
   },
   {
     name: 'ENCRYPTION_KEYS',
     description:
       'Master keys for encryption at rest, `v<version>:<base64 of 32 bytes>` comma-separated (e.g. `v2:…,v1:…`); the newest version encrypts, older ones decrypt until retired.',
     generate: () => `v1:${randomBytes(32).toString('base64')}`,
+    versions: versionPairs(/^v(\d{1,6}):(\S+)$/, (secret) => Buffer.from(secret, 'base64'), 'v'),
   },
   {
     name: 'NOTIFY_WEBHOOK_SECRET',

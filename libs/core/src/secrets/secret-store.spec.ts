@@ -58,6 +58,28 @@ describe('SecretStore', () => {
     );
   });
 
+  it('a loose secret file is refused in development too, as docs/security.md and docs/deployment.md say (issue 23 item 15)', () => {
+    const dir = dataDir();
+    const file = join(dir, 'secret.txt');
+    writeFileSync(file, 'loose-but-long-enough');
+    chmodSync(file, 0o640);
+    for (const NODE_ENV of ['development', 'test', 'production'])
+      expect(() => SecretStore.load(loadConfig({ DATA_DIR: dir, NODE_ENV, TEST_SECRET_FILE: file }), defs)).toThrow(
+        /is accessible by group or others \(mode 0640\); run: chmod 600/,
+      );
+    // The docs say the same: no "warning in development" for secret files.
+    const root = join(__dirname, '..', '..', '..', '..');
+    const security = readFileSync(join(root, 'docs', 'security.md'), 'utf8');
+    const deployment = readFileSync(join(root, 'docs', 'deployment.md'), 'utf8');
+    expect(security.replace(/\s+/g, ' ')).toMatch(
+      /A secret file .* is refused in every environment, development included/,
+    );
+    expect(security).not.toMatch(
+      /every secret file is checked: readable by group or others, or owned by another user, is a warning/,
+    );
+    expect(deployment).not.toMatch(/refuses looser modes in production\)/);
+  });
+
   it('never puts a value in its description', () => {
     const store = SecretStore.load(loadConfig({ DATA_DIR: dataDir(), TEST_SECRET: 'super-secret-value' }), defs);
     expect(JSON.stringify(store.describe())).not.toContain('super-secret-value');

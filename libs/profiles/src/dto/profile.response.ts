@@ -4,7 +4,7 @@ const USER_ID = 'b7ef2ddc-86dc-42d7-a7fa-6378a5716f38';
 
 /**
  * A profile. Masked by default: `ssn` as `***-**-6789`, `cardNumber` as `**** **** **** 4242`, `medicalInfo` left out.
- * Revealed (`?reveal=true`, and in the export): `ssn` and `cardNumber` as their stored digits, `medicalInfo` present.
+ * Revealed (`?reveal=true`, and in the export): `ssn` as `123-45-6789`, `cardNumber` as its digits, `medicalInfo` present.
  */
 export class ProfileView {
   @ApiProperty({ format: 'uuid', example: USER_ID, description: 'The user the profile belongs to' })
@@ -27,7 +27,7 @@ export class ProfileView {
     nullable: true,
     example: '***-**-6789',
     description:
-      'US SSN. Masked: `***-**-` and the last four digits; revealed: the nine digits without dashes (`123456789`); null when not set',
+      'US SSN. Masked: `***-**-` and the last four digits; revealed: always `AAA-GG-SSSS` (`123-45-6789`), whether it was given with dashes or without; null when not set',
   })
   ssn!: string | null;
 
@@ -101,7 +101,7 @@ export class ProfileExportView {
   @ApiProperty({
     type: () => ProfileView,
     description:
-      'The profile, revealed (`revealed: true`, `ssn` and `cardNumber` as digits, `medicalInfo` present) unless it was never set',
+      'The profile, revealed (`revealed: true`, `ssn` as `123-45-6789`, `cardNumber` as digits, `medicalInfo` present) unless it was never set',
   })
   profile!: ProfileView;
 
