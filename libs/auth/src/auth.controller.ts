@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -13,6 +13,7 @@ import {
   RequireScopes,
   RequireSession,
   SensitiveAction,
+  UuidPipe,
 } from '@app/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
@@ -125,7 +126,7 @@ export class AuthController {
   @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
   @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiIdParam('id', 'One of my sessions (its `id` in GET /v1/auth/sessions)', '51bf61f0-fa79-4e3b-8db7-7ba1be14f1ec')
-  revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+  revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe()) id: string) {
     return this.account.revokeSession(p, id);
   }
 
