@@ -10,5 +10,9 @@ const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as 
 export function allowedMethods(fastify: Pick<FastifyInstance, 'findRoute'>, url: string): string[] {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  return METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+  return METHODS.filter((method) => {
+    const route = fastify.findRoute({ method, url: path });
+    // findRoute matches an empty parameter (`/v1/api-keys/` for `/v1/api-keys/:id`) that request routing does not.
+    return route !== null && Object.values(route.params ?? {}).every((value) => value !== '');
+  });
 }
