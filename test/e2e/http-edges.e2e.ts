@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, jsonPost } from '../support/auth-helpers';
 import { userWithScopes } from '../support/key-helpers';
 import { ProbeModule } from '../support/probe.module';
+import { ROOT } from '../support/process';
 
 /**
  * The edges of the HTTP pipeline a hostile or careless client reaches first (issue 23, items 1–3, 7, 8): bodies
@@ -248,6 +251,37 @@ describe('HTTP edges: hostile bodies, media types, methods, path ids (e2e)', () 
       expect(res.headers.allow).toBeUndefined();
       expect(JSON.parse(res.text)).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
     });
+  });
+
+  it('answers every documented path, asked with each method it does not serve, 405 with exactly its methods', async () => {
+    const paths = (JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as { paths: Record<string, object> })
+      .paths;
+    const uuid = '5b0e8c55-3a0c-4c1e-9a55-5f0e8c553a0c';
+    const matcher = (template: string) =>
+      new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+    let checked = 0;
+    for (const template of Object.keys(paths)) {
+      const path = template.replace(/\{[^}]+\}/g, uuid);
+      // What routing serves for this concrete path: its own operations and those of any template it also matches
+      // (DELETE /v1/auth/sessions/{id} serves DELETE /v1/auth/sessions/revoke-all, as a malformed id).
+      const served = Object.entries(paths)
+        .filter(([other]) => matcher(other).test(path))
+        .flatMap(([, ops]) => Object.keys(ops).map((m) => m.toUpperCase()));
+      if (served.includes('GET')) served.push('HEAD');
+      const allow = [...new Set(served)].sort().join(', ');
+      for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']) {
+        if (served.includes(method)) continue;
+        const res = await raw(`${t.url}${path}`, method);
+        expect({ method, path, status: res.status, allow: res.headers.allow }).toEqual({
+          method,
+          path,
+          status: 405,
+          allow,
+        });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(150);
   });
 
   describe('item 8: malformed path ids name the parameter', () => {
