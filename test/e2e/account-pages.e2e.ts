@@ -83,7 +83,9 @@ describe('mail links and the account pages', () => {
 
   it('the pages are public (no credential) and only answer GET', async () => {
     for (const path of PAGES) {
-      expect((await t.request(path, { method: 'POST' })).status).toBe(404);
+      const post = await t.request(path, { method: 'POST' });
+      expect(post.status).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET, HEAD');
     }
     expect((await t.request('/pages/nothing.js')).status).toBe(404);
     expect((await t.request('/v1/verify-email')).status).toBe(404);

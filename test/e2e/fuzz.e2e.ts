@@ -11,9 +11,10 @@ import { FULL_SUITE } from '../support/tier';
 /**
  * Schema-driven fuzzing: every operation of the app's own OpenAPI document gets generated requests (wrong types,
  * missing and extra fields, huge and empty strings, deep nesting, Unicode, NUL bytes, out-of-range numbers, SQL and
- * log injection, prototype keys, invalid ids, bad headers), with and without valid credentials. Seeded: a failure
+ * log injection, prototype keys, invalid ids, bad headers), with and without valid credentials; bodies nested up to
+ * 10,000 levels and up to 20,000 keys wide, wrong media types, and methods the path does not serve. Seeded: a failure
  * prints the seed and path to replay (FUZZ_SEED, FUZZ_RUNS). 1,000 requests in a default run, 10,000 in the full
- * suite (test/support/tier.ts).
+ * suite (test/support/tier.ts). Besides "no 5xx": an error answer to a request under 128 KB is at most 16 KB.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? (FULL_SUITE ? 10_000 : 1_000));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
@@ -103,6 +104,20 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), hostileString, { maxKeys: 4 }) },
 );
 
+/** Nesting up to 10,000 levels, of objects or arrays, as text (JSON.stringify would recurse as deep). */
+const deepText = fc
+  .tuple(fc.integer({ min: 1, max: 10_000 }), fc.boolean())
+  .map(([depth, objects]) =>
+    objects ? `${'{"n":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}1${']'.repeat(depth)}`,
+  );
+/** Up to 20,000 keys in one object, as text: short distinct keys, sometimes long ones. */
+const wideText = fc
+  .tuple(fc.integer({ min: 1, max: 20_000 }), fc.constantFrom(1, 1, 40))
+  .map(
+    ([keys, width]) =>
+      `{${Array.from({ length: keys }, (_, i) => `"${i.toString(36).padStart(width, 'k')}":1`).join(',')}}`,
+  );
+
 /** A body from the schema, each field kept, dropped, or given a hostile value; sometimes extra or prototype keys. */
 function bodyFor(schema: Schema | undefined): fc.Arbitrary<string> {
   const props = Object.keys(schema?.properties ?? {});
@@ -135,10 +150,23 @@ function bodyFor(schema: Schema | undefined): fc.Arbitrary<string> {
         `{${'"k":{'.repeat(500)}${'}'.repeat(500)}}`,
       ),
     },
+    // Depth and breadth: the whole body, one schema field, or beside the schema's fields.
+    ...[deepText, wideText].map((shape) => ({
+      weight: 1,
+      arbitrary: fc
+        .tuple(shape, fc.constantFrom(undefined, ...props), fc.boolean())
+        .map(([text, prop, alone]) =>
+          alone || prop === undefined ? text : `{"${prop}":${text}${props.length > 1 ? ',"x":1' : ''}}`,
+        ),
+    })),
   );
 }
 
 const credentials = ['none', 'session', 'admin', 'key', 'malformed', 'garbage'] as const;
+/** Every method fetch() can send; one a path does not serve must be refused (405 with Allow, or another 4xx). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const REQUEST_LIMIT = 128 * 1024;
+const ANSWER_LIMIT = 16 * 1024;
 
 describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEED})`, () => {
   let t: TestApp;
@@ -146,7 +174,10 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
   let secretValues: string[];
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { CERT_ENDPOINT_ALLOW: 'none', IP_FAILURE_THRESHOLD: '10000' } });
+    // A body limit above the default 100 KiB, so 20,000-key bodies reach the parser instead of the 413.
+    t = await startTestApp({
+      env: { CERT_ENDPOINT_ALLOW: 'none', IP_FAILURE_THRESHOLD: '10000', BODY_LIMIT_BYTES: String(256 * 1024) },
+    });
     const user = await userWithScopes(t, [
       'certificates:read',
       'certificates:write',
@@ -235,8 +266,16 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
     const byStatus = new Map<number, number>();
     const arbitrary = fc.nat({ max: operations.length - 1 }).chain((i) => {
       const op = operations[i];
+      // Methods no operation on this path serves (Fastify answers HEAD wherever GET is served).
+      const served = operations.filter((o) => o.path === op.path).map((o) => o.method);
+      const others = METHODS.filter((m) => !served.includes(m) && !(m === 'HEAD' && served.includes('GET')));
       return fc.record({
         op: fc.constant(op),
+        // Mostly the documented method; sometimes one the path does not serve at all.
+        method: fc.oneof(
+          { weight: 9, arbitrary: fc.constant(op.method) },
+          { weight: 1, arbitrary: fc.constantFrom(...others) },
+        ),
         credential: fc.constantFrom(...credentials),
         path: fc
           .tuple(...op.pathParams.map(() => fc.oneof(fc.uuid(), hostileString)))
@@ -250,60 +289,94 @@ describe(`schema-driven fuzzing of every operation (${RUNS} requests, seed ${SEE
           op.body || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method)
             ? fc.option(bodyFor(op.body), { freq: 8 })
             : fc.constant(null),
-        contentType: fc.constantFrom(
-          'application/json',
-          'application/json',
-          'application/json',
-          'text/plain',
-          'application/x-www-form-urlencoded',
-          'application/json; charset=utf-16',
+        contentType: fc.oneof(
+          { weight: 6, arbitrary: fc.constant('application/json') },
+          {
+            weight: 4,
+            arbitrary: fc.constantFrom(
+              'text/plain',
+              'text/plain; charset=utf-8',
+              'application/x-www-form-urlencoded',
+              'multipart/form-data; boundary=fuzz',
+              'application/xml',
+              'text/json',
+              'application/merge-patch+json',
+              'application/octet-stream',
+              'application/json; charset=utf-16',
+              'application/json; charset=latin1',
+              'application/json; charset=utf-8',
+              'APPLICATION/JSON',
+              'application/jsonx',
+              'application',
+              '*/*',
+              ';;;',
+            ),
+          },
         ),
       });
     });
 
     try {
       await fc.assert(
-        fc.asyncProperty(arbitrary, async ({ op, credential: drawn, path, query, body, contentType }) => {
-          let credential = drawn;
-          const qs = new URLSearchParams(query as [string, string][]).toString();
-          // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
-          // covered by auth.e2e); without a credential they are still fuzzed here.
-          if (
-            ['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) &&
-            (credential === 'session' || credential === 'admin')
-          )
-            credential = 'none';
-          const started = Date.now();
-          const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
-            method: op.method,
-            headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
-            body: body ?? undefined,
-          });
-          sent++;
-          const elapsed = Date.now() - started;
-          slowest = Math.max(slowest, elapsed);
-          byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
-          const text = await res.text();
-          const where = `${op.method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
-          if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready'))
-            throw new Error(`5xx: ${where}`);
-          // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
-          if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
-          if (res.status >= 400) {
-            if (!(res.headers.get('content-type') ?? '').includes('application/problem+json'))
-              throw new Error(`not problem+json: ${where}`);
-            const problem = JSON.parse(text) as { code?: string; status?: number };
-            if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status)
-              throw new Error(`bad problem document: ${where}`);
-          }
-          for (const [what, pattern] of LEAKS)
-            if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
-          for (const secret of secretValues)
-            if (text.includes(secret)) throw new Error(`a secret in the answer: ${op.method} ${op.path}`);
-          const now = await changes();
-          if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
-          known = now;
-        }),
+        fc.asyncProperty(
+          arbitrary,
+          async ({ op, method, credential: drawn, path, query, body: drawnBody, contentType }) => {
+            // fetch() sends no body with GET or HEAD.
+            const body = method === 'GET' || method === 'HEAD' ? null : drawnBody;
+            let credential = drawn;
+            const qs = new URLSearchParams(query as [string, string][]).toString();
+            // Ending the fuzzer's own sessions would turn every later authenticated case into a 401 (the endpoints are
+            // covered by auth.e2e); without a credential they are still fuzzed here.
+            if (
+              ['/v1/auth/logout', '/v1/auth/sessions/revoke-all'].includes(op.path) &&
+              (credential === 'session' || credential === 'admin')
+            )
+              credential = 'none';
+            const started = Date.now();
+            const res = await t.request(`${path}${qs ? `?${qs}` : ''}`, {
+              method,
+              headers: { ...tokens[credential], ...(body !== null ? { 'content-type': contentType } : {}) },
+              body: body ?? undefined,
+            });
+            sent++;
+            const elapsed = Date.now() - started;
+            slowest = Math.max(slowest, elapsed);
+            byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+            const text = await res.text();
+            const where = `${method} ${path.slice(0, 150)}${qs ? `?${qs.slice(0, 150)}` : ''} [${credential}] → ${res.status} ${text.slice(0, 300)}`;
+            if (res.status >= 500 && !(res.status === 503 && op.path === '/health/ready'))
+              throw new Error(`5xx: ${where}`);
+            // The payloads include pg_sleep(3): an answer that slow would mean one reached SQL.
+            if (elapsed > 2900) throw new Error(`took ${elapsed} ms (an injected pg_sleep?): ${where}`);
+            // A method the path does not serve is refused: 405 with Allow, or an earlier 4xx (unknown path, body, URL).
+            if (method !== op.method && res.status < 400)
+              throw new Error(`a method the path does not serve got ${res.status}: ${where}`);
+            if (res.status >= 400) {
+              if (!(res.headers.get('content-type') ?? '').includes('application/problem+json'))
+                throw new Error(`not problem+json: ${where}`);
+              if (method !== 'HEAD') {
+                const problem = JSON.parse(text) as { code?: string; status?: number };
+                if (!/^[A-Z][A-Z0-9_]+$/.test(problem.code ?? '') || problem.status !== res.status)
+                  throw new Error(`bad problem document: ${where}`);
+              }
+              const sentBytes = Buffer.byteLength(body ?? '') + Buffer.byteLength(path) + Buffer.byteLength(qs);
+              if (sentBytes < REQUEST_LIMIT && Buffer.byteLength(text) > ANSWER_LIMIT)
+                throw new Error(`a ${Buffer.byteLength(text)}-byte answer to a ${sentBytes}-byte request: ${where}`);
+              if (res.status === 405) {
+                const allow = (res.headers.get('allow') ?? '').split(', ');
+                if (!allow.includes(op.method) || allow.includes(method))
+                  throw new Error(`405 with a wrong Allow (${res.headers.get('allow')}): ${where}`);
+              }
+            }
+            for (const [what, pattern] of LEAKS)
+              if (pattern.test(text)) throw new Error(`${what} in the answer: ${where}`);
+            for (const secret of secretValues)
+              if (text.includes(secret)) throw new Error(`a secret in the answer: ${method} ${op.path}`);
+            const now = await changes();
+            if (res.status >= 400 && now !== known) throw new Error(`a refused request changed stored data: ${where}`);
+            known = now;
+          },
+        ),
         {
           numRuns: RUNS,
           seed: SEED,

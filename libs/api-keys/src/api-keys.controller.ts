@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -8,6 +8,7 @@ import {
   Principal,
   RequireScopes,
   RequireSession,
+  UuidPipe,
 } from '@app/core';
 import { ApiKeysService } from './api-keys.service';
 import {
@@ -29,7 +30,7 @@ import { ApiKeyUsageView } from './dto/key-usage.response';
 import { KeyReportsService } from './key-reports.service';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
+const uuid = new UuidPipe();
 
 /** One's own keys, managed from a signed-in session (a key never mints or changes keys); admin:all manages anyone's. */
 @ApiTags('api-keys')

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -8,6 +8,7 @@ import {
   Principal,
   RequireScopes,
   SensitiveAction,
+  UuidPipe,
 } from '@app/core';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeScopesDto } from './dto/auth.dto';
@@ -32,7 +33,7 @@ export class AdminUsersController {
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
   changeScopes(
     @CurrentPrincipal() p: Principal,
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', new UuidPipe('all')) id: string,
     @Body() dto: ChangeScopesDto,
   ) {
     return this.admin.changeScopes(p, id, dto.add, dto.remove);
@@ -44,7 +45,7 @@ export class AdminUsersController {
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   @ApiOkResponse({ type: SessionsEndedView, description: 'The user is disabled; how many of its sessions were ended' })
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
-  disable(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
+  disable(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe('all')) id: string) {
     return this.admin.disable(p, id);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import {
   ApiAcceptedResponse,
@@ -20,6 +20,7 @@ import {
   RequireScopes,
   RequireSession,
   SensitiveAction,
+  UuidPipe,
 } from '@app/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
@@ -143,7 +144,7 @@ export class AuthController {
   @ApiProblems(AuthErrorCode.SESSION_NOT_FOUND)
   @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiIdParam('id', 'One of my sessions (its `id` in GET /v1/auth/sessions)', '51bf61f0-fa79-4e3b-8db7-7ba1be14f1ec')
-  revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+  revokeSession(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe()) id: string) {
     return this.account.revokeSession(p, id);
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { AppConfig, JobResult, JobScheduler } from '@app/core';
 import { CertificateMonitor } from './certificate-monitor';
 import { DevLeafRegistration } from './dev-leaf.registration';
@@ -10,8 +10,9 @@ export const CERTIFICATE_CHECK_JOB = 'certificate-check';
  * (advisory lock), once per scheduled minute (a second tick for the same period is skipped), recorded in `job_runs`.
  */
 @Injectable()
-export class CertificateCheckJob implements OnModuleInit, OnApplicationBootstrap {
+export class CertificateCheckJob implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('CertificateCheckJob');
+  private devLeafRegistered?: Promise<unknown>;
 
   constructor(
     private readonly monitor: CertificateMonitor,
@@ -30,7 +31,13 @@ export class CertificateCheckJob implements OnModuleInit, OnApplicationBootstrap
 
   onApplicationBootstrap(): void {
     // The service (not the CLI) watches its own development certificate.
-    if (this.scheduler.scheduling && this.config.env.NODE_ENV === 'development') void this.devLeaf.register();
+    if (this.scheduler.scheduling && this.config.env.NODE_ENV === 'development')
+      this.devLeafRegistered = this.devLeaf.register();
+  }
+
+  /** A stop right after start waits for the registration, so it does not lose its database connection midway. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.devLeafRegistered;
   }
 
   /** One scheduled run for the current period. */

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes } from '@app/core';
+import { ApiIdParam, ApiProblems, CurrentPrincipal, Principal, RequireScopes, UuidPipe } from '@app/core';
 import { CertificatesErrorCode as E } from './certificates-error-codes';
 import { CertificatesService } from './certificates.service';
 import { CreateCertificateDto, ListCertificatesQueryDto } from './dto/certificate.dto';
 import { CertificateDetailView, CertificatePage } from './dto/certificate.response';
 
-const uuid = new ParseUUIDPipe({ version: '4' });
+const uuid = new UuidPipe();
 
 @ApiTags('certificates')
 @Controller('certificates')

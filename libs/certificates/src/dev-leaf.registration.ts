@@ -56,7 +56,7 @@ export class DevLeafRegistration {
       });
     } catch (err) {
       // Another instance may have registered it at the same moment; either way the service goes on.
-      this.logger.warn({ err: (err as Error).message }, 'could not register the development certificate');
+      this.logger.warn({ err }, 'could not register the development certificate');
       return undefined;
     }
   }

@@ -83,6 +83,7 @@ export { LimitQueryDto, PageOf, PageQueryDto, decodeCursor, encodeCursor } from 
 export type { Page } from './http/pagination';
 export { API_KEY_SECURITY, API_TAGS, buildOpenApiDocument } from './http/openapi';
 export { ApiIdParam } from './http/api-id-param';
+export { UuidPipe } from './http/uuid-pipe';
 export { currentRequest, runWithRequestContext } from './http/request-context';
 export { NO_CONTROL_CHARACTERS } from './http/validation';
 

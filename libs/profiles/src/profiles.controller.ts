@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AllowUnverifiedEmail,
@@ -10,6 +10,7 @@ import {
   RequireScopes,
   RequireSession,
   SensitiveAction,
+  UuidPipe,
 } from '@app/core';
 import { EraseDto, RevealQueryDto, SsnSearchDto, UpdateProfileDto } from './dto/profile.dto';
 import { ProfileErasureView, ProfileExportView, ProfileSearchResultView, ProfileView } from './dto/profile.response';
@@ -106,11 +107,7 @@ export class ProfilesController {
     description: 'The profile, masked (revealed with ?reveal=true); every field null when never set',
   })
   @ApiIdParam('userId', 'The user whose profile to read', '1e3def5f-4705-4507-8499-075e337d050d')
-  get(
-    @CurrentPrincipal() p: Principal,
-    @Param('userId', new ParseUUIDPipe({ version: '4' })) userId: string,
-    @Query() q: RevealQueryDto,
-  ) {
+  get(@CurrentPrincipal() p: Principal, @Param('userId', new UuidPipe()) userId: string, @Query() q: RevealQueryDto) {
     return this.profiles.get(p, userId, q.reveal);
   }
 }

@@ -75,7 +75,12 @@ export class ChangeFeed implements OnApplicationShutdown {
       keepAliveInitialDelayMillis: 10_000,
     });
     client.on('notification', (msg) => this.onNotification(msg.payload));
-    client.on('error', (err) => this.logger.warn({ err }, 'change listener connection error'));
+    // An error while this instance closes the connection itself is part of a normal shutdown, not news.
+    client.on('error', (err) =>
+      this.closed
+        ? this.logger.debug({ err }, 'change listener connection error while closing')
+        : this.logger.warn({ err }, 'change listener connection error'),
+    );
     client.on('end', () => this.onLost(client));
     try {
       await client.connect();

@@ -5,6 +5,10 @@ export enum CoreErrorCode {
   VALIDATION_FAILED = 'VALIDATION_FAILED',
   MALFORMED_JSON = 'MALFORMED_JSON',
   FORBIDDEN_PROPERTY = 'FORBIDDEN_PROPERTY',
+  /** A JSON body nested deeper than MAX_JSON_DEPTH, refused by the body parser before anything walks it. */
+  JSON_TOO_DEEP = 'JSON_TOO_DEEP',
+  /** A JSON body with more object keys than MAX_JSON_KEYS (json-body-parser.ts): each would cost validation time. */
+  JSON_TOO_MANY_KEYS = 'JSON_TOO_MANY_KEYS',
   BAD_REQUEST = 'BAD_REQUEST',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   /** Answered by the HTTP parser hook (fastify-adapter.ts) for headers or a URL over Node's limit. */
@@ -31,6 +35,7 @@ export enum CoreErrorCode {
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  /** A known path asked with a method it does not serve; `Allow` lists those it does (problem.filter.ts). */
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   CONFLICT = 'CONFLICT',
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
@@ -43,6 +48,8 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
   FORBIDDEN_PROPERTY: { status: 400, title: 'The request body contains a forbidden property' },
+  JSON_TOO_DEEP: { status: 400, title: 'The request body is nested too deeply' },
+  JSON_TOO_MANY_KEYS: { status: 400, title: 'The request body has too many keys' },
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'Request headers or URL too large' },

@@ -47,6 +47,9 @@ describe('toProblem', () => {
 
   it('distinguishes unknown routes from other 404s', () => {
     expect(toProblem(new NotFoundException('Cannot GET /nope'), 'r').body.code).toBe('ROUTE_NOT_FOUND');
+    // Every method Node accepts, not only the common ones (TRACE was NOT_FOUND).
+    for (const method of ['TRACE', 'PROPFIND', 'M-SEARCH'])
+      expect(toProblem(new NotFoundException(`Cannot ${method} /nope`), 'r').body.code).toBe('ROUTE_NOT_FOUND');
     expect(toProblem(new NotFoundException(), 'r').body.code).toBe('NOT_FOUND');
   });
 });

@@ -136,7 +136,7 @@ export function toProblem(err: unknown, requestId: string): Problem {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const isRoute = status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(err.message);
+    const isRoute = status === 404 && /^Cannot [A-Z-]+ /.test(err.message);
     const code = isRoute ? CoreErrorCode.ROUTE_NOT_FOUND : STATUS_CODES[status];
     if (!code)
       return status >= 500

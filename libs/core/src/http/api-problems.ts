@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, OpenAPIObject } from '@nestjs/swagger';
 import { errorDefinition } from '../errors/error-registry';
+import { MAX_LISTED_ERRORS } from './validation';
 
 /**
  * The OpenAPI extension @AllowUnverifiedEmail sets on an operation: a session of an account whose address is not
@@ -62,6 +63,11 @@ export function addCommonProblems(document: OpenAPIObject): void {
           properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
         },
         example: [{ field: 'expiresInDays', messages: ['expiresInDays must not be greater than 365'] }],
+      },
+      errorCount: {
+        type: 'integer',
+        description: `VALIDATION_FAILED only: how many fields are wrong in all (errors lists the first ${MAX_LISTED_ERRORS})`,
+        example: 1,
       },
       requiredScopes: {
         type: 'array',
@@ -133,7 +139,7 @@ export function addCommonProblems(document: OpenAPIObject): void {
       const takesBody = method !== 'get';
       add(400, [
         ...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []),
-        ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []),
+        ...(takesBody ? ['MALFORMED_JSON', 'JSON_TOO_DEEP', 'JSON_TOO_MANY_KEYS', 'FORBIDDEN_PROPERTY'] : []),
         ...(inPath ? ['BAD_REQUEST'] : []),
         'CREDENTIALS_IN_URL',
         // The guard counts credentials on every route that looks at them (public ones never do).

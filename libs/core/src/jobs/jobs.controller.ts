@@ -33,7 +33,7 @@ export class JobsController {
   @ApiParam({ name: 'name', description: 'A job name from GET /v1/admin/jobs', example: 'certificate-check' })
   run(@Param('name') name: string) {
     if (!this.scheduler.names.includes(name))
-      throw new CoreException(CoreErrorCode.NOT_FOUND, `No job named ${name.slice(0, 60)}.`);
+      throw new CoreException(CoreErrorCode.NOT_FOUND, 'No such job; GET /v1/admin/jobs lists them.');
     return this.scheduler.runNow(name);
   }
 }

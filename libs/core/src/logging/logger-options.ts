@@ -6,22 +6,68 @@ import { redactDeep, safeUrl } from './redaction';
 
 /**
  * Errors are logged with type, message, code and stack only: a TypeORM QueryFailedError also carries the SQL, its
- * parameters (hashes, emails, tokens) and the driver error, none of which may reach the logs.
+ * parameters (hashes, emails, tokens) and the driver error, none of which may reach the logs. Anything thrown that is
+ * not an Error (a string, a plain object, an Error from another realm) is still logged readably: its message and code
+ * when it has them, otherwise a short redacted rendering, never "[object Object]".
  */
 export function safeErrorSerializer(input: unknown): Record<string, unknown> {
   // pino-http (under nestjs-pino) runs pino's own err serializer first and hands us its plain copy, which keeps the
   // original error as a non-enumerable `raw`.
   const raw = (input as { raw?: unknown } | null)?.raw;
-  const err = input instanceof Error ? input : raw instanceof Error ? raw : undefined;
-  if (!err) return { message: String(input) };
-  const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
+  const value = raw !== undefined && raw !== null ? raw : input;
+  if (isErrorLike(value)) {
+    const e = value as {
+      message: string;
+      name?: unknown;
+      stack?: unknown;
+      code?: unknown;
+      driverError?: { code?: unknown };
+    };
+    const type = value instanceof Error ? value.constructor?.name : undefined;
+    return {
+      type: type ?? (typeof e.name === 'string' ? e.name : ctorName(value as object)),
+      message: e.message,
+      code:
+        typeof e.code === 'string' || typeof e.code === 'number'
+          ? String(e.code)
+          : typeof e.driverError?.code === 'string'
+            ? e.driverError.code
+            : undefined,
+      stack: typeof e.stack === 'string' ? e.stack : undefined,
+    };
+  }
   return {
-    type: e.constructor?.name ?? e.name,
-    message: e.message,
-    code:
-      typeof e.code === 'string' ? e.code : typeof e.driverError?.code === 'string' ? e.driverError.code : undefined,
-    stack: e.stack,
+    type: value === null ? 'null' : typeof value === 'object' ? ctorName(value) : typeof value,
+    message: render(value),
   };
+}
+
+const MAX_RENDERED = 500;
+
+function isErrorLike(value: unknown): boolean {
+  return (
+    value instanceof Error ||
+    (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string')
+  );
+}
+
+function ctorName(value: object): string {
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name ? name : 'Object';
+}
+
+/** A non-error value as short readable text: strings as they are, anything else as redacted JSON. */
+function render(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else {
+    try {
+      text = JSON.stringify(redactDeep(value)) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > MAX_RENDERED ? `${text.slice(0, MAX_RENDERED)}…` : text;
 }
 
 /**
