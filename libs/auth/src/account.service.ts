@@ -88,6 +88,7 @@ export class AccountService {
       return true;
     });
     // Revoked between the guard and here (a logout elsewhere): nothing to renew.
+    if (renewed) this.sessions.forgetSession(sessionId);
     if (!renewed) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
     return { authenticatedAt: now.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(now).toISOString() };
   }
@@ -107,7 +108,7 @@ export class AccountService {
     const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
     this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
-    return this.repo.transaction(async (em) => {
+    const view = await this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
       await this.repo.clearAttempts(user.id, em);
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
@@ -129,6 +130,8 @@ export class AccountService {
         activeApiKeys: activeApiKeys.map(({ id, name, prefix, scopes }) => ({ id, name, prefix, scopes })),
       };
     });
+    this.sessions.forgetUser(user.id);
+    return view;
   }
 
   /**
@@ -191,7 +194,7 @@ export class AccountService {
    */
   async resetPassword(token: string, newPassword: string): Promise<PasswordResetView> {
     const hashDigest = tokenDigest(token);
-    const { view, afterCommit } = await this.repo.transaction(async (em) => {
+    const { view, userId, afterCommit } = await this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
@@ -215,8 +218,10 @@ export class AccountService {
         },
         em,
       );
-      return { view: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length }, afterCommit: keys.afterCommit };
+      const view = { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length };
+      return { view, userId: user.id, afterCommit: keys.afterCommit };
     });
+    this.sessions.forgetUser(userId);
     afterCommit();
     return view;
   }
@@ -285,11 +290,12 @@ export class AccountService {
         em,
       );
     });
+    this.sessions.forgetSession(sessionId);
   }
 
   async revokeOtherSessions(principal: Principal): Promise<SessionsEndedView> {
     this.requireSession(principal);
-    return this.repo.transaction(async (em) => {
+    const view = await this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
       await this.audit.record(
         {
@@ -302,6 +308,8 @@ export class AccountService {
       );
       return { sessionsEnded: ended };
     });
+    this.sessions.forgetUser(principal.userId);
+    return view;
   }
 
   /** A CSPRNG password that passes the policy. */

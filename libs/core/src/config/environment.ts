@@ -364,6 +364,27 @@ export class Environment {
   @Max(1440)
   SESSION_IDLE_MINUTES = 30;
 
+  @Env({
+    description:
+      'How long a resolved session (and a user as `GET /v1/me` shows it) stays in the in-process cache (ms); logout, revocation and account changes invalidate it at once on this instance and through LISTEN/NOTIFY on the others. 0 reads the database on every request.',
+    default: '10000',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  SESSION_CACHE_TTL_MS = 10000;
+
+  @Env({
+    description: 'Entries in the in-process session cache and in the user cache (least recently used are dropped).',
+    default: '10000',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SESSION_CACHE_SIZE = 10000;
+
   @Env({ description: 'Session absolute lifetime in hours.', default: '24' })
   @Transform(toInt)
   @IsInt()
