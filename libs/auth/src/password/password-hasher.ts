@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcryptjs';
 import { AppConfig } from '@app/core';
 import { Semaphore } from './semaphore';
@@ -11,6 +12,16 @@ export interface Argon2Params {
 }
 
 export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/**
+ * Hashes allowed at once: as configured, or (0) one per core this process may use but one, kept below the libuv pool
+ * size so file and DNS work still get a thread; at least 1. On one core that is 1: the hashing thread and the event
+ * loop share the core, so a login flood leaves the API about half of it.
+ */
+export function hashConcurrency(configured: number, threadPool: number, cores = availableParallelism()): number {
+  if (configured > 0) return configured;
+  return Math.max(1, Math.min(cores - 1, threadPool - 1));
+}
 
 /**
  * Argon2id password hashing (PHC strings), off the event loop on the libuv pool, with a semaphore so a login flood
@@ -31,7 +42,7 @@ export class PasswordHasher implements OnModuleInit {
       timeCost: config.env.ARGON2_TIME_COST,
       parallelism: config.env.ARGON2_PARALLELISM,
     };
-    this.gate = new Semaphore(config.env.HASH_CONCURRENCY);
+    this.gate = new Semaphore(hashConcurrency(config.env.HASH_CONCURRENCY, config.env.UV_THREADPOOL_SIZE));
   }
 
   /** A hash of a random password with the current parameters, so unknown users cost what known ones cost. */

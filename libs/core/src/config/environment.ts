@@ -207,14 +207,14 @@ export class Environment {
 
   @Env({
     description:
-      'Concurrent password hashes allowed; the rest wait. Default: thread pool size minus one, so file and DNS work is never starved.',
-    default: '3',
+      'Concurrent password hashes allowed; the rest wait. 0 (the default) chooses the cores this process may use (`os.availableParallelism()`, which honours CPU affinity) minus one, so the event loop keeps a core during a login flood, and at most the thread pool size minus one, so file and DNS work is never starved; at least 1.',
+    default: '0',
   })
   @Transform(toInt)
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(64)
-  HASH_CONCURRENCY = 3;
+  HASH_CONCURRENCY = 0;
 
   @Env({ description: 'Failed logins within the window that lock an account.', default: '5' })
   @Transform(toInt)
