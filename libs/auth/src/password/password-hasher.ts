@@ -32,7 +32,7 @@ export function hashConcurrency(configured: number, threadPool: number, cores = 
 export class PasswordHasher implements OnModuleInit {
   readonly params: Argon2Params;
   private readonly gate: Semaphore;
-  private dummyHash = '';
+  private dummyHash?: Promise<string>;
   /** Number of verifications actually run (for tests and metrics). */
   verifications = 0;
 
@@ -45,9 +45,13 @@ export class PasswordHasher implements OnModuleInit {
     this.gate = new Semaphore(hashConcurrency(config.env.HASH_CONCURRENCY, config.env.UV_THREADPOOL_SIZE));
   }
 
-  /** A hash of a random password with the current parameters, so unknown users cost what known ones cost. */
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await this.hash(`dummy-${Math.random()}-${Date.now()}`);
+  /**
+   * A hash of a random password with the current parameters, so unknown users cost what known ones cost. Made while
+   * the rest of the service starts (start-up does not wait for it; the first dummy verification does).
+   */
+  onModuleInit(): void {
+    this.dummyHash ??= this.hash(`dummy-${Math.random()}-${Date.now()}`);
+    this.dummyHash.catch(() => undefined);
   }
 
   hash(password: string): Promise<string> {
@@ -69,7 +73,9 @@ export class PasswordHasher implements OnModuleInit {
 
   /** Spends the time of one verification and always fails. */
   async verifyDummy(password: string): Promise<false> {
-    await this.gate.run(() => argon2.verify(this.dummyHash, password).catch(() => false));
+    this.onModuleInit();
+    const dummy = await this.dummyHash!;
+    await this.gate.run(() => argon2.verify(dummy, password).catch(() => false));
     return false;
   }
 
