@@ -88,8 +88,8 @@ export class AccountService {
       return true;
     });
     // Revoked between the guard and here (a logout elsewhere): nothing to renew.
-    if (renewed) this.sessions.forgetSession(sessionId);
     if (!renewed) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    this.sessions.forgetSession(sessionId); // the cached principal carries the old authenticatedAt
     return { authenticatedAt: now.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(now).toISOString() };
   }
 
