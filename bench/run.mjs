@@ -353,7 +353,7 @@ const SCENARIOS = [
     id: 'cold-start',
     name: 'cold start to ready (warm data dir)',
     baseline: '—',
-    target: { maxMs: 5000 },
+    target: { maxMs: 3000 },
     async run() {
       const dataDir = service.dataDir;
       await service.stop();

@@ -50,8 +50,15 @@ export class PasswordHasher implements OnModuleInit {
    * the rest of the service starts (start-up does not wait for it; the first dummy verification does).
    */
   onModuleInit(): void {
-    this.dummyHash ??= this.hash(`dummy-${Math.random()}-${Date.now()}`);
-    this.dummyHash.catch(() => undefined);
+    this.dummy().catch(() => undefined);
+  }
+
+  /** The dummy hash, made once (made again by the next caller if making it failed). */
+  private dummy(): Promise<string> {
+    return (this.dummyHash ??= this.hash(`dummy-${Math.random()}-${Date.now()}`).catch((err: unknown) => {
+      this.dummyHash = undefined;
+      throw err;
+    }));
   }
 
   hash(password: string): Promise<string> {
@@ -73,8 +80,7 @@ export class PasswordHasher implements OnModuleInit {
 
   /** Spends the time of one verification and always fails. */
   async verifyDummy(password: string): Promise<false> {
-    this.onModuleInit();
-    const dummy = await this.dummyHash!;
+    const dummy = await this.dummy();
     await this.gate.run(() => argon2.verify(dummy, password).catch(() => false));
     return false;
   }
