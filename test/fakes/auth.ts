@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import type { EntityManager } from 'typeorm';
-import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow } from '@app/core';
+import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow, USER_CHANGES_TOPIC } from '@app/core';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
 import type { AuthRepository } from '../../libs/auth/src/auth.repository';
@@ -20,6 +20,8 @@ import { Session } from '../../libs/auth/src/entities/session.entity';
 import { User } from '../../libs/auth/src/entities/user.entity';
 import { PasswordHasher } from '../../libs/auth/src/password/password-hasher';
 import { PasswordPolicy } from '../../libs/auth/src/password/password-policy';
+import { PrincipalCache, SESSION_TOPIC } from '../../libs/auth/src/principal-cache';
+import { SessionActivity } from '../../libs/auth/src/session-activity';
 import type { SessionsRepository, SessionWithUser } from '../../libs/auth/src/sessions.repository';
 import { SessionsService } from '../../libs/auth/src/sessions.service';
 import { fakeAudit } from './audit';
@@ -458,10 +460,12 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     return !s || s.revokedAt !== null;
   }
 
-  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
-    this.db.write(this.t, undefined, 'touch'); // committed at once
-    const s = this.t.sessions.find((x) => x.id === id);
-    if (s && s.lastSeenAt < staleBefore) s.lastSeenAt = now;
+  async touchMany(seen: { id: string; seenAt: Date }[]): Promise<void> {
+    this.db.write(this.t, undefined, 'touchMany'); // committed at once
+    for (const { id, seenAt } of seen) {
+      const s = this.t.sessions.find((x) => x.id === id);
+      if (s && s.lastSeenAt < seenAt) s.lastSeenAt = seenAt;
+    }
   }
 
   async listActive(userId: string, now: Date, idleSince: Date): Promise<Session[]> {
@@ -530,7 +534,8 @@ export async function authWorld(env: Record<string, string> = {}) {
   const db = new FakeDatabase();
   const clock = new ManualClock();
   const random = new SequenceRandom();
-  const config: AppConfig = unitConfig(env);
+  // The session cache is off unless a test turns it on (SESSION_CACHE_TTL_MS): most tests edit rows behind its back.
+  const config: AppConfig = unitConfig({ SESSION_CACHE_TTL_MS: '0', ...env });
   const tables = db.register(new AuthTables());
   const repo = new InMemoryAuthRepository(db, tables, clock);
   const sessionsRepo = new InMemorySessionsRepository(db, tables);
@@ -553,7 +558,21 @@ export async function authWorld(env: Record<string, string> = {}) {
     random,
     config,
   );
-  const sessions = new SessionsService(sessionsRepo as unknown as SessionsRepository, clock, random, config);
+  const sessionsRepoReal = sessionsRepo as unknown as SessionsRepository;
+  const cache = new PrincipalCache(config, changes.asChangeFeed());
+  // Like AuthModule: changes (local and, in a two-world test, delivered) drop cached sessions and users.
+  changes.subscribe(SESSION_TOPIC, (id) => (id ? cache.invalidateSession(id) : cache.clear()));
+  changes.subscribe(USER_CHANGES_TOPIC, (id) => (id ? cache.invalidateUser(id) : cache.clear()));
+  const activity = new SessionActivity(sessionsRepoReal, config);
+  const sessions = new SessionsService(
+    sessionsRepoReal,
+    clock,
+    random,
+    config,
+    cache,
+    activity,
+    changes.asChangeFeed(),
+  );
   const auth = new AuthService(
     authRepo,
     hasher,
@@ -643,6 +662,8 @@ export async function authWorld(env: Record<string, string> = {}) {
     policy,
     changes,
     credentials,
+    cache,
+    activity,
     sessions,
     lockout,
     auth,

@@ -1,4 +1,5 @@
 import './threadpool';
+import './compile-cache';
 import 'reflect-metadata';
 import { bootHttpApp } from '@app/core';
 import { runMain } from './run-main';

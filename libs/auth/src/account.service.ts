@@ -91,6 +91,7 @@ export class AccountService {
     });
     // Revoked between the guard and here (a logout elsewhere): nothing to renew.
     if (!renewed) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    this.sessions.forgetSession(sessionId); // the cached principal carries the old authenticatedAt
     return { authenticatedAt: now.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(now).toISOString() };
   }
 
@@ -114,7 +115,7 @@ export class AccountService {
     );
     this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
-    return this.repo.transaction(async (em) => {
+    const view = await this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       const ended = await this.sessions.revokeAll(user.id, principal.sessionId, em);
@@ -135,6 +136,8 @@ export class AccountService {
         activeApiKeys: activeApiKeys.map(({ id, name, prefix, scopes }) => ({ id, name, prefix, scopes })),
       };
     });
+    this.sessions.forgetUser(user.id);
+    return view;
   }
 
   /**
@@ -197,7 +200,7 @@ export class AccountService {
    */
   async resetPassword(token: string, newPassword: string): Promise<PasswordResetView> {
     const hashDigest = tokenDigest(token);
-    const { view, afterCommit } = await this.repo.transaction(async (em) => {
+    const { view, userId, afterCommit } = await this.repo.transaction(async (em) => {
       const userId = await this.repo.consumeEmailToken(em, hashDigest, 'reset_password', this.clock.now());
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
@@ -222,8 +225,10 @@ export class AccountService {
         },
         em,
       );
-      return { view: { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length }, afterCommit: keys.afterCommit };
+      const view = { sessionsEnded: ended, apiKeysRevoked: keys.revoked.length };
+      return { view, userId: user.id, afterCommit: keys.afterCommit };
     });
+    this.sessions.forgetUser(userId);
     afterCommit();
     return view;
   }
@@ -292,11 +297,12 @@ export class AccountService {
         em,
       );
     });
+    this.sessions.forgetSession(sessionId);
   }
 
   async revokeOtherSessions(principal: Principal): Promise<SessionsEndedView> {
     this.requireSession(principal);
-    return this.repo.transaction(async (em) => {
+    const view = await this.repo.transaction(async (em) => {
       const ended = await this.sessions.revokeAll(principal.userId, principal.sessionId, em);
       // Signing out everywhere else also revokes the other devices' tokens and forgets the remembered networks.
       const devicesRevoked = await this.lockout.revokeDevices(em, principal.userId, principal.sessionId);
@@ -311,6 +317,8 @@ export class AccountService {
       );
       return { sessionsEnded: ended };
     });
+    this.sessions.forgetUser(principal.userId);
+    return view;
   }
 
   /** A CSPRNG password that passes the policy. */

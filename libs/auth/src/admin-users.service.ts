@@ -80,7 +80,7 @@ export class AdminUsersService {
         },
         em,
       );
-      await this.changes.publish(em, USER_CHANGES_TOPIC, userId); // and their API keys stop at once
+      // revokeAll announced the user on the change topic: their sessions and API keys stop on every instance at once.
       return { sessionsEnded: ended };
     });
     this.changes.emitLocal(USER_CHANGES_TOPIC, userId);

@@ -25,6 +25,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
+import { UserViews } from './user-views';
 import {
   ChangePasswordDto,
   ForgotPasswordDto,
@@ -64,6 +65,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly account: AccountService,
     private readonly sessions: SessionsService,
+    private readonly users: UserViews,
   ) {}
 
   @Post('auth/register')
@@ -164,7 +166,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Who am I' })
   @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
-    return this.auth.me(p.userId);
+    return this.users.view(p.userId);
   }
 
   @Post('auth/password')

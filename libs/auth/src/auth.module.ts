@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
 import { AuditModule } from '@app/audit';
 import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
@@ -14,9 +15,12 @@ import { LockoutRepository } from './lockout/lockout.repository';
 import { LoginLockout } from './lockout/login-lockout.service';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
+import { PrincipalCache, SESSION_TOPIC } from './principal-cache';
+import { SessionActivity } from './session-activity';
 import { SessionCredentialResolver } from './session-credential.resolver';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { UserViews } from './user-views';
 
 @Module({
   imports: [AuditModule, NotificationsModule],
@@ -27,6 +31,9 @@ import { SessionsService } from './sessions.service';
     LoginLockout,
     AuthJobs,
     SessionsRepository,
+    PrincipalCache,
+    SessionActivity,
+    UserViews,
     PasswordHasher,
     PasswordPolicy,
     SessionsService,
@@ -40,4 +47,19 @@ import { SessionsService } from './sessions.service';
   ],
   exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher, LoginLockout],
 })
-export class AuthModule {}
+export class AuthModule implements OnModuleInit, OnApplicationBootstrap {
+  constructor(
+    private readonly changes: ChangeFeed,
+    private readonly cache: PrincipalCache,
+  ) {}
+
+  /** Changes made anywhere (this or another instance) drop the affected sessions and user views. */
+  onModuleInit(): void {
+    this.changes.subscribe(SESSION_TOPIC, (id) => (id ? this.cache.invalidateSession(id) : this.cache.clear()));
+    this.changes.subscribe(USER_CHANGES_TOPIC, (id) => (id ? this.cache.invalidateUser(id) : this.cache.clear()));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.cache.enabled) await this.changes.listen();
+  }
+}

@@ -227,6 +227,7 @@ export class AuthService {
       return { ...session, deviceToken: device.deviceToken };
     });
     if (!issued) return this.fail(ip, now, 'password_changed_during_login', live.id);
+    if (issued.ended) this.sessions.forgetUser(live.id);
     const ageDays = Math.floor((now.getTime() - live.passwordChangedAt.getTime()) / 86_400_000);
     return {
       token: issued.token,
@@ -285,20 +286,22 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
-    if (!principal.sessionId) throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
+    const sessionId = principal.sessionId;
+    if (!sessionId) throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a session can log out.');
     await this.repo.transaction(async (em) => {
-      await this.sessions.revoke(principal.userId, principal.sessionId!, em);
+      await this.sessions.revoke(principal.userId, sessionId, em);
       await this.audit.record(
         {
           action: 'auth.logout',
           outcome: 'success',
           actorId: principal.userId,
           targetType: 'session',
-          targetId: principal.sessionId,
+          targetId: sessionId,
         },
         em,
       );
     });
+    this.sessions.forgetSession(sessionId);
   }
 
   /**

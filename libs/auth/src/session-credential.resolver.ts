@@ -20,7 +20,8 @@ export class SessionCredentialResolver implements CredentialResolver, OnModuleIn
     return credential.via === 'authorization' && !credential.value.startsWith('sk_');
   }
 
-  resolve(credential: PresentedCredential): Promise<Principal> {
+  /** Synchronous for a cached live session (no statement, no promise). */
+  resolve(credential: PresentedCredential): Principal | Promise<Principal> {
     return this.sessions.resolve(credential.value);
   }
 }

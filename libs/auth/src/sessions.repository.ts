@@ -65,13 +65,15 @@ export class SessionsRepository {
     });
   }
 
-  /** Throttled last-seen: writes only when the stored value is older than `staleBefore`. */
-  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
-    await this.dataSource.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3', [
-      id,
-      now,
-      staleBefore,
-    ]);
+  /** Last-seen times of a batch of sessions in one statement (never moves one back). */
+  async touchMany(seen: { id: string; seenAt: Date }[]): Promise<void> {
+    if (!seen.length) return;
+    await this.dataSource.query(
+      `UPDATE sessions s SET last_seen_at = v.seen
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, seen)
+       WHERE s.id = v.id AND s.last_seen_at < v.seen`,
+      [seen.map((s) => s.id), seen.map((s) => s.seenAt)],
+    );
   }
 
   /**

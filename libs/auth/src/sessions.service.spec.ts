@@ -83,7 +83,7 @@ describe('SessionsService', () => {
       await expect(w.sessions.resolve(token)).rejects.toMatchObject(invalid);
       w.tables.user(userId).disabledAt = null;
       await expect(w.sessions.resolve(token)).resolves.toMatchObject({ userId });
-      await w.sessions.revoke(userId, session.id);
+      await w.db.transaction((em) => w.sessions.revoke(userId, session.id, em));
       await expect(w.sessions.resolve(token)).rejects.toMatchObject(invalid);
     });
 
@@ -108,16 +108,20 @@ describe('SessionsService', () => {
       await expect(w.sessions.resolve(token)).rejects.toMatchObject({ code: AuthErrorCode.SESSION_EXPIRED });
     });
 
-    it('writes last-seen at most once a minute', async () => {
+    it('writes last-seen at most once a minute, in the next batch (never on the request)', async () => {
       const { token, session } = await issue();
       const stored = () => w.tables.sessions.find((s) => s.id === session.id)!.lastSeenAt.getTime();
       const start = w.clock.nowMs();
       w.clock.advance(59_000);
       await w.sessions.resolve(token);
+      await w.activity.flush();
       expect(stored()).toBe(start);
       w.clock.advance(2_000);
       await w.sessions.resolve(token);
+      expect(stored()).toBe(start); // recorded, not yet written
+      await w.activity.flush();
       expect(stored()).toBe(start + 61_000);
+      expect(w.activity.flushes).toBe(1);
     });
   });
 
@@ -128,7 +132,7 @@ describe('SessionsService', () => {
       const b = await issue();
       w.clock.advance(1000);
       const c = await issue();
-      await w.sessions.revoke(userId, c.session.id);
+      await w.db.transaction((em) => w.sessions.revoke(userId, c.session.id, em));
       const list = await w.sessions.list(userId, a.session.id);
       expect(list.map((s) => [s.id, s.current])).toEqual([
         [b.session.id, false],
@@ -143,10 +147,10 @@ describe('SessionsService', () => {
       const a = await issue();
       const b = await issue();
       const c = await issue();
-      expect(await w.sessions.revoke('another-user', a.session.id)).toBe(false);
-      expect(await w.sessions.revoke(userId, a.session.id)).toBe(true);
-      expect(await w.sessions.revoke(userId, a.session.id)).toBe(false);
-      expect(await w.sessions.revokeAll(userId, c.session.id)).toBe(1);
+      expect(await w.db.transaction((em) => w.sessions.revoke('another-user', a.session.id, em))).toBe(false);
+      expect(await w.db.transaction((em) => w.sessions.revoke(userId, a.session.id, em))).toBe(true);
+      expect(await w.db.transaction((em) => w.sessions.revoke(userId, a.session.id, em))).toBe(false);
+      expect(await w.db.transaction((em) => w.sessions.revokeAll(userId, c.session.id, em))).toBe(1);
       expect(w.tables.activeSessions(userId).map((s) => s.id)).toEqual([c.session.id]);
       expect(w.tables.sessions.find((s) => s.id === b.session.id)!.revokedAt).toEqual(w.clock.now());
     });

@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { loadConfig } from '@app/core';
-import { OWASP_ARGON2, PasswordHasher } from './password-hasher';
+import { availableParallelism } from 'node:os';
+import { hashConcurrency, OWASP_ARGON2, PasswordHasher } from './password-hasher';
 import { Semaphore } from './semaphore';
 
 describe('PasswordHasher', () => {
@@ -34,6 +35,21 @@ describe('PasswordHasher', () => {
     const hasher = new PasswordHasher(loadConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }));
     expect(await hasher.verify('plaintext', 'plaintext')).toBe(false);
     expect(await hasher.verify('$1$md5$crypt', 'x')).toBe(false);
+  });
+});
+
+describe('hashConcurrency', () => {
+  it('leaves the event loop a core and the thread pool a thread; at least one; a configured value wins', () => {
+    expect(hashConcurrency(0, 4, 1)).toBe(1);
+    expect(hashConcurrency(0, 4, 2)).toBe(1);
+    expect(hashConcurrency(0, 4, 8)).toBe(3);
+    expect(hashConcurrency(0, 16, 8)).toBe(7);
+    expect(hashConcurrency(5, 4, 2)).toBe(5);
+  });
+
+  it('by default follows the cores this process may use', () => {
+    const hasher = new PasswordHasher(loadConfig({}));
+    expect(hasher.pool.capacity).toBe(Math.max(1, Math.min(availableParallelism() - 1, 3)));
   });
 });
 

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcryptjs';
 import { AppConfig } from '@app/core';
 import { Semaphore } from './semaphore';
@@ -13,6 +14,16 @@ export interface Argon2Params {
 export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 /**
+ * Hashes allowed at once: as configured, or (0) one per core this process may use but one, kept below the libuv pool
+ * size so file and DNS work still get a thread; at least 1. On one core that is 1: the hashing thread and the event
+ * loop share the core, so a login flood leaves the API about half of it.
+ */
+export function hashConcurrency(configured: number, threadPool: number, cores = availableParallelism()): number {
+  if (configured > 0) return configured;
+  return Math.max(1, Math.min(cores - 1, threadPool - 1));
+}
+
+/**
  * Argon2id password hashing (PHC strings), off the event loop on the libuv pool, with a semaphore so a login flood
  * queues here instead of starving the pool. Verifies legacy bcrypt ($2a$/$2b$/$2y$) and Argon2 hashes as they are
  * and tells the caller when a hash should be upgraded to the current parameters.
@@ -21,7 +32,7 @@ export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, para
 export class PasswordHasher implements OnModuleInit {
   readonly params: Argon2Params;
   private readonly gate: Semaphore;
-  private dummyHash = '';
+  private dummyHash?: Promise<string>;
   /** Number of verifications actually run (for tests and metrics). */
   verifications = 0;
 
@@ -31,12 +42,23 @@ export class PasswordHasher implements OnModuleInit {
       timeCost: config.env.ARGON2_TIME_COST,
       parallelism: config.env.ARGON2_PARALLELISM,
     };
-    this.gate = new Semaphore(config.env.HASH_CONCURRENCY);
+    this.gate = new Semaphore(hashConcurrency(config.env.HASH_CONCURRENCY, config.env.UV_THREADPOOL_SIZE));
   }
 
-  /** A hash of a random password with the current parameters, so unknown users cost what known ones cost. */
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await this.hash(`dummy-${Math.random()}-${Date.now()}`);
+  /**
+   * A hash of a random password with the current parameters, so unknown users cost what known ones cost. Made while
+   * the rest of the service starts (start-up does not wait for it; the first dummy verification does).
+   */
+  onModuleInit(): void {
+    this.dummy().catch(() => undefined);
+  }
+
+  /** The dummy hash, made once (made again by the next caller if making it failed). */
+  private dummy(): Promise<string> {
+    return (this.dummyHash ??= this.hash(`dummy-${Math.random()}-${Date.now()}`).catch((err: unknown) => {
+      this.dummyHash = undefined;
+      throw err;
+    }));
   }
 
   hash(password: string): Promise<string> {
@@ -58,7 +80,8 @@ export class PasswordHasher implements OnModuleInit {
 
   /** Spends the time of one verification and always fails. */
   async verifyDummy(password: string): Promise<false> {
-    await this.gate.run(() => argon2.verify(this.dummyHash, password).catch(() => false));
+    const dummy = await this.dummy();
+    await this.gate.run(() => argon2.verify(dummy, password).catch(() => false));
     return false;
   }
 

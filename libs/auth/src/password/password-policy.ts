@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import type * as Common from '@zxcvbn-ts/language-common';
+import type * as En from '@zxcvbn-ts/language-en';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -37,11 +37,26 @@ export function editDistance(a: string, b: string, max = 3): number {
  */
 @Injectable()
 export class PasswordPolicy {
-  private readonly zxcvbn = new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-  });
+  private factory?: ZxcvbnFactory;
+
+  /**
+   * The dictionaries (a few MB of word lists) load on the first check, not at start-up: most starts never judge a
+   * password before they are ready, and cold start stays short.
+   */
+  private get zxcvbn(): ZxcvbnFactory {
+    if (!this.factory) {
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, on purpose */
+      const common = require('@zxcvbn-ts/language-common') as typeof Common;
+      const en = require('@zxcvbn-ts/language-en') as typeof En;
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      this.factory = new ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...en.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: en.translations,
+      });
+    }
+    return this.factory;
+  }
 
   check(password: string, user: { email?: string; username?: string }): PolicyResult {
     const suggestions: string[] = [];

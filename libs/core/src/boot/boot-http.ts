@@ -43,6 +43,21 @@ export interface RunningApp {
 
 export type RootModuleFactory = (runtime: CoreRuntime) => DynamicModule;
 
+/**
+ * How long each start-up phase took (ms), logged at debug once listening. `modules` is the time from process start to
+ * the boot call (loading the code); the others follow in order.
+ */
+class StartupPhases {
+  readonly all: Record<string, number> = { modules: Math.round(process.uptime() * 1000) };
+  private last = performance.now();
+
+  mark(phase: string): void {
+    const now = performance.now();
+    this.all[phase] = Math.round(now - this.last);
+    this.last = now;
+  }
+}
+
 export class StartupError extends Error {
   constructor(message: string) {
     super(message);
@@ -56,11 +71,13 @@ export async function bootHttpApp(
   schema: SchemaParts,
   opts: BootOptions = {},
 ): Promise<RunningApp> {
+  const phases = new StartupPhases();
   const config = loadConfig(opts.env ?? process.env, opts.cwd);
   const bootLog = pino(
     { level: config.env.LOG_LEVEL, base: { service: 'security-backend', pid: process.pid } },
     logStream(config.env.NODE_ENV, { destination: opts.logDestination }) ?? process.stdout,
   );
+  phases.mark('config');
 
   const problems = filePermissionProblems(config, opts.cwd);
   for (const p of problems) {
@@ -70,6 +87,7 @@ export async function bootHttpApp(
 
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL && !opts.offline });
   bootLog.info({ secrets: secrets.describe() }, 'secrets loaded');
+  phases.mark('secrets');
 
   let database: (DatabaseTargets & { applied: string[] }) | undefined;
   if (!opts.offline) {
@@ -96,6 +114,7 @@ export async function bootHttpApp(
       },
       'database ready',
     );
+    phases.mark('database');
   }
 
   let app: NestFastifyApplication;
@@ -118,6 +137,7 @@ export async function bootHttpApp(
     await database?.embedded?.stop();
     throw err;
   }
+  phases.mark('nest');
   app.useLogger(app.get(Logger));
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
@@ -131,6 +151,7 @@ export async function bootHttpApp(
 
   // The document is only needed to serve Swagger UI: with docs off (production default) start-up skips building it.
   if (config.docsEnabled) serveSwaggerUi(app, buildOpenApiDocument(app, opts.version ?? '0.1.0'));
+  phases.mark('http');
 
   if (opts.offline) {
     await app.init();
@@ -143,6 +164,8 @@ export async function bootHttpApp(
   const host = config.env.HOST.includes(':') ? `[${config.env.HOST}]` : config.env.HOST;
   const url = `http://${host}:${port}`;
   config.listeningOn(port);
+  phases.mark('listen');
+  bootLog.debug({ phasesMs: phases.all }, 'startup phases');
   bootLog.info({ url, publicUrl: config.publicUrl, docs: config.docsEnabled ? `${url}/docs` : undefined }, 'listening');
   if (config.isProduction && !config.env.PUBLIC_URL && !config.env.PUBLIC_BASE_URL)
     bootLog.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is unset: mail links name the bound address');

@@ -207,14 +207,14 @@ export class Environment {
 
   @Env({
     description:
-      'Concurrent password hashes allowed; the rest wait. Default: thread pool size minus one, so file and DNS work is never starved.',
-    default: '3',
+      'Concurrent password hashes allowed; the rest wait. 0 (the default) chooses the cores this process may use (`os.availableParallelism()`, which honours CPU affinity) minus one, so the event loop keeps a core during a login flood, and at most the thread pool size minus one, so file and DNS work is never starved; at least 1.',
+    default: '0',
   })
   @Transform(toInt)
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(64)
-  HASH_CONCURRENCY = 3;
+  HASH_CONCURRENCY = 0;
 
   @Env({
     description:
@@ -393,6 +393,27 @@ export class Environment {
   @Min(1)
   @Max(1440)
   SESSION_IDLE_MINUTES = 30;
+
+  @Env({
+    description:
+      'How long a resolved session (and a user as `GET /v1/me` shows it) stays in the in-process cache (ms); logout, revocation and account changes invalidate it at once on this instance and through LISTEN/NOTIFY on the others. 0 reads the database on every request.',
+    default: '10000',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  SESSION_CACHE_TTL_MS = 10000;
+
+  @Env({
+    description: 'Entries in the in-process session cache and in the user cache (least recently used are dropped).',
+    default: '10000',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SESSION_CACHE_SIZE = 10000;
 
   @Env({ description: 'Session absolute lifetime in hours.', default: '24' })
   @Transform(toInt)
