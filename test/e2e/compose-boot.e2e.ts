@@ -139,7 +139,7 @@ describe('docker/compose.yaml app services boot in production with exactly their
     });
   }
 
-  it('every app service starts, serves /health/ready over its TLS listener (private CA), and drains on SIGTERM', async () => {
+  it('every app service starts over TLS, nginx reaches it only by verifying its certificate, and it drains on SIGTERM', async () => {
     if (!redisAvailable || !opensslAvailable) return;
     expect(names.length).toBeGreaterThanOrEqual(2);
     const started = Date.now();
