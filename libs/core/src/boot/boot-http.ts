@@ -138,7 +138,7 @@ export async function bootHttpApp(
   const socketPath = config.env.SOCKET_PATH;
   let url: string;
   if (socketPath) {
-    prepareSocketPath(socketPath);
+    await prepareSocketPath(socketPath);
     await app.listen(socketPath);
     restrictSocket(socketPath, config.env.SOCKET_MODE, config.env.SOCKET_GROUP);
     url = `${tls ? 'https' : 'http'}+unix://${socketPath}`;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,17 +18,26 @@ describe('Unix socket listener helpers', () => {
     expect(() => groupId('security-backend', file)).toThrow(StartupError);
   });
 
-  it('prepareSocketPath removes a stale socket, ignores a missing path and refuses to delete anything else', async () => {
+  it('prepareSocketPath removes a stale socket, refuses a live one or any other file, ignores a missing path', async () => {
     const path = join(dir, 'stale.sock');
     writeFileSync(join(dir, 'plain'), 'x');
-    expect(() => prepareSocketPath(join(dir, 'plain'))).toThrow(/exists and is not a socket/);
-    expect(() => prepareSocketPath(join(dir, 'missing.sock'))).not.toThrow();
-    // A socket file left behind (here one still bound, which the check cannot tell apart) is removed.
+    await expect(prepareSocketPath(join(dir, 'plain'))).rejects.toThrow(/exists and is not a socket/);
+    await expect(prepareSocketPath(join(dir, 'missing.sock'))).resolves.toBeUndefined();
+    // A socket another process serves: refused, left in place.
     const live = createServer();
     await new Promise<void>((r) => live.listen(path, r));
-    prepareSocketPath(path);
-    expect(() => statSync(path)).toThrow();
+    await expect(prepareSocketPath(path)).rejects.toThrow(/in use by another process/);
+    expect(statSync(path).isSocket()).toBe(true);
     await new Promise<void>((r) => live.close(() => r()));
+    // A process killed while listening leaves its socket file, and nothing accepts on it: removed.
+    const crashed = spawnSync(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(statSync(path).isSocket()).toBe(true);
+    await prepareSocketPath(path);
+    expect(() => statSync(path)).toThrow();
   });
 
   it('restrictSocket sets the mode (and the group when given)', async () => {

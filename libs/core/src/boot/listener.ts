@@ -1,4 +1,5 @@
 import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { AppConfig } from '../config/load-config';
 import { SecretStore } from '../secrets/secret-store';
 import { StartupError } from './startup-error';
@@ -24,10 +25,11 @@ export function appTls(config: AppConfig, secrets: SecretStore): AppTls | undefi
 }
 
 /**
- * Before listening on a Unix socket: a socket file left by a previous run is removed (anything else at that path is
- * refused, so a misconfiguration cannot delete a regular file).
+ * Before listening on a Unix socket: a socket file left by a previous run (nothing accepts on it) is removed; a socket
+ * another process still serves, or anything that is not a socket, is refused, so a second instance or a
+ * misconfiguration cannot take over the path or delete a file.
  */
-export function prepareSocketPath(path: string): void {
+export async function prepareSocketPath(path: string): Promise<void> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -35,6 +37,15 @@ export function prepareSocketPath(path: string): void {
     return;
   }
   if (!stat.isSocket()) throw new StartupError(`SOCKET_PATH ${path} exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new StartupError(`SOCKET_PATH ${path} is in use by another process`);
   unlinkSync(path);
 }
 

@@ -43,7 +43,7 @@ export class Environment {
 
   @Env({
     description:
-      'Listen on this Unix socket instead of `HOST`:`PORT` (a host with nginx beside the service: no TCP port any local process could reach). A stale socket file is replaced; the socket gets `SOCKET_MODE` and `SOCKET_GROUP`. The connecting peer (nginx, allowed by the file permissions) is the trusted proxy.',
+      'Listen on this Unix socket instead of `HOST`:`PORT` (a host with nginx beside the service: no TCP port any local process could reach). A stale socket file is replaced (one another process serves is refused); the socket gets `SOCKET_MODE` and `SOCKET_GROUP`. The connecting peer (nginx, allowed by the file permissions) is the trusted proxy.',
     default: '',
   })
   @Transform(emptyToUndefined)
