@@ -110,7 +110,13 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
   function viaNginx(path: string, key: string): Promise<number> {
     return new Promise((resolve) => {
       const req = httpsRequest(
-        { host: '127.0.0.1', port: front.httpsPort, path, agent, headers: { authorization: `Bearer ${key}` } },
+        {
+          host: '127.0.0.1',
+          port: front.httpsPort,
+          path,
+          agent,
+          headers: { host: `localhost:${front.httpsPort}`, authorization: `Bearer ${key}` },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

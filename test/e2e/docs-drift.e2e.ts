@@ -27,10 +27,13 @@ describe('README, docs and .env.example', () => {
       .split('\n')
       .map((line) => line.replace(/#.*/, '').trim())
       .filter(Boolean);
-    expect(commands).toEqual(['npm install', 'npm start', 'npm test']);
-    const scripts = (
-      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-    ).scripts;
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    // The install runs npm itself on the pinned Node (so engines are checked against it), as .ci/run does.
+    expect(commands).toEqual([`npx -y -p node@${pkg.devDependencies.node} -- npm ci`, 'npm start', 'npm test']);
+    const scripts = pkg.scripts;
     expect(scripts.start).toBeTruthy();
     expect(scripts.test).toBeTruthy();
     // CI installs, then runs README's test command itself (twice: embedded and system PostgreSQL), not a variant of it.
@@ -44,5 +47,8 @@ describe('README, docs and .env.example', () => {
       'DATABASE_URL="postgres://postgres@127.0.0.1:5432/test" npm test',
     ]);
     expect(ci).not.toMatch(/npx jest|npm run test:/);
+    expect(ci).toContain(`runtime=$(node -p "require('./package.json').devDependencies.node || ''")`);
+    expect(ci).toContain('on_runtime() { npx -y -p "node@$runtime" -- "$@"; }');
+    expect(ci).toMatch(/^if ! on_runtime npm ci --no-audit --no-fund/m);
   });
 });

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
+import { createConnection } from 'node:net';
 import { connect } from 'node:tls';
 import { ensureDevCertificates } from '@app/certificates';
 import { startTestApp, TestApp } from '../support/app';
@@ -62,7 +63,7 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
           servername: 'localhost',
           path,
           method: init.method ?? 'GET',
-          headers: init.headers,
+          headers: { host: `localhost:${front.httpsPort}`, ...init.headers },
           ca: front.ca,
           agent: false,
         },
@@ -166,10 +167,10 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
 
   it('port 80: browser paths get 308 to https, API paths 403 HTTPS_REQUIRED and are never proxied', async () => {
     if (!available) return;
-    const docs = await fetch(`http://127.0.0.1:${front.httpPort}/docs`, { redirect: 'manual' });
+    const docs = await fetch(`http://localhost:${front.httpPort}/docs`, { redirect: 'manual' });
     expect(docs.status).toBe(308);
-    expect(docs.headers.get('location')).toBe(`https://127.0.0.1:${front.httpsPort}/docs`);
-    expect((await fetch(`http://127.0.0.1:${front.httpPort}/`, { redirect: 'manual' })).status).toBe(308);
+    expect(docs.headers.get('location')).toBe(`https://localhost:${front.httpsPort}/docs`);
+    expect((await fetch(`http://localhost:${front.httpPort}/`, { redirect: 'manual' })).status).toBe(308);
     const marker = `/v1/auth/login?probe=${Date.now()}`;
     for (const [method, path] of [
       ['POST', marker],
@@ -177,7 +178,7 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
       ['GET', '/health/ready'],
       ['GET', '/metrics'],
     ] as const) {
-      const res = await fetch(`http://127.0.0.1:${front.httpPort}${path}`, {
+      const res = await fetch(`http://localhost:${front.httpPort}${path}`, {
         method,
         redirect: 'manual',
         headers: { authorization: 'Bearer sk_live_should_never_be_forwarded' },
@@ -300,6 +301,54 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
       body: JSON.stringify({ pad: 'x'.repeat(150_000) }),
     });
     expect(res.status).toBe(413);
+    // nginx's own error, in the API's problem+json shape with the security headers (not nginx's HTML page).
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect(res.body).not.toMatch(/<html|nginx/i);
+  });
+
+  it('refuses names it does not serve: another SNI (or none) fails at the handshake, another Host on port 80 gets no answer', async () => {
+    if (!available) return;
+    const handshakeWith = (servername: string | undefined) =>
+      new Promise<string>((resolve) => {
+        const s = connect({
+          host: '127.0.0.1',
+          port: front.httpsPort,
+          ca: front.ca,
+          ...(servername ? { servername } : {}),
+        });
+        s.on('secureConnect', () => {
+          s.destroy();
+          resolve('served');
+        });
+        s.on('error', (err: Error & { code?: string }) => resolve(err.code ?? err.message));
+      });
+    expect(await handshakeWith('localhost')).toBe('served');
+    for (const name of ['evil.example', undefined]) {
+      const outcome = await handshakeWith(name);
+      expect(outcome).not.toBe('served');
+      expect(outcome).toMatch(/UNRECOGNIZED_NAME|ALERT|ECONNRESET|EPROTO/);
+    }
+    // A TLS connection made for localhost that then names another host: 421, never forwarded.
+    const misdirected = await https('/v1/me', { headers: { host: 'evil.example' } });
+    expect(misdirected.status).toBe(421);
+    expect(JSON.parse(misdirected.body)).toMatchObject({ code: 'MISDIRECTED_REQUEST' });
+    // Port 80 with a Host other than the configured name: closed without an answer (444), so no redirect to it.
+    for (const host of ['127.0.0.1', 'evil.example']) {
+      const answer = await new Promise<string>((resolve) => {
+        const s = createConnection({ host: '127.0.0.1', port: front.httpPort }, () =>
+          s.write(`GET /docs HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+        );
+        let data = '';
+        s.on('data', (d: Buffer) => (data += d.toString()));
+        s.on('close', () => resolve(data));
+        s.on('error', () => resolve(data));
+      });
+      expect(answer).toBe('');
+    }
   });
 });
 
@@ -342,7 +391,15 @@ describe('npm run start:tls (one command for local HTTPS)', () => {
       const ca = readFileSync(join(dataDir, 'tls', 'dev-ca.pem'));
       const health = await new Promise<{ status: number; hsts: unknown }>((resolve, reject) => {
         httpsRequest(
-          { host: '127.0.0.1', port: httpsPort, servername: 'localhost', path: '/health/ready', ca, agent: false },
+          {
+            host: '127.0.0.1',
+            port: httpsPort,
+            servername: 'localhost',
+            headers: { host: `localhost:${httpsPort}` },
+            path: '/health/ready',
+            ca,
+            agent: false,
+          },
           (res) => {
             res.resume();
             resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'] });
@@ -352,7 +409,7 @@ describe('npm run start:tls (one command for local HTTPS)', () => {
           .end();
       });
       expect(health).toEqual({ status: 200, hsts: 'max-age=63072000; includeSubDomains' });
-      expect((await fetch(`http://127.0.0.1:${httpPort}/v1/me`)).status).toBe(403);
+      expect((await fetch(`http://localhost:${httpPort}/v1/me`)).status).toBe(403);
       expect(readFileSync(join(dataDir, 'nginx', 'nginx.conf'), 'utf8')).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
     } finally {
       proc.child.kill('SIGINT');

@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevCertificates } from '@app/certificates';
-import { localSiteValues, renderMainConfig, renderSite, siteTemplate } from '../../apps/api/src/nginx-config';
+import {
+  adaptSiteToNginx,
+  localSiteValues,
+  nginxVersion,
+  renderMainConfig,
+  renderSite,
+  siteTemplate,
+} from '../../apps/api/src/nginx-config';
 import { freePortForTests, isListening, waitFor } from './ports';
 
 export function nginxBinary(): string | undefined {
@@ -83,15 +90,19 @@ export async function startTlsFront(
   binary: string,
   upstreams: string[],
   bodyLimitBytes = 102400,
+  upstreamTls?: { ca: string; name: string },
 ): Promise<RunningTlsFront> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-nginx-tls-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
   const certs = await ensureDevCertificates(join(dir, 'data'));
   const httpsPort = await freePortForTests();
   const httpPort = await freePortForTests();
-  const site = renderSite(
-    siteTemplate(),
-    localSiteValues({ upstreams, httpsPort, httpPort, certs: certs.paths, bodyLimitBytes, dir }),
+  const site = adaptSiteToNginx(
+    renderSite(
+      siteTemplate(),
+      localSiteValues({ upstreams, httpsPort, httpPort, certs: certs.paths, bodyLimitBytes, dir, upstreamTls }),
+    ),
+    nginxVersion(binary)!,
   );
   writeFileSync(join(dir, 'nginx.conf'), renderMainConfig(dir, site));
   const stop = await launch(binary, dir, [httpsPort, httpPort]);

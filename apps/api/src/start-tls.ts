@@ -5,7 +5,14 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ensureDevCertificates } from '@app/certificates';
 import { loadConfig } from '@app/core';
-import { localSiteValues, renderMainConfig, renderSite, siteTemplate } from './nginx-config';
+import {
+  adaptSiteToNginx,
+  localSiteValues,
+  nginxVersion,
+  renderMainConfig,
+  renderSite,
+  siteTemplate,
+} from './nginx-config';
 
 /**
  * `npm run start:tls`: local HTTPS in one command. Makes the dev CA and localhost certificate if missing, renders the
@@ -103,16 +110,19 @@ async function main(): Promise<void> {
   const certs = await ensureDevCertificates(config.dataDir);
   const dir = join(config.dataDir, 'nginx');
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  const site = renderSite(
-    siteTemplate(),
-    localSiteValues({
-      upstreams: [`127.0.0.1:${appPort}`],
-      httpsPort,
-      httpPort,
-      certs: certs.paths,
-      bodyLimitBytes: config.env.BODY_LIMIT_BYTES,
-      dir,
-    }),
+  const site = adaptSiteToNginx(
+    renderSite(
+      siteTemplate(),
+      localSiteValues({
+        upstreams: [`127.0.0.1:${appPort}`],
+        httpsPort,
+        httpPort,
+        certs: certs.paths,
+        bodyLimitBytes: config.env.BODY_LIMIT_BYTES,
+        dir,
+      }),
+    ),
+    nginxVersion(nginx) ?? [1, 22, 0],
   );
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, renderMainConfig(dir, site));

@@ -18,6 +18,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { SecretStore } from '../secrets/secret-store';
 import { filePermissionProblems } from '../secrets/self-check';
 import { Lifecycle } from '../system/lifecycle';
+import { appTls, prepareSocketPath, restrictSocket } from './listener';
+import { StartupError } from './startup-error';
 
 export interface BootOptions {
   env?: Record<string, string | undefined>;
@@ -58,12 +60,7 @@ class StartupPhases {
   }
 }
 
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
+export { StartupError };
 
 /** Boots the HTTP API: config → file checks → secrets → database + migrations → Nest on Fastify → listen. */
 export async function bootHttpApp(
@@ -88,6 +85,7 @@ export async function bootHttpApp(
   const secrets = SecretStore.load(config, undefined, { embeddedDatabase: !config.env.DATABASE_URL && !opts.offline });
   bootLog.info({ secrets: secrets.describe() }, 'secrets loaded');
   phases.mark('secrets');
+  const tls = appTls(config, secrets);
 
   let database: (DatabaseTargets & { applied: string[] }) | undefined;
   if (!opts.offline) {
@@ -130,7 +128,7 @@ export async function bootHttpApp(
         clock: opts.clock,
         random: opts.random,
       }),
-      createFastifyAdapter(config),
+      createFastifyAdapter(config, tls),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
   } catch (err) {
@@ -158,15 +156,33 @@ export async function bootHttpApp(
     return { app, config, url: '', close: () => app.close() };
   }
 
-  await app.listen(config.env.PORT, config.env.HOST);
-  const address = fastify.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.env.PORT;
-  const host = config.env.HOST.includes(':') ? `[${config.env.HOST}]` : config.env.HOST;
-  const url = `http://${host}:${port}`;
-  config.listeningOn(port);
+  const socketPath = config.env.SOCKET_PATH;
+  let url: string;
+  if (socketPath) {
+    await prepareSocketPath(socketPath);
+    await app.listen(socketPath);
+    restrictSocket(socketPath, config.env.SOCKET_MODE, config.env.SOCKET_GROUP);
+    url = `${tls ? 'https' : 'http'}+unix://${socketPath}`;
+  } else {
+    await app.listen(config.env.PORT, config.env.HOST);
+    const address = fastify.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.env.PORT;
+    const host = config.env.HOST.includes(':') ? `[${config.env.HOST}]` : config.env.HOST;
+    url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    config.listeningOn(port);
+  }
   phases.mark('listen');
   bootLog.debug({ phasesMs: phases.all }, 'startup phases');
-  bootLog.info({ url, publicUrl: config.publicUrl, docs: config.docsEnabled ? `${url}/docs` : undefined }, 'listening');
+  bootLog.info(
+    {
+      url,
+      node: process.version,
+      tls: !!tls,
+      publicUrl: config.publicUrl,
+      docs: config.docsEnabled ? `${url}/docs` : undefined,
+    },
+    'listening',
+  );
   if (config.isProduction && !config.env.PUBLIC_URL && !config.env.PUBLIC_BASE_URL)
     bootLog.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is unset: mail links name the bound address');
 

@@ -42,6 +42,43 @@ export class Environment {
   PORT = 3000;
 
   @Env({
+    description:
+      'Listen on this Unix socket instead of `HOST`:`PORT` (a host with nginx beside the service: no TCP port any local process could reach). A stale socket file is replaced (one another process serves is refused); the socket gets `SOCKET_MODE` and `SOCKET_GROUP`. The connecting peer (nginx, allowed by the file permissions) is the trusted proxy.',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Matches(/^\/[^\0]{1,100}$/, { message: 'SOCKET_PATH must be an absolute path of at most 100 characters' })
+  SOCKET_PATH?: string;
+
+  @Env({ description: 'Permissions of `SOCKET_PATH` (octal; owner and group only).', default: '0660' })
+  @IsString()
+  @Matches(/^0?[0-7][0-7]0$/, { message: 'SOCKET_MODE must be an octal mode with no permission for others, e.g. 0660' })
+  SOCKET_MODE = '0660';
+
+  @Env({
+    description:
+      "Group (name or gid) given to `SOCKET_PATH`, e.g. nginx's group (`www-data`); the service user must be a member. Unset: the service user's group.",
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_-]{0,31}$|^\d+$/, { message: 'SOCKET_GROUP must be a group name or a numeric gid' })
+  SOCKET_GROUP?: string;
+
+  @Env({
+    description:
+      'Serve HTTPS instead of HTTP with this certificate chain (PEM), so the hop from the proxy is encrypted and the proxy can verify the app (`APP_TLS_KEY` / `APP_TLS_KEY_FILE` holds the private key). Unset: plain HTTP, for a loopback or Unix-socket hop.',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  APP_TLS_CERT_FILE?: string;
+
+  @Env({
     description: 'Directory for local state: embedded PostgreSQL data, generated development secrets.',
     default: '.data',
   })

@@ -20,6 +20,7 @@ export enum CoreErrorCode {
   CREDENTIALS_IN_URL = 'CREDENTIALS_IN_URL',
   /** Answered by nginx on plain HTTP for API paths (docker/nginx); never by the app itself. */
   HTTPS_REQUIRED = 'HTTPS_REQUIRED',
+  MISDIRECTED_REQUEST = 'MISDIRECTED_REQUEST',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
   INSUFFICIENT_SCOPES = 'INSUFFICIENT_SCOPES',
@@ -58,6 +59,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   CREDENTIALS_IN_URL: { status: 400, title: 'Credentials must not be sent in the URL' },
   HTTPS_REQUIRED: { status: 403, title: 'HTTPS required' },
+  MISDIRECTED_REQUEST: { status: 421, title: 'This server does not serve that host name' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   INSUFFICIENT_SCOPES: { status: 403, title: 'The credential lacks a required scope' },

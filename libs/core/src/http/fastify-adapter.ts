@@ -1,6 +1,7 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { AppTls } from '../boot/listener';
 import type { AppConfig } from '../config/load-config';
 import { CoreErrorCode } from '../errors/core-error-codes';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../errors/problem';
@@ -9,13 +10,23 @@ import { requestIdFor } from './request-id';
 
 /**
  * Fastify with: the trusted proxy list from config (never `true`: the leftmost X-Forwarded-For is client-controlled),
- * a body limit (413 over it), prototype-poisoning bodies refused (400), and request ids.
+ * a body limit (413 over it), prototype-poisoning bodies refused (400), request ids, and TLS when the app has its own
+ * certificate (`APP_TLS_CERT_FILE`).
+ *
+ * On a Unix socket (`SOCKET_PATH`) there is no TCP listener and the peer has no address: who may connect is decided
+ * by the socket's owner, group and mode (nginx's group, 0660), so that peer is the trusted proxy. Over TCP an
+ * address-less peer (a socket already closed) is never trusted; `TRUSTED_PROXIES` applies unchanged.
  */
-export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
+export function createFastifyAdapter(config: AppConfig, tls?: AppTls): FastifyAdapter {
   const proxies = blockListOf(config.trustedProxies);
-  const trusted = (address: string) => ipMatches(proxies, address);
+  const onSocket = !!config.env.SOCKET_PATH;
+  // The socket peer has no address ('' / undefined): trusted on a Unix socket only.
+  const trusted = (address: string | undefined) => (address ? ipMatches(proxies, address) : onSocket);
+  const socketTrust = (address: string | undefined, hop: number) =>
+    hop === 0 ? trusted(address) : !!address && ipMatches(proxies, address);
   return new FastifyAdapter({
-    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    trustProxy: onSocket ? socketTrust : config.trustedProxies.length ? config.trustedProxies : false,
     bodyLimit: config.env.BODY_LIMIT_BYTES,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

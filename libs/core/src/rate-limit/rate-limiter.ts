@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/load-config';
+import { SecretStore } from '../secrets/secret-store';
 import { Clock } from '../system/clock';
 import { gcra, GCRA_LUA, RateLimitDecision } from './gcra';
 
@@ -77,9 +78,12 @@ export class RateLimiter implements OnApplicationShutdown {
   constructor(
     config: AppConfig,
     private readonly clock: Clock,
+    @Optional() secrets?: SecretStore,
   ) {
     if (config.env.REDIS_URL) {
       this.redis = new Redis(config.env.REDIS_URL, {
+        // REDIS_PASSWORD(_FILE) when the URL carries none, so a container gets it as a file, not in its environment.
+        ...(secrets?.get('REDIS_PASSWORD') ? { password: secrets.get('REDIS_PASSWORD') } : {}),
         lazyConnect: false,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,

@@ -84,6 +84,16 @@ export const SECRET_DEFINITIONS: SecretDefinition[] = [
       'HMAC secret that signs notification webhooks (`Webhook-Signature: t=…,v1=…`). Required when `NOTIFY_WEBHOOK_URL` is set.',
   },
   {
+    name: 'REDIS_PASSWORD',
+    description:
+      'Password for `REDIS_URL` when the URL carries none (a container passes it as a file, `REDIS_PASSWORD_FILE`).',
+  },
+  {
+    name: 'APP_TLS_KEY',
+    description:
+      "Private key (PEM) for the certificate in `APP_TLS_CERT_FILE`: the app's own TLS listener, behind the proxy. Required when `APP_TLS_CERT_FILE` is set.",
+  },
+  {
     name: 'METRICS_TOKEN',
     description:
       'Bearer token that lets addresses outside `METRICS_ALLOW` read `/metrics`. Unset: only allowed addresses.',
