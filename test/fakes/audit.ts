@@ -3,7 +3,7 @@ import { AuditService } from '../../libs/audit/src/audit.service';
 import type { AuditRepository } from '../../libs/audit/src/audit.repository';
 import type { AuditEvent } from '../../libs/audit/src/entities/audit-event.entity';
 import { Clock } from '@app/core';
-import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore } from './core';
+import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore, unitCursors } from './core';
 
 /**
  * The audit table in memory: ids from a sequence that never goes back (as nextval), rows in id order, rolled back
@@ -93,5 +93,5 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
 /** The real AuditService over the in-memory table. */
 export function fakeAudit(db: FakeDatabase, clock: Clock): { audit: AuditService; auditRepo: InMemoryAuditRepository } {
   const auditRepo = new InMemoryAuditRepository(db);
-  return { audit: new AuditService(auditRepo as unknown as AuditRepository, clock), auditRepo };
+  return { audit: new AuditService(auditRepo as unknown as AuditRepository, clock, unitCursors()), auditRepo };
 }

@@ -184,7 +184,7 @@ describe('AuditService', () => {
       await s.audit.record(entry(2));
       const first = await s.audit.listForTarget('user', 'user-1', 2);
       expect(first.items.map((e) => e.details)).toEqual([{ i: 5 }, { i: 4 }]);
-      expect(first.nextCursor).toBe(first.items[1].id);
+      expect(first.nextCursor).toEqual(expect.any(String));
       const second = await s.audit.listForTarget('user', 'user-1', 2, first.nextCursor!);
       expect(second.items.map((e) => e.details)).toEqual([{ i: 3 }, { i: 2 }]);
       const last = await s.audit.listForTarget('user', 'user-1', 2, second.nextCursor!);

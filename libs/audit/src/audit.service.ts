@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { AuditRecord, AuditTrail, Clock, currentRequest, Page } from '@app/core';
+import {
+  AuditRecord,
+  AuditTrail,
+  Clock,
+  CoreErrorCode,
+  CoreException,
+  currentRequest,
+  CursorCodec,
+  Page,
+} from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { chainHash, chainHashV2, GENESIS_HASH, piiDigest } from './audit-chain';
@@ -48,6 +57,7 @@ export class AuditService extends AuditTrail {
   constructor(
     private readonly repo: AuditRepository,
     private readonly clock: Clock,
+    private readonly cursors: CursorCodec,
   ) {
     super();
   }
@@ -85,16 +95,19 @@ export class AuditService extends AuditTrail {
     });
   }
 
-  /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
+  /** Events about one object, newest first, a keyset page (the cursor continues this object's events only). */
   async listForTarget(
     targetType: string,
     targetId: string,
     limit: number,
-    before?: string,
+    cursor?: string,
   ): Promise<Page<AuditEventView>> {
+    const context = `audit-target|${targetType}|${targetId}`;
+    const before = this.cursors.decode(context, cursor)?.id;
+    if (before !== undefined && !/^[1-9][0-9]{0,18}$/.test(before))
+      throw new CoreException(CoreErrorCode.INVALID_CURSOR);
     const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
-    const items = rows.slice(0, limit).map(eventView);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+    return this.cursors.page(context, rows, limit, (r) => ({ value: null, id: r.id }), eventView);
   }
 
   /**

@@ -129,12 +129,15 @@ export function addCommonProblems(document: OpenAPIObject): void {
         };
       };
       const inPath = op.parameters?.some((p) => 'in' in p && p.in === 'path');
+      // Every list takes an opaque cursor (CursorCodec) and refuses one it did not issue.
+      const pages = op.parameters?.some((p) => 'in' in p && p.in === 'query' && p.name === 'cursor');
       // Fastify parses a body sent with any method but GET, whether or not the operation reads one.
       const takesBody = method !== 'get';
       add(400, [
         ...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []),
         ...(takesBody ? ['MALFORMED_JSON', 'FORBIDDEN_PROPERTY'] : []),
         ...(inPath ? ['BAD_REQUEST'] : []),
+        ...(pages ? ['INVALID_CURSOR'] : []),
         'CREDENTIALS_IN_URL',
         // The guard counts credentials on every route that looks at them (public ones never do).
         ...(op.security?.length ? ['AMBIGUOUS_CREDENTIALS'] : []),
