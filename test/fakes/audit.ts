@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../libs/audit/src/audit.service';
-import type { AuditRepository } from '../../libs/audit/src/audit.repository';
+import type { AuditRepository, AuditSearch } from '../../libs/audit/src/audit.repository';
 import type { AuditEvent } from '../../libs/audit/src/entities/audit-event.entity';
 import { Clock } from '@app/core';
 import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore, unitCursors } from './core';
@@ -62,6 +62,22 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
   async aboutUser(userId: string, limit: number): Promise<AuditEvent[]> {
     return this.newestFirst()
       .filter((r) => r.actorId === userId || (r.targetType === 'user' && r.targetId === userId))
+      .slice(0, limit);
+  }
+
+  async search(f: AuditSearch, limit: number, beforeId?: string): Promise<AuditEvent[]> {
+    return this.newestFirst()
+      .filter(
+        (r) =>
+          (!f.ownerId || r.actorId === f.ownerId || (r.targetType === 'user' && r.targetId === f.ownerId)) &&
+          (!f.types?.length || f.types.some((t) => r.action.startsWith(t))) &&
+          (!f.actorId || r.actorId === f.actorId) &&
+          (!f.targetId || r.targetId === f.targetId) &&
+          (!f.outcome || r.outcome === f.outcome) &&
+          (!f.since || r.occurredAt >= f.since) &&
+          (!f.until || r.occurredAt < f.until) &&
+          (beforeId === undefined || Number(r.id) < Number(beforeId)),
+      )
       .slice(0, limit);
   }
 

@@ -38,7 +38,8 @@ function rowIntact(row: AuditEvent): boolean {
   return chainHashV2(row.prevHash, row, row.piiDigest) === row.hash;
 }
 
-function eventView(r: AuditEvent): AuditEventView {
+/** An event as the API shows it: no hashes, digests or salts; an erased row says so. */
+export function eventView(r: AuditEvent): AuditEventView {
   return {
     id: r.id,
     occurredAt: r.occurredAt.toISOString(),
@@ -46,9 +47,13 @@ function eventView(r: AuditEvent): AuditEventView {
     outcome: r.outcome,
     actorType: r.actorType,
     actorId: r.actorId,
+    targetType: r.targetType,
+    targetId: r.targetId,
     ip: r.ip,
+    userAgent: r.userAgent,
     requestId: r.requestId,
     details: r.details,
+    redacted: r.redactedAt !== null && r.redactedAt !== undefined,
   };
 }
 

@@ -34,6 +34,10 @@ export const API_TAGS: ReadonlyArray<{ name: string; description: string }> = [
     description:
       'TLS certificate inventory from PEM, files and live endpoints, with checks and alerts (libs/certificates)',
   },
+  {
+    name: 'audit',
+    description: 'The hash-chained audit log: events, the NDJSON export, a person’s security activity (libs/audit)',
+  },
   { name: 'system', description: 'Health probes, the scope catalogue and scheduled jobs (libs/core)' },
 ];
 
