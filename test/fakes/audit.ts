@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../libs/audit/src/audit.service';
-import type { AuditRepository, AuditSearch } from '../../libs/audit/src/audit.repository';
+import type { AuditCheckpoint, AuditRepository, AuditSearch } from '../../libs/audit/src/audit.repository';
 import type { AuditEvent } from '../../libs/audit/src/entities/audit-event.entity';
 import { Clock } from '@app/core';
 import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore, unitCursors } from './core';
@@ -79,6 +79,27 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
           (beforeId === undefined || Number(r.id) < Number(beforeId)),
       )
       .slice(0, limit);
+  }
+
+  checkpoints: AuditCheckpoint[] = [];
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.checkpoints[this.checkpoints.length - 1];
+  }
+
+  async firstAtOrBefore(id: string): Promise<string | undefined> {
+    return this.rows.find((r) => Number(r.id) <= Number(id))?.id;
+  }
+
+  /** As audit_purge_through: the verified prefix, all older than the cutoff, goes; a checkpoint records it. */
+  async purgeThrough(lastId: string, lastHash: string, cutoff: Date): Promise<number> {
+    const last = this.rows.find((r) => r.id === lastId);
+    if (!last || last.hash !== lastHash) throw new Error(`audit purge: event ${lastId} is not the verified one`);
+    const prefix = this.rows.filter((r) => Number(r.id) <= Number(lastId));
+    if (prefix.some((r) => r.occurredAt >= cutoff)) throw new Error('audit purge: not all older than the cutoff');
+    this.rows = this.rows.filter((r) => Number(r.id) > Number(lastId));
+    this.checkpoints.push({ lastId, lastHash, createdAt: new Date(), deleted: prefix.length, cutoff });
+    return prefix.length;
   }
 
   async page(afterId: string, limit: number): Promise<AuditEvent[]> {

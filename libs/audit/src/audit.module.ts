@@ -3,6 +3,7 @@ import { AuditTrail } from '@app/core';
 import { AuditAccountData } from './audit.account-data';
 import { AuditController } from './audit.controller';
 import { AuditQueryService } from './audit-query.service';
+import { AuditRetention } from './audit-retention';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
@@ -17,6 +18,7 @@ import { AuditService } from './audit.service';
     AuditRepository,
     AuditService,
     AuditQueryService,
+    AuditRetention,
     { provide: AuditTrail, useExisting: AuditService },
     AuditAccountData,
   ],

@@ -17,6 +17,15 @@ export interface AuditSearch {
   until?: Date;
 }
 
+/** The newest retention checkpoint: the chain now starts after `lastId`, linked to `lastHash`. */
+export interface AuditCheckpoint {
+  lastId: string;
+  lastHash: string;
+  createdAt: Date;
+  deleted: number;
+  cutoff: Date;
+}
+
 /** A row as `SELECT e.*` through TypeORM's aliasing answers it (`e_<column>`). */
 type RawEvent = Record<string, unknown>;
 
@@ -128,5 +137,34 @@ export class AuditRepository {
     const [sql, params] = qb.select('e').orderBy('e.id', 'DESC').limit(limit).getQueryAndParameters();
     const rows: RawEvent[] = await this.dataSource.query(sql, params);
     return rows.map(fromRaw);
+  }
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    const rows: { last_id: string; last_hash: string; created_at: Date; deleted: number; cutoff: Date }[] =
+      await this.dataSource.query(
+        `SELECT last_id::text, last_hash, created_at, deleted, cutoff FROM audit_checkpoints c ORDER BY c.last_id DESC LIMIT 1`,
+      );
+    const r = rows[0];
+    return r
+      ? { lastId: r.last_id, lastHash: r.last_hash, createdAt: r.created_at, deleted: r.deleted, cutoff: r.cutoff }
+      : undefined;
+  }
+
+  /** The first event at or before `id` still present (a checkpoint says everything up to it was deleted). */
+  async firstAtOrBefore(id: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT e.id::text FROM audit_events e WHERE e.id <= $1 ORDER BY e.id LIMIT 1`,
+      [id],
+    );
+    return rows[0]?.id;
+  }
+
+  /** Deletes the chain up to `lastId` (verified by the caller to hash `lastHash`) and records the checkpoint. */
+  async purgeThrough(lastId: string, lastHash: string, cutoff: Date): Promise<number> {
+    const rows: { deleted: number }[] = await this.dataSource.query(
+      `SELECT audit_purge_through($1, $2, $3) AS deleted`,
+      [lastId, lastHash, cutoff],
+    );
+    return Number(rows[0].deleted);
   }
 }

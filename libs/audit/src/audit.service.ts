@@ -28,10 +28,12 @@ export interface ChainVerification {
   redacted?: number;
   firstBadId?: string;
   reason?: string;
+  /** Where verification started: the newest retention checkpoint (older events were deleted), if any. */
+  checkpoint?: { lastId: string; lastHash: string; createdAt: string; deleted: number };
 }
 
 /** A row matches its hash: v1 over all fields; v2 over its digest, which must match its personal fields unless erased. */
-function rowIntact(row: AuditEvent): boolean {
+export function rowIntact(row: AuditEvent): boolean {
   if (row.chainVersion === 1) return chainHash(row.prevHash, row) === row.hash;
   if (!row.piiDigest) return false;
   if (!row.redactedAt && (!row.piiSalt || piiDigest(row.piiSalt, row) !== row.piiDigest)) return false;
@@ -147,36 +149,43 @@ export class AuditService extends AuditTrail {
     return (await this.repo.aboutUser(userId, limit)).map(eventView);
   }
 
-  /** Recomputes the whole chain and names the first row whose link or content does not match. */
+  /**
+   * Recomputes the chain and names the first row whose link or content does not match. After a retention purge it
+   * starts at the newest checkpoint: the first remaining event must link to the checkpoint's hash, and no event the
+   * checkpoint says was deleted may remain.
+   */
   async verify(batchSize = 1000): Promise<ChainVerification> {
-    let expectedPrev = GENESIS_HASH;
-    let afterId = '0';
+    const cp = await this.repo.latestCheckpoint();
+    const checkpoint = cp && {
+      lastId: cp.lastId,
+      lastHash: cp.lastHash,
+      createdAt: cp.createdAt.toISOString(),
+      deleted: cp.deleted,
+    };
+    let expectedPrev = cp?.lastHash ?? GENESIS_HASH;
+    let afterId = cp?.lastId ?? '0';
     let checked = 0;
     let redacted = 0;
+    const broken = (firstBadId: string, reason: string): ChainVerification => ({
+      ok: false,
+      checked,
+      firstBadId,
+      reason,
+      ...(checkpoint ? { checkpoint } : {}),
+    });
+    const stale = cp && (await this.repo.firstAtOrBefore(cp.lastId));
+    if (stale) return broken(stale, 'an event the retention checkpoint says was deleted is still there');
     for (;;) {
       const rows = await this.repo.page(afterId, batchSize);
       for (const row of rows) {
-        if (row.prevHash !== expectedPrev) {
-          return {
-            ok: false,
-            checked,
-            firstBadId: row.id,
-            reason: 'previous-hash link broken (a row was removed or reordered)',
-          };
-        }
-        if (!rowIntact(row)) {
-          return {
-            ok: false,
-            checked,
-            firstBadId: row.id,
-            reason: 'content does not match its hash (the row was altered)',
-          };
-        }
+        if (row.prevHash !== expectedPrev)
+          return broken(row.id, 'previous-hash link broken (a row was removed or reordered)');
+        if (!rowIntact(row)) return broken(row.id, 'content does not match its hash (the row was altered)');
         if (row.redactedAt) redacted++;
         expectedPrev = row.hash;
         checked++;
       }
-      if (rows.length < batchSize) return { ok: true, checked, redacted };
+      if (rows.length < batchSize) return { ok: true, checked, redacted, ...(checkpoint ? { checkpoint } : {}) };
       afterId = rows[rows.length - 1].id;
     }
   }
