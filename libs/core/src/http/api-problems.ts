@@ -8,6 +8,9 @@ import { errorDefinition } from '../errors/error-registry';
  */
 export const ALLOWS_UNVERIFIED_EMAIL = 'x-allows-unverified-email';
 
+/** The OpenAPI extension @Public sets; the document turns it into `security: []` (public, on purpose). */
+export const PUBLIC_OPERATION = 'x-public';
+
 const PROBLEM_SCHEMA_REF = { $ref: '#/components/schemas/Problem' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
