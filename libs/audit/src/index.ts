@@ -8,6 +8,7 @@ import { AuditCheckpoints1763901300000 } from './migrations/1763901300000-AuditC
 export { AuditModule } from './audit.module';
 export { AuditService } from './audit.service';
 export { AuditRetention, AUDIT_RETENTION_JOB } from './audit-retention';
+export { EXPORT_BATCH as AUDIT_EXPORT_BATCH } from './audit-query.service';
 export type { AuditEntry } from './audit.service';
 export { AuditEventPage, AuditEventView } from './dto/audit-event.response';
 export { chainHash } from './audit-chain';
