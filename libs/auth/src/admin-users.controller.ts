@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -9,7 +9,9 @@ import {
   RequireScopes,
   SensitiveAction,
 } from '@app/core';
+import { AdminUsersQueryService } from './admin-users-query.service';
 import { AdminUsersService } from './admin-users.service';
+import { AdminUserPage, ListUsersQueryDto } from './dto/admin-users.dto';
 import { ChangeScopesDto } from './dto/auth.dto';
 import { SessionsEndedView } from './dto/session.response';
 import { UserView } from './dto/user.response';
@@ -19,7 +21,19 @@ import { AuthErrorCode } from './auth-error-codes';
 @Controller('admin/users')
 @RequireScopes('admin:all')
 export class AdminUsersController {
-  constructor(private readonly admin: AdminUsersService) {}
+  constructor(
+    private readonly admin: AdminUsersService,
+    private readonly users: AdminUsersQueryService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Users: search by email or username prefix, filter by status, role, verification (audited)',
+  })
+  @ApiOkResponse({ type: AdminUserPage, description: 'A page of users, newest first' })
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQueryDto) {
+    return this.users.list(p, q);
+  }
 
   @Patch(':id/scopes')
   @SensitiveAction()

@@ -4,6 +4,7 @@ import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
 import { AccountPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersQueryService } from './admin-users-query.service';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
 import { AuthJobs } from './auth.jobs';
@@ -29,6 +30,7 @@ import { SessionsService } from './sessions.service';
     AuthService,
     AccountService,
     AdminUsersService,
+    AdminUsersQueryService,
     SessionCredentialResolver,
     AccountPart,
     SessionsPart,

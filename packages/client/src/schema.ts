@@ -384,6 +384,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users: search by email or username prefix, filter by status, role, verification (audited) */
+        get: operations["AdminUsers_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{id}/scopes": {
         parameters: {
             query?: never;
@@ -1371,6 +1388,66 @@ export interface components {
              * @example 1
              */
             apiKeysRevoked: number;
+        };
+        AdminUserView: {
+            /**
+             * Format: uuid
+             * @example 1e3def5f-4705-4507-8499-075e337d050d
+             */
+            id: string;
+            /**
+             * @description Trimmed and lower-cased
+             * @example ada@example.com
+             */
+            email: string;
+            /** @example ada.lovelace */
+            username: string;
+            /**
+             * @example user
+             * @enum {string}
+             */
+            role: "user" | "admin";
+            /**
+             * @description Scopes the user holds
+             * @example [
+             *       "profiles:read",
+             *       "profiles:write",
+             *       "profiles:read_sensitive",
+             *       "audit:read"
+             *     ]
+             */
+            scopes: ("profiles:read" | "profiles:write" | "profiles:read_sensitive" | "keys:verify" | "certificates:read" | "certificates:write" | "crypto:encrypt" | "crypto:decrypt" | "crypto:rewrap" | "crypto:hmac" | "audit:read" | "admin:all")[];
+            /**
+             * @description Whether the email address has been confirmed
+             * @example true
+             */
+            emailVerified: boolean;
+            /**
+             * Format: date-time
+             * @description When the password was last set
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            passwordChangedAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Disabled since
+             * @example null
+             */
+            disabledAt: string | null;
+        };
+        AdminUserPage: {
+            /** @description Users, newest first */
+            items: components["schemas"]["AdminUserView"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            nextCursor: string | null;
         };
         ChangeScopesDto: {
             /**
@@ -5204,6 +5281,117 @@ export interface operations {
                 };
             };
             /** @description `TOO_MANY_REQUESTS` Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque, integrity-protected cursor: the previous page’s `nextCursor`, with the same filters and sort (anything else is 400 INVALID_CURSOR) */
+                cursor?: string;
+                /** @description Email or username prefix (any case) */
+                q?: string;
+                status?: "active" | "disabled";
+                role?: "user" | "admin";
+                /** @description Email address verified */
+                verified?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserPage"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `INVALID_CURSOR` The list cursor is invalid; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
             429: {
                 headers: {
                     [name: string]: unknown;
