@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
@@ -10,7 +10,9 @@ import {
   SensitiveAction,
   UuidPipe,
 } from '@app/core';
+import { AdminUsersQueryService } from './admin-users-query.service';
 import { AdminUsersService } from './admin-users.service';
+import { AdminUserPage, ListUsersQueryDto } from './dto/admin-users.dto';
 import { ChangeScopesDto } from './dto/auth.dto';
 import { SessionsEndedView } from './dto/session.response';
 import { UserView } from './dto/user.response';
@@ -20,7 +22,19 @@ import { AuthErrorCode } from './auth-error-codes';
 @Controller('admin/users')
 @RequireScopes('admin:all')
 export class AdminUsersController {
-  constructor(private readonly admin: AdminUsersService) {}
+  constructor(
+    private readonly admin: AdminUsersService,
+    private readonly users: AdminUsersQueryService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Users: search by email or username prefix, filter by status, role, verification (audited)',
+  })
+  @ApiOkResponse({ type: AdminUserPage, description: 'A page of users, newest first' })
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQueryDto) {
+    return this.users.list(p, q);
+  }
 
   @Patch(':id/scopes')
   @SensitiveAction()

@@ -5,6 +5,7 @@ import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
 import { AccountPart, DevicesPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersQueryService } from './admin-users-query.service';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
 import { AuthJobs } from './auth.jobs';
@@ -40,6 +41,7 @@ import { UserViews } from './user-views';
     AuthService,
     AccountService,
     AdminUsersService,
+    AdminUsersQueryService,
     SessionCredentialResolver,
     AccountPart,
     SessionsPart,
