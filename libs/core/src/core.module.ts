@@ -33,6 +33,7 @@ import { ipThrottlerOptions, IpThrottlerGuard } from './rate-limit/ip-throttler.
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
+import { CursorCodec } from './http/keyset';
 import { Lifecycle } from './system/lifecycle';
 
 /** Everything resolved before Nest starts: validated config, secrets, the database and the schema parts. */
@@ -61,6 +62,7 @@ const SHARED_SERVICES = [
   JobRunner,
   JobScheduler,
   RateLimiter,
+  CursorCodec,
 ];
 
 @Global()

@@ -79,7 +79,16 @@ export { isDatabaseUnavailable } from './errors/problem';
 // HTTP conventions
 export { ApiProblems } from './http/api-problems';
 export { blockListOf, ipMatches } from './http/ip';
-export { LimitQueryDto, PageOf, PageQueryDto, decodeCursor, encodeCursor } from './http/pagination';
+export { LimitQueryDto, PageOf, PageQueryDto } from './http/pagination';
+export {
+  CURSOR_HMAC_PURPOSE,
+  CursorCodec,
+  applyKeyset,
+  compareKeyset,
+  isAfterPosition,
+  sortValue,
+} from './http/keyset';
+export type { KeysetOrder, KeysetPosition, SortValue } from './http/keyset';
 export type { Page } from './http/pagination';
 export { API_KEY_SECURITY, API_TAGS, buildOpenApiDocument } from './http/openapi';
 export { ApiIdParam } from './http/api-id-param';

@@ -96,7 +96,11 @@ export class SuggestPasswordDto {
 }
 
 export class TokenDto {
-  @ApiProperty({ example: 'k2N0…(43 characters)' })
+  @ApiProperty({
+    example: 'k2N0a8Xv1pQm7ZrT4yW9bL3cH6jF0sD5gE2uN8oA1iK',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'The token from the mail link',
+  })
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'token is malformed' })
   token!: string;

@@ -33,6 +33,8 @@ export enum CoreErrorCode {
   RECENT_LOGIN_REQUIRED = 'RECENT_LOGIN_REQUIRED',
   /** The account's email address is not verified yet and the route is not one an unverified account may use. */
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
+  /** A list cursor this list did not issue: unreadable, tampered, another list's or filter's (CursorCodec). */
+  INVALID_CURSOR = 'INVALID_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   /** A known path asked with a method it does not serve; `Allow` lists those it does (problem.filter.ts). */
@@ -67,6 +69,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   RECENT_LOGIN_REQUIRED: { status: 403, title: 'Confirm your password again to do this' },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
+  INVALID_CURSOR: { status: 400, title: 'The list cursor is invalid' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
