@@ -19,6 +19,8 @@ export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
 export { UserAdministrationService } from './user-administration.service';
 export { EmailChangeService } from './email-change.service';
+export { ChangeEmailDto, ListUsersQueryDto } from './dto/admin-users.dto';
+export type { AdminUserDetailView, AdminUserView } from './dto/admin-user.response';
 export { PasswordHasher } from './password/password-hasher';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';
 export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
