@@ -685,6 +685,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     lockout,
     auth,
     account,
+    emailChange,
     admin,
     seedUser,
     signIn,
