@@ -620,7 +620,16 @@ export async function authWorld(env: Record<string, string> = {}) {
     lockout,
     emailChange,
   );
-  const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
+  const admin = new AdminUsersService(
+    authRepo,
+    auth,
+    hasher,
+    sessions,
+    audit,
+    clock,
+    changes.asChangeFeed(),
+    notifications,
+  );
 
   /** A user as registration and email verification would leave them. */
   async function seedUser(

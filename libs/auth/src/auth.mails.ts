@@ -51,6 +51,13 @@ export const authMails = {
 
 /** The mails of user administration and of an email change (each tells the person what happened and by whom). */
 export const adminMails = {
+  disabled: (): MailText => ({
+    subject: 'Your account is disabled',
+    text:
+      'An administrator disabled your account: its sessions have ended and its API keys no longer work. ' +
+      'Contact your administrator if you did not expect this.',
+  }),
+
   enabled: (baseUrl: string): MailText => ({
     subject: 'Your account is enabled again',
     text: `An administrator enabled your account again. You can sign in at ${baseUrl} as before.`,
