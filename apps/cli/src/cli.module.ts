@@ -7,6 +7,15 @@ import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
 import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
+import {
+  UsersChangeEmailCommand,
+  UsersEndEverythingCommand,
+  UsersEnableCommand,
+  UsersForcePasswordResetCommand,
+  UsersListCommand,
+  UsersShowCommand,
+  UsersUnlockCommand,
+} from './commands/admin-users.commands';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
 import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
 import { CertsCheckCommand, CertsDevCommand } from './commands/certs.commands';
@@ -50,6 +59,13 @@ export class CliModule {
         GrantScopeCommand,
         RevokeScopeCommand,
         ImportUsersCommand,
+        UsersListCommand,
+        UsersShowCommand,
+        UsersEnableCommand,
+        UsersUnlockCommand,
+        UsersForcePasswordResetCommand,
+        UsersEndEverythingCommand,
+        UsersChangeEmailCommand,
         KeysReportCommand,
         CryptoRewrapCommand,
         CryptoRetireCommand,

@@ -11,6 +11,7 @@ export enum AuthErrorCode {
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
   VERIFICATION_MAIL_LIMIT = 'VERIFICATION_MAIL_LIMIT',
+  EMAIL_UNCHANGED = 'EMAIL_UNCHANGED',
 }
 
 export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
@@ -27,6 +28,7 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
     status: 429,
     title: 'Enough verification mails went to this address this hour; try again later',
   },
+  EMAIL_UNCHANGED: { status: 400, title: 'The new email address is the one the account has' },
 });
 
 /** Raised by this module with one of its own codes (product-wide codes go through CoreException). */

@@ -5,8 +5,10 @@ import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
 import { AccountPart, DevicesPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
-import { AdminUsersQueryService } from './admin-users-query.service';
+import { AdminUsersRepository } from './admin-users.repository';
 import { AdminUsersService } from './admin-users.service';
+import { EmailChangeService } from './email-change.service';
+import { UserAdministrationService } from './user-administration.service';
 import { AuthController } from './auth.controller';
 import { AuthJobs } from './auth.jobs';
 import { AccountPagesController } from './pages/account-pages.controller';
@@ -41,13 +43,23 @@ import { UserViews } from './user-views';
     AuthService,
     AccountService,
     AdminUsersService,
-    AdminUsersQueryService,
+    AdminUsersRepository,
+    UserAdministrationService,
+    EmailChangeService,
     SessionCredentialResolver,
     AccountPart,
     SessionsPart,
     DevicesPart,
   ],
-  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher, LoginLockout],
+  exports: [
+    AuthService,
+    AdminUsersService,
+    UserAdministrationService,
+    EmailChangeService,
+    SessionsService,
+    PasswordHasher,
+    LoginLockout,
+  ],
 })
 export class AuthModule implements OnModuleInit, OnApplicationBootstrap {
   constructor(

@@ -2,6 +2,7 @@ import { RandomSource, SystemRandomSource } from '@app/crypto';
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AccountCounts } from './account-data/account-counts';
 import { AccountData } from './account-data/account-data';
 import { AccessGuard } from './auth/access.guard';
 import { StepUpWindow } from './auth/step-up-window';
@@ -57,6 +58,7 @@ const SHARED_SERVICES = [
   StepUpWindow,
   CredentialRevocation,
   AccountData,
+  AccountCounts,
   CiphertextStores,
   ChangeFeed,
   JobRunner,

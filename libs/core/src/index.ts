@@ -5,6 +5,8 @@
 
 // Export and erasure across contexts; audit events and ciphertext stores any context writes to
 export { AccountData } from './account-data/account-data';
+export { AccountCounts } from './account-data/account-counts';
+export type { AccountCounter } from './account-data/account-counts';
 export type { AccountDataPart, AccountOwnerCheck, ErasureFacts, ErasureSubject } from './account-data/account-data';
 export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES, AuditTrail } from './audit/audit-trail';
 export type { AuditActorType, AuditOutcome, AuditRecord } from './audit/audit-trail';

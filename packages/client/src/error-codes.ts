@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: { status: 503, title: "The database is unavailable" },
   DECRYPTION_FAILED: { status: 400, title: "The ciphertext cannot be decrypted in this context" },
   EMAIL_NOT_VERIFIED: { status: 403, title: "Verify your email address first" },
+  EMAIL_UNCHANGED: { status: 400, title: "The new email address is the one the account has" },
   FORBIDDEN: { status: 403, title: "Forbidden" },
   FORBIDDEN_PROPERTY: { status: 400, title: "The request body contains a forbidden property" },
   HTTPS_REQUIRED: { status: 403, title: "HTTPS required" },

@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change my email address (recent authentication): it takes effect when the new address confirms it; the old one is told */
+        patch: operations["Auth_changeEmail"];
+        trace?: never;
+    };
     "/v1/auth/password": {
         parameters: {
             query?: never;
@@ -391,7 +408,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users: search by email or username prefix, filter by status, role, verification (audited) */
+        /** List and search users (email or username prefix, status, role, verified, MFA) */
         get: operations["AdminUsers_list"];
         put?: never;
         post?: never;
@@ -399,6 +416,108 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user: what it holds (sessions, keys, factors, certificates), last sign-in, lockout */
+        get: operations["AdminUsers_show"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled user again (audited; the user is mailed) */
+        post: operations["AdminUsers_enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift every sign-in lockout of the account, from every source (audited; the user is mailed) */
+        post: operations["AdminUsers_unlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/force-password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the user and mail it a password reset link (audited) */
+        post: operations["AdminUsers_forcePasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/end-everything": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session, API key and device token of the user (audited; the user is mailed) */
+        post: operations["AdminUsers_endEverything"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's email address: it takes effect when the new address confirms it; the old one is told */
+        patch: operations["AdminUsers_changeEmail"];
         trace?: never;
     };
     "/v1/admin/users/{id}/scopes": {
@@ -1330,6 +1449,22 @@ export interface components {
              */
             sessionsEnded: number;
         };
+        ChangeEmailDto: {
+            /** @example ada.new@example.com */
+            email: string;
+        };
+        EmailChangeRequestedView: {
+            /**
+             * @example pending_verification
+             * @enum {string}
+             */
+            status: "pending_verification";
+            /**
+             * @description The address that gets the confirmation link
+             * @example ada.new@example.com
+             */
+            pendingEmail: string;
+        };
         ChangePasswordDto: {
             /** @example correct horse battery staple */
             currentPassword: string;
@@ -1483,19 +1618,156 @@ export interface components {
             createdAt: string;
             /**
              * Format: date-time
-             * @description Disabled since
+             * @description When an admin disabled the user (null: not disabled)
              * @example null
              */
             disabledAt: string | null;
+            /**
+             * @description Whether the user has a second factor enrolled
+             * @example false
+             */
+            mfa: boolean;
         };
         AdminUserPage: {
-            /** @description Users, newest first */
+            /** @description Users, in the requested order */
             items: components["schemas"]["AdminUserView"][];
             /**
              * @description Pass as `cursor` for the next page; null on the last page
              * @example null
              */
             nextCursor: string | null;
+        };
+        UserHoldingsView: {
+            /**
+             * @description Active sessions
+             * @example 2
+             */
+            sessions: number;
+            /**
+             * @description Live API keys
+             * @example 1
+             */
+            apiKeys: number;
+            /**
+             * @description Enrolled second factors
+             * @example 1
+             */
+            factors: number;
+            /**
+             * @description Certificates in the inventory
+             * @example 3
+             */
+            certificates: number;
+            /**
+             * @description Live device tokens (devices trusted for sign-in)
+             * @example 1
+             */
+            devices: number;
+        };
+        AdminUserDetailView: {
+            /**
+             * Format: uuid
+             * @example 1e3def5f-4705-4507-8499-075e337d050d
+             */
+            id: string;
+            /**
+             * @description Trimmed and lower-cased
+             * @example ada@example.com
+             */
+            email: string;
+            /** @example ada.lovelace */
+            username: string;
+            /**
+             * @example user
+             * @enum {string}
+             */
+            role: "user" | "admin";
+            /**
+             * @description Scopes the user holds
+             * @example [
+             *       "profiles:read",
+             *       "profiles:write",
+             *       "profiles:read_sensitive",
+             *       "audit:read"
+             *     ]
+             */
+            scopes: ("profiles:read" | "profiles:write" | "profiles:read_sensitive" | "keys:verify" | "certificates:read" | "certificates:write" | "crypto:encrypt" | "crypto:decrypt" | "crypto:rewrap" | "crypto:hmac" | "audit:read" | "admin:all")[];
+            /**
+             * @description Whether the email address has been confirmed
+             * @example true
+             */
+            emailVerified: boolean;
+            /**
+             * Format: date-time
+             * @description When the password was last set
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            passwordChangedAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When an admin disabled the user (null: not disabled)
+             * @example null
+             */
+            disabledAt: string | null;
+            /**
+             * @description Whether the user has a second factor enrolled
+             * @example false
+             */
+            mfa: boolean;
+            counts: components["schemas"]["UserHoldingsView"];
+            /**
+             * Format: date-time
+             * @description The last successful sign-in (null: none on record)
+             * @example 2026-11-29T08:12:00.000Z
+             */
+            lastSignInAt: string | null;
+            /**
+             * @description Whether a sign-in lockout is in force on the account now
+             * @example false
+             */
+            locked: boolean;
+            /**
+             * Format: email
+             * @description A new address waiting for its owner to confirm it (null: none)
+             * @example null
+             */
+            pendingEmail: string | null;
+        };
+        UserEnabledView: {
+            /** @example true */
+            enabled: boolean;
+        };
+        UserUnlockedView: {
+            /**
+             * @description Lockout counters cleared (each a source, or every unknown source together)
+             * @example 2
+             */
+            countersCleared: number;
+        };
+        ForcedPasswordResetView: {
+            /**
+             * @description Sessions ended
+             * @example 2
+             */
+            sessionsEnded: number;
+            /**
+             * @description Whether a reset mail was queued (false past AUTH_MAILS_PER_HOUR)
+             * @example true
+             */
+            mailQueued: boolean;
+        };
+        EverythingEndedView: {
+            /** @example 2 */
+            sessionsEnded: number;
+            /** @example 1 */
+            apiKeysRevoked: number;
+            /** @example 1 */
+            devicesRevoked: number;
         };
         ChangeScopesDto: {
             /**
@@ -4746,6 +5018,120 @@ export interface operations {
             };
         };
     };
+    Auth_changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailDto"];
+            };
+        };
+        responses: {
+            /** @description A confirmation link went to the new address (the same answer when it already has an account) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeRequestedView"];
+                };
+            };
+            /** @description `EMAIL_UNCHANGED` The new email address is the one the account has; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Auth_changePassword: {
         parameters: {
             query?: never;
@@ -5405,12 +5791,16 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque, integrity-protected cursor: the previous page’s `nextCursor`, with the same filters and sort (anything else is 400 INVALID_CURSOR) */
                 cursor?: string;
-                /** @description Email or username prefix (any case) */
+                /** @description Users whose email or username starts with this (any case) */
                 q?: string;
+                /** @description `disabled`: disabled by an admin; `active`: not disabled */
                 status?: "active" | "disabled";
                 role?: "user" | "admin";
-                /** @description Email address verified */
-                verified?: "true" | "false";
+                /** @description Whether the email address is verified */
+                verified?: boolean;
+                /** @description Whether the user has a second factor enrolled */
+                mfa?: boolean;
+                sort?: "-createdAt" | "createdAt" | "email" | "-email";
             };
             header?: never;
             path?: never;
@@ -5418,7 +5808,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of users, newest first */
+            /** @description A page of users */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5427,7 +5817,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserPage"];
                 };
             };
-            /** @description `VALIDATION_FAILED` The request is invalid; `INVALID_CURSOR` The list cursor is invalid; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            /** @description `INVALID_CURSOR` The list cursor is invalid; `VALIDATION_FAILED` The request is invalid; `INVALID_CURSOR` The list cursor is invalid; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5465,6 +5855,778 @@ export interface operations {
             };
             /** @description `URI_TOO_LONG` A path parameter is too long */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user in detail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserDetailView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_enable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is enabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserEnabledView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_unlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lockout counters of the account are cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserUnlockedView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_forcePasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sessions ended; the reset mail queued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForcedPasswordResetView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_endEverything: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EverythingEndedView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    AdminUsers_changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailDto"];
+            };
+        };
+        responses: {
+            /** @description A confirmation link went to the new address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeRequestedView"];
+                };
+            };
+            /** @description `EMAIL_UNCHANGED` The new email address is the one the account has; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,37 +1,64 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { NO_CONTROL_CHARACTERS, PageOf, PageQueryDto } from '@app/core';
-import { UserView } from './user.response';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
 
+const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export const USER_SORTS = ['-createdAt', 'createdAt', 'email', '-email'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+export const USER_STATUSES = ['active', 'disabled'] as const;
+
+/** `GET /v1/admin/users`: search, filters, sort and a keyset page. */
 export class ListUsersQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Email or username prefix (any case)', example: 'ada', maxLength: 254 })
+  @ApiPropertyOptional({
+    description: 'Users whose email or username starts with this (any case)',
+    maxLength: 254,
+    example: 'ada',
+  })
   @IsOptional()
+  @Transform(trimLower)
   @IsString()
   @MinLength(1)
   @MaxLength(254)
   @Matches(NO_CONTROL_CHARACTERS, { message: 'q must not contain control characters' })
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['active', 'disabled'] })
+  @ApiPropertyOptional({ enum: USER_STATUSES, description: '`disabled`: disabled by an admin; `active`: not disabled' })
   @IsOptional()
-  @IsIn(['active', 'disabled'])
-  status?: 'active' | 'disabled';
+  @IsIn(USER_STATUSES)
+  status?: (typeof USER_STATUSES)[number];
 
   @ApiPropertyOptional({ enum: ['user', 'admin'] })
   @IsOptional()
   @IsIn(['user', 'admin'])
   role?: 'user' | 'admin';
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Email address verified' })
+  @ApiPropertyOptional({ description: 'Whether the email address is verified' })
   @IsOptional()
-  @IsIn(['true', 'false'])
-  verified?: 'true' | 'false';
+  @Transform(toBoolean)
+  @IsBoolean()
+  verified?: boolean;
+
+  @ApiPropertyOptional({ description: 'Whether the user has a second factor enrolled' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  mfa?: boolean;
+
+  @ApiPropertyOptional({ enum: USER_SORTS, default: '-createdAt' })
+  @IsOptional()
+  @IsIn(USER_SORTS)
+  sort?: UserSort;
 }
 
-/** A user as the admin list shows them. */
-export class AdminUserView extends UserView {
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'Disabled since' })
-  disabledAt!: string | null;
+/** A new email address (it takes effect once its owner opens the link sent to it). */
+export class ChangeEmailDto {
+  @ApiProperty({ example: 'ada.new@example.com', maxLength: 254 })
+  @Transform(trimLower)
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({ allow_utf8_local_part: false, require_tld: false, allow_ip_domain: false })
+  email!: string;
 }
-
-export const AdminUserPage = PageOf(AdminUserView, 'Users, newest first');
