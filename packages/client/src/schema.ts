@@ -1297,7 +1297,7 @@ export interface components {
             password: string;
             /**
              * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.
-             * @example q3V9…(43 characters)
+             * @example q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA
              */
             deviceToken?: string;
         };
