@@ -39,11 +39,13 @@ export class AdminUsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List and search users (email or username prefix, status, role, verified, MFA)' })
+  @ApiOperation({
+    summary: 'List and search users (email or username prefix, status, role, verified, MFA; each read audited)',
+  })
   @ApiProblems(CoreErrorCode.INVALID_CURSOR)
   @ApiOkResponse({ type: AdminUserPage, description: 'A page of users' })
-  list(@Query() q: ListUsersQueryDto) {
-    return this.users.list(q);
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQueryDto) {
+    return this.users.list(q, p);
   }
 
   @Get(':id')
@@ -51,8 +53,8 @@ export class AdminUsersController {
   @ApiProblems(AuthErrorCode.USER_NOT_FOUND)
   @ApiOkResponse({ type: AdminUserDetailView, description: 'The user in detail' })
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
-  show(@Param('id', new UuidPipe('all')) id: string) {
-    return this.users.show(id);
+  show(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe('all')) id: string) {
+    return this.users.show(id, p);
   }
 
   @Post(':id/enable')

@@ -67,7 +67,8 @@ export class UserAdministrationService {
     private readonly config: AppConfig,
   ) {}
 
-  async list(q: ListUsersQueryDto): Promise<Page<AdminUserView>> {
+  /** A page of users; an operator's read of other people's records is itself audited (`admin.user_list`). */
+  async list(q: ListUsersQueryDto, actor?: Principal): Promise<Page<AdminUserView>> {
     const limit = q.limit ?? 20;
     const sort: UserSort = q.sort ?? '-createdAt';
     const factor = this.counts.existsSql(FACTORS, 'u.id');
@@ -86,6 +87,14 @@ export class UserAdministrationService {
       factor,
     );
     const field = sort.replace(/^-/, '') as 'createdAt' | 'email';
+    await this.recordRead(actor, 'admin.user_list', undefined, {
+      q: q.q ?? null,
+      status: q.status ?? null,
+      role: q.role ?? null,
+      verified: q.verified ?? null,
+      mfa: q.mfa ?? null,
+      returned: Math.min(rows.length, limit),
+    });
     return this.cursors.page(
       context,
       rows,
@@ -95,9 +104,10 @@ export class UserAdministrationService {
     );
   }
 
-  async show(userId: string): Promise<AdminUserDetailView> {
+  async show(userId: string, actor?: Principal): Promise<AdminUserDetailView> {
     const user = await this.repo.findById(userId);
     if (!user) throw new AuthException(AuthErrorCode.USER_NOT_FOUND, 'No such user.');
+    await this.recordRead(actor, 'admin.user_show', userId, {});
     const now = this.clock.now();
     const [facts, held] = await Promise.all([
       this.admin.facts(userId, accountLockoutSubject(userId), now, this.sessions.idleSince(now)),
@@ -192,6 +202,23 @@ export class UserAdministrationService {
    * One administrative change in one transaction: the user row locked (404 USER_NOT_FOUND), `apply`, its audit event
    * with what `apply` answered, and the user topic published (cached API keys re-read the user on every instance).
    */
+  private async recordRead(
+    actor: Principal | undefined,
+    action: string,
+    userId: string | undefined,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.record({
+      action,
+      outcome: 'success',
+      actorId: actor?.userId ?? null,
+      actorType: actor ? 'user' : 'system',
+      targetType: userId ? 'user' : null,
+      targetId: userId ?? null,
+      details,
+    });
+  }
+
   private async change(
     actor: Principal | undefined,
     userId: string,

@@ -408,7 +408,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List and search users (email or username prefix, status, role, verified, MFA) */
+        /** List and search users (email or username prefix, status, role, verified, MFA; each read audited) */
         get: operations["AdminUsers_list"];
         put?: never;
         post?: never;
