@@ -1,4 +1,5 @@
 import { Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
@@ -15,6 +16,7 @@ import { DenialAuditor } from './denial-auditor';
 import { KeyCache } from './key-cache';
 import { KeyHasher } from './key-hasher';
 import { KeyReportsService } from './key-reports.service';
+import { KeyThrottlerGuard } from './key-throttler.guard';
 import { KeyVerificationController } from './key-verification.controller';
 import { KeyVerificationService } from './key-verification.service';
 import { KeyVerifier } from './key-verifier';
@@ -37,6 +39,9 @@ import { UsageRecorder } from './usage/usage-recorder';
     ApiKeyJobs,
     ApiKeysAccountData,
     ApiKeysCredentialRevoker,
+    // A key's rate limit and quota: after core's global guards (this module is composed after CoreModule), so only
+    // requests the AccessGuard admitted spend them.
+    { provide: APP_GUARD, useClass: KeyThrottlerGuard },
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

@@ -44,6 +44,16 @@ export interface Verification {
   /** Set while the key is in its rotation grace period. */
   graceEndsAt?: Date;
   quotaRemaining?: number;
+  /**
+   * VALID so far, with the key's rate limit and quota still to spend: `verify(…, { deferLimits: true })` leaves them
+   * to the KeyThrottlerGuard, which runs after the access guard and calls `charge`. Nothing is recorded until then.
+   */
+  deferred: boolean;
+}
+
+/** The throttler bucket of a key's own rate limit: one per key, shared by the guard and POST /v1/keys/verify. */
+export function keyBucket(id: string): string {
+  return `key:${id}`;
 }
 
 /** A key acts only with scopes its owner holds now (admin:all in the owner covers any). */
@@ -98,35 +108,60 @@ export class KeyVerifier {
    * rule, or the scopes a calling service asks about): a key it refuses is INSUFFICIENT_SCOPES before it spends rate
    * limit or quota.
    */
-  verify(presented: string, ip: string | undefined, rule?: AccessRule): Verification | Promise<Verification> {
+  verify(
+    presented: string,
+    ip: string | undefined,
+    rule?: AccessRule,
+    options?: { deferLimits: boolean },
+  ): Verification | Promise<Verification> {
     const parsed = parseKey(presented);
     if (!parsed) {
       this.malformed++;
       this.count('MALFORMED');
-      return { code: 'NOT_FOUND', scopes: [] };
+      return { code: 'NOT_FOUND', scopes: [], deferred: false };
     }
+    const defer = options?.deferLimits ?? false;
     const digest = presentedDigest(presented);
     const entry = this.cache.get(digest);
-    if (entry) return this.decide(entry, ip, rule);
-    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule));
+    if (entry) return this.decide(entry, ip, rule, defer);
+    return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule, defer));
+  }
+
+  /**
+   * The rest of a deferred verification (`deferred: true`), once the throttler guard has decided the key's rate limit
+   * (`ratelimit`, undefined for a key without one): a refused request spends no quota; then the quota; then the
+   * outcome is recorded as `verify` would have.
+   */
+  charge(
+    deferred: Verification,
+    ip: string | undefined,
+    ratelimit: RateLimitDecision | undefined,
+  ): Verification | Promise<Verification> {
+    const key = deferred.key!;
+    if (ratelimit && !ratelimit.allowed)
+      return this.finish(key, outcome('RATE_LIMITED', key, deferred.graceEndsAt, ratelimit), ip);
+    if (!key.hasQuota) return this.finish(key, outcome('VALID', key, deferred.graceEndsAt, ratelimit), ip);
+    return this.spendQuota(key, deferred.graceEndsAt, ratelimit).then((r) => this.finish(key, r, ip));
   }
 
   private decide(
     entry: CachedKey,
     ip: string | undefined,
     rule: AccessRule | undefined,
+    defer: boolean,
   ): Verification | Promise<Verification> {
     if (entry.kind === 'unknown') {
       this.count('NOT_FOUND');
-      return { code: 'NOT_FOUND', scopes: [] };
+      return { code: 'NOT_FOUND', scopes: [], deferred: false };
     }
-    const checked = this.check(entry, ip, rule);
+    const checked = this.check(entry, ip, rule, defer);
     return checked instanceof Promise
       ? checked.then((r) => this.finish(entry, r, ip))
       : this.finish(entry, checked, ip);
   }
 
   private finish(entry: KnownKey, result: Verification, ip: string | undefined): Verification {
+    if (result.deferred) return result;
     this.count(result.code);
     this.usage.record(entry.id, result.code, ip);
     if (result.code !== 'VALID' || result.graceEndsAt) this.denials.note(entry, result.code, ip, result.graceEndsAt);
@@ -145,6 +180,7 @@ export class KeyVerifier {
     key: KnownKey,
     ip: string | undefined,
     rule: AccessRule | undefined,
+    defer: boolean,
   ): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
     if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
@@ -162,20 +198,27 @@ export class KeyVerifier {
     if (denial?.code === 'INSUFFICIENT_SCOPES' || denial?.code === 'EMAIL_NOT_VERIFIED')
       return outcome(denial.code, key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
+    if (defer) return { ...outcome('VALID', key, graceEndsAt), deferred: true };
     return this.checkLimits(key, graceEndsAt);
   }
 
+  /** Rate limit, then quota, here (POST /v1/keys/verify); requests themselves have them spent by the guard. */
   private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined): Promise<Verification> {
     let ratelimit: RateLimitDecision | undefined;
     if (key.rateLimit) {
-      ratelimit = await this.limiter.hit(key.id, key.rateLimit.limit, key.rateLimit.windowSeconds);
+      ratelimit = await this.limiter.hit(keyBucket(key.id), key.rateLimit.limit, key.rateLimit.windowSeconds);
       if (!ratelimit.allowed) return outcome('RATE_LIMITED', key, graceEndsAt, ratelimit);
     }
-    let quotaRemaining: number | undefined;
-    if (key.hasQuota) {
-      quotaRemaining = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now());
-      if (quotaRemaining === undefined) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit);
-    }
+    return key.hasQuota ? this.spendQuota(key, graceEndsAt, ratelimit) : outcome('VALID', key, graceEndsAt, ratelimit);
+  }
+
+  private async spendQuota(
+    key: KnownKey,
+    graceEndsAt: Date | undefined,
+    ratelimit: RateLimitDecision | undefined,
+  ): Promise<Verification> {
+    const quotaRemaining = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now());
+    if (quotaRemaining === undefined) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit);
     return outcome('VALID', key, graceEndsAt, ratelimit, quotaRemaining);
   }
 
@@ -225,7 +268,7 @@ function outcome(
   quotaRemaining?: number,
   denial?: AccessDenial,
 ): Verification {
-  return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining };
+  return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining, deferred: false };
 }
 
 function toKnown({ key, ownerRole, ownerScopes, ownerDisabled, ownerEmailVerified }: KeyWithOwner): KnownKey {
