@@ -125,7 +125,12 @@ export async function bootHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify hooks, not Nest middleware (which runs through @fastify/middie): headers, the credentials-in-URL refusal,
   // the body parser, the access log, and the request context for audit rows and log lines.
-  const requestLogger = (await app.resolve(PinoLogger)).logger.child({ context: 'http' });
+  // The access line's fields are fixed and none is sensitive (the URL is masked by `safeUrl`): its logger skips the
+  // deep redaction pass the application's lines get.
+  const requestLogger = (await app.resolve(PinoLogger)).logger.child(
+    { context: 'http' },
+    { formatters: { log: (line: object) => line } },
+  );
   registerSecurityHeaders(fastify);
   refuseCredentialsInUrl(fastify);
   registerJsonBodyParser(fastify);
