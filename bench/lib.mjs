@@ -1,6 +1,6 @@
 // Shared helpers for the benchmark scripts: start the built service on a fresh data dir, wait, stop.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -41,10 +41,20 @@ export function pinSelf(core) {
     spawnSync('taskset', ['-pc', String(core), String(process.pid)], { stdio: 'ignore' });
 }
 
+/**
+ * Starts the built service pinned to `core`, at the production log level (`info`: one access line per request) with
+ * its stdout in a file, as a log collector would take it. `accessLines()` counts the access lines written since the
+ * start (complete lines only, read incrementally). `opts.cpuProfDir`: run under `node --cpu-prof`, the profile written
+ * there on exit.
+ */
 export async function startService(env = {}, core, opts = {}) {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'sb-bench-'));
+  const logDir = mkdtempSync(join(tmpdir(), 'sb-bench-log-'));
+  const logPath = join(logDir, 'service.log');
+  const logFd = openSync(logPath, 'a');
   const port = await freePort();
-  const [cmd, args] = pinned(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], core);
+  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const [cmd, args] = pinned(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/api/src/main.js')], core);
   const started = Date.now();
   const child = spawn(cmd, args, {
     cwd: ROOT,
@@ -53,12 +63,12 @@ export async function startService(env = {}, core, opts = {}) {
       HOME: process.env.HOME,
       DATA_DIR: dataDir,
       PORT: String(port),
-      LOG_LEVEL: 'warn',
       DATABASE_URL: process.env.DATABASE_URL ?? '',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logFd, 'inherit'],
   });
+  closeSync(logFd);
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error('service exited during start-up');
@@ -70,15 +80,65 @@ export async function startService(env = {}, core, opts = {}) {
     if (Date.now() - started > 60_000) throw new Error('service not ready after 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
+  const access = lineCounter(logPath, '"msg":"request completed"');
   return {
     url,
     dataDir,
     superuserPassword: env.PG_SUPERUSER_PASSWORD,
     readyMs: Date.now() - started,
+    accessLines: access,
     async stop() {
       child.kill('SIGTERM');
-      await new Promise((r) => child.on('exit', r));
+      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      rmSync(logDir, { recursive: true, force: true });
       if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Counts lines holding `needle` appended to `path` since the counter was made (complete lines only). */
+function lineCounter(path, needle) {
+  const fd = openSync(path, 'r');
+  let offset = fstatSync(fd).size;
+  let total = 0;
+  const chunk = Buffer.alloc(1 << 20);
+  const pattern = Buffer.from(needle);
+  return () => {
+    const size = fstatSync(fd).size;
+    while (offset < size) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - offset), offset);
+      const end = chunk.lastIndexOf(10, n - 1); // the last complete line in what was read
+      if (end < 0) break;
+      for (let i = chunk.indexOf(pattern, 0); i >= 0 && i < end; i = chunk.indexOf(pattern, i + pattern.length))
+        total++;
+      offset += end + 1;
+    }
+    return total;
+  };
+}
+
+/**
+ * A hello world on bare Fastify or NestJS-on-Fastify (bench/hello.mjs), pinned to `core`, same Node as the harness:
+ * the framework floor the service's ratios are measured against.
+ */
+export async function startHello(kind, core) {
+  const [cmd, args] = pinned(process.execPath, [join(ROOT, 'bench/hello.mjs'), kind, '0'], core);
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /ready (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`hello ${kind} exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
     },
   };
 }

@@ -13,7 +13,7 @@ import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { KeyVerifier, Verification } from './key-verifier';
 
 /** `RateLimit-*` (IETF draft) on every limited answer; `Retry-After` when refused. */
-function rateLimitHeaders(v: Verification): Record<string, string> {
+export function rateLimitHeaders(v: Verification): Record<string, string> {
   if (!v.ratelimit) return {};
   const headers: Record<string, string> = {
     'ratelimit-limit': String(v.ratelimit.limit),
@@ -25,12 +25,12 @@ function rateLimitHeaders(v: Verification): Record<string, string> {
 }
 
 /** RFC 8594: a key in its rotation grace period still works and says when it stops. */
-function graceHeaders(v: Verification): Record<string, string> {
+export function graceHeaders(v: Verification): Record<string, string> {
   return v.graceEndsAt ? { 'x-api-key-status': 'grace-period', sunset: v.graceEndsAt.toUTCString() } : {};
 }
 
 /** The refusal for a verification that is not VALID. */
-function refusal(v: Verification): DomainException {
+export function refusal(v: Verification): DomainException {
   const headers = { ...rateLimitHeaders(v), ...graceHeaders(v) };
   switch (v.code) {
     case 'NOT_FOUND':
@@ -59,9 +59,18 @@ function refusal(v: Verification): DomainException {
   }
 }
 
+const DEFER_LIMITS = { deferLimits: true };
+
 function principalOfKey(v: Verification): Principal {
   return v.key!.principal as Principal;
 }
+
+/**
+ * Verifications whose rate limit and quota are still to be spent, by request: the KeyThrottlerGuard, which runs after
+ * the access guard, takes them from here. A request the access guard refuses after the key resolved (its rule)
+ * leaves its entry to be collected with the request: nothing spent.
+ */
+export const deferredCharges = new WeakMap<object, Verification>();
 
 /** API keys (`sk_…` bearer tokens and the `X-API-Key` header) for the global guard. */
 @Injectable()
@@ -87,13 +96,18 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
     reply: FastifyReply,
     rule: AccessRule,
   ): Principal | Promise<Principal> {
-    // The rule goes to the verifier: a key the rule refuses is refused before it spends rate limit or quota.
-    const v = this.verifier.verify(credential.value, request.ip, rule);
-    return v instanceof Promise ? v.then((r) => this.accept(r, reply)) : this.accept(v, reply);
+    // The rule goes to the verifier: a key the rule refuses is refused before it spends rate limit or quota; those
+    // are left to the KeyThrottlerGuard (after this guard has admitted the request).
+    const v = this.verifier.verify(credential.value, request.ip, rule, DEFER_LIMITS);
+    return v instanceof Promise ? v.then((r) => this.accept(r, request, reply)) : this.accept(v, request, reply);
   }
 
-  private accept(v: Verification, reply: FastifyReply): Principal {
+  private accept(v: Verification, request: FastifyRequest, reply: FastifyReply): Principal {
     if (v.code !== 'VALID') throw refusal(v);
+    if (v.deferred) {
+      deferredCharges.set(request, v);
+      return principalOfKey(v);
+    }
     if (v.ratelimit || v.graceEndsAt) reply.headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
     return principalOfKey(v);
   }

@@ -1,5 +1,6 @@
 import { ApiKeysAccountCounter } from './api-keys.account-counter';
 import { Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { ChangeFeed, USER_CHANGES_TOPIC } from '@app/core';
@@ -16,6 +17,7 @@ import { DenialAuditor } from './denial-auditor';
 import { KeyCache } from './key-cache';
 import { KeyHasher } from './key-hasher';
 import { KeyReportsService } from './key-reports.service';
+import { KeyThrottlerGuard } from './key-throttler.guard';
 import { KeyVerificationController } from './key-verification.controller';
 import { KeyVerificationService } from './key-verification.service';
 import { KeyVerifier } from './key-verifier';
@@ -39,6 +41,9 @@ import { UsageRecorder } from './usage/usage-recorder';
     ApiKeysAccountData,
     ApiKeysCredentialRevoker,
     ApiKeysAccountCounter,
+    // A key's rate limit and quota: after core's global guards (this module is composed after CoreModule), so only
+    // requests the AccessGuard admitted spend them.
+    { provide: APP_GUARD, useClass: KeyThrottlerGuard },
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

@@ -44,6 +44,16 @@ export interface Verification {
   /** Set while the key is in its rotation grace period. */
   graceEndsAt?: Date;
   quotaRemaining?: number;
+  /**
+   * VALID so far, with the key's rate limit and quota still to spend: `verify(…, { deferLimits: true })` leaves them
+   * to the KeyThrottlerGuard, which runs after the access guard and calls `charge`. Nothing is recorded until then.
+   */
+  deferred: boolean;
+}
+
+/** The throttler bucket of a key's own rate limit: one per key, shared by the guard and POST /v1/keys/verify. */
+export function keyBucket(id: string): string {
+  return `key:${id}`;
 }
 
 /** How a use is counted: the quota units it spends, and who reported the client address. */
@@ -52,6 +62,8 @@ export interface KeyUse {
   cost?: number;
   /** Set when another service reported `ip` (POST /v1/keys/verify): the calling key's id, or its user's. */
   reportedBy?: string;
+  /** Leave the rate limit and quota to the KeyThrottlerGuard (a request's own key; see `Verification.deferred`). */
+  deferLimits?: boolean;
 }
 
 /** A key acts only with scopes its owner holds now (admin:all in the owner covers any). */
@@ -116,12 +128,30 @@ export class KeyVerifier {
     if (!parsed) {
       this.malformed++;
       this.count('MALFORMED');
-      return { code: 'NOT_FOUND', scopes: [] };
+      return { code: 'NOT_FOUND', scopes: [], deferred: false };
     }
     const digest = presentedDigest(presented);
     const entry = this.cache.get(digest);
     if (entry) return this.decide(entry, ip, rule, use);
     return this.load(parsed, presented, digest).then((loaded) => this.decide(loaded, ip, rule, use));
+  }
+
+  /**
+   * The rest of a deferred verification (`deferred: true`), once the throttler guard has decided the key's rate limit
+   * (`ratelimit`, undefined for a key without one): a refused request spends no quota; then the quota (one unit);
+   * then the outcome is recorded as `verify` would have.
+   */
+  charge(
+    deferred: Verification,
+    ip: string | undefined,
+    ratelimit: RateLimitDecision | undefined,
+  ): Verification | Promise<Verification> {
+    const key = deferred.key!;
+    const done = { ...deferred, deferred: false };
+    if (ratelimit && !ratelimit.allowed)
+      return this.finish(key, outcome('RATE_LIMITED', key, done.graceEndsAt, ratelimit), ip);
+    if (!key.hasQuota) return this.finish(key, outcome('VALID', key, done.graceEndsAt, ratelimit), ip);
+    return this.spendQuota(key, done.graceEndsAt, ratelimit, 1).then((r) => this.finish(key, r, ip));
   }
 
   private decide(
@@ -132,15 +162,16 @@ export class KeyVerifier {
   ): Verification | Promise<Verification> {
     if (entry.kind === 'unknown') {
       this.count('NOT_FOUND');
-      return { code: 'NOT_FOUND', scopes: [] };
+      return { code: 'NOT_FOUND', scopes: [], deferred: false };
     }
-    const checked = this.check(entry, ip, rule, use?.cost ?? 1);
+    const checked = this.check(entry, ip, rule, use?.cost ?? 1, use?.deferLimits ?? false);
     return checked instanceof Promise
       ? checked.then((r) => this.finish(entry, r, ip, use?.reportedBy))
       : this.finish(entry, checked, ip, use?.reportedBy);
   }
 
   private finish(entry: KnownKey, result: Verification, ip: string | undefined, reportedBy?: string): Verification {
+    if (result.deferred) return result;
     this.count(result.code);
     this.usage.record(entry.id, result.code, ip, reportedBy);
     if (result.code !== 'VALID' || result.graceEndsAt) this.denials.note(entry, result.code, ip, result.graceEndsAt);
@@ -160,6 +191,7 @@ export class KeyVerifier {
     ip: string | undefined,
     rule: AccessRule | undefined,
     cost: number,
+    defer: boolean,
   ): Verification | Promise<Verification> {
     const now = this.clock.nowMs();
     if (key.status === 'revoked' || key.ownerDisabled) return outcome('REVOKED', key);
@@ -177,21 +209,31 @@ export class KeyVerifier {
     if (denial?.code === 'INSUFFICIENT_SCOPES' || denial?.code === 'EMAIL_NOT_VERIFIED')
       return outcome(denial.code, key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
+    if (defer) return { ...outcome('VALID', key, graceEndsAt), deferred: true };
     return this.checkLimits(key, graceEndsAt, cost);
   }
 
+  /** Rate limit, then quota, here (POST /v1/keys/verify); requests themselves have them spent by the guard. */
   private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined, cost: number): Promise<Verification> {
     let ratelimit: RateLimitDecision | undefined;
     if (key.rateLimit) {
-      ratelimit = await this.limiter.hit(key.id, key.rateLimit.limit, key.rateLimit.windowSeconds);
+      ratelimit = await this.limiter.hit(keyBucket(key.id), key.rateLimit.limit, key.rateLimit.windowSeconds);
       if (!ratelimit.allowed) return outcome('RATE_LIMITED', key, graceEndsAt, ratelimit);
     }
-    let quotaRemaining: number | undefined;
-    if (key.hasQuota) {
-      const quota = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now(), cost);
-      quotaRemaining = quota.remaining;
-      if (!quota.allowed) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit, quotaRemaining);
-    }
+    return key.hasQuota
+      ? this.spendQuota(key, graceEndsAt, ratelimit, cost)
+      : outcome('VALID', key, graceEndsAt, ratelimit);
+  }
+
+  private async spendQuota(
+    key: KnownKey,
+    graceEndsAt: Date | undefined,
+    ratelimit: RateLimitDecision | undefined,
+    cost: number,
+  ): Promise<Verification> {
+    const quota = await this.repo.consumeQuota(key.quotaKeyId, this.clock.now(), cost);
+    if (!quota.allowed) return outcome('QUOTA_EXCEEDED', key, graceEndsAt, ratelimit, quota.remaining);
+    const quotaRemaining = quota.remaining;
     return outcome('VALID', key, graceEndsAt, ratelimit, quotaRemaining);
   }
 
@@ -241,7 +283,7 @@ function outcome(
   quotaRemaining?: number,
   denial?: AccessDenial,
 ): Verification {
-  return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining };
+  return { code, key, scopes: key.effectiveScopes, denial, ratelimit, graceEndsAt, quotaRemaining, deferred: false };
 }
 
 function toKnown({ key, ownerRole, ownerScopes, ownerDisabled, ownerEmailVerified }: KeyWithOwner): KnownKey {

@@ -1,5 +1,5 @@
 import { RandomSource, SystemRandomSource } from '@app/crypto';
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AccountCounts } from './account-data/account-counts';
@@ -23,7 +23,6 @@ import type { DatabaseTargets } from './database/prepare-database';
 import type { SchemaParts } from './database/schema-parts';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
-import { RequestContextMiddleware } from './http/request-context';
 import { createValidationPipe } from './http/validation';
 import { loggerOptions } from './logging/logger-options';
 import { MetricsAccessGuard } from './metrics/metrics-access.guard';
@@ -69,11 +68,7 @@ const SHARED_SERVICES = [
 
 @Global()
 @Module({})
-export class CoreModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
-  }
-
+export class CoreModule {
   static forRoot(runtime: CoreRuntime): DynamicModule {
     const { config } = runtime;
     const metrics = new MetricsService();

@@ -13,6 +13,7 @@ import { refuseCredentialsInUrl } from '../http/credentials-in-url';
 import { registerJsonBodyParser } from '../http/json-body-parser';
 import { createFastifyAdapter } from '../http/fastify-adapter';
 import { buildOpenApiDocument, serveSwaggerUi } from '../http/openapi';
+import { registerRequestContext } from '../http/request-context';
 import { registerSecurityHeaders } from '../http/security-headers';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretStore } from '../secrets/secret-store';
@@ -140,12 +141,19 @@ export async function bootHttpApp(
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
   const fastify = app.getHttpAdapter().getInstance();
-  const requestLogger = await app.resolve(PinoLogger);
-  requestLogger.setContext('http');
-  await registerSecurityHeaders(app);
+  // Fastify hooks, not Nest middleware (which runs through @fastify/middie): headers, the credentials-in-URL refusal,
+  // the body parser, the access log, and the request context for audit rows and log lines.
+  // The access line's fields are fixed and none is sensitive (the URL is masked by `safeUrl`): its logger skips the
+  // deep redaction pass the application's lines get.
+  const requestLogger = (await app.resolve(PinoLogger)).logger.child(
+    { context: 'http' },
+    { formatters: { log: (line: object) => line } },
+  );
+  registerSecurityHeaders(fastify);
   refuseCredentialsInUrl(fastify);
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, requestLogger, app.get(MetricsService));
+  registerRequestContext(fastify);
 
   // The document is only needed to serve Swagger UI: with docs off (production default) start-up skips building it.
   if (config.docsEnabled) serveSwaggerUi(app, buildOpenApiDocument(app, opts.version ?? '0.1.0'));

@@ -1,6 +1,5 @@
-import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface RequestContext {
   requestId: string;
@@ -20,13 +19,15 @@ export function runWithRequestContext<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
-@Injectable()
-export class RequestContextMiddleware implements NestMiddleware {
-  use(req: IncomingMessage & { id?: string; ip?: string }, _res: ServerResponse, next: () => void): void {
-    const ua = req.headers['user-agent'];
-    storage.run(
-      { requestId: String(req.id ?? ''), ip: req.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 300) : undefined },
-      next,
-    );
-  }
+/**
+ * Runs each request's handling (Nest's guards, pipes, handler and filters, all inside the Fastify route handler) in
+ * its request context: a synchronous `preHandler` hook, after the body is parsed (the body's stream events would
+ * otherwise run outside it). A Fastify hook rather than Nest middleware: middleware goes through @fastify/middie on
+ * every request.
+ */
+export function registerRequestContext(fastify: FastifyInstance): void {
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const ua = request.headers['user-agent'];
+    storage.run({ requestId: request.id, ip: request.ip, userAgent: ua?.slice(0, 300) }, done);
+  });
 }

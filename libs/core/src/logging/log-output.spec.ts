@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../config/load-config';
-import { chooseLogFormat, logStream, resolvePrettyTarget } from './log-output';
+import { BatchedDestination, chooseLogFormat, jsonStdout, logStream, resolvePrettyTarget } from './log-output';
 import { loggerOptions } from './logger-options';
 
 const prettyTarget = resolvePrettyTarget();
@@ -29,7 +29,7 @@ describe('chooseLogFormat', () => {
 
   it('is JSON, silently, when pino-pretty cannot be loaded (a production install has no dev dependencies)', () => {
     expect(chooseLogFormat('development', { ...terminal, prettyTarget: undefined })).toBe('json');
-    expect(logStream('development', { isTTY: true, prettyTarget: null })).toBeUndefined();
+    expect(logStream('development', { isTTY: true, prettyTarget: null })).toBe(jsonStdout());
   });
 });
 
@@ -42,9 +42,22 @@ describe('loggerOptions output', () => {
   const pinoHttp = (params: ReturnType<typeof loggerOptions>) =>
     params.pinoHttp as unknown as [pino.LoggerOptions, unknown?];
 
-  it('leaves pino its default JSON stdout for a pipe, and for production at a terminal', () => {
-    expect(pinoHttp(loggerOptions(config('development'), undefined, { isTTY: false }))).toHaveLength(1);
-    expect(pinoHttp(loggerOptions(config('production'), undefined, { isTTY: true }))).toHaveLength(1);
+  it('writes JSON to stdout asynchronously (one shared stream) for a pipe, and for production at a terminal', () => {
+    expect(pinoHttp(loggerOptions(config('development'), undefined, { isTTY: false }))[1]).toBe(jsonStdout());
+    expect(pinoHttp(loggerOptions(config('production'), undefined, { isTTY: true }))[1]).toBe(jsonStdout());
+  });
+
+  it('batches the lines of one event-loop turn into one write, and writes what is pending when asked', async () => {
+    const writes: string[] = [];
+    const out = new BatchedDestination({ write: (chunk: string) => writes.push(chunk) });
+    out.write('a\n');
+    out.write('b\n');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['a\nb\n']);
+    out.write('c\n');
+    out.flush();
+    expect(writes).toEqual(['a\nb\n', 'c\n']);
   });
 
   it('writes captured logs to the destination tests pass, as JSON', () => {

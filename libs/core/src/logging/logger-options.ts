@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/load-config';
+import { currentRequest } from '../http/request-context';
 import { logStream, LogOutputOptions } from './log-output';
 import { redactDeep, safeUrl } from './redaction';
 
@@ -71,7 +72,19 @@ function render(value: unknown): string {
 }
 
 /**
- * nestjs-pino: one line per request (written by the access-log hook with route, status, latency and the trusted
+ * The request id on every line logged while handling a request (from the request context, read only when logging).
+ * A new object each time: pino merges the line's fields into it.
+ */
+function requestIdField(): object {
+  const ctx = currentRequest();
+  return ctx ? { requestId: ctx.requestId } : {};
+}
+
+/**
+ * nestjs-pino for the application's loggers, without its per-request middleware (`forRoutes: []`): pino-http would
+ * build a child logger per request and run the rest of the request in a second AsyncLocalStorage, through
+ * @fastify/middie, for lines that only need the request id, which `mixin` takes from the request context. One line
+ * per request (written by the access-log hook with route, status, latency and the trusted
  * client IP), deep redaction of anything named like a password, secret, token or key. JSON, or pino-pretty for a
  * person at a terminal in development (`log-output.ts`); redaction is the same for both.
  */
@@ -81,6 +94,7 @@ export function loggerOptions(
   seams: Omit<LogOutputOptions, 'destination'> = {},
 ): Params {
   return {
+    forRoutes: [],
     pinoHttp: [
       {
         level: config.env.LOG_LEVEL,
@@ -107,7 +121,7 @@ export function loggerOptions(
         formatters: {
           log: (obj: Record<string, unknown>) => redactDeep(obj) as Record<string, unknown>,
         },
-        customAttributeKeys: { reqId: 'requestId' },
+        mixin: requestIdField,
       },
       logStream(config.env.NODE_ENV, { ...seams, destination }),
     ].filter(Boolean) as never,

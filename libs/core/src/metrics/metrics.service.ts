@@ -31,9 +31,18 @@ export class MetricsService {
     });
   }
 
+  /** The labelled series of each (method, route, status), bound once: prom-client hashes a label object per call. */
+  private readonly series = new Map<string, { requests: { inc(): void }; latency: { observe(v: number): void } }>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.latency.observe(labels, seconds);
+    const key = `${method} ${status} ${route}`;
+    let s = this.series.get(key);
+    if (!s) {
+      const labels = [method, route, String(status)];
+      s = { requests: this.requests.labels(...labels), latency: this.latency.labels(...labels) };
+      this.series.set(key, s);
+    }
+    s.requests.inc();
+    s.latency.observe(seconds);
   }
 }
