@@ -105,7 +105,7 @@ export class AccountService {
       throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Change the password from a signed-in session.');
     // The current password is checked under the login lockout, so a stolen session cannot guess it freely.
     const user = await this.auth.confirmPassword(principal.userId, currentPassword, 'auth.password_change');
-    this.auth.enforcePolicy(newPassword, user);
+    await this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
     return this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
@@ -196,7 +196,7 @@ export class AccountService {
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
         throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
-      this.auth.enforcePolicy(newPassword, user);
+      await this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       await this.repo.clearAttempts(user.id, em);

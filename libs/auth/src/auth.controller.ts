@@ -57,7 +57,7 @@ export class AuthController {
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
-  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK, AuthErrorCode.PASSWORD_BREACHED, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiAcceptedResponse({
     type: RegistrationView,
     description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)',
@@ -158,6 +158,7 @@ export class AuthController {
   @ApiProblems(
     CoreErrorCode.CURRENT_PASSWORD_WRONG,
     AuthErrorCode.PASSWORD_TOO_WEAK,
+    AuthErrorCode.PASSWORD_BREACHED,
     CoreErrorCode.RECENT_LOGIN_REQUIRED,
   )
   @ApiOkResponse({
@@ -226,7 +227,12 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions and revokes all API keys)' })
-  @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(
+    AuthErrorCode.TOKEN_INVALID,
+    AuthErrorCode.PASSWORD_TOO_WEAK,
+    AuthErrorCode.PASSWORD_BREACHED,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+  )
   @ApiOkResponse({
     type: PasswordResetView,
     description: 'Password set; how many sessions were ended and API keys revoked',

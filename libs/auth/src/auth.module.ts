@@ -11,6 +11,7 @@ import { AccountPagesController } from './pages/account-pages.controller';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { PasswordHasher } from './password/password-hasher';
+import { BreachedPasswords, PwnedRangeClient } from './password/breached-passwords';
 import { PasswordPolicy } from './password/password-policy';
 import { SessionCredentialResolver } from './session-credential.resolver';
 import { SessionsRepository } from './sessions.repository';
@@ -24,6 +25,8 @@ import { SessionsService } from './sessions.service';
     AuthJobs,
     SessionsRepository,
     PasswordHasher,
+    PwnedRangeClient,
+    BreachedPasswords,
     PasswordPolicy,
     SessionsService,
     AuthService,

@@ -71,7 +71,8 @@ export class AuthService {
     private readonly config: AppConfig,
   ) {}
 
-  enforcePolicy(password: string, user: { email?: string; username?: string }): void {
+  /** The password policy, then the breached-password lists (PASSWORD_TOO_WEAK, PASSWORD_BREACHED: no count told). */
+  async enforcePolicy(password: string, user: { email?: string; username?: string }): Promise<void> {
     const result = this.policy.check(password, user);
     if (!result.ok) {
       throw new AuthException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
@@ -79,6 +80,11 @@ export class AuthService {
         suggestions: result.suggestions,
       });
     }
+    if (await this.policy.isBreached(password))
+      throw new AuthException(
+        AuthErrorCode.PASSWORD_BREACHED,
+        'This password appears in a list of passwords exposed in data breaches; choose another.',
+      );
   }
 
   /**
@@ -86,7 +92,7 @@ export class AuthService {
    * paths, timing); the owner of an existing account is told by mail instead.
    */
   async register(input: { email: string; username: string; password: string }): Promise<RegistrationView> {
-    this.enforcePolicy(input.password, input);
+    await this.enforcePolicy(input.password, input);
     const hash = await this.hasher.hash(input.password);
     const now = this.clock.now();
     try {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as en from '@zxcvbn-ts/language-en';
+import { BreachedPasswords } from './breached-passwords';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -42,6 +43,14 @@ export class PasswordPolicy {
     graphs: common.adjacencyGraphs,
     translations: en.translations,
   });
+
+  /** `breached`: the breached-password lists (absent in unit tests that build the policy alone: nothing is breached). */
+  constructor(@Optional() private readonly breached?: BreachedPasswords) {}
+
+  /** Whether the password is in a breached-password list (ASVS 5.0 6.2.12); see BreachedPasswords. */
+  isBreached(password: string): Promise<boolean> {
+    return this.breached ? this.breached.isBreached(password) : Promise.resolve(false);
+  }
 
   check(password: string, user: { email?: string; username?: string }): PolicyResult {
     const suggestions: string[] = [];

@@ -583,4 +583,37 @@ export class Environment {
   @IsOptional()
   @IsString()
   CERT_EXTRA_CA_FILE?: string;
+
+  // Second factors and breached passwords (issue 19, libs/mfa and libs/auth/src/password).
+
+  @Env({
+    description:
+      'Base URL of a Pwned Passwords compatible range API (k-anonymity: only the first 5 hex characters of the SHA-1 leave the service, with `Add-Padding: true`), e.g. `https://api.pwnedpasswords.com`. Unset: no online check. On a timeout or error the check is skipped and a warning logged (it never blocks a sign-up).',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'PWNED_PASSWORDS_URL must be an http(s) URL' },
+  )
+  PWNED_PASSWORDS_URL?: string;
+
+  @Env({ description: 'Timeout of one Pwned Passwords range lookup (ms).', default: '1000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  PWNED_PASSWORDS_TIMEOUT_MS = 1000;
+
+  @Env({
+    description:
+      'Offline breached-password list for air-gapped installs: a file of SHA-1 hashes (40 hex characters a line, optionally `:count` after, sorted ascending as the Pwned Passwords downloads are), binary-searched on disk. Unset: none.',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  BREACHED_PASSWORDS_FILE?: string;
 }
