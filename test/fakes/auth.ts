@@ -13,6 +13,9 @@ import { PasswordHasher } from '../../libs/auth/src/password/password-hasher';
 import { PasswordPolicy } from '../../libs/auth/src/password/password-policy';
 import type { SessionsRepository, SessionWithUser } from '../../libs/auth/src/sessions.repository';
 import { SessionsService } from '../../libs/auth/src/sessions.service';
+import type { LoginView } from '../../libs/auth/src/dto/user.response';
+import { SecondFactorGates } from '../../libs/auth/src/second-factor-gates';
+import type { SecondFactorChallenge } from '../../libs/auth/src/second-factor-gates';
 import { fakeAudit } from './audit';
 import {
   copyRow,
@@ -194,6 +197,12 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
     if (u) Object.assign(u, { failedAttempts: 0, failedWindowStart: null, lockedUntil: null });
   }
 
+  async setMfaEnabled(em: EntityManager, userId: string, enabled: boolean): Promise<void> {
+    this.db.write(this.t, em, 'setMfaEnabled');
+    const u = this.t.users.find((x) => x.id === userId);
+    if (u) u.mfaEnabled = enabled;
+  }
+
   async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
     this.db.assertOpen(em, 'lockPasswordHash');
     return this.t.users.find((x) => x.id === userId)?.passwordHash;
@@ -310,6 +319,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
       scopes: [...u.scopes],
       disabledAt: u.disabledAt,
       emailVerified: u.emailVerifiedAt !== null,
+      mfaEnabled: u.mfaEnabled === true,
     });
   }
 
@@ -349,6 +359,14 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     return true;
   }
 
+  async renewWithSecondFactor(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    this.db.write(this.t, em, 'session renewWithSecondFactor');
+    const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
+    if (!s) return false;
+    Object.assign(s, { authenticatedAt: now, secondFactorAt: now, aal: 'aal2' });
+    return true;
+  }
+
   async revoke(userId: string, sessionId: string, now: Date, em?: EntityManager): Promise<boolean> {
     this.db.write(this.t, em, 'session revoke');
     const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
@@ -369,6 +387,13 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
       (s) => s.userId === userId && !s.revokedAt && s.expiresAt > now && s.lastSeenAt > idleSince,
     );
   }
+}
+
+/** A login's answer as a session (a test user without a second factor gets one; a challenge fails the test). */
+export async function sessionOf(login: Promise<LoginView | SecondFactorChallenge>): Promise<LoginView> {
+  const answer = await login;
+  if (!('token' in answer)) throw new Error('the login answered a second-factor challenge, not a session');
+  return answer;
 }
 
 let sharedPolicy: PasswordPolicy | undefined;
@@ -403,8 +428,21 @@ export async function authWorld(env: Record<string, string> = {}) {
   /** Empty unless a test registers a revoker (api-keys registers one in the app). */
   const credentials = new CredentialRevocation();
   const authRepo = repo as unknown as AuthRepository;
+  /** No gate registered unless a test adds one (libs/mfa registers one in the app). */
+  const secondFactorGates = new SecondFactorGates();
   const sessions = new SessionsService(sessionsRepo as unknown as SessionsRepository, clock, random, config);
-  const auth = new AuthService(authRepo, hasher, policy, sessions, audit, notifications, clock, random, config);
+  const auth = new AuthService(
+    authRepo,
+    hasher,
+    policy,
+    sessions,
+    audit,
+    notifications,
+    clock,
+    random,
+    config,
+    secondFactorGates,
+  );
   const account = new AccountService(
     authRepo,
     auth,
@@ -419,6 +457,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     new StepUpWindow(clock, config),
     credentials,
     changes.asChangeFeed(),
+    secondFactorGates,
   );
   const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
 
@@ -443,7 +482,7 @@ export async function authWorld(env: Record<string, string> = {}) {
 
   /** Signs in and answers the session principal the guard would build from the token. */
   async function signIn(user: User, password = STRONG_PASSWORD, ip = '198.51.100.1') {
-    const login = await auth.login({ email: user.email, password }, { ip, userAgent: 'jest' });
+    const login = await sessionOf(auth.login({ email: user.email, password }, { ip, userAgent: 'jest' }));
     return { login, principal: await sessions.resolve(login.token) };
   }
 

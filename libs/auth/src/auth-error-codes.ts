@@ -12,6 +12,10 @@ export enum AuthErrorCode {
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   UNKNOWN_SCOPE = 'UNKNOWN_SCOPE',
   VERIFICATION_MAIL_LIMIT = 'VERIFICATION_MAIL_LIMIT',
+  /** A second factor (TOTP, recovery code, passkey) is wrong, already used, or the account is locked (one answer). */
+  SECOND_FACTOR_INVALID = 'SECOND_FACTOR_INVALID',
+  /** The mfaToken of a login's second step is unknown, used, expired, or its password step no longer holds. */
+  MFA_TOKEN_INVALID = 'MFA_TOKEN_INVALID',
 }
 
 export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
@@ -25,6 +29,8 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
   TOKEN_INVALID: { status: 400, title: 'The token is invalid, used or expired' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
   UNKNOWN_SCOPE: { status: 400, title: 'Unknown scope' },
+  SECOND_FACTOR_INVALID: { status: 401, title: 'The second factor is wrong or already used' },
+  MFA_TOKEN_INVALID: { status: 401, title: 'The second-step token is invalid, used or expired; sign in again' },
   VERIFICATION_MAIL_LIMIT: {
     status: 429,
     title: 'Enough verification mails went to this address this hour; try again later',

@@ -1,7 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  ApiAcceptedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import {
+  AllowMfaEnrolment,
   AllowUnverifiedEmail,
   ApiIdParam,
   ApiProblems,
@@ -37,13 +46,14 @@ import {
   ReauthenticatedView,
 } from './dto/account.response';
 import { SessionPage, SessionsEndedView, SessionView } from './dto/session.response';
-import { LoginView, RegistrationView, UserView } from './dto/user.response';
+import { LoginView, RegistrationView, SecondFactorChallengeView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
 import { AuthErrorCode } from './auth-error-codes';
 
 const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 
 @ApiTags('auth')
+@ApiExtraModels(LoginView, SecondFactorChallengeView)
 @Controller()
 export class AuthController {
   constructor(
@@ -70,36 +80,50 @@ export class AuthController {
   @Throttle({ login: {} })
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in: a session token (Bearer) and password age' })
+  @ApiOperation({
+    summary: 'Log in: a session token (Bearer) and password age, or a second-factor challenge',
+    description:
+      'An account without a second factor gets its session at once (`aal1`). An account with one gets `{mfaRequired: true, mfaToken, methods}` and no session: send the token with one factor to `POST /v1/auth/login/mfa` (`{mfaToken, totp}`, `{mfaToken, recoveryCode}` or `{mfaToken, webauthn}`) within MFA_TOKEN_TTL_SECONDS; that answer is the session (`aal2`). Wrong codes count toward the same lockout as wrong passwords.',
+  })
   @ApiProblems(
     AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
     CoreErrorCode.TOO_MANY_REQUESTS,
     AuthErrorCode.INVALID_CREDENTIALS,
   )
-  @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
+  @ApiOkResponse({
+    description: 'Logged in (the session token, the user and the password age), or a second factor is needed',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoginView) }, { $ref: getSchemaPath(SecondFactorChallengeView) }] },
+  })
   login(@Body() dto: LoginDto, @Req() req: FastifyRequest) {
     return this.auth.login(dto, client(req));
   }
 
   @Post('auth/reauthenticate')
   @RequireSession()
+  @AllowMfaEnrolment()
   @Throttle({ reauthenticate: {} })
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Confirm my password again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited)',
+      'Confirm my password or a second factor again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited); a factor also makes it aal2',
   })
-  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(
+    CoreErrorCode.CURRENT_PASSWORD_WRONG,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+    CoreErrorCode.VALIDATION_FAILED,
+    AuthErrorCode.SECOND_FACTOR_INVALID,
+  )
   @ApiOkResponse({
     type: ReauthenticatedView,
     description: 'The same session, now recently authenticated (no new token)',
   })
   reauthenticate(@CurrentPrincipal() p: Principal, @Body() dto: ReauthenticateDto) {
-    return this.account.reauthenticate(p, dto.password);
+    return this.account.reauthenticate(p, dto);
   }
 
   @Post('auth/logout')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
@@ -110,6 +134,7 @@ export class AuthController {
 
   @Get('auth/sessions')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @ApiOperation({ summary: 'My active sessions' })
   @ApiOkResponse({ type: SessionPage, description: 'My active sessions, newest first' })
@@ -119,6 +144,7 @@ export class AuthController {
 
   @Delete('auth/sessions/:id')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
@@ -131,6 +157,7 @@ export class AuthController {
 
   @Post('auth/sessions/revoke-all')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(200)
   @ApiOperation({ summary: 'End all my sessions but this one' })
@@ -142,10 +169,11 @@ export class AuthController {
   @Get('me')
   @RequireScopes('profiles:read')
   @AllowUnverifiedEmail()
-  @ApiOperation({ summary: 'Who am I' })
+  @AllowMfaEnrolment()
+  @ApiOperation({ summary: 'Who am I (and, from a session, its assurance level)' })
   @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
-    return this.auth.me(p.userId);
+    return this.auth.me(p.userId).then((u) => (p.aal ? { ...u, aal: p.aal } : u));
   }
 
   @Post('auth/password')

@@ -13,6 +13,8 @@ import { AuthService } from './auth.service';
 import { PasswordHasher } from './password/password-hasher';
 import { BreachedPasswords, PwnedRangeClient } from './password/breached-passwords';
 import { PasswordPolicy } from './password/password-policy';
+import { SecondFactorGates } from './second-factor-gates';
+import { SecondFactorLogin } from './second-factor-login.service';
 import { SessionCredentialResolver } from './session-credential.resolver';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -33,9 +35,11 @@ import { SessionsService } from './sessions.service';
     AccountService,
     AdminUsersService,
     SessionCredentialResolver,
+    SecondFactorGates,
+    SecondFactorLogin,
     AccountPart,
     SessionsPart,
   ],
-  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher],
+  exports: [AuthService, AdminUsersService, SessionsService, PasswordHasher, SecondFactorGates, SecondFactorLogin],
 })
 export class AuthModule {}

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { AuditService } from '@app/audit';
 import { RandomSource } from '@app/crypto';
 import {
+  Aal,
   AppConfig,
   Clock,
   CoreErrorCode,
@@ -21,6 +22,7 @@ import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
+import { SecondFactorChallenge, SecondFactorGates } from './second-factor-gates';
 import { SessionsService } from './sessions.service';
 import { newOpaqueToken, tokenDigest } from './tokens';
 
@@ -45,6 +47,7 @@ export function userView(u: User): UserView {
     role: u.role,
     scopes: u.scopes,
     emailVerified: !!u.emailVerifiedAt,
+    mfaEnabled: u.mfaEnabled === true,
     passwordChangedAt: u.passwordChangedAt.toISOString(),
     createdAt: u.createdAt.toISOString(),
   };
@@ -69,6 +72,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
+    private readonly secondFactor: SecondFactorGates,
   ) {}
 
   /** The password policy, then the breached-password lists (PASSWORD_TOO_WEAK, PASSWORD_BREACHED: no count told). */
@@ -177,8 +181,10 @@ export class AuthService {
    * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for
    * every failure (unknown email, wrong password, locked, disabled).
    */
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<LoginView> {
-    const env = this.config.env;
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+  ): Promise<LoginView | SecondFactorChallenge> {
     const now = this.clock.now();
     const ip = client.ip ?? 'unknown';
     const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
@@ -204,16 +210,39 @@ export class AuthService {
     const verdict = await this.verifyWithLockout(user, input.password, rules);
     if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', user.id);
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(input.password) : undefined;
+    // Second factor (libs/mfa, issue 19): with one enrolled the password step ends here with a challenge, no session.
+    // Its reserved attempt stays counted until the factor is proven, so factor guesses share the account's lockout.
+    const challenge = await this.secondFactor.challenge(user, client);
+    if (challenge) return challenge;
+    return this.completeLogin(user, client, { rehash, aal: 'aal1' });
+  }
+
+  /**
+   * Issues the session of a login whose every step is proven: the password (and, for `aal2`, a second factor, from
+   * libs/mfa through SecondFactorLogin). Ends the failure run, rehashes when due, audits, in one transaction.
+   */
+  async completeLogin(
+    user: User,
+    client: ClientInfo,
+    opts: { rehash?: string; aal: Aal; method?: string },
+  ): Promise<LoginView> {
+    const env = this.config.env;
+    const now = this.clock.now();
+    const ip = client.ip ?? 'unknown';
+    const rehash = opts.rehash;
     // One transaction (one commit) for everything a successful login writes.
     const issued = await this.repo.transaction(async (em) => {
       // A password change or reset that committed while this login verified the old password wins.
       if ((await this.repo.lockPasswordHash(em, user.id)) !== user.passwordHash) return undefined;
       await this.repo.clearAttempts(user.id, em);
       if (rehash) await this.repo.updatePasswordHash(em, user.id, rehash);
-      const session = await this.sessions.issue(user.id, client, em);
-      const details = session.ended
-        ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER }
-        : {};
+      const session = await this.sessions.issue(user.id, client, em, { aal: opts.aal });
+      const details = {
+        ...(opts.aal === 'aal2' ? { aal: opts.aal, method: opts.method } : {}),
+        ...(session.ended
+          ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER }
+          : {}),
+      };
       await this.audit.record(
         {
           action: 'auth.login',
@@ -283,6 +312,14 @@ export class AuthService {
       }
     });
     return 'wrong';
+  }
+
+  /**
+   * A second factor's check under the account's lockout (one reserved attempt; a wrong one counts like a wrong
+   * password). libs/mfa calls it through one adapter (FactorLockout).
+   */
+  verifyFactorWithLockout(userId: string, verify: () => Promise<boolean>): Promise<'ok' | 'wrong' | 'locked'> {
+    return this.attemptWithLockout({ userId }, verify, '', this.lockoutRules());
   }
 
   lockoutRules(): LockoutRules {

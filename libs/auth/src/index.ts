@@ -7,17 +7,30 @@ import { User } from './entities/user.entity';
 import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
 import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys';
 import { SessionAuthenticatedAt1763901170000 } from './migrations/1763901170000-SessionAuthenticatedAt';
+import { SecondFactorAssurance1763901900000 } from './migrations/1763901900000-SecondFactorAssurance';
 
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
+export { AuthErrorCode, AuthException } from './auth-error-codes';
 export { SessionsService } from './sessions.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
 export { PasswordHasher } from './password/password-hasher';
+export { SecondFactorGates } from './second-factor-gates';
+export type { SecondFactorChallenge, SecondFactorGate, SecondFactorProof } from './second-factor-gates';
+export { SecondFactorLogin } from './second-factor-login.service';
+export { LoginView, SecondFactorChallengeView, UserView } from './dto/user.response';
+export type { ClientInfo } from './auth.service';
+export { User } from './entities/user.entity';
 
 export const authSchema: Partial<SchemaParts> = {
   entities: [User, Session, EmailToken, LoginThrottle, LoginDecoy],
-  migrations: [CreateAuth1763900200000, LoginDecoys1763900900000, SessionAuthenticatedAt1763901170000],
+  migrations: [
+    CreateAuth1763900200000,
+    LoginDecoys1763900900000,
+    SessionAuthenticatedAt1763901170000,
+    SecondFactorAssurance1763901900000,
+  ],
   appendOnlyTables: [],
 };
 export { calibrateArgon2 } from './password/calibrate';

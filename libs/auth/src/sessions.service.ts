@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RandomSource } from '@app/crypto';
-import { AppConfig, Clock, Principal } from '@app/core';
+import { Aal, AppConfig, Clock, Principal, Role } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { SessionView } from './dto/session.response';
@@ -22,14 +22,29 @@ export { SessionView } from './dto/session.response';
 /** Opaque bearer sessions: idle and absolute timeouts, immediate revocation, throttled last-seen writes. */
 @Injectable()
 export class SessionsService {
+  /** MFA_REQUIRED_ROLES: a session of such a user without a second factor may only enrol one. */
+  private readonly mfaRequiredRoles: ReadonlySet<Role>;
+
   constructor(
     private readonly repo: SessionsRepository,
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.mfaRequiredRoles = new Set(
+      config.env.MFA_REQUIRED_ROLES.split(',')
+        .map((r) => r.trim())
+        .filter(Boolean) as Role[],
+    );
+  }
 
-  async issue(userId: string, client: { ip?: string; userAgent?: string }, em?: EntityManager): Promise<IssuedSession> {
+  /** `assurance`: a login that proved a second factor issues an aal2 session (default aal1, password only). */
+  async issue(
+    userId: string,
+    client: { ip?: string; userAgent?: string },
+    em?: EntityManager,
+    assurance: { aal: Aal } = { aal: 'aal1' },
+  ): Promise<IssuedSession> {
     const now = this.clock.now();
     const token = newOpaqueToken(this.random);
     const session = await this.repo.insert(
@@ -38,6 +53,8 @@ export class SessionsService {
         tokenHash: tokenDigest(token),
         createdAt: now,
         authenticatedAt: now,
+        aal: assurance.aal,
+        secondFactorAt: assurance.aal === 'aal2' ? now : null,
         lastSeenAt: now,
         expiresAt: new Date(now.getTime() + this.config.env.SESSION_ABSOLUTE_HOURS * 3_600_000),
         ip: client.ip ?? null,
@@ -82,6 +99,10 @@ export class SessionsService {
       sessionId: s.id,
       emailVerified: s.emailVerified,
       authenticatedAt: s.authenticatedAt,
+      aal: s.aal,
+      ...(s.secondFactorAt ? { secondFactorAt: s.secondFactorAt } : {}),
+      hasSecondFactor: s.mfaEnabled,
+      mfaEnrolmentRequired: !s.mfaEnabled && this.mfaRequiredRoles.has(s.role),
     };
   }
 
@@ -95,6 +116,9 @@ export class SessionsService {
       expiresAt: s.expiresAt.toISOString(),
       ip: s.ip,
       userAgent: s.userAgent,
+      aal: s.aal,
+      authenticatedAt: s.authenticatedAt.toISOString(),
+      secondFactorAt: s.secondFactorAt?.toISOString() ?? null,
       current: s.id === currentId,
     }));
   }
@@ -102,6 +126,11 @@ export class SessionsService {
   /** The session proved the password again (step-up): its `authenticatedAt` becomes now. */
   renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
     return this.repo.renewAuthentication(userId, sessionId, now, em);
+  }
+
+  /** The session proved a second factor (step-up with a factor): aal2, and `authenticatedAt` now. */
+  renewWithSecondFactor(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    return this.repo.renewWithSecondFactor(userId, sessionId, now, em);
   }
 
   /**

@@ -588,6 +588,37 @@ export class Environment {
 
   @Env({
     description:
+      'Roles that must have a second factor, comma-separated (`admin`, `user`; empty: none). A session of such a user without one may only enrol a factor, sign out, list its sessions and read /v1/me (403 MFA_ENROLMENT_REQUIRED elsewhere).',
+    default: 'admin',
+  })
+  @IsString()
+  @Matches(/^(admin|user|admin,user|user,admin)?$/, {
+    message: 'MFA_REQUIRED_ROLES must list roles, comma-separated without spaces: admin, user',
+  })
+  MFA_REQUIRED_ROLES = 'admin';
+
+  @Env({
+    description:
+      'Lifetime (seconds) of the `mfaToken` a login answers for an account with a second factor: the second step must follow within it (single use).',
+    default: '300',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(1800)
+  MFA_TOKEN_TTL_SECONDS = 300;
+
+  @Env({
+    description: 'Issuer shown by authenticator apps for TOTP factors (the `issuer` of the otpauth:// URI).',
+    default: 'Security Backend',
+  })
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[^:]+$/, { message: 'MFA_TOTP_ISSUER must not contain a colon' })
+  MFA_TOTP_ISSUER = 'Security Backend';
+
+  @Env({
+    description:
       'Base URL of a Pwned Passwords compatible range API (k-anonymity: only the first 5 hex characters of the SHA-1 leave the service, with `Add-Padding: true`), e.g. `https://api.pwnedpasswords.com`. Unset: no online check. On a timeout or error the check is skipped and a warning logged (it never blocks a sign-up).',
     default: '',
   })

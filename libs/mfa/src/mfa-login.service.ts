@@ -1,0 +1,129 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { AuditService } from '@app/audit';
+import {
+  AuthErrorCode,
+  AuthException,
+  ClientInfo,
+  LoginView,
+  SecondFactorChallenge,
+  SecondFactorGate,
+  SecondFactorGates,
+  SecondFactorLogin,
+  User,
+} from '@app/auth';
+import { AppConfig, Clock } from '@app/core';
+import { RandomSource } from '@app/crypto';
+import { FactorVerifier } from './factor-verifier';
+import { MfaRepository } from './mfa.repository';
+import { FactorProof } from './mfa.types';
+
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** `mfa_` and 32 random bytes (base64url): recognisable, never confused with a session token. */
+const MFA_TOKEN = /^mfa_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The second step of a login and the step-up with a factor: the gate the login asks after the password (registered
+ * with auth's SecondFactorGates, so auth never imports this context).
+ */
+@Injectable()
+export class MfaLoginService implements SecondFactorGate, OnModuleInit {
+  constructor(
+    private readonly gates: SecondFactorGates,
+    private readonly login: SecondFactorLogin,
+    private readonly verifier: FactorVerifier,
+    private readonly repo: MfaRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.gates.register(this);
+  }
+
+  /** After the password: a short-lived, single-use token bound to this password step, and the methods available. */
+  async challenge(user: User): Promise<SecondFactorChallenge> {
+    const now = this.clock.now();
+    const token = `mfa_${this.random.bytes(32).toString('base64url')}`;
+    const expiresAt = new Date(now.getTime() + this.config.env.MFA_TOKEN_TTL_SECONDS * 1000);
+    await this.repo.insertLoginToken({
+      tokenHash: digest(token),
+      userId: user.id,
+      passwordFingerprint: this.login.passwordFingerprint(user),
+      createdAt: now,
+      expiresAt,
+      usedAt: null,
+    });
+    await this.audit.record({
+      action: 'auth.login',
+      outcome: 'success',
+      actorId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      details: { step: 'password', next: 'second_factor' },
+    });
+    return {
+      mfaRequired: true,
+      mfaToken: token,
+      methods: await this.methods(user.id),
+      expiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  /** The factors the user can prove now. */
+  async methods(userId: string): Promise<string[]> {
+    const factors = (await this.repo.factors(userId)).filter((f) => f.confirmedAt);
+    const methods: string[] = [];
+    if (factors.some((f) => f.kind === 'totp')) methods.push('totp');
+    if ((await this.repo.countUnusedRecoveryCodes(userId)) > 0) methods.push('recoveryCode');
+    if (factors.some((f) => f.kind === 'webauthn')) methods.push('webauthn');
+    return methods;
+  }
+
+  /**
+   * The second step: the token must be live and its password step still hold (the password unchanged, the account
+   * enabled); the factor is checked under the lockout; then the token is spent and the aal2 session issued. A wrong
+   * factor leaves the token usable until it expires (the lockout bounds the guesses).
+   */
+  async complete(mfaToken: string, proof: FactorProof, client: ClientInfo): Promise<LoginView> {
+    const now = this.clock.now();
+    const invalid = () =>
+      new AuthException(AuthErrorCode.MFA_TOKEN_INVALID, 'The sign-in step has expired or was used; sign in again.');
+    if (!MFA_TOKEN.test(mfaToken)) throw invalid();
+    const hash = digest(mfaToken);
+    const pending = await this.repo.liveLoginToken(hash, now);
+    const user = pending && (await this.login.activeUser(pending.userId));
+    if (!pending || !user || this.login.passwordFingerprint(user) !== pending.passwordFingerprint) throw invalid();
+    const method = await this.verifier.verify(user, proof);
+    if (!(await this.repo.useLoginToken(hash, this.clock.now()))) throw invalid();
+    return this.login.complete(user, client, method);
+  }
+
+  /** Step-up with a factor: the session becomes aal2 and recently authenticated (audited); answers when. */
+  async stepUp(userId: string, sessionId: string, proof: FactorProof): Promise<Date> {
+    const user = await this.login.activeUser(userId);
+    if (!user) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    const method = await this.verifier.verify(user, proof);
+    const now = this.clock.now();
+    const renewed = await this.repo.transaction(async (em) => {
+      if (!(await this.login.stepUp(userId, sessionId, now, em))) return false;
+      await this.login.clearFailures(userId, em);
+      await this.audit.record(
+        {
+          action: 'auth.reauthenticate',
+          outcome: 'success',
+          actorId: userId,
+          targetType: 'session',
+          targetId: sessionId,
+          details: { method, aal: 'aal2' },
+        },
+        em,
+      );
+      return true;
+    });
+    if (!renewed) throw new AuthException(AuthErrorCode.SESSION_INVALID, 'The session token is not valid.');
+    return now;
+  }
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
+import { NotificationsModule } from '@app/notifications';
+import { FactorVerifier } from './factor-verifier';
+import { MfaCiphertextStore } from './mfa-ciphertext.store';
+import { MfaLoginService } from './mfa-login.service';
+import { MfaController } from './mfa.controller';
+import { MfaRepository } from './mfa.repository';
+import { MfaService } from './mfa.service';
+import { TotpSecretCodec } from './totp-secret.codec';
+
+/**
+ * Second factors: TOTP, recovery codes, the second step of a login and the step-up with a factor. Builds on auth
+ * (it registers its login gate with auth's SecondFactorGates, so auth does not import it), CryptoService from the
+ * global crypto composition, and CiphertextStores from core (its TOTP secrets are rewrapped with the rest).
+ */
+@Module({
+  imports: [AuthModule, AuditModule, NotificationsModule],
+  controllers: [MfaController],
+  providers: [MfaRepository, TotpSecretCodec, FactorVerifier, MfaLoginService, MfaService, MfaCiphertextStore],
+  exports: [MfaService],
+})
+export class MfaModule {}
