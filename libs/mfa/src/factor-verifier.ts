@@ -54,7 +54,21 @@ export class FactorVerifier {
   private async spendTotp(userId: string, code: string): Promise<boolean> {
     const factor = await this.repo.confirmedTotp(userId);
     if (!factor?.secretCiphertext) return false;
-    const secret = this.codec.open(userId, factor.id, factor.secretCiphertext);
+    let secret: Buffer;
+    try {
+      secret = this.codec.open(userId, factor.id, factor.secretCiphertext);
+    } catch {
+      // A secret that does not decrypt (moved or tampered in the database, its key retired): no code can match.
+      await this.audit.record({
+        action: 'mfa.secret_integrity_failed',
+        outcome: 'failure',
+        actorType: 'system',
+        targetType: 'mfa_factor',
+        targetId: factor.id,
+        details: { during: 'verify' },
+      });
+      return false;
+    }
     const now = this.clock.now();
     try {
       const step = matchTotpStep(secret, code, now.getTime());
