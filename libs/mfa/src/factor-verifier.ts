@@ -9,6 +9,7 @@ import { FactorProof, ProvenMethod } from './mfa.types';
 import { normaliseRecoveryCode } from './recovery-codes';
 import { matchTotpStep } from './totp';
 import { TotpSecretCodec } from './totp-secret.codec';
+import { WebauthnService } from './webauthn.service';
 
 /**
  * Checks and spends one presented factor (a TOTP code or a recovery code) for a user, under the account's lockout
@@ -26,17 +27,24 @@ export class FactorVerifier {
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
     private readonly clock: Clock,
+    private readonly webauthn: WebauthnService,
   ) {}
 
   /** Exactly one proof; answers the method proven or throws SECOND_FACTOR_INVALID (wrong, spent or locked). */
   async verify(user: User, proof: FactorProof): Promise<ProvenMethod> {
-    const given = [proof.totp, proof.recoveryCode].filter((v) => v !== undefined).length;
+    const given = [proof.totp, proof.recoveryCode, proof.webauthn].filter((v) => v !== undefined).length;
     if (given !== 1)
-      throw new CoreException(CoreErrorCode.VALIDATION_FAILED, 'Send exactly one second factor: totp or recoveryCode.');
-    const method: ProvenMethod = proof.totp !== undefined ? 'totp' : 'recoveryCode';
-    const verdict = await this.login.verifyUnderLockout(user.id, () =>
-      method === 'totp' ? this.spendTotp(user.id, proof.totp!) : this.spendRecoveryCode(user, proof.recoveryCode!),
-    );
+      throw new CoreException(
+        CoreErrorCode.VALIDATION_FAILED,
+        'Send exactly one second factor: totp, recoveryCode or webauthn.',
+      );
+    const method: ProvenMethod =
+      proof.totp !== undefined ? 'totp' : proof.recoveryCode !== undefined ? 'recoveryCode' : 'webauthn';
+    const verdict = await this.login.verifyUnderLockout(user.id, async () => {
+      if (method === 'totp') return this.spendTotp(user.id, proof.totp!);
+      if (method === 'recoveryCode') return this.spendRecoveryCode(user, proof.recoveryCode!);
+      return (await this.webauthn.verifyAssertion(user.id, proof.webauthn!)) === user.id;
+    });
     if (verdict !== 'ok') {
       await this.audit.record({
         action: 'mfa.verify',

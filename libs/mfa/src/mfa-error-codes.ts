@@ -7,6 +7,8 @@ export enum MfaErrorCode {
   TOTP_ENROLMENT_NOT_FOUND = 'TOTP_ENROLMENT_NOT_FOUND',
   TOTP_CODE_WRONG = 'TOTP_CODE_WRONG',
   MFA_NOT_ENROLLED = 'MFA_NOT_ENROLLED',
+  WEBAUTHN_REGISTRATION_FAILED = 'WEBAUTHN_REGISTRATION_FAILED',
+  PASSKEY_LOGIN_DISABLED = 'PASSKEY_LOGIN_DISABLED',
 }
 
 export const MFA_ERRORS = registerErrorCodes<MfaErrorCode>({
@@ -18,6 +20,11 @@ export const MFA_ERRORS = registerErrorCodes<MfaErrorCode>({
   TOTP_ENROLMENT_NOT_FOUND: { status: 404, title: 'No pending authenticator enrolment; start one first' },
   TOTP_CODE_WRONG: { status: 400, title: 'The code does not match the authenticator being enrolled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'No second factor is enrolled' },
+  WEBAUTHN_REGISTRATION_FAILED: {
+    status: 400,
+    title: 'The passkey registration did not verify (challenge, origin or attestation)',
+  },
+  PASSKEY_LOGIN_DISABLED: { status: 404, title: 'Passwordless sign-in with a passkey is not enabled (PASSKEY_LOGIN)' },
 });
 
 export class MfaException extends DomainException<MfaErrorCode> {

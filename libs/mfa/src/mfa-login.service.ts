@@ -15,6 +15,8 @@ import {
 import { AppConfig, Clock } from '@app/core';
 import { RandomSource } from '@app/crypto';
 import { FactorVerifier } from './factor-verifier';
+import { MfaErrorCode, MfaException } from './mfa-error-codes';
+import { WebauthnService } from './webauthn.service';
 import { MfaRepository } from './mfa.repository';
 import { FactorProof } from './mfa.types';
 
@@ -37,6 +39,7 @@ export class MfaLoginService implements SecondFactorGate, OnModuleInit {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
+    private readonly webauthn: WebauthnService,
   ) {}
 
   onModuleInit(): void {
@@ -93,12 +96,66 @@ export class MfaLoginService implements SecondFactorGate, OnModuleInit {
       new AuthException(AuthErrorCode.MFA_TOKEN_INVALID, 'The sign-in step has expired or was used; sign in again.');
     if (!MFA_TOKEN.test(mfaToken)) throw invalid();
     const hash = digest(mfaToken);
-    const pending = await this.repo.liveLoginToken(hash, now);
-    const user = pending && (await this.login.activeUser(pending.userId));
-    if (!pending || !user || this.login.passwordFingerprint(user) !== pending.passwordFingerprint) throw invalid();
+    const user = await this.pendingUser(hash, now);
+    if (!user) throw invalid();
     const method = await this.verifier.verify(user, proof);
     if (!(await this.repo.useLoginToken(hash, this.clock.now()))) throw invalid();
     return this.login.complete(user, client, method);
+  }
+
+  /** The user of a live second-step token whose password step still holds. */
+  private async pendingUser(hash: string, now: Date): Promise<User | undefined> {
+    const pending = await this.repo.liveLoginToken(hash, now);
+    const user = pending && (await this.login.activeUser(pending.userId));
+    if (!pending || !user || this.login.passwordFingerprint(user) !== pending.passwordFingerprint) return undefined;
+    return user;
+  }
+
+  /** WebAuthn options for the second step: a challenge bound to the token's user, its passkeys allowed. */
+  async webauthnOptions(mfaToken: string): Promise<Record<string, unknown>> {
+    const user = MFA_TOKEN.test(mfaToken) ? await this.pendingUser(digest(mfaToken), this.clock.now()) : undefined;
+    if (!user) throw new AuthException(AuthErrorCode.MFA_TOKEN_INVALID, 'The sign-in step has expired; sign in again.');
+    return this.webauthn.authenticationOptions(user.id);
+  }
+
+  /** Passwordless (PASSKEY_LOGIN): options with a challenge for anyone, no credentials listed (discoverable). */
+  passkeyOptions(): Promise<Record<string, unknown>> {
+    this.assertPasskeyLogin();
+    return this.webauthn.authenticationOptions(null);
+  }
+
+  /**
+   * Passwordless sign-in: a discoverable passkey with user verification is two factors in one (possession and the
+   * PIN or biometric), so the session is aal2. The assertion counts toward its user's lockout like a password.
+   */
+  async passkeyLogin(response: Record<string, unknown>, client: ClientInfo): Promise<LoginView> {
+    this.assertPasskeyLogin();
+    const refused = () => new AuthException(AuthErrorCode.SECOND_FACTOR_INVALID, 'The passkey was not accepted.');
+    const credentialId = typeof response.id === 'string' ? response.id.slice(0, 1400) : '';
+    const factor = credentialId ? await this.repo.passkeyByCredentialId(credentialId) : null;
+    const user = factor && (await this.login.activeUser(factor.userId));
+    if (!user) throw refused();
+    const verdict = await this.login.verifyUnderLockout(
+      user.id,
+      async () => (await this.webauthn.verifyAssertion(null, response)) === user.id,
+    );
+    if (verdict !== 'ok') {
+      await this.audit.record({
+        action: 'mfa.verify',
+        outcome: 'failure',
+        actorId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        details: { method: 'passkey', reason: verdict === 'locked' ? 'locked' : 'wrong' },
+      });
+      throw refused();
+    }
+    return this.login.complete(user, client, 'passkey');
+  }
+
+  private assertPasskeyLogin(): void {
+    if (!this.config.env.PASSKEY_LOGIN)
+      throw new MfaException(MfaErrorCode.PASSKEY_LOGIN_DISABLED, 'Passwordless sign-in is not enabled here.');
   }
 
   /** Step-up with a factor: the session becomes aal2 and recently authenticated (audited); answers when. */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -15,9 +15,18 @@ import {
   RequireSession,
   SensitiveAction,
 } from '@app/core';
-import { ConfirmTotpDto, LoginMfaDto, StartTotpDto } from './dto/mfa.dto';
+import {
+  ConfirmTotpDto,
+  LoginMfaDto,
+  MfaTokenDto,
+  PasskeyLoginDto,
+  RenameFactorDto,
+  StartTotpDto,
+  WebauthnRegisterDto,
+} from './dto/mfa.dto';
 import {
   FactorRemovedView,
+  FactorView,
   MfaResetView,
   MfaStatusView,
   RecoveryCodesView,
@@ -27,6 +36,15 @@ import {
 import { MfaErrorCode } from './mfa-error-codes';
 import { MfaLoginService } from './mfa-login.service';
 import { MfaService } from './mfa.service';
+import { WebauthnService } from './webauthn.service';
+
+/** WebAuthn options as @simplewebauthn/server makes them (passed to the browser's parse…OptionsFromJSON). */
+const WEBAUTHN_OPTIONS = {
+  type: 'object' as const,
+  additionalProperties: true,
+  required: ['challenge'],
+  properties: { challenge: { type: 'string' as const, example: 'bmV2ZXItdGhlLXNhbWUtY2hhbGxlbmdlLXR3aWNl' } },
+};
 
 const client = (req: FastifyRequest) => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 
@@ -36,6 +54,7 @@ export class MfaController {
   constructor(
     private readonly mfa: MfaService,
     private readonly mfaLogin: MfaLoginService,
+    private readonly webauthn: WebauthnService,
   ) {}
 
   @Post('auth/login/mfa')
@@ -55,7 +74,98 @@ export class MfaController {
   )
   @ApiOkResponse({ type: LoginView, description: 'Logged in with a second factor (aal2)' })
   loginMfa(@Body() dto: LoginMfaDto, @Req() req: FastifyRequest) {
-    return this.mfaLogin.complete(dto.mfaToken, { totp: dto.totp, recoveryCode: dto.recoveryCode }, client(req));
+    return this.mfaLogin.complete(
+      dto.mfaToken,
+      { totp: dto.totp, recoveryCode: dto.recoveryCode, webauthn: dto.webauthn },
+      client(req),
+    );
+  }
+
+  @Post('auth/login/mfa/webauthn/options')
+  @Throttle({ login: {} })
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Log in, second step with a passkey: WebAuthn request options (a single-use challenge, 5 minutes)',
+  })
+  @ApiProblems(AuthErrorCode.MFA_TOKEN_INVALID, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS, description: 'PublicKeyCredentialRequestOptionsJSON' })
+  webauthnOptions(@Body() dto: MfaTokenDto) {
+    return this.mfaLogin.webauthnOptions(dto.mfaToken);
+  }
+
+  @Post('auth/passkey/options')
+  @Throttle({ login: {} })
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passwordless sign-in (PASSKEY_LOGIN): WebAuthn request options for a discoverable passkey',
+  })
+  @ApiProblems(MfaErrorCode.PASSKEY_LOGIN_DISABLED, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS, description: 'PublicKeyCredentialRequestOptionsJSON' })
+  passkeyOptions() {
+    return this.mfaLogin.passkeyOptions();
+  }
+
+  @Post('auth/passkey/login')
+  @Throttle({ login: {} })
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Passwordless sign-in (PASSKEY_LOGIN): the assertion of a passkey with user verification → an aal2 session',
+  })
+  @ApiProblems(
+    MfaErrorCode.PASSKEY_LOGIN_DISABLED,
+    AuthErrorCode.SECOND_FACTOR_INVALID,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+  )
+  @ApiOkResponse({ type: LoginView, description: 'Logged in with a passkey (aal2)' })
+  passkeyLogin(@Body() dto: PasskeyLoginDto, @Req() req: FastifyRequest) {
+    return this.mfaLogin.passkeyLogin(dto.webauthn, client(req));
+  }
+
+  @Post('auth/mfa/webauthn/register/options')
+  @RequireSession()
+  @SensitiveAction()
+  @AllowMfaEnrolment()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Start registering a passkey: WebAuthn creation options (a single-use challenge, 5 minutes)',
+  })
+  @ApiProblems(CoreErrorCode.RECENT_LOGIN_REQUIRED)
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS, description: 'PublicKeyCredentialCreationOptionsJSON' })
+  webauthnRegisterOptions(@CurrentPrincipal() p: Principal) {
+    return this.webauthn.registrationOptions(p);
+  }
+
+  @Post('auth/mfa/webauthn/register/verify')
+  @RequireSession()
+  @SensitiveAction()
+  @AllowMfaEnrolment()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Finish registering a passkey: it becomes a factor, this session aal2, the others end (audited, mailed); the first factor comes with recovery codes',
+  })
+  @ApiProblems(MfaErrorCode.WEBAUTHN_REGISTRATION_FAILED, CoreErrorCode.RECENT_LOGIN_REQUIRED)
+  @ApiOkResponse({ type: TotpConfirmedView, description: 'The factor, and the recovery codes when it is the first' })
+  webauthnRegister(@CurrentPrincipal() p: Principal, @Body() dto: WebauthnRegisterDto) {
+    return this.webauthn.register(p, dto.response, dto.name ?? 'Passkey');
+  }
+
+  @Patch('auth/mfa/factors/:id')
+  @RequireSession()
+  @ApiOperation({ summary: 'Rename one of my second factors' })
+  @ApiProblems(MfaErrorCode.MFA_FACTOR_NOT_FOUND)
+  @ApiOkResponse({ type: FactorView, description: 'The renamed factor' })
+  @ApiIdParam('id', 'One of my factors (its `id` in GET /v1/auth/mfa)', '2a0d8a4e-3f4b-4b8e-9a53-6a1f0f1f5e11')
+  rename(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Body() dto: RenameFactorDto,
+  ) {
+    return this.mfa.rename(p, id, dto.name);
   }
 
   @Get('auth/mfa')

@@ -9,6 +9,8 @@ import { MfaController } from './mfa.controller';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
 import { TotpSecretCodec } from './totp-secret.codec';
+import { PasskeyPagesController } from './pages/passkey-pages.controller';
+import { WebauthnService } from './webauthn.service';
 
 /**
  * Second factors: TOTP, recovery codes, the second step of a login and the step-up with a factor. Builds on auth
@@ -17,8 +19,16 @@ import { TotpSecretCodec } from './totp-secret.codec';
  */
 @Module({
   imports: [AuthModule, AuditModule, NotificationsModule],
-  controllers: [MfaController],
-  providers: [MfaRepository, TotpSecretCodec, FactorVerifier, MfaLoginService, MfaService, MfaCiphertextStore],
+  controllers: [MfaController, PasskeyPagesController],
+  providers: [
+    MfaRepository,
+    TotpSecretCodec,
+    WebauthnService,
+    FactorVerifier,
+    MfaLoginService,
+    MfaService,
+    MfaCiphertextStore,
+  ],
   exports: [MfaService],
 })
 export class MfaModule {}

@@ -176,4 +176,60 @@ export class MfaRepository {
       keyVersion,
     ]);
   }
+
+  // WebAuthn
+
+  async insertChallenge(row: {
+    challenge: string;
+    userId: string | null;
+    purpose: 'register' | 'authenticate';
+    createdAt: Date;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO webauthn_challenges (challenge, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [row.challenge, row.userId, row.purpose, row.createdAt, row.expiresAt],
+    );
+  }
+
+  /**
+   * Spends a challenge once, on any instance: it must be live, of this purpose and for this user (null: a
+   * passwordless sign-in, where the user is not known yet).
+   */
+  async useChallenge(
+    challenge: string,
+    purpose: 'register' | 'authenticate',
+    userId: string | null,
+    now: Date,
+  ): Promise<boolean> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE webauthn_challenges SET used_at = $4
+       WHERE challenge = $1 AND purpose = $2 AND user_id IS NOT DISTINCT FROM $3::uuid AND used_at IS NULL AND expires_at > $4
+       RETURNING challenge`,
+      [challenge, purpose, userId, now],
+    );
+    return returnedRows(result).length > 0;
+  }
+
+  passkeyByCredentialId(credentialId: string): Promise<MfaFactor | null> {
+    return this.dataSource.getRepository(MfaFactor).findOneBy({ credentialId, kind: 'webauthn' });
+  }
+
+  /**
+   * Records a verified assertion's counter: only forward (a counter that did not grow, when the authenticator keeps
+   * one, means a cloned authenticator or a replay and is refused by the caller; this UPDATE also refuses a race).
+   */
+  async advanceSignCount(id: string, counter: number, now: Date): Promise<boolean> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE mfa_factors SET sign_count = $2, last_used_at = $3
+       WHERE id = $1 AND (sign_count < $2 OR ($2 = 0 AND sign_count = 0)) RETURNING id`,
+      [id, counter, now],
+    );
+    return returnedRows(result).length > 0;
+  }
+
+  async rename(userId: string, id: string, name: string): Promise<MfaFactor | null> {
+    await this.dataSource.query('UPDATE mfa_factors SET name = $3 WHERE id = $1 AND user_id = $2', [id, userId, name]);
+    return this.dataSource.getRepository(MfaFactor).findOneBy({ id, userId });
+  }
 }

@@ -125,13 +125,35 @@ export class MfaService {
           MfaErrorCode.TOTP_CODE_WRONG,
           'The code does not match; check the device clock and retry.',
         );
-      const first = (await this.repo.countConfirmed(em, user.id)) === 0;
       await this.repo.confirm(em, pending.id, now);
-      const recoveryCodes = first ? await this.replaceRecoveryCodes(em, user.id) : [];
-      const sessionsEnded = await this.changed(em, user, principal, 'mfa.factor_added', pending);
-      await this.login.stepUp(user.id, principal.sessionId!, now, em);
-      return { factor: factorView({ ...pending, confirmedAt: now }), recoveryCodes, sessionsEnded };
+      return this.activated(em, user, principal, { ...pending, confirmedAt: now }, now);
     });
+  }
+
+  /**
+   * A factor just proven by the session that added it (a confirmed TOTP, a verified passkey), in `em` under the
+   * user's lock: recovery codes when it is the first, the flag, the other sessions ended, audit and mail; the
+   * session becomes aal2.
+   */
+  async activated(
+    em: EntityManager,
+    user: User,
+    principal: Principal,
+    factor: MfaFactor,
+    now: Date,
+  ): Promise<TotpConfirmedView> {
+    const first = (await this.repo.countConfirmed(em, user.id)) === 1;
+    const recoveryCodes = first ? await this.replaceRecoveryCodes(em, user.id) : [];
+    const sessionsEnded = await this.changed(em, user, principal, 'mfa.factor_added', factor);
+    await this.login.stepUp(user.id, principal.sessionId!, now, em);
+    return { factor: factorView(factor), recoveryCodes, sessionsEnded };
+  }
+
+  /** Renames one of the user's factors (a passkey: "Laptop", "YubiKey"). */
+  async rename(principal: Principal, factorId: string, name: string): Promise<FactorView> {
+    const row = await this.repo.rename(principal.userId, factorId, name);
+    if (!row) throw new MfaException(MfaErrorCode.MFA_FACTOR_NOT_FOUND, 'No such second factor.');
+    return factorView(row);
   }
 
   /** Removes one of the user's factors; the last one takes the recovery codes with it. */
@@ -205,7 +227,8 @@ export class MfaService {
     });
   }
 
-  private async userOf(principal: Principal): Promise<User> {
+  /** The user behind a session that manages factors (refused for keys). */
+  async userOf(principal: Principal): Promise<User> {
     if (principal.kind !== 'session' || !principal.sessionId)
       throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Manage second factors from a signed-in session.');
     const user = await this.login.activeUser(principal.userId);

@@ -11,4 +11,6 @@ export type ProvenMethod = 'totp' | 'recoveryCode' | 'webauthn';
 export interface FactorProof {
   totp?: string;
   recoveryCode?: string;
+  /** A WebAuthn assertion (AuthenticationResponseJSON) over a challenge issued for this user. */
+  webauthn?: Record<string, unknown>;
 }

@@ -609,6 +609,15 @@ export class Environment {
   MFA_TOKEN_TTL_SECONDS = 300;
 
   @Env({
+    description:
+      'Passwordless sign-in with a passkey (a discoverable WebAuthn credential): `POST /v1/auth/passkey/options` and `/v1/auth/passkey/login` answer; off, they answer 404 and passkeys serve as second factors only. RP ID and origin come from `PUBLIC_URL`.',
+    default: 'false',
+  })
+  @Transform((p) => toBool(p) ?? false)
+  @IsBoolean()
+  PASSKEY_LOGIN = false;
+
+  @Env({
     description: 'Issuer shown by authenticator apps for TOTP factors (the `issuer` of the otpauth:// URI).',
     default: 'Security Backend',
   })
