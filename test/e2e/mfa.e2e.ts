@@ -288,4 +288,44 @@ describe('second factors: TOTP, recovery codes, aal2 (real PostgreSQL)', () => {
     // A plain user cannot reset anyone's factors.
     expect((await post(`/v1/admin/users/${u.userId}/mfa/reset`, again.body.token as string)).status).toBe(403);
   });
+  it('passkey routes without a browser: passwordless is off by default; forged ceremonies are refused', async () => {
+    expect(await problem(await t.request('/v1/auth/passkey/options', jsonPost({})))).toMatchObject({
+      status: 404,
+      code: 'PASSKEY_LOGIN_DISABLED',
+    });
+    expect((await problem(await t.request('/v1/auth/passkey/login', jsonPost({ webauthn: { id: 'x' } })))).code).toBe(
+      'PASSKEY_LOGIN_DISABLED',
+    );
+    const u = await registerAndLogin(t, uniqueUser('wa'));
+    const options = (await (await post('/v1/auth/mfa/webauthn/register/options', u.token)).json()) as {
+      challenge: string;
+      rp: { id: string };
+    };
+    expect(options.challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(options.rp.id).toBe(new URL(t.url).hostname);
+    // A registration whose clientDataJSON names the issued challenge but carries no valid attestation: refused, and
+    // the challenge is spent (a second try with it is refused before any verification).
+    const clientDataJSON = Buffer.from(
+      JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: t.url }),
+    ).toString('base64url');
+    const forged = {
+      id: 'AQID',
+      rawId: 'AQID',
+      type: 'public-key',
+      response: { clientDataJSON, attestationObject: 'AA' },
+    };
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await problem(await post('/v1/auth/mfa/webauthn/register/verify', u.token, { response: forged }))).code,
+      ).toBe('WEBAUTHN_REGISTRATION_FAILED');
+    expect(((await (await get('/v1/auth/mfa', u.token)).json()) as { factors: unknown[] }).factors).toEqual([]);
+    // Options for a second step need a live mfaToken.
+    expect(
+      (
+        await problem(
+          await t.request('/v1/auth/login/mfa/webauthn/options', jsonPost({ mfaToken: 'mfa_' + 'B'.repeat(43) })),
+        )
+      ).code,
+    ).toBe('MFA_TOKEN_INVALID');
+  });
 });
