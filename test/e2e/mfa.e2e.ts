@@ -242,6 +242,13 @@ describe('second factors: TOTP, recovery codes, aal2 (real PostgreSQL)', () => {
     expect((await post('/v1/auth/mfa/totp/confirm', token, { code: code(start.secret) })).status).toBe(200);
     // The enrolling session proved the factor: aal2, and admin:all works.
     expect((await grant()).status).toBe(200);
+    // The hourly retention job of this context runs (spent second-step tokens and challenges).
+    const run = await post('/v1/admin/jobs/mfa.purge/run', token);
+    expect(await run.json()).toMatchObject({
+      status: 'ran',
+      outcome: 'success',
+      counts: { expired: expect.any(Number) },
+    });
   });
 
   it('removing a factor and an admin reset end sessions, are audited and mailed; another user’s factor is 404', async () => {

@@ -4,6 +4,7 @@ import { AuthModule } from '@app/auth';
 import { NotificationsModule } from '@app/notifications';
 import { FactorVerifier } from './factor-verifier';
 import { MfaCiphertextStore } from './mfa-ciphertext.store';
+import { MfaJobs } from './mfa.jobs';
 import { MfaLoginService } from './mfa-login.service';
 import { MfaController } from './mfa.controller';
 import { MfaRepository } from './mfa.repository';
@@ -28,6 +29,7 @@ import { WebauthnService } from './webauthn.service';
     MfaLoginService,
     MfaService,
     MfaCiphertextStore,
+    MfaJobs,
   ],
   exports: [MfaService],
 })
