@@ -5,6 +5,7 @@ import { AuthModule } from '@app/auth';
 import { CertificatesModule } from '@app/certificates';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
+import { MfaModule } from '@app/mfa';
 import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
@@ -24,6 +25,7 @@ import {
   DisableUserCommand,
   GrantScopeCommand,
   ImportUsersCommand,
+  ResetMfaCommand,
   RevokeScopeCommand,
 } from './commands/users.commands';
 
@@ -37,6 +39,7 @@ export class CliModule {
         AuditModule,
         NotificationsModule,
         AuthModule,
+        MfaModule,
         ApiKeysModule,
         EncryptionModule,
         ProfilesModule,
@@ -49,6 +52,7 @@ export class CliModule {
         DisableUserCommand,
         GrantScopeCommand,
         RevokeScopeCommand,
+        ResetMfaCommand,
         ImportUsersCommand,
         KeysReportCommand,
         CryptoRewrapCommand,
