@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +14,7 @@ import {
   RequireScopes,
   RequireSession,
   SensitiveAction,
+  UuidPipe,
 } from '@app/core';
 import {
   ConfirmTotpDto,
@@ -174,11 +175,7 @@ export class MfaController {
   @ApiProblems(MfaErrorCode.MFA_FACTOR_NOT_FOUND)
   @ApiOkResponse({ type: FactorView, description: 'The renamed factor' })
   @ApiIdParam('id', 'One of my factors (its `id` in GET /v1/auth/mfa)', '2a0d8a4e-3f4b-4b8e-9a53-6a1f0f1f5e11')
-  rename(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
-    @Body() dto: RenameFactorDto,
-  ) {
+  rename(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe()) id: string, @Body() dto: RenameFactorDto) {
     return this.mfa.rename(p, id, dto.name);
   }
 
@@ -239,7 +236,7 @@ export class MfaController {
   @ApiProblems(MfaErrorCode.MFA_FACTOR_NOT_FOUND, CoreErrorCode.RECENT_LOGIN_REQUIRED)
   @ApiOkResponse({ type: FactorRemovedView, description: 'Removed; whether a factor remains' })
   @ApiIdParam('id', 'One of my factors (its `id` in GET /v1/auth/mfa)', '2a0d8a4e-3f4b-4b8e-9a53-6a1f0f1f5e11')
-  remove(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+  remove(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe()) id: string) {
     return this.mfa.removeFactor(p, id);
   }
 
@@ -254,7 +251,7 @@ export class MfaController {
   @ApiProblems(CoreErrorCode.NOT_FOUND, CoreErrorCode.RECENT_LOGIN_REQUIRED)
   @ApiOkResponse({ type: MfaResetView, description: 'What was removed and ended' })
   @ApiIdParam('id', 'The user’s `id`', '1e3def5f-4705-4507-8499-075e337d050d')
-  reset(@CurrentPrincipal() p: Principal, @Param('id', new ParseUUIDPipe()) id: string) {
+  reset(@CurrentPrincipal() p: Principal, @Param('id', new UuidPipe('all')) id: string) {
     return this.mfa.reset(p, id);
   }
 }
