@@ -184,7 +184,7 @@ describe('second factors: TOTP, recovery codes, aal2 (real PostgreSQL)', () => {
     expect(known.map((k) => k.network)).toContain('203.0.113.0/24');
   });
 
-  it('with the device token of an earlier sign-in, wrong codes from elsewhere never lock the device out', async () => {
+  it('a device that proved a factor skips the step for MFA_REMEMBER_DEVICE_DAYS (aal1; not for admins); wrong codes elsewhere never lock it', async () => {
     const u = await enrolled();
     const first = await login(u.user.email, u.user.password);
     const signedIn = (await (await loginMfa({ mfaToken: first.body.mfaToken, totp: code(u.secret) })).json()) as {
@@ -198,20 +198,36 @@ describe('second factors: TOTP, recovery codes, aal2 (real PostgreSQL)', () => {
     for (let i = 0; i < 6; i++)
       expect((await loginMfa({ mfaToken: stolen.body.mfaToken, totp: wrong })).status).toBe(401);
     expect((await login(u.user.email, u.user.password, B)).status).toBe(401);
-    // The owner's device (its token in the body, even from B) is its own source: password step and factor pass.
-    const res = await t.request(
-      '/v1/auth/login',
-      jsonPost(
-        { email: u.user.email, password: u.user.password, deviceToken: signedIn.deviceToken },
-        { 'x-forwarded-for': B },
-      ),
-    );
+    const withDevice = (ip: string) =>
+      t.request(
+        '/v1/auth/login',
+        jsonPost(
+          { email: u.user.email, password: u.user.password, deviceToken: signedIn.deviceToken },
+          {
+            'x-forwarded-for': ip,
+          },
+        ),
+      );
+    // The owner's device (its token, even from B) is its own source, and it proved a factor: a session at once, aal1
+    // (sensitive actions still need the factor), the device token renewed.
+    const res = await withDevice(B);
     expect(res.status).toBe(200);
-    const { mfaToken } = (await res.json()) as { mfaToken: string };
-    const done = await loginMfa({ mfaToken, totp: code(u.secret), deviceToken: signedIn.deviceToken }, B);
+    const remembered = (await res.json()) as { token?: string; mfaRequired?: boolean; deviceToken: string };
+    expect(remembered.mfaRequired).toBeUndefined();
+    expect(remembered.deviceToken).toBe(signedIn.deviceToken);
+    expect(((await (await get('/v1/me', remembered.token!)).json()) as { aal: string }).aal).toBe('aal1');
+    // Without the device token the factor is asked for as before.
+    expect((await login(u.user.email, u.user.password)).body.mfaRequired).toBe(true);
+    // After MFA_REMEMBER_DEVICE_DAYS (30) the device is asked again …
+    clock.advanceMinutes(31 * 24 * 60);
+    const later = (await (await withDevice(freshIp())).json()) as { mfaRequired?: boolean; mfaToken: string };
+    expect(later.mfaRequired).toBe(true);
+    const done = await loginMfa({ mfaToken: later.mfaToken, totp: code(u.secret), deviceToken: signedIn.deviceToken });
     expect(done.status).toBe(200);
-    // The presented device token is renewed, not replaced.
-    expect(((await done.json()) as { deviceToken: string }).deviceToken).toBe(signedIn.deviceToken);
+    expect(((await withDevice(freshIp()).then((r) => r.json())) as { token?: string }).token).toBeDefined();
+    // … and never for a role that must have a factor (MFA_REQUIRED_ROLES, default admin).
+    await adminQuery(db, `UPDATE users SET role = 'admin' WHERE id = $1`, [u.userId]);
+    expect(((await withDevice(freshIp()).then((r) => r.json())) as { mfaRequired?: boolean }).mfaRequired).toBe(true);
   });
 
   it('a recovery code works once, in any case and with or without dashes; its use is audited and mailed', async () => {

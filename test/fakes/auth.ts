@@ -52,6 +52,7 @@ interface LockoutRow {
 
 interface DeviceRow {
   id: string;
+  secondFactorAt?: Date | null;
   userId: string;
   tokenHash: string;
   createdAt: Date;
@@ -365,6 +366,21 @@ export class InMemoryLockoutRepository implements Omit<PublicPart<LockoutReposit
     );
     this.t.devices = this.t.devices.filter((d) => d.userId !== userId || keep.has(d.id));
     return id;
+  }
+
+  async rememberSecondFactor(em: EntityManager, deviceId: string, now: Date): Promise<void> {
+    this.db.write(this.t, em, 'rememberSecondFactor');
+    const d = this.t.devices.find((x) => x.id === deviceId);
+    if (d) d.secondFactorAt = now;
+  }
+
+  async secondFactorAt(deviceId: string): Promise<Date | null> {
+    return this.t.devices.find((x) => x.id === deviceId)?.secondFactorAt ?? null;
+  }
+
+  async forgetSecondFactors(em: EntityManager, userId: string): Promise<void> {
+    this.db.write(this.t, em, 'forgetSecondFactors');
+    for (const d of this.t.devices) if (d.userId === userId) d.secondFactorAt = null;
   }
 
   async renewDevice(em: EntityManager, deviceId: string, now: Date, expiresAt: Date): Promise<void> {

@@ -71,6 +71,18 @@ export class LoginFlow {
     const rehash = this.hasher.needsRehash(live.passwordHash) ? await this.hasher.hash(input.password) : undefined;
     // Second factor (libs/mfa, issue 19): with one enrolled the password step ends here with a challenge, no session;
     // the challenge keeps the password step's source (its held attempt is settled when the factor is proven).
+    // A device of the account that proved a factor within MFA_REMEMBER_DEVICE_DAYS skips the step (aal1 session).
+    if (live.mfaEnabled && (await this.remembered(live, source)))
+      return this.completeLogin(
+        live,
+        { ...client, deviceToken: presented },
+        {
+          rehash,
+          aal: 'aal1',
+          method: 'remembered_device',
+          source,
+        },
+      );
     const challenge = await this.secondFactor.challenge(live, { ...client, source });
     if (challenge) return challenge;
     return this.completeLogin(live, { ...client, deviceToken: presented }, { rehash, aal: 'aal1' });
@@ -98,11 +110,12 @@ export class LoginFlow {
       if (opts.source) await this.lockout.settle(em, { userId: user.id }, opts.source);
       if (opts.rehash) await this.repo.updatePasswordHash(em, user.id, opts.rehash);
       const device = await this.lockout.rememberSignIn(em, user.id, here, client.deviceToken);
+      if (opts.aal === 'aal2') await this.lockout.rememberSecondFactor(em, device.deviceId);
       const session = await this.sessions.issue(user.id, { ...client, deviceId: device.deviceId }, em, {
         aal: opts.aal,
       });
       const details = {
-        ...(opts.aal === 'aal2' ? { aal: opts.aal, method: opts.method } : {}),
+        ...(opts.method ? { aal: opts.aal, method: opts.method } : {}),
         ...(session.ended ? { otherSessionsEnded: session.ended, maxSessions: env.SESSION_MAX_PER_USER } : {}),
         source: here.source.kind,
         trusted: here.trusted,
@@ -131,6 +144,12 @@ export class LoginFlow {
       passwordAgeDays: ageDays,
       passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
     };
+  }
+
+  /** Remember-device (MFA_REMEMBER_DEVICE_DAYS): never for a role that must have a factor (MFA_REQUIRED_ROLES). */
+  private async remembered(user: User, source: AttemptSource): Promise<boolean> {
+    if (this.config.env.MFA_REQUIRED_ROLES.split(',').includes(user.role)) return false;
+    return this.lockout.remembersSecondFactor(source);
   }
 
   /** The `Set-Cookie` value that keeps a device token in a browser (`__Host-device`, DEVICE_TOKEN_DAYS). */

@@ -77,8 +77,10 @@ export class SecondFactorLogin {
   }
 
   /** Keeps the user's "has a second factor" flag, in the transaction that adds or removes factors. */
-  setEnrolled(em: EntityManager, userId: string, enrolled: boolean): Promise<void> {
-    return this.repo.setMfaEnabled(em, userId, enrolled);
+  async setEnrolled(em: EntityManager, userId: string, enrolled: boolean): Promise<void> {
+    await this.repo.setMfaEnabled(em, userId, enrolled);
+    // Factors changed: no device skips the factor step on the strength of an earlier one.
+    await this.lockout.forgetSecondFactors(em, userId);
   }
 
   /**

@@ -249,6 +249,27 @@ export class LoginLockout {
   }
 
   /**
+   * Whether this source is a device of the account that completed a sign-in with a second factor within
+   * MFA_REMEMBER_DEVICE_DAYS (0: never), so its sign-in may skip the factor step.
+   */
+  async remembersSecondFactor(source: AttemptSource): Promise<boolean> {
+    const days = this.config.env.MFA_REMEMBER_DEVICE_DAYS;
+    if (days <= 0 || source.source.kind !== 'device') return false;
+    const at = await this.repo.secondFactorAt(source.source.deviceId);
+    return !!at && at.getTime() > this.clock.now().getTime() - days * DAY_MS;
+  }
+
+  /** A sign-in with this device proved a second factor (in its transaction). */
+  rememberSecondFactor(em: EntityManager, deviceId: string): Promise<void> {
+    return this.repo.rememberSecondFactor(em, deviceId, this.clock.now());
+  }
+
+  /** The user's factors changed (added, removed, reset): every device of theirs asks for a factor again. */
+  forgetSecondFactors(em: EntityManager, userId: string): Promise<void> {
+    return this.repo.forgetSecondFactors(em, userId);
+  }
+
+  /**
    * Recovery evicts: every device token of the account revoked (but the one of `keepSession`, the session asking to
    * sign out everything else), its remembered networks and failure counters forgotten.
    */

@@ -698,6 +698,17 @@ export class Environment {
 
   @Env({
     description:
+      'Days a device token that completed a sign-in with a second factor skips the factor step at the next sign-ins (the password step still counts under the lockout; the session is `aal1`, so sensitive actions still need a factor). 0: off. Never for roles in MFA_REQUIRED_ROLES.',
+    default: '30',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  MFA_REMEMBER_DEVICE_DAYS = 30;
+
+  @Env({
+    description:
       'Passwordless sign-in with a passkey (a discoverable WebAuthn credential): `POST /v1/auth/passkey/options` and `/v1/auth/passkey/login` answer; off, they answer 404 and passkeys serve as second factors only. RP ID and origin come from `PUBLIC_URL`.',
     default: 'false',
   })
