@@ -92,7 +92,7 @@ export class AuthController {
     summary:
       'Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age, or a second-factor challenge',
     description:
-      'Failed logins lock one source (device or network) out of one account, never the account for everyone. An account without a second factor gets its session at once (`aal1`). An account with one gets `{mfaRequired: true, mfaToken, methods}` and no session (nor device token): send the token with one factor to `POST /v1/auth/login/mfa` (`{mfaToken, totp}`, `{mfaToken, recoveryCode}` or `{mfaToken, webauthn}`) within MFA_TOKEN_TTL_SECONDS; that answer is the session (`aal2`) and the device token. Wrong codes count toward the same per-(account, source) lockout as wrong passwords, on the source of the password step.',
+      'Failed logins lock one source (device or network) out of one account, never the account for everyone. An account without a second factor gets its session at once (`aal1`). An account with one gets `{mfaRequired: true, mfaToken, methods}` and no session (nor device token): send the token with one factor to `POST /v1/auth/login/mfa` (`{mfaToken, totp}`, `{mfaToken, recoveryCode}` or `{mfaToken, webauthn}`) within MFA_TOKEN_TTL_SECONDS; that answer is the session (`aal2`) and the device token. Wrong codes count toward the same per-(account, source) lockout as wrong passwords, on the source of the password step. A device token whose sign-in proved a factor within MFA_REMEMBER_DEVICE_DAYS gets an `aal1` session without the factor step (never for roles in MFA_REQUIRED_ROLES).',
   })
   @ApiProblems(
     AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
