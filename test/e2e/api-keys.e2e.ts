@@ -461,7 +461,7 @@ describe('API keys over HTTP (real PostgreSQL)', () => {
       });
       expect(
         await problem(await t.request(`/v1/api-keys/${other.id}/usage?cursor=abc`, { headers: bearer(token) })),
-      ).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+      ).toMatchObject({ status: 400, code: 'INVALID_CURSOR' });
     });
   });
 

@@ -7,6 +7,7 @@ import type {
 } from '../../libs/api-keys/src/api-keys.repository';
 import type { ApiKey, ApiKeyStatus } from '../../libs/api-keys/src/entities/api-key.entity';
 import { FakeDatabase, TransactionalStore } from './core';
+import { compareKeyset, isAfterPosition, KeysetPosition, sortValue } from '@app/core';
 
 const NULLABLE: (keyof ApiKey)[] = [
   'rateLimit',
@@ -119,23 +120,23 @@ export class FakeApiKeysRepository implements TransactionalStore {
   }
 
   async list(
-    filter: { ownerId?: string; status?: ApiKeyStatus },
+    filter: { ownerId?: string; status?: ApiKeyStatus; q?: string },
     sort: ListSort,
     limit: number,
-    offset: number,
+    after?: KeysetPosition,
   ): Promise<ApiKey[]> {
     const field = sort.replace(/^-/, '') as 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'name';
-    const dir = sort.startsWith('-') ? -1 : 1;
-    const value = (k: ApiKey) => {
-      const v = k[field];
-      return v instanceof Date ? v.getTime() : (v ?? '');
-    };
+    const desc = sort.startsWith('-');
+    const pos = (k: ApiKey): KeysetPosition => ({ value: sortValue(k[field]), id: k.id });
+    const q = filter.q?.toLowerCase();
     return [...this.rows.values()]
       .filter(
         (k) => (!filter.ownerId || k.ownerId === filter.ownerId) && (!filter.status || k.status === filter.status),
       )
-      .sort((a, b) => (value(a) < value(b) ? -dir : value(a) > value(b) ? dir : a.id < b.id ? -1 : 1))
-      .slice(offset, offset + limit)
+      .filter((k) => !q || k.name.toLowerCase().includes(q) || `sk_${k.environment}_${k.keyId}`.startsWith(filter.q!))
+      .filter((k) => !after || isAfterPosition(pos(k), after, desc))
+      .sort((a, b) => compareKeyset(pos(a), pos(b), desc))
+      .slice(0, limit)
       .map(copy);
   }
 

@@ -1,9 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../../libs/audit/src/audit.service';
-import type { AuditRepository } from '../../libs/audit/src/audit.repository';
+import type { AuditCheckpoint, AuditRepository, AuditSearch } from '../../libs/audit/src/audit.repository';
 import type { AuditEvent } from '../../libs/audit/src/entities/audit-event.entity';
 import { Clock } from '@app/core';
-import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore } from './core';
+import { copyRow, FakeDatabase, PublicPart, transactionOf, TransactionalStore, unitCursors } from './core';
 
 /**
  * The audit table in memory: ids from a sequence that never goes back (as nextval), rows in id order, rolled back
@@ -65,6 +65,43 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
       .slice(0, limit);
   }
 
+  async search(f: AuditSearch, limit: number, beforeId?: string): Promise<AuditEvent[]> {
+    return this.newestFirst()
+      .filter(
+        (r) =>
+          (!f.ownerId || r.actorId === f.ownerId || (r.targetType === 'user' && r.targetId === f.ownerId)) &&
+          (!f.types?.length || f.types.some((t) => r.action.startsWith(t))) &&
+          (!f.actorId || r.actorId === f.actorId) &&
+          (!f.targetId || r.targetId === f.targetId) &&
+          (!f.outcome || r.outcome === f.outcome) &&
+          (!f.since || r.occurredAt >= f.since) &&
+          (!f.until || r.occurredAt < f.until) &&
+          (beforeId === undefined || Number(r.id) < Number(beforeId)),
+      )
+      .slice(0, limit);
+  }
+
+  checkpoints: AuditCheckpoint[] = [];
+
+  async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.checkpoints[this.checkpoints.length - 1];
+  }
+
+  async firstAtOrBefore(id: string): Promise<string | undefined> {
+    return this.rows.find((r) => Number(r.id) <= Number(id))?.id;
+  }
+
+  /** As audit_purge_through: the verified prefix, all older than the cutoff, goes; a checkpoint records it. */
+  async purgeThrough(lastId: string, lastHash: string, cutoff: Date): Promise<number> {
+    const last = this.rows.find((r) => r.id === lastId);
+    if (!last || last.hash !== lastHash) throw new Error(`audit purge: event ${lastId} is not the verified one`);
+    const prefix = this.rows.filter((r) => Number(r.id) <= Number(lastId));
+    if (prefix.some((r) => r.occurredAt >= cutoff)) throw new Error('audit purge: not all older than the cutoff');
+    this.rows = this.rows.filter((r) => Number(r.id) > Number(lastId));
+    this.checkpoints.push({ lastId, lastHash, createdAt: new Date(), deleted: prefix.length, cutoff });
+    return prefix.length;
+  }
+
   async page(afterId: string, limit: number): Promise<AuditEvent[]> {
     return this.rows.filter((r) => Number(r.id) > Number(afterId)).slice(0, limit);
   }
@@ -93,5 +130,5 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
 /** The real AuditService over the in-memory table. */
 export function fakeAudit(db: FakeDatabase, clock: Clock): { audit: AuditService; auditRepo: InMemoryAuditRepository } {
   const auditRepo = new InMemoryAuditRepository(db);
-  return { audit: new AuditService(auditRepo as unknown as AuditRepository, clock), auditRepo };
+  return { audit: new AuditService(auditRepo as unknown as AuditRepository, clock, unitCursors()), auditRepo };
 }

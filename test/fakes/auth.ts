@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow, USER_CHANGES_TOPIC } from '@app/core';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
+import { EmailChangeService } from '../../libs/auth/src/email-change.service';
 import type { AuthRepository } from '../../libs/auth/src/auth.repository';
 import {
   DEVICE_TOKENS_PER_USER,
@@ -275,6 +276,33 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
   async setDisabled(em: EntityManager, userId: string, at: Date | null): Promise<void> {
     this.db.write(this.t, em, 'setDisabled');
     this.t.user(userId).disabledAt = at;
+  }
+
+  async consumeEmailChange(em: EntityManager, hash: string, now: Date) {
+    this.db.write(this.t, em, 'consumeEmailChange');
+    const tok = this.t.tokens.find(
+      (x) => x.tokenHash === hash && x.purpose === 'change_email' && !x.usedAt && x.expiresAt > now,
+    );
+    if (!tok || !tok.newEmail) return undefined;
+    tok.usedAt = now;
+    return { userId: tok.userId, newEmail: tok.newEmail };
+  }
+
+  async expireEmailChanges(em: EntityManager, userId: string, now: Date): Promise<void> {
+    this.db.write(this.t, em, 'expireEmailChanges');
+    for (const tok of this.t.tokens)
+      if (tok.userId === userId && tok.purpose === 'change_email' && !tok.usedAt) tok.usedAt = now;
+  }
+
+  async setEmail(em: EntityManager, userId: string, email: string, verifiedAt: Date): Promise<void> {
+    this.db.write(this.t, em, 'setEmail');
+    Object.assign(this.t.user(userId), { email, emailVerifiedAt: verifiedAt });
+  }
+
+  async lockUser(em: EntityManager, userId: string): Promise<User | null> {
+    this.db.assertOpen(em, 'lockUser');
+    const u = this.t.users.find((x) => x.id === userId);
+    return u ? copyRow(u) : null;
   }
 }
 
@@ -631,6 +659,15 @@ export async function authWorld(env: Record<string, string> = {}) {
     config,
     flow,
   );
+  const emailChange = new EmailChangeService(
+    authRepo,
+    audit,
+    notifications,
+    clock,
+    random,
+    config,
+    changes.asChangeFeed(),
+  );
   const account = new AccountService(
     authRepo,
     auth,
@@ -647,8 +684,18 @@ export async function authWorld(env: Record<string, string> = {}) {
     changes.asChangeFeed(),
     lockout,
     secondFactorGates,
+    emailChange,
   );
-  const admin = new AdminUsersService(authRepo, auth, hasher, sessions, audit, clock, changes.asChangeFeed());
+  const admin = new AdminUsersService(
+    authRepo,
+    auth,
+    hasher,
+    sessions,
+    audit,
+    clock,
+    changes.asChangeFeed(),
+    notifications,
+  );
 
   /** A user as registration and email verification would leave them. */
   async function seedUser(
@@ -715,6 +762,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     lockout,
     auth,
     account,
+    emailChange,
     admin,
     seedUser,
     signIn,

@@ -5,6 +5,8 @@ import type { CertificateInspector, Observation } from '../../libs/certificates/
 import type { CertificateFilter, CertificatesRepository } from '../../libs/certificates/src/certificates.repository';
 import type { CertificateCheck } from '../../libs/certificates/src/entities/certificate-check.entity';
 import type { Certificate } from '../../libs/certificates/src/entities/certificate.entity';
+import type { CertificateSort } from '../../libs/certificates/src/dto/certificate.dto';
+import { compareKeyset, isAfterPosition, KeysetPosition, sortValue } from '@app/core';
 import { FakeDatabase, transactionOf, TransactionalStore } from './core';
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -127,7 +129,15 @@ export class FakeCertificatesRepository implements TransactionalStore {
     this.checkRows = this.checkRows.filter((c) => c.certificateId !== id);
   }
 
-  async list(filter: CertificateFilter, _sort: string, limit: number, offset: number): Promise<Certificate[]> {
+  async list(
+    filter: CertificateFilter,
+    sort: CertificateSort,
+    limit: number,
+    after?: KeysetPosition,
+  ): Promise<Certificate[]> {
+    const field = sort.replace(/^-/, '') as 'notAfter' | 'createdAt' | 'lastCheckedAt' | 'subject';
+    const desc = sort.startsWith('-');
+    const pos = (r: Certificate): KeysetPosition => ({ value: sortValue(r[field]), id: r.id });
     return [...this.rows.values()]
       .filter(
         (r) =>
@@ -136,8 +146,9 @@ export class FakeCertificatesRepository implements TransactionalStore {
           (!filter.source || r.sourceType === filter.source) &&
           (!filter.expiresBefore || (r.notAfter !== null && r.notAfter <= filter.expiresBefore)),
       )
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .slice(offset, offset + limit)
+      .filter((r) => !after || isAfterPosition(pos(r), after, desc))
+      .sort((a, b) => compareKeyset(pos(a), pos(b), desc))
+      .slice(0, limit)
       .map(copy);
   }
 

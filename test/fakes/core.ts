@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppConfig, ChangeFeed, Clock, loadConfig } from '@app/core';
-import { RandomSource } from '@app/crypto';
+import { AppConfig, ChangeFeed, Clock, CursorCodec, loadConfig } from '@app/core';
+import { CryptoService, Keyring, NoopEncryptionCounter, RandomSource } from '@app/crypto';
 
 /**
  * Fakes of the core seams for the unit tier: a clock that only moves when told, a deterministic source of
@@ -63,6 +63,12 @@ export class SequenceRandom extends RandomSource {
 /** The real, validated configuration (defaults unless overridden), with Argon2 cheap enough for unit tests. */
 export function unitConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', HASH_CONCURRENCY: '4', ...overrides }, '/tmp');
+}
+
+/** The real list-cursor codec over a fixed test keyring (cursors are HMAC'd as in the product). */
+export function unitCursors(): CursorCodec {
+  const keyring = Keyring.parse(`v1:${Buffer.alloc(32, 7).toString('base64')}`);
+  return new CursorCodec(new CryptoService(keyring, new SequenceRandom('cursors'), new NoopEncryptionCounter()));
 }
 
 /** A store whose state a fake transaction can save and put back. */

@@ -12,7 +12,7 @@ export const FULL_SUITE = process.env.CI === 'true' || process.env.FULL === '1';
 
 /** The one line a default run prints about what it left out. */
 export const SLOW_TIER_NOTE =
-  'Slow tier not run (10,000-request fuzz, CLI and service processes, cluster, nginx/TLS, browser, timing ratios, faults, database outage): CI runs it (CI=true); locally: npm run test:full';
+  'Slow tier not run (10,000-request fuzz, CLI and service processes, cluster, nginx/TLS, browser, timing ratios, faults, database outage, the 100,000-row audit export): CI runs it (CI=true); locally: npm run test:full';
 
 /** Shared between Jest's global setup and the test workers. */
 export function stateFile(): string {

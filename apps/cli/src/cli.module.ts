@@ -8,6 +8,15 @@ import { EncryptionModule } from '@app/encryption';
 import { MfaModule } from '@app/mfa';
 import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
+import {
+  UsersChangeEmailCommand,
+  UsersEndEverythingCommand,
+  UsersEnableCommand,
+  UsersForcePasswordResetCommand,
+  UsersListCommand,
+  UsersShowCommand,
+  UsersUnlockCommand,
+} from './commands/admin-users.commands';
 import { AuditVerifyCommand } from './commands/audit-verify.command';
 import { AuthCalibrateCommand } from './commands/auth-calibrate.command';
 import { CertsCheckCommand, CertsDevCommand } from './commands/certs.commands';
@@ -54,6 +63,13 @@ export class CliModule {
         RevokeScopeCommand,
         ResetMfaCommand,
         ImportUsersCommand,
+        UsersListCommand,
+        UsersShowCommand,
+        UsersEnableCommand,
+        UsersUnlockCommand,
+        UsersForcePasswordResetCommand,
+        UsersEndEverythingCommand,
+        UsersChangeEmailCommand,
         KeysReportCommand,
         CryptoRewrapCommand,
         CryptoRetireCommand,

@@ -3,7 +3,14 @@ import { JobDefinition, JobScheduler, Principal, SecretStore, StepUpWindow } fro
 import { Logger } from '@nestjs/common';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
-import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import {
+  FakeChangeFeed,
+  FakeDatabase,
+  ManualClock,
+  SequenceRandom,
+  unitConfig,
+  unitCursors,
+} from '../../../test/fakes/core';
 import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { ApiKeyJobs } from './api-keys.jobs';
 import { ApiKeysService, KEY_TOPIC } from './api-keys.service';
@@ -43,6 +50,7 @@ function setup() {
     new SequenceRandom(),
     config,
     new StepUpWindow(clock, config),
+    unitCursors(),
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
   const registered: JobDefinition[] = [];

@@ -1,3 +1,4 @@
+import { ApiKeysAccountCounter } from './api-keys.account-counter';
 import { Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
@@ -37,6 +38,7 @@ import { UsageRecorder } from './usage/usage-recorder';
     ApiKeyJobs,
     ApiKeysAccountData,
     ApiKeysCredentialRevoker,
+    ApiKeysAccountCounter,
   ],
   exports: [ApiKeysService, KeyReportsService, KeyVerifier, ApiKeyJobs, UsageRecorder],
 })

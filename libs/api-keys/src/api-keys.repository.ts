@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { returnedRows } from '@app/core';
+import { applyKeyset, KeysetPosition, returnedRows } from '@app/core';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApiKey, ApiKeyStatus } from './entities/api-key.entity';
@@ -170,24 +170,31 @@ export class ApiKeysRepository {
     return { allowed: cost === 0 && left > 0, remaining: left };
   }
 
+  /**
+   * A page of keys in (sort column, id) order after `after`. `q` matches the name (case-insensitive, anywhere) or the
+   * start of the public prefix (`sk_live_VVKj…`); its LIKE wildcards are escaped, so they match only themselves.
+   */
   list(
-    filter: { ownerId?: string; status?: ApiKeyStatus },
+    filter: { ownerId?: string; status?: ApiKeyStatus; q?: string },
     sort: ListSort,
     limit: number,
-    offset: number,
+    after?: KeysetPosition,
   ): Promise<ApiKey[]> {
-    const desc = sort.startsWith('-');
     const column = { createdAt: 'k.createdAt', expiresAt: 'k.expiresAt', lastUsedAt: 'k.lastUsedAt', name: 'k.name' }[
       sort.replace(/^-/, '') as 'name'
     ];
     const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k');
     if (filter.ownerId) qb.andWhere('k.ownerId = :ownerId', { ownerId: filter.ownerId });
     if (filter.status) qb.andWhere('k.status = :status', { status: filter.status });
-    return qb
-      .orderBy(column, desc ? 'DESC' : 'ASC', desc ? 'NULLS LAST' : 'NULLS FIRST')
-      .addOrderBy('k.id', 'ASC')
+    if (filter.q) {
+      const escaped = filter.q.replace(/[\\%_]/g, (c) => `\\${c}`);
+      qb.andWhere(
+        `(k.name ILIKE :qAnywhere ESCAPE '\\' OR ('sk_' || k.environment || '_' || k.keyId) LIKE :qPrefix ESCAPE '\\')`,
+        { qAnywhere: `%${escaped}%`, qPrefix: `${escaped}%` },
+      );
+    }
+    return applyKeyset(qb, { column, idColumn: 'k.id', desc: sort.startsWith('-') }, after)
       .limit(limit)
-      .offset(offset)
       .getMany();
   }
 

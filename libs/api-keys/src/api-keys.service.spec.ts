@@ -9,6 +9,7 @@ import {
   SequenceRandom,
   transactionOf,
   unitConfig,
+  unitCursors,
 } from '../../../test/fakes/core';
 import { fakeNotifications, WEBHOOK_ENV } from '../../../test/fakes/notifications';
 import { ApiKeyErrorCode } from './api-key-error-codes';
@@ -87,6 +88,7 @@ function setup(maxPerUser = 10) {
     new SequenceRandom(),
     config,
     new StepUpWindow(clock, config),
+    unitCursors(),
   );
   const create = (p: Principal, dto: Partial<CreateApiKeyDto> = {}) =>
     service.create(p, { name: 'ci', scopes: ['profiles:read'], ...dto });

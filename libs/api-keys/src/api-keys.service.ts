@@ -8,8 +8,8 @@ import {
   AppConfig,
   ChangeFeed,
   Clock,
-  decodeCursor,
-  encodeCursor,
+  CursorCodec,
+  sortValue,
   holdsScope,
   holdsSensitiveScope,
   Page,
@@ -83,6 +83,7 @@ export class ApiKeysService {
     private readonly random: RandomSource,
     private readonly config: AppConfig,
     private readonly stepUp: StepUpWindow,
+    private readonly cursors: CursorCodec,
   ) {}
 
   /**
@@ -152,17 +153,13 @@ export class ApiKeysService {
   async list(principal: Principal, q: ListApiKeysQueryDto): Promise<Page<ApiKeyView>> {
     if (q.ownerId && q.ownerId !== principal.userId && !isAdmin(principal)) return { items: [], nextCursor: null };
     const limit = q.limit ?? 20;
-    const offset = decodeCursor(q.cursor);
-    const rows = await this.repo.list(
-      { ownerId: q.ownerId ?? principal.userId, status: q.status },
-      (q.sort ?? '-createdAt') as ListSort,
-      limit + 1,
-      offset,
-    );
-    return {
-      items: rows.slice(0, limit).map(apiKeyView),
-      nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
-    };
+    const sort = (q.sort ?? '-createdAt') as ListSort;
+    const filter = { ownerId: q.ownerId ?? principal.userId, status: q.status, q: q.q };
+    // The cursor continues this listing only: same owner, filters and sort.
+    const context = `api-keys|${sort}|${JSON.stringify([filter.ownerId, filter.status ?? null, filter.q ?? null])}`;
+    const rows = await this.repo.list(filter, sort, limit + 1, this.cursors.decode(context, q.cursor));
+    const field = sort.replace(/^-/, '') as 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'name';
+    return this.cursors.page(context, rows, limit, (k) => ({ value: sortValue(k[field]), id: k.id }), apiKeyView);
   }
 
   async get(principal: Principal, id: string): Promise<ApiKeyView> {

@@ -2,7 +2,14 @@ import type { AuthService, PasswordHasher, SessionsService } from '@app/auth';
 import { DomainException, Principal, SecretStore, StepUpWindow } from '@app/core';
 import { FakeApiKeysRepository } from '../../../test/fakes/api-keys';
 import { fakeAudit } from '../../../test/fakes/audit';
-import { FakeChangeFeed, FakeDatabase, ManualClock, SequenceRandom, unitConfig } from '../../../test/fakes/core';
+import {
+  FakeChangeFeed,
+  FakeDatabase,
+  ManualClock,
+  SequenceRandom,
+  unitConfig,
+  unitCursors,
+} from '../../../test/fakes/core';
 import { fakeNotifications } from '../../../test/fakes/notifications';
 import { ApiKeyErrorCode } from './api-key-error-codes';
 import { ApiKeysService } from './api-keys.service';
@@ -51,6 +58,7 @@ function setup() {
     new SequenceRandom(),
     config,
     new StepUpWindow(clock, config),
+    unitCursors(),
   );
   const usage = new UsageRecorder(repo.asRepository(), clock, config);
   const reports = new KeyReportsService(repo.asRepository(), keys, usage, audit, clock);

@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditTrail } from '@app/core';
 import { AuditAccountData } from './audit.account-data';
+import { AuditController } from './audit.controller';
+import { AuditQueryService } from './audit-query.service';
+import { AuditRetention } from './audit-retention';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
@@ -10,7 +13,15 @@ import { AuditService } from './audit.service';
  */
 @Global()
 @Module({
-  providers: [AuditRepository, AuditService, { provide: AuditTrail, useExisting: AuditService }, AuditAccountData],
+  controllers: [AuditController],
+  providers: [
+    AuditRepository,
+    AuditService,
+    AuditQueryService,
+    AuditRetention,
+    { provide: AuditTrail, useExisting: AuditService },
+    AuditAccountData,
+  ],
   exports: [AuditService, AuditTrail],
 })
 export class AuditModule {}

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { AuditRecord, AuditTrail, Clock, currentRequest, Page } from '@app/core';
+import {
+  AuditRecord,
+  AuditTrail,
+  Clock,
+  CoreErrorCode,
+  CoreException,
+  currentRequest,
+  CursorCodec,
+  Page,
+} from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { chainHash, chainHashV2, GENESIS_HASH, piiDigest } from './audit-chain';
@@ -19,17 +28,20 @@ export interface ChainVerification {
   redacted?: number;
   firstBadId?: string;
   reason?: string;
+  /** Where verification started: the newest retention checkpoint (older events were deleted), if any. */
+  checkpoint?: { lastId: string; lastHash: string; createdAt: string; deleted: number };
 }
 
 /** A row matches its hash: v1 over all fields; v2 over its digest, which must match its personal fields unless erased. */
-function rowIntact(row: AuditEvent): boolean {
+export function rowIntact(row: AuditEvent): boolean {
   if (row.chainVersion === 1) return chainHash(row.prevHash, row) === row.hash;
   if (!row.piiDigest) return false;
   if (!row.redactedAt && (!row.piiSalt || piiDigest(row.piiSalt, row) !== row.piiDigest)) return false;
   return chainHashV2(row.prevHash, row, row.piiDigest) === row.hash;
 }
 
-function eventView(r: AuditEvent): AuditEventView {
+/** An event as the API shows it: no hashes, digests or salts; an erased row says so. */
+export function eventView(r: AuditEvent): AuditEventView {
   return {
     id: r.id,
     occurredAt: r.occurredAt.toISOString(),
@@ -37,9 +49,13 @@ function eventView(r: AuditEvent): AuditEventView {
     outcome: r.outcome,
     actorType: r.actorType,
     actorId: r.actorId,
+    targetType: r.targetType,
+    targetId: r.targetId,
     ip: r.ip,
+    userAgent: r.userAgent,
     requestId: r.requestId,
     details: r.details,
+    redacted: r.redactedAt !== null && r.redactedAt !== undefined,
   };
 }
 
@@ -48,6 +64,7 @@ export class AuditService extends AuditTrail {
   constructor(
     private readonly repo: AuditRepository,
     private readonly clock: Clock,
+    private readonly cursors: CursorCodec,
   ) {
     super();
   }
@@ -85,16 +102,19 @@ export class AuditService extends AuditTrail {
     });
   }
 
-  /** Events about one object, newest first; `before` is the id of the last event of the previous page. */
+  /** Events about one object, newest first, a keyset page (the cursor continues this object's events only). */
   async listForTarget(
     targetType: string,
     targetId: string,
     limit: number,
-    before?: string,
+    cursor?: string,
   ): Promise<Page<AuditEventView>> {
+    const context = `audit-target|${targetType}|${targetId}`;
+    const before = this.cursors.decode(context, cursor)?.id;
+    if (before !== undefined && !/^[1-9][0-9]{0,18}$/.test(before))
+      throw new CoreException(CoreErrorCode.INVALID_CURSOR);
     const rows = await this.repo.forTarget(targetType, targetId, limit + 1, before);
-    const items = rows.slice(0, limit).map(eventView);
-    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+    return this.cursors.page(context, rows, limit, (r) => ({ value: null, id: r.id }), eventView);
   }
 
   /**
@@ -129,36 +149,43 @@ export class AuditService extends AuditTrail {
     return (await this.repo.aboutUser(userId, limit)).map(eventView);
   }
 
-  /** Recomputes the whole chain and names the first row whose link or content does not match. */
+  /**
+   * Recomputes the chain and names the first row whose link or content does not match. After a retention purge it
+   * starts at the newest checkpoint: the first remaining event must link to the checkpoint's hash, and no event the
+   * checkpoint says was deleted may remain.
+   */
   async verify(batchSize = 1000): Promise<ChainVerification> {
-    let expectedPrev = GENESIS_HASH;
-    let afterId = '0';
+    const cp = await this.repo.latestCheckpoint();
+    const checkpoint = cp && {
+      lastId: cp.lastId,
+      lastHash: cp.lastHash,
+      createdAt: cp.createdAt.toISOString(),
+      deleted: cp.deleted,
+    };
+    let expectedPrev = cp?.lastHash ?? GENESIS_HASH;
+    let afterId = cp?.lastId ?? '0';
     let checked = 0;
     let redacted = 0;
+    const broken = (firstBadId: string, reason: string): ChainVerification => ({
+      ok: false,
+      checked,
+      firstBadId,
+      reason,
+      ...(checkpoint ? { checkpoint } : {}),
+    });
+    const stale = cp && (await this.repo.firstAtOrBefore(cp.lastId));
+    if (stale) return broken(stale, 'an event the retention checkpoint says was deleted is still there');
     for (;;) {
       const rows = await this.repo.page(afterId, batchSize);
       for (const row of rows) {
-        if (row.prevHash !== expectedPrev) {
-          return {
-            ok: false,
-            checked,
-            firstBadId: row.id,
-            reason: 'previous-hash link broken (a row was removed or reordered)',
-          };
-        }
-        if (!rowIntact(row)) {
-          return {
-            ok: false,
-            checked,
-            firstBadId: row.id,
-            reason: 'content does not match its hash (the row was altered)',
-          };
-        }
+        if (row.prevHash !== expectedPrev)
+          return broken(row.id, 'previous-hash link broken (a row was removed or reordered)');
+        if (!rowIntact(row)) return broken(row.id, 'content does not match its hash (the row was altered)');
         if (row.redactedAt) redacted++;
         expectedPrev = row.hash;
         checked++;
       }
-      if (rows.length < batchSize) return { ok: true, checked, redacted };
+      if (rows.length < batchSize) return { ok: true, checked, redacted, ...(checkpoint ? { checkpoint } : {}) };
       afterId = rows[rows.length - 1].id;
     }
   }

@@ -17,6 +17,7 @@ import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { EmailChangeService } from './email-change.service';
 import { LoginLockout } from './lockout/login-lockout.service';
 import {
   EmailVerificationResendView,
@@ -65,6 +66,7 @@ export class AccountService {
     private readonly changes: ChangeFeed,
     private readonly lockout: LoginLockout,
     private readonly secondFactor: SecondFactorGates,
+    private readonly emailChange: EmailChangeService,
   ) {}
 
   /**
@@ -245,7 +247,8 @@ export class AccountService {
   }
 
   /**
-   * Marks the address verified and announces the change on the user topic: cached API keys of the user carry the old
+   * Marks the address verified (or, for an email change's token, moves the account to the confirmed new address) and
+   * announces the change on the user topic: cached API keys of the user carry the old
    * state in their principal (EMAIL_NOT_VERIFIED) and are dropped on every instance, as for a scope change.
    */
   async verifyEmail(token: string): Promise<EmailVerifiedView> {
@@ -253,8 +256,13 @@ export class AccountService {
     const view = await this.repo.transaction(async (em) => {
       const now = this.clock.now();
       const userId = await this.repo.consumeEmailToken(em, tokenDigest(token), 'verify_email', now);
-      if (!userId)
-        throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
+      if (!userId) {
+        // The same link and page confirm a new address (an email change): it replaces the old one now.
+        verified = await this.emailChange.complete(em, token);
+        if (!verified)
+          throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The verification link is invalid, used or expired.');
+        return { emailVerified: true as const };
+      }
       await this.repo.setEmailVerified(em, userId, now);
       await this.changes.publish(em, USER_CHANGES_TOPIC, userId);
       await this.audit.record(

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { ADMIN_SCOPE, ChangeFeed, Clock, DEFAULT_USER_SCOPES, isScope, Principal, USER_CHANGES_TOPIC } from '@app/core';
+import { NotificationsService } from '@app/notifications';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
+import { adminMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
 import { AuthService, userView } from './auth.service';
 import { SessionsEndedView } from './dto/session.response';
@@ -27,6 +29,7 @@ export class AdminUsersService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly changes: ChangeFeed,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async changeScopes(
@@ -61,7 +64,7 @@ export class AdminUsersService {
     return view;
   }
 
-  /** Disables a user and ends all of its sessions at once. */
+  /** Disables a user and ends all of its sessions at once; the user is told. */
   async disable(actor: Principal | undefined, userId: string): Promise<SessionsEndedView> {
     const result = await this.repo.transaction(async (em) => {
       const user = await this.repo.findById(userId, em);
@@ -80,7 +83,11 @@ export class AdminUsersService {
         },
         em,
       );
-      // revokeAll announced the user on the change topic: their sessions and API keys stop on every instance at once.
+      await this.notifications.enqueueEmail(em, {
+        kind: 'auth.account_disabled',
+        to: user.email,
+        ...adminMails.disabled(),
+      });
       return { sessionsEnded: ended };
     });
     this.changes.emitLocal(USER_CHANGES_TOPIC, userId);

@@ -16,6 +16,7 @@ export enum AuthErrorCode {
   SECOND_FACTOR_INVALID = 'SECOND_FACTOR_INVALID',
   /** The mfaToken of a login's second step is unknown, used, expired, or its password step no longer holds. */
   MFA_TOKEN_INVALID = 'MFA_TOKEN_INVALID',
+  EMAIL_UNCHANGED = 'EMAIL_UNCHANGED',
 }
 
 export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
@@ -35,6 +36,7 @@ export const AUTH_ERRORS = registerErrorCodes<AuthErrorCode>({
     status: 429,
     title: 'Enough verification mails went to this address this hour; try again later',
   },
+  EMAIL_UNCHANGED: { status: 400, title: 'The new email address is the one the account has' },
 });
 
 /** Raised by this module with one of its own codes (product-wide codes go through CoreException). */

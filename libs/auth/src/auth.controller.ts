@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import {
   ApiAcceptedResponse,
@@ -50,6 +50,9 @@ import {
 import { SessionPage, SessionsEndedView, SessionView, SignInSourcesView } from './dto/session.response';
 import { LoginView, RegistrationView, SecondFactorChallengeView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
+import { EmailChangeRequestedView } from './dto/admin-user.response';
+import { ChangeEmailDto } from './dto/admin-users.dto';
+import { EmailChangeService } from './email-change.service';
 import { AuthErrorCode } from './auth-error-codes';
 import { deviceTokenInCookies } from './lockout/device-cookie';
 
@@ -68,6 +71,7 @@ export class AuthController {
     private readonly account: AccountService,
     private readonly sessions: SessionsService,
     private readonly users: UserViews,
+    private readonly emails: EmailChangeService,
   ) {}
 
   @Post('auth/register')
@@ -183,6 +187,23 @@ export class AuthController {
   @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
     return Promise.resolve(this.users.view(p.userId)).then((u) => (p.aal ? { ...u, aal: p.aal } : u));
+  }
+
+  @Patch('me/email')
+  @RequireSession()
+  @SensitiveAction()
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Change my email address (recent authentication): it takes effect when the new address confirms it; the old one is told',
+  })
+  @ApiProblems(AuthErrorCode.EMAIL_UNCHANGED, CoreErrorCode.RECENT_LOGIN_REQUIRED)
+  @ApiAcceptedResponse({
+    type: EmailChangeRequestedView,
+    description: 'A confirmation link went to the new address (the same answer when it already has an account)',
+  })
+  changeEmail(@CurrentPrincipal() p: Principal, @Body() dto: ChangeEmailDto) {
+    return this.emails.request(p, p.userId, dto.email);
   }
 
   @Post('auth/password')

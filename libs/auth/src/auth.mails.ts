@@ -48,3 +48,71 @@ export const authMails = {
       `accepted. If your password may be known to others, change it, or reset it at ${baseUrl}/v1/auth/password/forgot.`,
   }),
 };
+
+/** The mails of user administration and of an email change (each tells the person what happened and by whom). */
+export const adminMails = {
+  disabled: (): MailText => ({
+    subject: 'Your account is disabled',
+    text:
+      'An administrator disabled your account: its sessions have ended and its API keys no longer work. ' +
+      'Contact your administrator if you did not expect this.',
+  }),
+
+  enabled: (baseUrl: string): MailText => ({
+    subject: 'Your account is enabled again',
+    text: `An administrator enabled your account again. You can sign in at ${baseUrl} as before.`,
+  }),
+
+  unlocked: (): MailText => ({
+    subject: 'Sign-in lockout lifted',
+    text:
+      'An administrator lifted the sign-in lockout of your account: every device and network may try again at once. ' +
+      'If you did not ask for this, change your password.',
+  }),
+
+  forcedReset: (baseUrl: string, token: string): MailText => ({
+    subject: 'Set a new password',
+    text:
+      'An administrator asked you to set a new password and signed out every session of your account. Within one ' +
+      `hour, open this link and choose a new password:\n\n${baseUrl}/reset-password#token=${token}\n\n` +
+      `After that hour, ask for a new link at ${baseUrl}/v1/auth/password/forgot.`,
+  }),
+
+  everythingEnded: (counts: { sessionsEnded: number; apiKeysRevoked: number; devicesRevoked: number }): MailText => ({
+    subject: 'Every session and API key of your account was ended',
+    text:
+      `An administrator ended everything your account held: ${counts.sessionsEnded} session(s), ` +
+      `${counts.apiKeysRevoked} API key(s) and ${counts.devicesRevoked} trusted device(s). Sign in again; ` +
+      'create new API keys where you still need them.',
+  }),
+
+  confirmNewEmail: (baseUrl: string, token: string, byAdmin: boolean): MailText => ({
+    subject: 'Confirm your new email address',
+    text:
+      `${byAdmin ? 'An administrator' : 'You'} asked to use this address for an account. Within 24 hours, open this ` +
+      `link to confirm it:\n\n${baseUrl}/verify-email#token=${token}\n\n` +
+      'Until then the account keeps its old address. If you did not expect this, ignore this message.',
+  }),
+
+  emailInUse: (): MailText => ({
+    subject: 'Your address was proposed for another account',
+    text:
+      'Someone asked to move another account to this address, which already has an account. Nothing was changed. ' +
+      'If this was not you, ignore this message.',
+  }),
+
+  emailChangeRequested: (newEmail: string, byAdmin: boolean): MailText => ({
+    subject: 'A new email address was requested for your account',
+    text:
+      `${byAdmin ? 'An administrator' : 'Someone signed in to your account'} asked to change its address to ` +
+      `${newEmail}. The change takes effect when that address confirms it. If this was not you, change your ` +
+      'password and end your other sessions.',
+  }),
+
+  emailChanged: (newEmail: string): MailText => ({
+    subject: 'The email address of your account changed',
+    text:
+      `The address of your account is now ${newEmail}; mail no longer comes here. If this was not you, ` +
+      'contact your administrator.',
+  }),
+};

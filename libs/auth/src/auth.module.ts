@@ -5,7 +5,10 @@ import { NotificationsModule } from '@app/notifications';
 import { AccountService } from './account.service';
 import { AccountPart, DevicesPart, SessionsPart } from './auth.account-data';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersRepository } from './admin-users.repository';
 import { AdminUsersService } from './admin-users.service';
+import { EmailChangeService } from './email-change.service';
+import { UserAdministrationService } from './user-administration.service';
 import { AuthController } from './auth.controller';
 import { AuthJobs } from './auth.jobs';
 import { AccountPagesController } from './pages/account-pages.controller';
@@ -47,6 +50,9 @@ import { UserViews } from './user-views';
     LoginFlow,
     AccountService,
     AdminUsersService,
+    AdminUsersRepository,
+    UserAdministrationService,
+    EmailChangeService,
     SessionCredentialResolver,
     SecondFactorGates,
     SecondFactorLogin,
@@ -57,6 +63,8 @@ import { UserViews } from './user-views';
   exports: [
     AuthService,
     AdminUsersService,
+    UserAdministrationService,
+    EmailChangeService,
     SessionsService,
     PasswordHasher,
     LoginLockout,

@@ -118,4 +118,37 @@ export class AuthRepository {
   async setDisabled(em: EntityManager, userId: string, at: Date | null): Promise<void> {
     await em.getRepository(User).update({ id: userId }, { disabledAt: at });
   }
+
+  /** Consumes a `change_email` token (once) and answers its user and new address. */
+  async consumeEmailChange(
+    em: EntityManager,
+    hash: string,
+    now: Date,
+  ): Promise<{ userId: string; newEmail: string } | undefined> {
+    const result: unknown = await em.query(
+      `UPDATE email_tokens SET used_at = $2 WHERE token_hash = $1 AND purpose = 'change_email' AND used_at IS NULL
+         AND expires_at > $2 RETURNING user_id, new_email`,
+      [hash, now],
+    );
+    const row = returnedRows<{ user_id: string; new_email: string }>(result)[0];
+    return row && { userId: row.user_id, newEmail: row.new_email };
+  }
+
+  /** Ends every outstanding email-change link of a user (a newer request or a completed change replaces them). */
+  async expireEmailChanges(em: EntityManager, userId: string, now: Date): Promise<void> {
+    await em.query(
+      `UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'change_email' AND used_at IS NULL`,
+      [userId, now],
+    );
+  }
+
+  /** The account's new, now verified, address. */
+  async setEmail(em: EntityManager, userId: string, email: string, verifiedAt: Date): Promise<void> {
+    await em.getRepository(User).update({ id: userId }, { email, emailVerifiedAt: verifiedAt });
+  }
+
+  /** Locks the user row (serialises changes of one account) and answers it. */
+  async lockUser(em: EntityManager, userId: string): Promise<User | null> {
+    return em.getRepository(User).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+  }
 }

@@ -10,6 +10,7 @@ import { CreateAuth1763900200000 } from './migrations/1763900200000-CreateAuth';
 import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys';
 import { SessionAuthenticatedAt1763901170000 } from './migrations/1763901170000-SessionAuthenticatedAt';
 import { LockoutPerSource1763901300000 } from './migrations/1763901300000-LockoutPerSource';
+import { EmailChange1763901400000 } from './migrations/1763901400000-EmailChange';
 import { SecondFactorAssurance1763901900000 } from './migrations/1763901900000-SecondFactorAssurance';
 
 export { AuthModule } from './auth.module';
@@ -18,6 +19,10 @@ export { AuthErrorCode, AuthException } from './auth-error-codes';
 export { SessionsService } from './sessions.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
+export { UserAdministrationService } from './user-administration.service';
+export { EmailChangeService } from './email-change.service';
+export { ChangeEmailDto, ListUsersQueryDto } from './dto/admin-users.dto';
+export type { AdminUserDetailView, AdminUserView } from './dto/admin-user.response';
 export { PasswordHasher } from './password/password-hasher';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';
 export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
@@ -38,6 +43,7 @@ export const authSchema: Partial<SchemaParts> = {
     LoginDecoys1763900900000,
     SessionAuthenticatedAt1763901170000,
     LockoutPerSource1763901300000,
+    EmailChange1763901400000,
     SecondFactorAssurance1763901900000,
   ],
   appendOnlyTables: [],

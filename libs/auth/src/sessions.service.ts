@@ -92,7 +92,8 @@ export class SessionsService {
     return { token, session, ended };
   }
 
-  private idleSince(now: Date): Date {
+  /** Sessions not seen since this moment have expired by idleness. */
+  idleSince(now: Date): Date {
     return new Date(now.getTime() - this.config.env.SESSION_IDLE_MINUTES * 60_000);
   }
 

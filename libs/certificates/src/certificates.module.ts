@@ -1,3 +1,4 @@
+import { CertificatesAccountCounter } from './certificates.account-counter';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { NotificationsModule } from '@app/notifications';
@@ -31,6 +32,7 @@ import { TlsProber } from './tls-prober';
     CertificateCheckJob,
     CertificateMetrics,
     DevLeafRegistration,
+    CertificatesAccountCounter,
   ],
   exports: [CertificatesService, CertificateMonitor, CertificateCheckJob, DevLeafRegistration],
 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { METRICS_QUERY_TAG, returnedRows } from '@app/core';
+import { applyKeyset, KeysetPosition, METRICS_QUERY_TAG, returnedRows } from '@app/core';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CertificateSort } from './dto/certificate.dto';
 import { CertificateCheck } from './entities/certificate-check.entity';
@@ -72,20 +72,21 @@ export class CertificatesRepository {
     await em.getRepository(Certificate).delete({ id });
   }
 
-  /** Sorting and filtering only by allow-listed columns, values always bound. */
-  list(filter: CertificateFilter, sort: CertificateSort, limit: number, offset: number): Promise<Certificate[]> {
-    const desc = sort.startsWith('-');
+  /** Sorting and filtering only by allow-listed columns, values always bound; a keyset page after `after`. */
+  list(
+    filter: CertificateFilter,
+    sort: CertificateSort,
+    limit: number,
+    after?: KeysetPosition,
+  ): Promise<Certificate[]> {
     const column = SORT_COLUMNS[sort.replace(/^-/, '')] ?? 'c.notAfter';
     const qb = this.dataSource.getRepository(Certificate).createQueryBuilder('c');
     if (filter.ownerId) qb.andWhere('c.ownerId = :ownerId', { ownerId: filter.ownerId });
     if (filter.status) qb.andWhere('c.status = :status', { status: filter.status });
     if (filter.source) qb.andWhere('c.sourceType = :source', { source: filter.source });
     if (filter.expiresBefore) qb.andWhere('c.notAfter <= :before', { before: filter.expiresBefore });
-    return qb
-      .orderBy(column, desc ? 'DESC' : 'ASC', desc ? 'NULLS LAST' : 'NULLS FIRST')
-      .addOrderBy('c.id', 'ASC')
+    return applyKeyset(qb, { column, idColumn: 'c.id', desc: sort.startsWith('-') }, after)
       .limit(limit)
-      .offset(offset)
       .getMany();
   }
 

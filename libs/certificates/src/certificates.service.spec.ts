@@ -5,7 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { daysFromNow, issue, Issued } from '../../../test/support/certs';
 import { fakeAudit } from '../../../test/fakes/audit';
 import { FakeCertificatesRepository } from '../../../test/fakes/certificates';
-import { FakeDatabase, ManualClock, unitConfig } from '../../../test/fakes/core';
+import { FakeDatabase, ManualClock, unitConfig, unitCursors } from '../../../test/fakes/core';
 import { fakeNotifications } from '../../../test/fakes/notifications';
 import { CertificateAlerts } from './certificate-alerts';
 import { CertificateFiles, FileRefused } from './certificate-files';
@@ -80,7 +80,16 @@ function setup(served: Issued) {
       return inspector.inspect(source);
     },
   } as CertificateInspector;
-  const service = new CertificatesService(repo.asRepository(), counting, monitor, files, policy, audit, clock);
+  const service = new CertificatesService(
+    repo.asRepository(),
+    counting,
+    monitor,
+    files,
+    policy,
+    audit,
+    clock,
+    unitCursors(),
+  );
   return { service, repo, auditRepo, clock, probes, inspections: () => inspections };
 }
 

@@ -3,9 +3,9 @@ import { AuditService } from '@app/audit';
 import {
   ADMIN_SCOPE,
   Clock,
-  decodeCursor,
+  CursorCodec,
   DomainException,
-  encodeCursor,
+  sortValue,
   isUniqueViolation,
   Page,
   Principal,
@@ -44,6 +44,7 @@ export class CertificatesService {
     private readonly policy: EndpointPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly cursors: CursorCodec,
   ) {}
 
   async create(p: Principal, dto: CreateCertificateDto): Promise<CertificateDetailView> {
@@ -167,24 +168,31 @@ export class CertificatesService {
 
   async list(p: Principal, q: ListCertificatesQueryDto): Promise<Page<CertificateView>> {
     const limit = q.limit ?? 20;
-    const offset = decodeCursor(q.cursor);
     const now = this.clock.now();
+    const sort = q.sort ?? 'notAfter';
+    const ownerId = isAdmin(p) ? undefined : p.userId;
+    // The cursor continues this listing only: same caller, filters and sort (the expiry window as asked, in days).
+    const context = `certificates|${sort}|${JSON.stringify([ownerId ?? null, q.status ?? null, q.source ?? null, q.expiresWithinDays ?? null])}`;
     const rows = await this.repo.list(
       {
-        ownerId: isAdmin(p) ? undefined : p.userId,
+        ownerId,
         status: q.status,
         source: q.source,
         expiresBefore:
           q.expiresWithinDays === undefined ? undefined : new Date(now.getTime() + q.expiresWithinDays * 86_400_000),
       },
-      q.sort ?? 'notAfter',
+      sort,
       limit + 1,
-      offset,
+      this.cursors.decode(context, q.cursor),
     );
-    return {
-      items: rows.slice(0, limit).map((r) => toView(r, now)),
-      nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
-    };
+    const field = sort.replace(/^-/, '') as 'notAfter' | 'createdAt' | 'lastCheckedAt' | 'subject';
+    return this.cursors.page(
+      context,
+      rows,
+      limit,
+      (r) => ({ value: sortValue(r[field]), id: r.id }),
+      (r) => toView(r, now),
+    );
   }
 
   async get(p: Principal, id: string): Promise<CertificateDetailView> {

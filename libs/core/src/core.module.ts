@@ -2,6 +2,7 @@ import { RandomSource, SystemRandomSource } from '@app/crypto';
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AccountCounts } from './account-data/account-counts';
 import { AccountData } from './account-data/account-data';
 import { AccessGuard } from './auth/access.guard';
 import { StepUpWindow } from './auth/step-up-window';
@@ -33,6 +34,7 @@ import { ipThrottlerOptions, IpThrottlerGuard } from './rate-limit/ip-throttler.
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { SecretStore } from './secrets/secret-store';
 import { Clock, SystemClock } from './system/clock';
+import { CursorCodec } from './http/keyset';
 import { Lifecycle } from './system/lifecycle';
 
 /** Everything resolved before Nest starts: validated config, secrets, the database and the schema parts. */
@@ -56,11 +58,13 @@ const SHARED_SERVICES = [
   StepUpWindow,
   CredentialRevocation,
   AccountData,
+  AccountCounts,
   CiphertextStores,
   ChangeFeed,
   JobRunner,
   JobScheduler,
   RateLimiter,
+  CursorCodec,
 ];
 
 @Global()

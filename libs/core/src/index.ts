@@ -5,6 +5,8 @@
 
 // Export and erasure across contexts; audit events and ciphertext stores any context writes to
 export { AccountData } from './account-data/account-data';
+export { AccountCounts } from './account-data/account-counts';
+export type { AccountCounter } from './account-data/account-counts';
 export type { AccountDataPart, AccountOwnerCheck, ErasureFacts, ErasureSubject } from './account-data/account-data';
 export { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES, AuditTrail } from './audit/audit-trail';
 export type { AuditActorType, AuditOutcome, AuditRecord } from './audit/audit-trail';
@@ -80,7 +82,16 @@ export { isDatabaseUnavailable } from './errors/problem';
 // HTTP conventions
 export { ApiProblems } from './http/api-problems';
 export { blockListOf, ipMatches } from './http/ip';
-export { LimitQueryDto, PageOf, PageQueryDto, decodeCursor, encodeCursor } from './http/pagination';
+export { LimitQueryDto, PageOf, PageQueryDto } from './http/pagination';
+export {
+  CURSOR_HMAC_PURPOSE,
+  CursorCodec,
+  applyKeyset,
+  compareKeyset,
+  isAfterPosition,
+  sortValue,
+} from './http/keyset';
+export type { KeysetOrder, KeysetPosition, SortValue } from './http/keyset';
 export type { Page } from './http/pagination';
 export { API_KEY_SECURITY, API_TAGS, buildOpenApiDocument } from './http/openapi';
 export { ApiIdParam } from './http/api-id-param';

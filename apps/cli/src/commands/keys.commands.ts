@@ -23,7 +23,7 @@ function requireKeyId(id: string | undefined): string {
 }
 
 /** Runs class-validator on a request DTO as the API would; the first problems become the one error line. */
-function validated<T extends object>(cls: new () => T, plain: object): T {
+export function validated<T extends object>(cls: new () => T, plain: object): T {
   const dto = plainToInstance(cls, plain);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length) throw new Error(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));

@@ -21,7 +21,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ALL_SCOPES, LimitQueryDto, NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
+import { ALL_SCOPES, NO_CONTROL_CHARACTERS, PageQueryDto } from '@app/core';
 import { API_KEY_STATUSES, QUOTA_REFILL_INTERVALS } from '../entities/api-key.entity';
 import { KEY_ENVIRONMENTS } from '../key-format';
 
@@ -226,13 +226,8 @@ export const KEY_SORTS = [
   '-name',
 ] as const;
 
-export class EventsPageQueryDto extends LimitQueryDto {
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page of events' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[1-9][0-9]{0,17}$/, { message: 'cursor is malformed' })
-  cursor?: string;
-}
+/** `?limit` and `?cursor` for the key's page of audit events (the cursor is opaque, as every list's). */
+export class EventsPageQueryDto extends PageQueryDto {}
 
 export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: API_KEY_STATUSES })
@@ -244,6 +239,19 @@ export class ListApiKeysQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(KEY_SORTS)
   sort?: (typeof KEY_SORTS)[number];
+
+  @ApiPropertyOptional({
+    description:
+      'Search: keys whose name contains this (any case) or whose public prefix starts with it (`sk_live_VVKj`)',
+    maxLength: 64,
+    example: 'deploy',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'q must not contain control characters' })
+  q?: string;
 
   @ApiPropertyOptional({ description: 'Another user’s keys (admin:all only)', format: 'uuid' })
   @IsOptional()

@@ -3,7 +3,7 @@ import { PageOf } from '@app/core';
 import { AUDIT_ACTOR_TYPES, AUDIT_OUTCOMES } from '../entities/audit-event.entity';
 import type { AuditActorType, AuditOutcome } from '../entities/audit-event.entity';
 
-/** An audit event as the API shows it (no chain hashes, target or user agent). */
+/** An audit event as the API shows it (never the chain hashes, digests or salts). */
 export class AuditEventView {
   @ApiProperty({
     description: 'Sequence number of the event in the chain (a bigint, as a string); newer events have larger ids',
@@ -39,10 +39,34 @@ export class AuditEventView {
   @ApiProperty({
     type: String,
     nullable: true,
+    description: 'Kind of object the event is about (`user`, `api_key`, `session`, `certificate` …)',
+    example: 'api_key',
+  })
+  targetType!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The object the event is about; a pseudonym after erasure when it was the erased user',
+    example: '5e419f66-fe3b-4b0d-92e1-388db75b8dde',
+  })
+  targetId!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
     description: 'Client address of the request; null when unknown or erased',
     example: '203.0.113.7',
   })
   ip!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'User agent of the request; null when unknown or erased',
+    example: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/145.0',
+  })
+  userAgent!: string | null;
 
   @ApiProperty({
     type: String,
@@ -64,6 +88,77 @@ export class AuditEventView {
     },
   })
   details!: Record<string, unknown>;
+
+  @ApiProperty({
+    description:
+      'The person this event named asked for erasure: their id is a pseudonym and IP, user agent and details are cleared',
+    example: false,
+  })
+  redacted!: boolean;
 }
 
-export const AuditEventPage = PageOf(AuditEventView, 'Events, newest first; `nextCursor` is the id of the last one');
+export const AuditEventPage = PageOf(AuditEventView, 'Events, newest first');
+
+/** One entry of a person's security log (GET /me/security-activity). */
+export class SecurityEventView {
+  @ApiProperty({ example: '18342' })
+  id!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-23T09:15:00.000Z' })
+  occurredAt!: string;
+
+  @ApiProperty({ example: 'auth.login' })
+  action!: string;
+
+  @ApiProperty({ enum: AUDIT_OUTCOMES, example: 'success' })
+  outcome!: AuditOutcome;
+
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  ip!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/145.0' })
+  userAgent!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Sign-ins: the factor proved (`password`, or the second factor when one was used)',
+    example: 'password',
+  })
+  factor!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Failures: why (`wrong_password`, `locked`, …)',
+    example: null,
+  })
+  reason!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Key events: the key’s public id',
+    example: 'VVKj7SPbfjaN',
+  })
+  keyId!: string | null;
+
+  @ApiProperty({ description: 'Erased: IP, user agent and details are gone', example: false })
+  redacted!: boolean;
+}
+
+/** What GitHub's security log shows a person: sign-ins, key events, password and factor changes, newest first. */
+export class SecurityActivityView {
+  @ApiProperty({ type: () => SecurityEventView, isArray: true, description: 'Sign-ins and failed attempts' })
+  signIns!: SecurityEventView[];
+
+  @ApiProperty({ type: () => SecurityEventView, isArray: true, description: 'API keys created, rotated, revoked' })
+  apiKeys!: SecurityEventView[];
+
+  @ApiProperty({
+    type: () => SecurityEventView,
+    isArray: true,
+    description: 'Password changes and resets, email and second-factor changes',
+  })
+  credentials!: SecurityEventView[];
+}

@@ -63,7 +63,7 @@ export class LoginDto {
 
   @ApiProperty({
     required: false,
-    example: 'q3V9…(43 characters)',
+    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
     description:
       'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.',
   })
@@ -118,7 +118,11 @@ export class SuggestPasswordDto {
 }
 
 export class TokenDto {
-  @ApiProperty({ example: 'k2N0…(43 characters)' })
+  @ApiProperty({
+    example: 'k2N0a8Xv1pQm7ZrT4yW9bL3cH6jF0sD5gE2uN8oA1iK',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'The token from the mail link',
+  })
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'token is malformed' })
   token!: string;

@@ -45,6 +45,11 @@ function subjectKey(subject: LockoutSubject): string {
   return subject.factor ? `user:${subject.userId}#${subject.factor}` : `user:${subject.userId}`;
 }
 
+/** The lockout subject of an account: its rows are this key (password) and `<key>#<factor>` (other factors). */
+export function accountLockoutSubject(userId: string): string {
+  return subjectKey({ userId });
+}
+
 /** A made-up user id for a decoy's trust lookup (same statement as an account's; it matches nothing). */
 function lookupId(subject: LockoutSubject): string {
   if ('userId' in subject) return subject.userId;

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
-import { ALLOWS_MFA_ENROLMENT, ALLOWS_UNVERIFIED_EMAIL } from '../http/api-problems';
+import { ALLOWS_MFA_ENROLMENT, ALLOWS_UNVERIFIED_EMAIL, PUBLIC_OPERATION } from '../http/api-problems';
 import { API_KEY_SECURITY, SESSION_SECURITY } from '../http/openapi';
 import { AccessRules } from './access-rule';
 import type { Scope } from './scopes';
@@ -24,9 +24,12 @@ type AccessDecorator = MethodDecorator & ClassDecorator;
  * kind (the rule of @Authenticated()).
  */
 
-/** No principal needed; credentials are not looked at (login, health; metrics has its own token guard). */
+/**
+ * No principal needed; credentials are not looked at (login, health; metrics has its own token guard). The document
+ * says so with an explicit `security: []` (buildOpenApiDocument turns the x-public mark into it).
+ */
 export function Public(): AccessDecorator {
-  return SetMetadata(ACCESS_RULE, AccessRules.public());
+  return applyDecorators(SetMetadata(ACCESS_RULE, AccessRules.public()), ApiExtension(PUBLIC_OPERATION, true));
 }
 
 /**

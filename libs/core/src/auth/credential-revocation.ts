@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 /** Why every standing credential of a user is revoked at once (stored as the credential's revocation reason). */
-export type RevokeAllReason = 'password_reset' | 'owner';
+export type RevokeAllReason = 'password_reset' | 'owner' | 'admin';
 
 /** A credential that acts for a user without a session (an API key), named as its owner knows it: never a secret. */
 export interface StandingCredential {

@@ -209,6 +209,17 @@ export class Environment {
   MAIL_DELIVERY_INTERVAL_MS = 2000;
 
   @Env({
+    description:
+      'Days audit events are kept; 0 keeps them forever. A daily job (`audit.retention`) verifies the expired prefix of the chain, writes a checkpoint (last deleted sequence and hash) and deletes it in batches; `audit:verify` verifies from the newest checkpoint.',
+    default: '400',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  AUDIT_RETENTION_DAYS = 400;
+
+  @Env({
     description: 'Argon2id memory cost in KiB (OWASP: 19456 with t=2, p=1). Never lower in production.',
     default: '19456',
   })

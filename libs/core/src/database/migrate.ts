@@ -55,12 +55,20 @@ async function withMigrationLock<T>(
 
 /**
  * Runs pending migrations as the schema owner under a PostgreSQL advisory lock, then grants the app role
- * row access (SELECT/INSERT/UPDATE/DELETE; only SELECT/INSERT on append-only tables) and no DDL.
+ * row access (SELECT/INSERT/UPDATE/DELETE; only SELECT/INSERT on append-only tables, only SELECT on read-only ones)
+ * and no DDL.
  */
 export function migrate(ownerUrl: string, appUrl: string, schema: SchemaParts): Promise<MigrateResult> {
   return withMigrationLock(ownerUrl, schema, async (ds) => {
     const applied = await ds.runMigrations({ transaction: 'each' });
-    await grantAppRole(ds, userOf(ownerUrl), userOf(appUrl), schema.appendOnlyTables, schema.redactableColumns ?? {});
+    await grantAppRole(
+      ds,
+      userOf(ownerUrl),
+      userOf(appUrl),
+      schema.appendOnlyTables,
+      schema.redactableColumns ?? {},
+      schema.readOnlyTables ?? [],
+    );
     return { applied: applied.map((m) => m.name) };
   });
 }
@@ -87,6 +95,7 @@ async function grantAppRole(
   app: string,
   appendOnly: string[],
   redactable: Record<string, string[]>,
+  readOnly: string[],
 ): Promise<void> {
   if (owner === app) return;
   const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
@@ -101,5 +110,6 @@ async function grantAppRole(
       // sql-safe: column names from the schema parts in code, each quoted by q().
       if (columns.length) await em.query(`GRANT UPDATE (${columns.map(q).join(', ')}) ON ${q(table)} TO ${q(app)}`);
     }
+    for (const table of readOnly) await em.query(`REVOKE INSERT, UPDATE, DELETE ON ${q(table)} FROM ${q(app)}`);
   });
 }

@@ -8,6 +8,8 @@ export interface SchemaParts {
   appendOnlyTables: string[];
   /** Columns of append-only tables the app may still overwrite (erasure of personal data), per table. */
   redactableColumns?: Record<string, string[]>;
+  /** Tables the app role may only SELECT: written by SECURITY DEFINER functions of the owner (audit checkpoints). */
+  readOnlyTables?: string[];
 }
 
 export function mergeSchemaParts(...parts: Partial<SchemaParts>[]): SchemaParts {
@@ -16,5 +18,6 @@ export function mergeSchemaParts(...parts: Partial<SchemaParts>[]): SchemaParts 
     migrations: parts.flatMap((p) => p.migrations ?? []),
     appendOnlyTables: parts.flatMap((p) => p.appendOnlyTables ?? []),
     redactableColumns: Object.assign({}, ...parts.map((p) => p.redactableColumns ?? {})) as Record<string, string[]>,
+    readOnlyTables: parts.flatMap((p) => p.readOnlyTables ?? []),
   };
 }

@@ -38,6 +38,8 @@ export enum CoreErrorCode {
   MFA_ENROLMENT_REQUIRED = 'MFA_ENROLMENT_REQUIRED',
   /** A sensitive action from an aal1 session of a user who has a second factor: prove it first (evaluateAccess). */
   SECOND_FACTOR_REQUIRED = 'SECOND_FACTOR_REQUIRED',
+  /** A list cursor this list did not issue: unreadable, tampered, another list's or filter's (CursorCodec). */
+  INVALID_CURSOR = 'INVALID_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   /** A known path asked with a method it does not serve; `Allow` lists those it does (problem.filter.ts). */
@@ -75,6 +77,7 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
   MFA_ENROLMENT_REQUIRED: { status: 403, title: 'Enrol a second factor first' },
   SECOND_FACTOR_REQUIRED: { status: 403, title: 'Prove your second factor again to do this' },
+  INVALID_CURSOR: { status: 400, title: 'The list cursor is invalid' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -11,6 +11,9 @@ export const ALLOWS_UNVERIFIED_EMAIL = 'x-allows-unverified-email';
 /** The OpenAPI extension @AllowMfaEnrolment sets: a session that must enrol a second factor may use the operation. */
 export const ALLOWS_MFA_ENROLMENT = 'x-allows-mfa-enrolment';
 
+/** The OpenAPI extension @Public sets; the document turns it into `security: []` (public, on purpose). */
+export const PUBLIC_OPERATION = 'x-public';
+
 const PROBLEM_SCHEMA_REF = { $ref: '#/components/schemas/Problem' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -142,12 +145,15 @@ export function addCommonProblems(document: OpenAPIObject): void {
         };
       };
       const inPath = op.parameters?.some((p) => 'in' in p && p.in === 'path');
+      // Every list takes an opaque cursor (CursorCodec) and refuses one it did not issue.
+      const pages = op.parameters?.some((p) => 'in' in p && p.in === 'query' && p.name === 'cursor');
       // Fastify parses a body sent with any method but GET, whether or not the operation reads one.
       const takesBody = method !== 'get';
       add(400, [
         ...(op.requestBody || op.parameters?.length ? ['VALIDATION_FAILED'] : []),
         ...(takesBody ? ['MALFORMED_JSON', 'JSON_TOO_DEEP', 'JSON_TOO_MANY_KEYS', 'FORBIDDEN_PROPERTY'] : []),
         ...(inPath ? ['BAD_REQUEST'] : []),
+        ...(pages ? ['INVALID_CURSOR'] : []),
         'CREDENTIALS_IN_URL',
         // The guard counts credentials on every route that looks at them (public ones never do).
         ...(op.security?.length ? ['AMBIGUOUS_CREDENTIALS'] : []),

@@ -3,7 +3,11 @@ import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 
 const CREDENTIAL_PARAM =
   /^(access[_-]?token|token|api[_-]?key|apikey|key|session|password|secret|auth|authorization|bearer)$/i;
-const CREDENTIAL_VALUE = /\bsk_(live|test)_/;
+/**
+ * A key's secret follows its public prefix (`sk_live_<id>_<secret>`): a value reaching past the prefix is refused. The
+ * prefix alone is shown in every key listing and is searched for (`GET /v1/api-keys?q=sk_live_VVKj`), so it may pass.
+ */
+const CREDENTIAL_VALUE = /\bsk_(live|test)_[0-9A-Za-z]{0,16}_/;
 
 /** Refuses requests that carry a credential in the query string (it would end up in logs and proxies). */
 export function refuseCredentialsInUrl(fastify: FastifyInstance): void {

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { allErrorCodes } from '../errors/error-registry';
-import { addCommonProblems } from './api-problems';
+import { addCommonProblems, PUBLIC_OPERATION } from './api-problems';
 
 export const SESSION_SECURITY = 'session';
 export const API_KEY_SECURITY = 'apiKey';
@@ -39,6 +39,10 @@ export const API_TAGS: ReadonlyArray<{ name: string; description: string }> = [
     description:
       'TLS certificate inventory from PEM, files and live endpoints, with checks and alerts (libs/certificates)',
   },
+  {
+    name: 'audit',
+    description: 'The hash-chained audit log: events, the NDJSON export, a person’s security activity (libs/audit)',
+  },
   { name: 'system', description: 'Health probes, the scope catalogue and scheduled jobs (libs/core)' },
 ];
 
@@ -61,6 +65,9 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       ].join('\n'),
     )
     .setVersion(version)
+    // Relative: the document describes the service that serves it, wherever that is deployed.
+    .addServer('/', 'The service that serves this document')
+
     .addBearerAuth(
       {
         type: 'http',
@@ -79,7 +86,26 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
   });
   addCommonProblems(document);
+  markPublicOperations(document);
+  // package.json says UNLICENSED (npm: proprietary, no rights granted); the URL is what npm means by it.
+  document.info.license = {
+    name: 'UNLICENSED (proprietary)',
+    url: 'https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license',
+  };
   return document;
+}
+
+/** Public operations say so (`security: []`), so a generator or linter does not take them for forgotten ones. */
+function markPublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const op of [item.get, item.put, item.post, item.delete, item.patch]) {
+      if (!op) continue;
+      const marked = op as typeof op & Record<string, unknown>;
+      if (!marked[PUBLIC_OPERATION]) continue;
+      delete marked[PUBLIC_OPERATION];
+      op.security = [];
+    }
+  }
 }
 
 export function serveSwaggerUi(app: INestApplication, document: OpenAPIObject): void {

@@ -1,7 +1,7 @@
 import type { Type as ClassType } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** `?limit` (1–100, default 20), the list convention of every endpoint. */
 export class LimitQueryDto {
@@ -16,23 +16,15 @@ export class LimitQueryDto {
 
 /** `?limit` and `?cursor` (opaque, from the previous page's `nextCursor`). */
 export class PageQueryDto extends LimitQueryDto {
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
+  @ApiPropertyOptional({
+    description:
+      'Opaque, integrity-protected cursor: the previous page’s `nextCursor`, with the same filters and sort (anything else is 400 INVALID_CURSOR)',
+    maxLength: 1200,
+  })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is malformed' })
+  @MaxLength(1200)
   cursor?: string;
-}
-
-/** Opaque list cursors: an offset, base64url-encoded. */
-export function encodeCursor(offset: number): string {
-  return Buffer.from(`o${offset}`).toString('base64url');
-}
-
-/** The offset a cursor stands for; an unreadable cursor starts from the beginning. */
-export function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : 0;
 }
 
 /** A page of answers, `{ items, nextCursor }`, as a named schema (`<Item>Page`, the item's `View` suffix dropped). */

@@ -24,7 +24,11 @@ export class EncryptDto extends ContextDto {
 }
 
 export class CiphertextDto extends ContextDto {
-  @ApiProperty({ example: 'AQAAAAG…', description: 'An envelope from /crypto/encrypt or /crypto/rewrap' })
+  @ApiProperty({
+    example: 'AQAAAAGq3Jx9kQ2b7V0pL8mWZ5nRc1YtE4uHfD6sG0aK2wXyTm4vB8eN1oP7iU3sZ5dC',
+    pattern: '^[A-Za-z0-9_-]{44,}$',
+    description: 'An envelope from /crypto/encrypt or /crypto/rewrap (base64url)',
+  })
   @IsString()
   @MaxLength(88_000)
   @Matches(ENVELOPE, { message: 'ciphertext must be an envelope from this service' })
@@ -40,7 +44,10 @@ export class HmacDto extends ContextDto {
 }
 
 export class VerifyHmacDto extends HmacDto {
-  @ApiProperty({ example: 'v1.Zm9v…' })
+  @ApiProperty({
+    example: 'v1.Zm9vYmFyLWV4YW1wbGUtbWFjLW9mLTQzLWNoYXJzLXg',
+    pattern: '^v\\d{1,6}\\.[A-Za-z0-9_-]{43}$',
+  })
   @IsString()
   @Matches(/^v\d{1,6}\.[A-Za-z0-9_-]{43}$/, { message: 'mac must be a MAC from /crypto/hmac' })
   mac!: string;

@@ -55,33 +55,34 @@ function JsonSizeAtMost(bytes: number): PropertyDecorator {
 const nullable = (_o: unknown, v: unknown) => v !== null && v !== undefined;
 
 export class UpdateProfileDto {
-  @ApiPropertyOptional({ maxLength: 100, nullable: true, example: 'Ada Lovelace' })
+  @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true, example: 'Ada Lovelace' })
   @ValidateIf(nullable)
   @IsString()
   @MaxLength(100)
   @Matches(NO_CONTROL_CHARACTERS, { message: 'displayName must not contain control characters' })
   displayName?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '+44 20 7946 0958' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '+44 20 7946 0958' })
   @ValidateIf(nullable)
   @IsString()
   @Matches(/^\+?[0-9 ()-]{6,32}$/, { message: 'phone must be 6–32 digits, spaces, ()- and an optional leading +' })
   phone?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 300, nullable: true, example: '12 St James Square, London' })
+  @ApiPropertyOptional({ type: String, maxLength: 300, nullable: true, example: '12 St James Square, London' })
   @ValidateIf(nullable)
   @IsString()
   @MaxLength(300)
   @Matches(NO_CONTROL_CHARACTERS, { message: 'address must not contain control characters' })
   address?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '1815-12-10', format: 'date' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '1815-12-10', format: 'date' })
   @ValidateIf(nullable)
   @IsISO8601({ strict: true })
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'dateOfBirth must be a date (YYYY-MM-DD)' })
   dateOfBirth?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: '123-45-6789',
     description: 'US SSN; stored encrypted, shown masked',
@@ -94,6 +95,7 @@ export class UpdateProfileDto {
   ssn?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: '4242 4242 4242 4242',
     description: 'Stored encrypted, shown masked',
@@ -127,7 +129,7 @@ export class RevealQueryDto {
 }
 
 export class SsnSearchDto {
-  @ApiPropertyOptional({ example: '123-45-6789' })
+  @ApiProperty({ example: '123-45-6789', pattern: '^\\d{3}-?\\d{2}-?\\d{4}$' })
   @IsString()
   @Matches(/^\d{3}-?\d{2}-?\d{4}$/, { message: 'ssn must be AAA-GG-SSSS' })
   ssn!: string;
