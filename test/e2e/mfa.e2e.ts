@@ -1,5 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import { AdminUsersService } from '@app/auth';
+import { AccountCounts } from '@app/core';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, freshIp, jsonPost, outbox, registerAndLogin, uniqueUser } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
@@ -76,6 +77,15 @@ describe('second factors: TOTP, recovery codes, aal2 (real PostgreSQL)', () => {
     for (const h of hashes) expect(h.code_hash).toMatch(/^\$argon2id\$/);
     // Audited and mailed.
     expect((await outbox(t, u.user.email)).map((m) => m.kind)).toContain('mfa.factor_added');
+    // The admin's view of the user counts the factor, and the user list's mfa filter finds it (AccountCounts).
+    const counts = t.app.get(AccountCounts);
+    expect((await counts.of(u.userId)).factors).toBe(1);
+    const [listed] = await adminQuery<{ has: boolean }>(
+      db,
+      `SELECT ${counts.existsSql('factors', 'u.id')} AS has FROM users u WHERE u.id = $1`,
+      [u.userId],
+    );
+    expect(listed.has).toBe(true);
     const status = (await (await get('/v1/auth/mfa', u.token)).json()) as {
       recoveryCodesLeft: number;
       mfaEnabled: boolean;

@@ -7,6 +7,7 @@ import { MfaCiphertextStore } from './mfa-ciphertext.store';
 import { MfaJobs } from './mfa.jobs';
 import { MfaLoginService } from './mfa-login.service';
 import { MfaController } from './mfa.controller';
+import { MfaAccountCounter } from './mfa.account-counter';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
 import { TotpSecretCodec } from './totp-secret.codec';
@@ -30,6 +31,7 @@ import { WebauthnService } from './webauthn.service';
     MfaService,
     MfaCiphertextStore,
     MfaJobs,
+    MfaAccountCounter,
   ],
   exports: [MfaService],
 })
