@@ -21,6 +21,7 @@ const ALLOWED_LIB_IMPORTS = {
   certificates: ['core', 'audit', 'notifications'],
   encryption: ['core', 'crypto', 'audit'],
   profiles: ['core', 'crypto'],
+  mfa: ['core', 'crypto', 'audit', 'notifications', 'auth'],
 };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');

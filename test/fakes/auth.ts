@@ -25,6 +25,10 @@ import { PrincipalCache, SESSION_TOPIC } from '../../libs/auth/src/principal-cac
 import { SessionActivity } from '../../libs/auth/src/session-activity';
 import type { SessionsRepository, SessionWithUser } from '../../libs/auth/src/sessions.repository';
 import { SessionsService } from '../../libs/auth/src/sessions.service';
+import type { LoginView } from '../../libs/auth/src/dto/user.response';
+import { SecondFactorGates } from '../../libs/auth/src/second-factor-gates';
+import { LoginFlow } from '../../libs/auth/src/login-flow.service';
+import type { SecondFactorChallenge } from '../../libs/auth/src/second-factor-gates';
 import { fakeAudit } from './audit';
 import {
   copyRow,
@@ -49,6 +53,7 @@ interface LockoutRow {
 
 interface DeviceRow {
   id: string;
+  secondFactorAt?: Date | null;
   userId: string;
   tokenHash: string;
   createdAt: Date;
@@ -195,6 +200,12 @@ export class InMemoryAuthRepository implements Omit<PublicPart<AuthRepository>, 
       email: this.t.users.some((u) => u.email === email),
       username: this.t.users.some((u) => u.username === username),
     };
+  }
+
+  async setMfaEnabled(em: EntityManager, userId: string, enabled: boolean): Promise<void> {
+    this.db.write(this.t, em, 'setMfaEnabled');
+    const u = this.t.users.find((x) => x.id === userId);
+    if (u) u.mfaEnabled = enabled;
   }
 
   async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
@@ -385,6 +396,21 @@ export class InMemoryLockoutRepository implements Omit<PublicPart<LockoutReposit
     return id;
   }
 
+  async rememberSecondFactor(em: EntityManager, deviceId: string, now: Date): Promise<void> {
+    this.db.write(this.t, em, 'rememberSecondFactor');
+    const d = this.t.devices.find((x) => x.id === deviceId);
+    if (d) d.secondFactorAt = now;
+  }
+
+  async secondFactorAt(deviceId: string): Promise<Date | null> {
+    return this.t.devices.find((x) => x.id === deviceId)?.secondFactorAt ?? null;
+  }
+
+  async forgetSecondFactors(em: EntityManager, userId: string): Promise<void> {
+    this.db.write(this.t, em, 'forgetSecondFactors');
+    for (const d of this.t.devices) if (d.userId === userId) d.secondFactorAt = null;
+  }
+
   async renewDevice(em: EntityManager, deviceId: string, now: Date, expiresAt: Date): Promise<void> {
     this.db.write(this.t, em, 'renewDevice');
     const d = this.t.devices.find((x) => x.id === deviceId);
@@ -480,6 +506,7 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
       scopes: [...u.scopes],
       disabledAt: u.disabledAt,
       emailVerified: u.emailVerifiedAt !== null,
+      mfaEnabled: u.mfaEnabled === true,
     });
   }
 
@@ -521,6 +548,14 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
     return true;
   }
 
+  async renewWithSecondFactor(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    this.db.write(this.t, em, 'session renewWithSecondFactor');
+    const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
+    if (!s) return false;
+    Object.assign(s, { authenticatedAt: now, secondFactorAt: now, aal: 'aal2' });
+    return true;
+  }
+
   async revoke(userId: string, sessionId: string, now: Date, em?: EntityManager): Promise<boolean> {
     this.db.write(this.t, em, 'session revoke');
     const s = this.t.sessions.find((x) => x.id === sessionId && x.userId === userId && !x.revokedAt);
@@ -541,6 +576,13 @@ export class InMemorySessionsRepository implements PublicPart<SessionsRepository
       (s) => s.userId === userId && !s.revokedAt && s.expiresAt > now && s.lastSeenAt > idleSince,
     );
   }
+}
+
+/** A login's answer as a session (a test user without a second factor gets one; a challenge fails the test). */
+export async function sessionOf(login: Promise<LoginView | SecondFactorChallenge>): Promise<LoginView> {
+  const answer = await login;
+  if (!('token' in answer)) throw new Error('the login answered a second-factor challenge, not a session');
+  return answer;
 }
 
 let sharedPolicy: PasswordPolicy | undefined;
@@ -601,6 +643,9 @@ export async function authWorld(env: Record<string, string> = {}) {
     activity,
     changes.asChangeFeed(),
   );
+  /** No gate registered unless a test adds one (libs/mfa registers one in the app). */
+  const secondFactorGates = new SecondFactorGates();
+  const flow = new LoginFlow(authRepo, hasher, sessions, lockout, audit, clock, config, secondFactorGates);
   const auth = new AuthService(
     authRepo,
     hasher,
@@ -612,6 +657,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     clock,
     random,
     config,
+    flow,
   );
   const emailChange = new EmailChangeService(
     authRepo,
@@ -637,6 +683,7 @@ export async function authWorld(env: Record<string, string> = {}) {
     credentials,
     changes.asChangeFeed(),
     lockout,
+    secondFactorGates,
     emailChange,
   );
   const admin = new AdminUsersService(
@@ -671,7 +718,7 @@ export async function authWorld(env: Record<string, string> = {}) {
 
   /** Signs in and answers the session principal the guard would build from the token. */
   async function signIn(user: User, password = STRONG_PASSWORD, ip = '198.51.100.1') {
-    const login = await auth.login({ email: user.email, password }, { ip, userAgent: 'jest' });
+    const login = await sessionOf(auth.login({ email: user.email, password }, { ip, userAgent: 'jest' }));
     return { login, principal: await sessions.resolve(login.token) };
   }
 

@@ -34,6 +34,11 @@ export function assertNoSecretsLogged(text: string, secretValues: string[]): voi
   if (key) throw new Error(`an API key appears in the logs: ${key[0].slice(0, 20)}…`);
   const bearer = /Bearer [A-Za-z0-9._~+/-]{20,}/.exec(text);
   if (bearer) throw new Error('a bearer credential appears in the logs');
+  // Second factors (issue 19): a TOTP secret (alone or in its otpauth:// URI), a login's mfaToken, a recovery code.
+  if (/otpauth:\/\/|secret=[A-Z2-7]{16,}/.test(text)) throw new Error('a TOTP secret appears in the logs');
+  if (/mfa_[A-Za-z0-9_-]{43}/.test(text)) throw new Error('an mfaToken appears in the logs');
+  if (/(?<![0-9a-z-])[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}(?![0-9a-z-])/.test(text))
+    throw new Error('a recovery code appears in the logs');
 }
 
 export interface TestApp extends RunningApp {

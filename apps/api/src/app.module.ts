@@ -6,6 +6,7 @@ import { AuthModule } from '@app/auth';
 import { CertificatesModule } from '@app/certificates';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
+import { MfaModule } from '@app/mfa';
 import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
 
@@ -20,6 +21,7 @@ export class AppModule {
         AuditModule,
         NotificationsModule,
         AuthModule,
+        MfaModule,
         ApiKeysModule,
         EncryptionModule,
         ProfilesModule,

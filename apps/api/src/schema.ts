@@ -4,6 +4,7 @@ import { authSchema } from '@app/auth';
 import { certificatesSchema } from '@app/certificates';
 import { coreSchema, mergeSchemaParts } from '@app/core';
 import { encryptionSchema } from '@app/encryption';
+import { mfaSchema } from '@app/mfa';
 import { notificationsSchema } from '@app/notifications';
 import { profilesSchema } from '@app/profiles';
 
@@ -13,6 +14,7 @@ export const schema = mergeSchemaParts(
   auditSchema,
   notificationsSchema,
   authSchema,
+  mfaSchema,
   apiKeysSchema,
   encryptionSchema,
   profilesSchema,

@@ -5,6 +5,7 @@ import { AuthModule } from '@app/auth';
 import { CertificatesModule } from '@app/certificates';
 import { CoreModule, CoreRuntime } from '@app/core';
 import { EncryptionModule } from '@app/encryption';
+import { MfaModule } from '@app/mfa';
 import { NotificationsModule } from '@app/notifications';
 import { ProfilesModule } from '@app/profiles';
 import {
@@ -33,6 +34,7 @@ import {
   DisableUserCommand,
   GrantScopeCommand,
   ImportUsersCommand,
+  ResetMfaCommand,
   RevokeScopeCommand,
 } from './commands/users.commands';
 
@@ -46,6 +48,7 @@ export class CliModule {
         AuditModule,
         NotificationsModule,
         AuthModule,
+        MfaModule,
         ApiKeysModule,
         EncryptionModule,
         ProfilesModule,
@@ -58,6 +61,7 @@ export class CliModule {
         DisableUserCommand,
         GrantScopeCommand,
         RevokeScopeCommand,
+        ResetMfaCommand,
         ImportUsersCommand,
         UsersListCommand,
         UsersShowCommand,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CoreErrorCode, CredentialRevoker, StandingCredential } from '@app/core';
-import { authWorld, AuthWorld, OTHER_STRONG_PASSWORD, STRONG_PASSWORD } from '../../../test/fakes/auth';
+import { authWorld, AuthWorld, OTHER_STRONG_PASSWORD, sessionOf, STRONG_PASSWORD } from '../../../test/fakes/auth';
 import { transactionOf } from '../../../test/fakes/core';
 import { FORGOT_ANSWER } from './account.service';
 import { AuthErrorCode } from './auth-error-codes';
@@ -22,7 +22,8 @@ describe('AccountService', () => {
     ada = await w.seedUser('ada');
   });
 
-  const login = (password: string, user = ada) => w.auth.login({ email: user.email, password }, { ip: '192.0.2.1' });
+  const login = (password: string, user = ada) =>
+    sessionOf(w.auth.login({ email: user.email, password }, { ip: '192.0.2.1' }));
   const lockOut = async (user = ada) => {
     for (let i = 0; i < 3; i++)
       await expect(login('wrong password entirely', user)).rejects.toMatchObject(invalidLogin);
@@ -39,11 +40,13 @@ describe('AccountService', () => {
       const other = await w.signIn(ada);
       const signedInAt = current.principal.authenticatedAt!;
       w.clock.advance(20 * MINUTE);
-      await expect(w.account.reauthenticate(current.principal, 'wrong password entirely')).rejects.toMatchObject({
+      await expect(
+        w.account.reauthenticate(current.principal, { password: 'wrong password entirely' }),
+      ).rejects.toMatchObject({
         code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
       });
       expect((await w.sessions.resolve(current.login.token)).authenticatedAt).toEqual(signedInAt);
-      expect(await w.account.reauthenticate(current.principal, STRONG_PASSWORD)).toEqual({
+      expect(await w.account.reauthenticate(current.principal, { password: STRONG_PASSWORD })).toEqual({
         authenticatedAt: w.clock.now().toISOString(),
         sensitiveActionsUntil: new Date(w.clock.nowMs() + 15 * MINUTE).toISOString(),
       });
@@ -58,23 +61,27 @@ describe('AccountService', () => {
 
     it('counts toward the lockout; is refused to a key, and to a session ended meanwhile', async () => {
       const { principal } = await w.signIn(ada);
-      await expect(w.account.reauthenticate(w.apiKeyPrincipal(ada), STRONG_PASSWORD)).rejects.toMatchObject({
+      await expect(
+        w.account.reauthenticate(w.apiKeyPrincipal(ada), { password: STRONG_PASSWORD }),
+      ).rejects.toMatchObject({
         code: CoreErrorCode.SESSION_REQUIRED,
       });
       for (let i = 0; i < 3; i++)
-        await expect(w.account.reauthenticate(principal, 'wrong password entirely')).rejects.toMatchObject({
+        await expect(
+          w.account.reauthenticate(principal, { password: 'wrong password entirely' }),
+        ).rejects.toMatchObject({
           code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
         });
       // Counted under the session's device (it signed in with one), not held back by failures elsewhere.
       const device = w.tables.activeSessions(ada.id)[0].deviceId;
       expect(w.tables.attempt(`user:${ada.id}`, `device:${device}`)!.lockedUntil).not.toBeNull();
-      await expect(w.account.reauthenticate(principal, STRONG_PASSWORD)).rejects.toMatchObject({
+      await expect(w.account.reauthenticate(principal, { password: STRONG_PASSWORD })).rejects.toMatchObject({
         code: CoreErrorCode.CURRENT_PASSWORD_WRONG,
       });
       w.clock.advance(31 * MINUTE); // the lock ends
       // Ended between the guard's resolution and the renewal (a logout elsewhere): nothing is renewed.
       await w.auth.logout(principal);
-      await expect(w.account.reauthenticate(principal, STRONG_PASSWORD)).rejects.toMatchObject({
+      await expect(w.account.reauthenticate(principal, { password: STRONG_PASSWORD })).rejects.toMatchObject({
         code: AuthErrorCode.SESSION_INVALID,
       });
     });

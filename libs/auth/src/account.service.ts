@@ -32,6 +32,8 @@ import { SessionsEndedView } from './dto/session.response';
 import { generatePassword } from './password/password-generator';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
+import { ReauthenticateDto } from './dto/auth.dto';
+import { SecondFactorGates } from './second-factor-gates';
 import { SessionsService } from './sessions.service';
 import { newOpaqueToken, tokenDigest } from './tokens';
 
@@ -63,6 +65,7 @@ export class AccountService {
     private readonly credentials: CredentialRevocation,
     private readonly changes: ChangeFeed,
     private readonly lockout: LoginLockout,
+    private readonly secondFactor: SecondFactorGates,
     private readonly emailChange: EmailChangeService,
   ) {}
 
@@ -71,10 +74,18 @@ export class AccountService {
    * the current session's `authenticatedAt` becomes now, opening the window for sensitive actions. No new session or
    * token. Wrong or locked: 400 CURRENT_PASSWORD_WRONG (audited by confirmPassword).
    */
-  async reauthenticate(principal: Principal, password: string): Promise<ReauthenticatedView> {
+  async reauthenticate(principal: Principal, proof: ReauthenticateDto): Promise<ReauthenticatedView> {
     if (principal.kind !== 'session' || !principal.sessionId)
       throw new CoreException(CoreErrorCode.SESSION_REQUIRED, 'Only a signed-in session can reauthenticate.');
     const sessionId = principal.sessionId;
+    const { password, totp, recoveryCode } = proof;
+    if ([password, totp, recoveryCode].filter((v) => v !== undefined).length !== 1)
+      throw new CoreException(CoreErrorCode.VALIDATION_FAILED, 'Send exactly one of password, totp or recoveryCode.');
+    if (typeof password !== 'string') {
+      // A second factor (libs/mfa): the session becomes aal2 as well as recently authenticated.
+      const at = await this.secondFactor.stepUp(principal.userId, sessionId, { totp, recoveryCode });
+      return { authenticatedAt: at.toISOString(), sensitiveActionsUntil: this.stepUp.endsAt(at).toISOString() };
+    }
     await this.auth.confirmPassword(principal.userId, password, 'auth.reauthenticate', sessionId);
     const now = this.clock.now();
     const renewed = await this.repo.transaction(async (em) => {
@@ -115,7 +126,7 @@ export class AccountService {
       'auth.password_change',
       principal.sessionId,
     );
-    this.auth.enforcePolicy(newPassword, user);
+    await this.auth.enforcePolicy(newPassword, user);
     const hash = await this.hasher.hash(newPassword);
     const view = await this.repo.transaction(async (em) => {
       await this.repo.updatePasswordHash(em, user.id, hash, this.clock.now());
@@ -207,7 +218,7 @@ export class AccountService {
       const user = userId ? await this.repo.findById(userId, em) : null;
       if (!user || user.disabledAt)
         throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The reset link is invalid, used or expired.');
-      this.auth.enforcePolicy(newPassword, user);
+      await this.auth.enforcePolicy(newPassword, user);
       await this.repo.updatePasswordHash(em, user.id, await this.hasher.hash(newPassword), this.clock.now());
       await this.repo.expireResetTokens(em, user.id, this.clock.now());
       // Recovery evicts: device tokens and remembered networks go too (and with them any lockout of the account).

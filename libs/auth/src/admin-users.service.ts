@@ -103,7 +103,7 @@ export class AdminUsersService {
   /** The first admin (no default accounts exist): policy-checked password, verified email, admin:all. */
   async createAdmin(raw: { email: string; username: string; password: string }): Promise<UserView> {
     const input = { ...raw, email: raw.email.trim().toLowerCase() };
-    this.auth.enforcePolicy(input.password, input);
+    await this.auth.enforcePolicy(input.password, input);
     const hash = await this.hasher.hash(input.password);
     return this.repo.transaction(async (em) => {
       const now = this.clock.now();

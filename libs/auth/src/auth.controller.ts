@@ -7,8 +7,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import {
+  AllowMfaEnrolment,
   AllowUnverifiedEmail,
   ApiIdParam,
   ApiProblems,
@@ -46,7 +48,7 @@ import {
   ReauthenticatedView,
 } from './dto/account.response';
 import { SessionPage, SessionsEndedView, SessionView, SignInSourcesView } from './dto/session.response';
-import { LoginView, RegistrationView, UserView } from './dto/user.response';
+import { LoginView, RegistrationView, SecondFactorChallengeView, UserView } from './dto/user.response';
 import { SessionsService } from './sessions.service';
 import { EmailChangeRequestedView } from './dto/admin-user.response';
 import { ChangeEmailDto } from './dto/admin-users.dto';
@@ -61,7 +63,7 @@ const client = (req: FastifyRequest) => ({
 });
 
 @ApiTags('auth')
-@ApiExtraModels(SignInSourcesView)
+@ApiExtraModels(SignInSourcesView, LoginView, SecondFactorChallengeView)
 @Controller()
 export class AuthController {
   constructor(
@@ -77,7 +79,7 @@ export class AuthController {
   @Public()
   @HttpCode(202)
   @ApiOperation({ summary: 'Register (same answer for new and taken addresses; the mail tells the rest)' })
-  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(AuthErrorCode.PASSWORD_TOO_WEAK, AuthErrorCode.PASSWORD_BREACHED, CoreErrorCode.TOO_MANY_REQUESTS)
   @ApiAcceptedResponse({
     type: RegistrationView,
     description: 'Registration accepted; a mail tells the rest (the same answer for taken addresses)',
@@ -92,39 +94,49 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age. Failed logins lock one source (device or network) out of one account, never the account for everyone',
+      'Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age, or a second-factor challenge',
+    description:
+      'Failed logins lock one source (device or network) out of one account, never the account for everyone. An account without a second factor gets its session at once (`aal1`). An account with one gets `{mfaRequired: true, mfaToken, methods}` and no session (nor device token): send the token with one factor to `POST /v1/auth/login/mfa` (`{mfaToken, totp}`, `{mfaToken, recoveryCode}` or `{mfaToken, webauthn}`) within MFA_TOKEN_TTL_SECONDS; that answer is the session (`aal2`) and the device token. Wrong codes count toward the same per-(account, source) lockout as wrong passwords, on the source of the password step. A device token whose sign-in proved a factor within MFA_REMEMBER_DEVICE_DAYS gets an `aal1` session without the factor step (never for roles in MFA_REQUIRED_ROLES).',
   })
   @ApiProblems(
     AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
     CoreErrorCode.TOO_MANY_REQUESTS,
     AuthErrorCode.INVALID_CREDENTIALS,
   )
-  @ApiOkResponse({ type: LoginView, description: 'Logged in: the session token, the user and the password age' })
+  @ApiOkResponse({
+    description: 'Logged in (the session token, the user and the password age), or a second factor is needed',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoginView) }, { $ref: getSchemaPath(SecondFactorChallengeView) }] },
+  })
   async login(@Body() dto: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const view = await this.auth.login(dto, client(req));
-    void reply.header('set-cookie', this.auth.deviceCookie(view.deviceToken));
-    return view;
+    return this.auth.withDeviceCookie(await this.auth.login(dto, client(req)), reply);
   }
 
   @Post('auth/reauthenticate')
   @RequireSession()
+  @AllowMfaEnrolment()
   @Throttle({ reauthenticate: {} })
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Confirm my password again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited)',
+      'Confirm my password or a second factor again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited); a factor also makes it aal2',
   })
-  @ApiProblems(CoreErrorCode.CURRENT_PASSWORD_WRONG, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(
+    CoreErrorCode.CURRENT_PASSWORD_WRONG,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+    CoreErrorCode.VALIDATION_FAILED,
+    AuthErrorCode.SECOND_FACTOR_INVALID,
+  )
   @ApiOkResponse({
     type: ReauthenticatedView,
     description: 'The same session, now recently authenticated (no new token)',
   })
   reauthenticate(@CurrentPrincipal() p: Principal, @Body() dto: ReauthenticateDto) {
-    return this.account.reauthenticate(p, dto.password);
+    return this.account.reauthenticate(p, dto);
   }
 
   @Post('auth/logout')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
@@ -135,6 +147,7 @@ export class AuthController {
 
   @Get('auth/sessions')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @ApiOperation({ summary: 'My active sessions' })
   @ApiOkResponse({ type: SessionPage, description: 'My active sessions, newest first' })
@@ -144,6 +157,7 @@ export class AuthController {
 
   @Delete('auth/sessions/:id')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of my sessions' })
@@ -156,6 +170,7 @@ export class AuthController {
 
   @Post('auth/sessions/revoke-all')
   @RequireSession()
+  @AllowMfaEnrolment()
   @AllowUnverifiedEmail()
   @HttpCode(200)
   @ApiOperation({ summary: 'End all my sessions but this one' })
@@ -167,10 +182,11 @@ export class AuthController {
   @Get('me')
   @RequireScopes('profiles:read')
   @AllowUnverifiedEmail()
-  @ApiOperation({ summary: 'Who am I' })
+  @AllowMfaEnrolment()
+  @ApiOperation({ summary: 'Who am I (and, from a session, its assurance level)' })
   @ApiOkResponse({ type: UserView, description: 'The signed-in user' })
   me(@CurrentPrincipal() p: Principal) {
-    return this.users.view(p.userId);
+    return Promise.resolve(this.users.view(p.userId)).then((u) => (p.aal ? { ...u, aal: p.aal } : u));
   }
 
   @Patch('me/email')
@@ -200,6 +216,7 @@ export class AuthController {
   @ApiProblems(
     CoreErrorCode.CURRENT_PASSWORD_WRONG,
     AuthErrorCode.PASSWORD_TOO_WEAK,
+    AuthErrorCode.PASSWORD_BREACHED,
     CoreErrorCode.RECENT_LOGIN_REQUIRED,
   )
   @ApiOkResponse({
@@ -268,7 +285,12 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Set a new password with a reset token (ends all sessions and revokes all API keys)' })
-  @ApiProblems(AuthErrorCode.TOKEN_INVALID, AuthErrorCode.PASSWORD_TOO_WEAK, CoreErrorCode.TOO_MANY_REQUESTS)
+  @ApiProblems(
+    AuthErrorCode.TOKEN_INVALID,
+    AuthErrorCode.PASSWORD_TOO_WEAK,
+    AuthErrorCode.PASSWORD_BREACHED,
+    CoreErrorCode.TOO_MANY_REQUESTS,
+  )
   @ApiOkResponse({
     type: PasswordResetView,
     description: 'Password set; how many sessions were ended and API keys revoked',

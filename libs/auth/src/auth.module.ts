@@ -15,11 +15,15 @@ import { AccountPagesController } from './pages/account-pages.controller';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { LockoutRepository } from './lockout/lockout.repository';
+import { LoginFlow } from './login-flow.service';
 import { LoginLockout } from './lockout/login-lockout.service';
 import { PasswordHasher } from './password/password-hasher';
+import { BreachedPasswords, PwnedRangeClient } from './password/breached-passwords';
 import { PasswordPolicy } from './password/password-policy';
 import { PrincipalCache, SESSION_TOPIC } from './principal-cache';
 import { SessionActivity } from './session-activity';
+import { SecondFactorGates } from './second-factor-gates';
+import { SecondFactorLogin } from './second-factor-login.service';
 import { SessionCredentialResolver } from './session-credential.resolver';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -38,15 +42,20 @@ import { UserViews } from './user-views';
     SessionActivity,
     UserViews,
     PasswordHasher,
+    PwnedRangeClient,
+    BreachedPasswords,
     PasswordPolicy,
     SessionsService,
     AuthService,
+    LoginFlow,
     AccountService,
     AdminUsersService,
     AdminUsersRepository,
     UserAdministrationService,
     EmailChangeService,
     SessionCredentialResolver,
+    SecondFactorGates,
+    SecondFactorLogin,
     AccountPart,
     SessionsPart,
     DevicesPart,
@@ -59,6 +68,8 @@ import { UserViews } from './user-views';
     SessionsService,
     PasswordHasher,
     LoginLockout,
+    SecondFactorGates,
+    SecondFactorLogin,
   ],
 })
 export class AuthModule implements OnModuleInit, OnApplicationBootstrap {

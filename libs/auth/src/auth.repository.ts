@@ -38,6 +38,11 @@ export class AuthRepository {
     return { email: rows.some((r) => r.email === email), username: rows.some((r) => r.username === username) };
   }
 
+  /** The user's "has a second factor" flag (libs/mfa keeps it with its factors, in their transaction). */
+  async setMfaEnabled(em: EntityManager, userId: string, enabled: boolean): Promise<void> {
+    await em.query('UPDATE users SET mfa_enabled = $2 WHERE id = $1', [userId, enabled]);
+  }
+
   /** Locks the user row and answers its current hash (to detect a password change that raced a login). */
   async lockPasswordHash(em: EntityManager, userId: string): Promise<string | undefined> {
     const rows: { password_hash: string }[] = await em.query(

@@ -1,7 +1,14 @@
 import { Logger } from '@nestjs/common';
 import bcrypt from 'bcryptjs';
 import { CoreErrorCode, DEFAULT_USER_SCOPES } from '@app/core';
-import { authWorld, AuthWorld, decoyKey, OTHER_STRONG_PASSWORD, STRONG_PASSWORD } from '../../../test/fakes/auth';
+import {
+  authWorld,
+  AuthWorld,
+  decoyKey,
+  OTHER_STRONG_PASSWORD,
+  sessionOf,
+  STRONG_PASSWORD,
+} from '../../../test/fakes/auth';
 import { AuthErrorCode } from './auth-error-codes';
 import { REGISTRATION_ANSWER } from './auth.service';
 import { User } from './entities/user.entity';
@@ -107,7 +114,7 @@ describe('AuthService', () => {
     });
 
     const login = (password: string, email = ada.email, ip = '198.51.100.1') =>
-      w.auth.login({ email, password }, { ip, userAgent: 'jest' });
+      sessionOf(w.auth.login({ email, password }, { ip, userAgent: 'jest' }));
     const reasons = () => w.auditRepo.actions('auth.login').map((e) => e.details.reason ?? e.outcome);
 
     it('opens a session for the right password and records it', async () => {
@@ -188,9 +195,11 @@ describe('AuthService', () => {
         for (let i = 0; i < 3; i++)
           await expect(login('wrong password entirely', ada.email, `192.0.${n + 10}.1`)).rejects.toMatchObject(invalid);
       await expect(login(STRONG_PASSWORD, ada.email, '192.0.99.1')).rejects.toMatchObject(invalid);
-      const withDevice = await w.auth.login(
-        { email: ada.email, password: STRONG_PASSWORD, deviceToken: first.deviceToken },
-        { ip: '192.0.10.1' },
+      const withDevice = await sessionOf(
+        w.auth.login(
+          { email: ada.email, password: STRONG_PASSWORD, deviceToken: first.deviceToken },
+          { ip: '192.0.10.1' },
+        ),
       );
       expect(withDevice.deviceToken).toBe(first.deviceToken);
       // The network that signed in before is trusted too.
@@ -272,7 +281,9 @@ describe('AuthService', () => {
       const one = await authWorld({ LOCKOUT_MAX_ATTEMPTS: '1' });
       const bob = await one.seedUser('bob');
       const results = await Promise.all(
-        [1, 2].map(() => one.auth.login({ email: bob.email, password: STRONG_PASSWORD }, { ip: '192.0.2.5' })),
+        [1, 2].map(() =>
+          sessionOf(one.auth.login({ email: bob.email, password: STRONG_PASSWORD }, { ip: '192.0.2.5' })),
+        ),
       );
       expect(results.map((r) => r.user.id)).toEqual([bob.id, bob.id]);
       expect(one.tables.activeSessions(bob.id)).toHaveLength(2);

@@ -17,28 +17,20 @@ import type { EntityManager } from 'typeorm';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { authMails } from './auth.mails';
 import { AuthRepository } from './auth.repository';
-import {
-  addressHash,
-  AttemptSource,
-  LockoutSubject,
-  LockoutVerdict,
-  LoginLockout,
-} from './lockout/login-lockout.service';
-import { deviceCookie } from './lockout/device-cookie';
+import type { FastifyReply } from 'fastify';
+import { AttemptSource, LockoutVerdict, LoginLockout } from './lockout/login-lockout.service';
 import { LoginView, RegistrationView, UserView } from './dto/user.response';
 import { User } from './entities/user.entity';
+import { ClientInfo, LoginFlow } from './login-flow.service';
 import { PasswordHasher } from './password/password-hasher';
 import { PasswordPolicy } from './password/password-policy';
+import { SecondFactorChallenge } from './second-factor-gates';
 import { SessionsService } from './sessions.service';
 import { newOpaqueToken, tokenDigest } from './tokens';
+import { userView } from './user-view';
 
-export interface ClientInfo {
-  ip?: string;
-  userAgent?: string;
-  /** A device token the client presented (the `__Host-device` cookie), when the body carries none. */
-  deviceToken?: string;
-}
-
+export type { ClientInfo } from './login-flow.service';
+export { userView } from './user-view';
 export { UserView } from './dto/user.response';
 export type LoginResult = LoginView;
 
@@ -46,19 +38,6 @@ export const REGISTRATION_ANSWER = {
   status: 'pending_verification',
   message: 'If the address can be registered, a message is on its way to it. Follow the link in it to finish.',
 } as const;
-
-export function userView(u: User): UserView {
-  return {
-    id: u.id,
-    email: u.email,
-    username: u.username,
-    role: u.role,
-    scopes: u.scopes,
-    emailVerified: !!u.emailVerifiedAt,
-    passwordChangedAt: u.passwordChangedAt.toISOString(),
-    createdAt: u.createdAt.toISOString(),
-  };
-}
 
 const VERIFY_TTL_MS = 24 * 3_600_000;
 
@@ -75,9 +54,11 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly config: AppConfig,
+    private readonly flow: LoginFlow,
   ) {}
 
-  enforcePolicy(password: string, user: { email?: string; username?: string }): void {
+  /** The password policy, then the breached-password lists (PASSWORD_TOO_WEAK, PASSWORD_BREACHED: no count told). */
+  async enforcePolicy(password: string, user: { email?: string; username?: string }): Promise<void> {
     const result = this.policy.check(password, user);
     if (!result.ok) {
       throw new AuthException(AuthErrorCode.PASSWORD_TOO_WEAK, 'Choose a stronger password.', {
@@ -85,6 +66,11 @@ export class AuthService {
         suggestions: result.suggestions,
       });
     }
+    if (await this.policy.isBreached(password))
+      throw new AuthException(
+        AuthErrorCode.PASSWORD_BREACHED,
+        'This password appears in a list of passwords exposed in data breaches; choose another.',
+      );
   }
 
   /**
@@ -92,7 +78,7 @@ export class AuthService {
    * paths, timing); the owner of an existing account is told by mail instead.
    */
   async register(input: { email: string; username: string; password: string }): Promise<RegistrationView> {
-    this.enforcePolicy(input.password, input);
+    await this.enforcePolicy(input.password, input);
     const hash = await this.hasher.hash(input.password);
     const now = this.clock.now();
     try {
@@ -172,86 +158,17 @@ export class AuthService {
     return queued;
   }
 
-  /**
-   * Login: the attempt's source (a device token of the account, else the client network, trusted when it signed in
-   * to the account before), the per-IP failure throttle (not for a device of the account), then one atomic attempt
-   * reservation per (account, source) — and per account for untrusted sources — before the Argon2 verify (so parallel
-   * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for every
-   * failure (unknown email, wrong password, locked, disabled). A success answers a device token (kept by the client).
-   */
-  async login(
+  /** See LoginFlow.login: the password step, then a session (and device token) or a second-factor challenge. */
+  login(
     input: { email: string; password: string; deviceToken?: string },
     client: ClientInfo,
-  ): Promise<LoginView> {
-    const env = this.config.env;
-    const now = this.clock.now();
-    const ip = client.ip ?? 'unknown';
-    const presented = input.deviceToken ?? client.deviceToken;
-    const user = await this.repo.findByEmail(input.email);
-    const live = user && !user.disabledAt ? user : undefined;
-    // An address without an (enabled) account counts on its decoy row: the same statements, the same row writes and
-    // one verification of the same cost as a real account's, so timing tells nothing.
-    const subject: LockoutSubject = live ? { userId: live.id } : { addressHash: addressHash(input.email) };
-    const source = await this.lockout.sourceOf(subject, { ip: client.ip, deviceToken: presented });
-    if (source.source.kind !== 'device') await this.refuseBlockedAddress(ip, now);
-    const verdict = await this.lockout.attemptWithLockout(
-      subject,
-      source,
-      () => (live ? this.hasher.verify(live.passwordHash, input.password) : this.hasher.verifyDummy(input.password)),
-      { whenRefused: () => this.hasher.verifyDummy(input.password) },
-    );
-    if (!live) return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
-    if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', live.id);
-    const rehash = this.hasher.needsRehash(live.passwordHash) ? await this.hasher.hash(input.password) : undefined;
-    // One transaction (one commit) for everything a successful login writes.
-    const issued = await this.repo.transaction(async (em) => {
-      // A password change or reset that committed while this login verified the old password wins.
-      if ((await this.repo.lockPasswordHash(em, live.id)) !== live.passwordHash) return undefined;
-      if (rehash) await this.repo.updatePasswordHash(em, live.id, rehash);
-      const device = await this.lockout.rememberSignIn(em, live.id, source, presented);
-      const session = await this.sessions.issue(live.id, { ...client, deviceId: device.deviceId }, em);
-      const details = session.ended
-        ? { otherSessionsEnded: session.ended, maxSessions: this.config.env.SESSION_MAX_PER_USER }
-        : {};
-      await this.audit.record(
-        {
-          action: 'auth.login',
-          outcome: 'success',
-          actorId: live.id,
-          targetType: 'session',
-          targetId: session.session.id,
-          details: { ...details, source: source.source.kind, trusted: source.trusted },
-        },
-        em,
-      );
-      return { ...session, deviceToken: device.deviceToken };
-    });
-    if (!issued) return this.fail(ip, now, 'password_changed_during_login', live.id);
-    if (issued.ended) this.sessions.forgetUser(live.id);
-    const ageDays = Math.floor((now.getTime() - live.passwordChangedAt.getTime()) / 86_400_000);
-    return {
-      token: issued.token,
-      expiresAt: issued.session.expiresAt.toISOString(),
-      deviceToken: issued.deviceToken,
-      user: userView(live),
-      passwordAgeDays: ageDays,
-      passwordNeedsRotation: env.PASSWORD_MAX_AGE_DAYS > 0 && ageDays >= env.PASSWORD_MAX_AGE_DAYS,
-    };
+  ): Promise<LoginView | SecondFactorChallenge> {
+    return this.flow.login(input, client);
   }
 
-  /** The `Set-Cookie` value that keeps a device token in a browser (`__Host-device`, DEVICE_TOKEN_DAYS). */
-  deviceCookie(token: string): string {
-    return deviceCookie(token, this.config.env.DEVICE_TOKEN_DAYS);
-  }
-
-  /** Past IP_FAILURE_THRESHOLD failures (to any accounts) an address gets growing delays: 429 with Retry-After. */
-  private async refuseBlockedAddress(ip: string, now: Date): Promise<void> {
-    const blockedUntil = await this.repo.ipBlockedUntil(ip, now);
-    if (!blockedUntil) return;
-    const retryAfter = String(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
-    throw new AuthException(AuthErrorCode.TOO_MANY_LOGIN_ATTEMPTS, 'Too many failed logins from this address.', {
-      headers: { 'retry-after': retryAfter },
-    });
+  /** A login's answer, with the `__Host-device` cookie set when it issued a session. */
+  withDeviceCookie<T extends LoginView | SecondFactorChallenge>(view: T, reply: FastifyReply): T {
+    return this.flow.withDeviceCookie(view, reply);
   }
 
   /**
@@ -266,23 +183,6 @@ export class AuthService {
       () => this.hasher.verify(user.passwordHash, password),
       { whenRefused: () => this.hasher.verifyDummy(password) },
     );
-  }
-
-  private async fail(ip: string, now: Date, reason: string, userId?: string): Promise<never> {
-    await this.repo.recordIpFailure(
-      ip,
-      now,
-      this.config.env.LOCKOUT_WINDOW_MINUTES,
-      this.config.env.IP_FAILURE_THRESHOLD,
-    );
-    await this.audit.record({
-      action: 'auth.login',
-      outcome: 'failure',
-      targetType: userId ? 'user' : null,
-      targetId: userId ?? null,
-      details: { reason },
-    });
-    throw new AuthException(AuthErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong.');
   }
 
   async logout(principal: Principal): Promise<void> {

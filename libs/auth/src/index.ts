@@ -11,9 +11,11 @@ import { LoginDecoys1763900900000 } from './migrations/1763900900000-LoginDecoys
 import { SessionAuthenticatedAt1763901170000 } from './migrations/1763901170000-SessionAuthenticatedAt';
 import { LockoutPerSource1763901300000 } from './migrations/1763901300000-LockoutPerSource';
 import { EmailChange1763901400000 } from './migrations/1763901400000-EmailChange';
+import { SecondFactorAssurance1763901900000 } from './migrations/1763901900000-SecondFactorAssurance';
 
 export { AuthModule } from './auth.module';
 export { AuthService } from './auth.service';
+export { AuthErrorCode, AuthException } from './auth-error-codes';
 export { SessionsService } from './sessions.service';
 export { AdminUsersService } from './admin-users.service';
 export type { ImportedUser } from './admin-users.service';
@@ -25,6 +27,14 @@ export { PasswordHasher } from './password/password-hasher';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';
 export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
 export { networkOf } from './lockout/source-key';
+export { deviceTokenInCookies } from './lockout/device-cookie';
+
+export { SecondFactorGates } from './second-factor-gates';
+export type { PasswordStep, SecondFactorChallenge, SecondFactorGate, SecondFactorProof } from './second-factor-gates';
+export { SecondFactorLogin } from './second-factor-login.service';
+export { LoginView, SecondFactorChallengeView, UserView } from './dto/user.response';
+export type { ClientInfo } from './login-flow.service';
+export { User } from './entities/user.entity';
 
 export const authSchema: Partial<SchemaParts> = {
   entities: [User, Session, EmailToken, LoginThrottle, LoginAttempt, DeviceToken, KnownSource],
@@ -34,6 +44,7 @@ export const authSchema: Partial<SchemaParts> = {
     SessionAuthenticatedAt1763901170000,
     LockoutPerSource1763901300000,
     EmailChange1763901400000,
+    SecondFactorAssurance1763901900000,
   ],
   appendOnlyTables: [],
 };

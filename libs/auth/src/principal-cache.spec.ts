@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { USER_CHANGES_TOPIC } from '@app/core';
-import { authWorld, AuthWorld, OTHER_STRONG_PASSWORD, STRONG_PASSWORD } from '../../../test/fakes/auth';
+import { authWorld, AuthWorld, OTHER_STRONG_PASSWORD, sessionOf, STRONG_PASSWORD } from '../../../test/fakes/auth';
 import type { AuthRepository } from './auth.repository';
 import { AuthErrorCode } from './auth-error-codes';
 import { User } from './entities/user.entity';
@@ -90,7 +90,7 @@ describe('PrincipalCache through SessionsService and UserViews (one instance)', 
   it('a step-up renews the cached authenticatedAt at once', async () => {
     const s = await warm();
     w.clock.advance(20 * MINUTE);
-    await w.account.reauthenticate(await w.sessions.resolve(s.token), STRONG_PASSWORD);
+    await w.account.reauthenticate(await w.sessions.resolve(s.token), { password: STRONG_PASSWORD });
     expect((await w.sessions.resolve(s.token)).authenticatedAt).toEqual(w.clock.now());
   });
 
@@ -107,7 +107,7 @@ describe('PrincipalCache through SessionsService and UserViews (one instance)', 
   });
 
   it('a read that an invalidation overtook is not cached (it may hold the state from before the change)', async () => {
-    const login = await w.auth.login({ email: ada.email, password: STRONG_PASSWORD }, { ip: '192.0.2.1' });
+    const login = await sessionOf(w.auth.login({ email: ada.email, password: STRONG_PASSWORD }, { ip: '192.0.2.1' }));
     const loading = w.sessions.resolve(login.token); // reads before …
     expect(loading).toBeInstanceOf(Promise);
     w.cache.invalidateUser(ada.id); // … a change lands

@@ -10,6 +10,8 @@ export interface SessionWithUser extends Session {
   disabledAt: Date | null;
   /** The user's email address is verified (read with the session: a verification applies at once). */
   emailVerified: boolean;
+  /** The user has a second factor enrolled (read with the session: enrolling or removing one applies at once). */
+  mfaEnabled: boolean;
 }
 
 @Injectable()
@@ -44,7 +46,8 @@ export class SessionsRepository {
 
   async findByTokenHash(hash: string): Promise<SessionWithUser | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.last_seen_at, s.expires_at, s.revoked_at, u.role, u.scopes, u.disabled_at, u.email_verified_at
+      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.aal, s.second_factor_at, s.last_seen_at, s.expires_at, s.revoked_at,
+              u.role, u.scopes, u.disabled_at, u.email_verified_at, u.mfa_enabled
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
       [hash],
     );
@@ -55,6 +58,8 @@ export class SessionsRepository {
       userId: r.user_id as string,
       createdAt: r.created_at as Date,
       authenticatedAt: r.authenticated_at as Date,
+      aal: r.aal as 'aal1' | 'aal2',
+      secondFactorAt: r.second_factor_at as Date | null,
       lastSeenAt: r.last_seen_at as Date,
       expiresAt: r.expires_at as Date,
       revokedAt: r.revoked_at as Date | null,
@@ -62,6 +67,7 @@ export class SessionsRepository {
       scopes: r.scopes as string[],
       disabledAt: r.disabled_at as Date | null,
       emailVerified: r.email_verified_at !== null,
+      mfaEnabled: r.mfa_enabled === true,
     });
   }
 
@@ -83,6 +89,16 @@ export class SessionsRepository {
   async renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
     const result: unknown = await em.query(
       'UPDATE sessions SET authenticated_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id',
+      [sessionId, userId, now],
+    );
+    return returnedRows(result).length > 0;
+  }
+
+  /** Step-up with a second factor: the session becomes aal2, recently authenticated, its factor proven now. */
+  async renewWithSecondFactor(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    const result: unknown = await em.query(
+      `UPDATE sessions SET authenticated_at = $3, second_factor_at = $3, aal = 'aal2'
+       WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
       [sessionId, userId, now],
     );
     return returnedRows(result).length > 0;

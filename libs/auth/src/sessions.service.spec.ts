@@ -69,6 +69,9 @@ describe('SessionsService', () => {
         sessionId: session.id,
         emailVerified: true,
         authenticatedAt: session.createdAt,
+        aal: 'aal1',
+        hasSecondFactor: false,
+        mfaEnrolmentRequired: false,
       });
       w.tables.user(userId).emailVerifiedAt = null;
       expect(await w.sessions.resolve(token)).toMatchObject({ emailVerified: false });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RandomSource } from '@app/crypto';
-import { AppConfig, ChangeFeed, Clock, Principal, USER_CHANGES_TOPIC } from '@app/core';
+import { Aal, AppConfig, ChangeFeed, Clock, Principal, Role, USER_CHANGES_TOPIC } from '@app/core';
 import type { EntityManager } from 'typeorm';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { SessionView } from './dto/session.response';
@@ -34,6 +34,8 @@ function invalid(): AuthException {
 @Injectable()
 export class SessionsService {
   private readonly idleMs: number;
+  /** MFA_REQUIRED_ROLES: a session of such a user without a second factor may only enrol one. */
+  private readonly mfaRequiredRoles: ReadonlySet<Role>;
 
   constructor(
     private readonly repo: SessionsRepository,
@@ -45,12 +47,19 @@ export class SessionsService {
     private readonly changes: ChangeFeed,
   ) {
     this.idleMs = config.env.SESSION_IDLE_MINUTES * 60_000;
+    this.mfaRequiredRoles = new Set(
+      config.env.MFA_REQUIRED_ROLES.split(',')
+        .map((r) => r.trim())
+        .filter(Boolean) as Role[],
+    );
   }
 
+  /** `assurance`: a login that proved a second factor issues an aal2 session (default aal1, password only). */
   async issue(
     userId: string,
     client: { ip?: string; userAgent?: string; deviceId?: string },
     em?: EntityManager,
+    assurance: { aal: Aal } = { aal: 'aal1' },
   ): Promise<IssuedSession> {
     const now = this.clock.now();
     const token = newOpaqueToken(this.random);
@@ -60,6 +69,8 @@ export class SessionsService {
         tokenHash: tokenDigest(token),
         createdAt: now,
         authenticatedAt: now,
+        aal: assurance.aal,
+        secondFactorAt: assurance.aal === 'aal2' ? now : null,
         lastSeenAt: now,
         expiresAt: new Date(now.getTime() + this.config.env.SESSION_ABSOLUTE_HOURS * 3_600_000),
         ip: client.ip ?? null,
@@ -129,6 +140,10 @@ export class SessionsService {
         sessionId: s.id,
         emailVerified: s.emailVerified,
         authenticatedAt: s.authenticatedAt,
+        aal: s.aal,
+        ...(s.secondFactorAt ? { secondFactorAt: s.secondFactorAt } : {}),
+        hasSecondFactor: s.mfaEnabled,
+        mfaEnrolmentRequired: !s.mfaEnabled && this.mfaRequiredRoles.has(s.role),
       }),
     };
     this.seen(entry, nowMs);
@@ -164,6 +179,9 @@ export class SessionsService {
       expiresAt: s.expiresAt.toISOString(),
       ip: s.ip,
       userAgent: s.userAgent,
+      aal: s.aal,
+      authenticatedAt: s.authenticatedAt.toISOString(),
+      secondFactorAt: s.secondFactorAt?.toISOString() ?? null,
       current: s.id === currentId,
     }));
   }
@@ -171,6 +189,16 @@ export class SessionsService {
   /** The session proved the password again (step-up): its `authenticatedAt` becomes now. */
   async renewAuthentication(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
     if (!(await this.repo.renewAuthentication(userId, sessionId, now, em))) return false;
+    await this.changes.publish(em, SESSION_TOPIC, sessionId);
+    return true;
+  }
+
+  /**
+   * The session proved a second factor (step-up with a factor): aal2, and `authenticatedAt` now. The caller calls
+   * forgetSession after the commit.
+   */
+  async renewWithSecondFactor(userId: string, sessionId: string, now: Date, em: EntityManager): Promise<boolean> {
+    if (!(await this.repo.renewWithSecondFactor(userId, sessionId, now, em))) return false;
     await this.changes.publish(em, SESSION_TOPIC, sessionId);
     return true;
   }

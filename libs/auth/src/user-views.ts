@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthErrorCode, AuthException } from './auth-error-codes';
 import { AuthRepository } from './auth.repository';
-import { userView } from './auth.service';
+import { userView } from './user-view';
 import type { UserView } from './dto/user.response';
 import { PrincipalCache } from './principal-cache';
 

@@ -18,6 +18,7 @@ export { accessProblem, assertAccess, REAUTHENTICATE } from './auth/access-probl
 export { AccessRules, evaluateAccess, holdsScope } from './auth/access-rule';
 export type { AccessDenial, AccessRule, PrincipalKind } from './auth/access-rule';
 export {
+  AllowMfaEnrolment,
   AllowUnverifiedEmail,
   Authenticated,
   OptionalAuthentication,
@@ -38,7 +39,7 @@ export type {
 } from './auth/credential-revocation';
 export type { CredentialResolver, PresentedCredential } from './auth/credential-resolvers';
 export { CurrentPrincipal } from './auth/current-principal.decorator';
-export type { Principal, RequestWithPrincipal, Role } from './auth/principal';
+export type { Aal, Principal, RequestWithPrincipal, Role } from './auth/principal';
 export {
   ADMIN_SCOPE,
   ALL_SCOPES,

@@ -172,7 +172,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age. Failed logins lock one source (device or network) out of one account, never the account for everyone */
+        /**
+         * Log in: a session token (Bearer), a device token (also the `__Host-device` cookie) and password age, or a second-factor challenge
+         * @description Failed logins lock one source (device or network) out of one account, never the account for everyone. An account without a second factor gets its session at once (`aal1`). An account with one gets `{mfaRequired: true, mfaToken, methods}` and no session (nor device token): send the token with one factor to `POST /v1/auth/login/mfa` (`{mfaToken, totp}`, `{mfaToken, recoveryCode}` or `{mfaToken, webauthn}`) within MFA_TOKEN_TTL_SECONDS; that answer is the session (`aal2`) and the device token. Wrong codes count toward the same per-(account, source) lockout as wrong passwords, on the source of the password step. A device token whose sign-in proved a factor within MFA_REMEMBER_DEVICE_DAYS gets an `aal1` session without the factor step (never for roles in MFA_REQUIRED_ROLES).
+         */
         post: operations["Auth_login"];
         delete?: never;
         options?: never;
@@ -189,7 +192,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm my password again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited) */
+        /** Confirm my password or a second factor again (step-up): this session may take sensitive actions for STEP_UP_MAX_AGE_MINUTES (audited); a factor also makes it aal2 */
         post: operations["Auth_reauthenticate"];
         delete?: never;
         options?: never;
@@ -272,7 +275,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who am I */
+        /** Who am I (and, from a session, its assurance level) */
         get: operations["Auth_me"];
         put?: never;
         post?: never;
@@ -548,6 +551,214 @@ export interface paths {
         put?: never;
         /** Disable a user and end all of its sessions */
         post: operations["AdminUsers_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in, second step: the mfaToken from POST /v1/auth/login and one factor (totp or recoveryCode)
+         * @description Answers the session (`aal2`) and the device token (also the `__Host-device` cookie) as POST /v1/auth/login does for an account without a factor. The token is single-use and short-lived (MFA_TOKEN_TTL_SECONDS) and void once the password changes. A wrong code counts toward the same per-(account, source) lockout as a wrong password, on the source of the password step (LOCKOUT_MAX_ATTEMPTS failures of either kind lock it); a TOTP code works once; a recovery code is spent (audited and mailed).
+         */
+        post: operations["Mfa_loginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/mfa/webauthn/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in, second step with a passkey: WebAuthn request options (a single-use challenge, 5 minutes) */
+        post: operations["Mfa_webauthnOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Passwordless sign-in (PASSKEY_LOGIN): WebAuthn request options for a discoverable passkey */
+        post: operations["Mfa_passkeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Passwordless sign-in (PASSKEY_LOGIN): the assertion of a passkey with user verification → an aal2 session */
+        post: operations["Mfa_passkeyLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/webauthn/register/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start registering a passkey: WebAuthn creation options (a single-use challenge, 5 minutes) */
+        post: operations["Mfa_webauthnRegisterOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/webauthn/register/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish registering a passkey: it becomes a factor, this session aal2, the others end (audited, mailed); the first factor comes with recovery codes */
+        post: operations["Mfa_webauthnRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/factors/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of my second factors (ends my other sessions; audited, mailed) */
+        delete: operations["Mfa_remove"];
+        options?: never;
+        head?: never;
+        /** Rename one of my second factors */
+        patch: operations["Mfa_rename"];
+        trace?: never;
+    };
+    "/v1/auth/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My second factors and how many recovery codes are left */
+        get: operations["Mfa_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start enrolling an authenticator app: its secret, otpauth:// URI and QR code (shown once) */
+        post: operations["Mfa_startTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the authenticator with its first code: it becomes a factor, this session aal2, the others end (audited, mailed); the first factor comes with 10 recovery codes (shown once) */
+        post: operations["Mfa_confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace my recovery codes (the old ones stop working; audited, mailed) */
+        post: operations["Mfa_regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/mfa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset a user's second factors: all factors and recovery codes removed, all sessions ended (audited, mailed) */
+        post: operations["Mfa_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1270,37 +1481,6 @@ export interface components {
             devices: components["schemas"]["DeviceTokenView"][];
             networks: components["schemas"]["KnownNetworkView"][];
         };
-        RegisterDto: {
-            /** @example ada@example.com */
-            email: string;
-            /**
-             * @description ASCII only, so look-alike (confusable) names cannot be registered
-             * @example ada.lovelace
-             */
-            username: string;
-            /** @example correct horse battery staple */
-            password: string;
-        };
-        RegistrationView: {
-            /**
-             * @example pending_verification
-             * @enum {string}
-             */
-            status: "pending_verification";
-            /** @example If the address can be registered, a message is on its way to it. Follow the link in it to finish. */
-            message: string;
-        };
-        LoginDto: {
-            /** @example ada@example.com */
-            email: string;
-            /** @example correct horse battery staple */
-            password: string;
-            /**
-             * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.
-             * @example q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA
-             */
-            deviceToken?: string;
-        };
         UserView: {
             /**
              * Format: uuid
@@ -1334,6 +1514,17 @@ export interface components {
              * @example true
              */
             emailVerified: boolean;
+            /**
+             * @description Whether a second factor (TOTP, passkey) is enrolled
+             * @example false
+             */
+            mfaEnabled: boolean;
+            /**
+             * @description /v1/me from a session: its assurance level (`aal2`: a second factor proven)
+             * @example aal1
+             * @enum {string}
+             */
+            aal?: "aal1" | "aal2";
             /**
              * Format: date-time
              * @description When the password was last set
@@ -1375,9 +1566,76 @@ export interface components {
              */
             passwordNeedsRotation: boolean;
         };
+        SecondFactorChallengeView: {
+            /**
+             * @description A second factor is needed: no session was issued
+             * @example true
+             * @enum {boolean}
+             */
+            mfaRequired: true;
+            /**
+             * @description Short-lived, single-use token bound to this password step
+             * @example mfa_Q2hhbGxlbmdlVG9rZW5FeGFtcGxlRXhhbXBsZUV4YW1w
+             */
+            mfaToken: string;
+            /**
+             * @description The factors this account can prove
+             * @example [
+             *       "totp",
+             *       "recoveryCode"
+             *     ]
+             */
+            methods: ("totp" | "recoveryCode" | "webauthn")[];
+            /**
+             * Format: date-time
+             * @example 2026-11-24T09:20:00.000Z
+             */
+            expiresAt: string;
+        };
+        RegisterDto: {
+            /** @example ada@example.com */
+            email: string;
+            /**
+             * @description ASCII only, so look-alike (confusable) names cannot be registered
+             * @example ada.lovelace
+             */
+            username: string;
+            /** @example correct horse battery staple */
+            password: string;
+        };
+        RegistrationView: {
+            /**
+             * @example pending_verification
+             * @enum {string}
+             */
+            status: "pending_verification";
+            /** @example If the address can be registered, a message is on its way to it. Follow the link in it to finish. */
+            message: string;
+        };
+        LoginDto: {
+            /** @example ada@example.com */
+            email: string;
+            /** @example correct horse battery staple */
+            password: string;
+            /**
+             * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.
+             * @example q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA
+             */
+            deviceToken?: string;
+        };
         ReauthenticateDto: {
             /** @example correct horse battery staple */
             password: string;
+            /**
+             * @description A current TOTP code
+             * @example 492039
+             */
+            totp?: string;
+            /**
+             * @description One of the recovery codes (spent by this use)
+             * @example k7mq-2xvd-9rtp
+             */
+            recoveryCode?: string;
         };
         ReauthenticatedView: {
             /**
@@ -1427,6 +1685,24 @@ export interface components {
              * @example Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
              */
             userAgent: string | null;
+            /**
+             * @description Authenticator assurance: `aal1` password only, `aal2` password and a second factor
+             * @example aal2
+             * @enum {string}
+             */
+            aal: "aal1" | "aal2";
+            /**
+             * Format: date-time
+             * @description When the session last proved the password or a factor (login or reauthenticate)
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            authenticatedAt: string;
+            /**
+             * Format: date-time
+             * @description When the session last proved a second factor; null: never
+             * @example 2026-11-23T09:15:00.000Z
+             */
+            secondFactorAt: string | null;
             /**
              * @description Whether this is the session making the request
              * @example true
@@ -1606,6 +1882,17 @@ export interface components {
              */
             emailVerified: boolean;
             /**
+             * @description Whether a second factor (TOTP, passkey) is enrolled
+             * @example false
+             */
+            mfaEnabled: boolean;
+            /**
+             * @description /v1/me from a session: its assurance level (`aal2`: a second factor proven)
+             * @example aal1
+             * @enum {string}
+             */
+            aal?: "aal1" | "aal2";
+            /**
              * Format: date-time
              * @description When the password was last set
              * @example 2026-11-23T09:15:00.000Z
@@ -1698,6 +1985,17 @@ export interface components {
              */
             emailVerified: boolean;
             /**
+             * @description Whether a second factor (TOTP, passkey) is enrolled
+             * @example false
+             */
+            mfaEnabled: boolean;
+            /**
+             * @description /v1/me from a session: its assurance level (`aal2`: a second factor proven)
+             * @example aal1
+             * @enum {string}
+             */
+            aal?: "aal1" | "aal2";
+            /**
              * Format: date-time
              * @description When the password was last set
              * @example 2026-11-23T09:15:00.000Z
@@ -1778,6 +2076,194 @@ export interface components {
             add?: ("profiles:read" | "profiles:write" | "profiles:read_sensitive" | "keys:verify" | "certificates:read" | "certificates:write" | "crypto:encrypt" | "crypto:decrypt" | "crypto:rewrap" | "crypto:hmac" | "audit:read" | "admin:all")[];
             /** @example [] */
             remove?: ("profiles:read" | "profiles:write" | "profiles:read_sensitive" | "keys:verify" | "certificates:read" | "certificates:write" | "crypto:encrypt" | "crypto:decrypt" | "crypto:rewrap" | "crypto:hmac" | "audit:read" | "admin:all")[];
+        };
+        LoginMfaDto: {
+            /** @example mfa_Q2hhbGxlbmdlVG9rZW5FeGFtcGxlRXhhbXBsZUV4YW1w */
+            mfaToken: string;
+            /**
+             * @description A current TOTP code
+             * @example 492039
+             */
+            totp?: string;
+            /**
+             * @description One recovery code
+             * @example k7mq-2xvd-9rtp
+             */
+            recoveryCode?: string;
+            /**
+             * @description A passkey assertion (AuthenticationResponseJSON) over the challenge of POST /v1/auth/login/mfa/webauthn/options
+             * @example {
+             *       "id": "AQIDBA",
+             *       "rawId": "AQIDBA",
+             *       "type": "public-key",
+             *       "response": {
+             *         "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0"
+             *       }
+             *     }
+             */
+            webauthn?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.
+             * @example q3V9…(43 characters)
+             */
+            deviceToken?: string;
+        };
+        MfaTokenDto: {
+            /** @example mfa_Q2hhbGxlbmdlVG9rZW5FeGFtcGxlRXhhbXBsZUV4YW1w */
+            mfaToken: string;
+        };
+        PasskeyLoginDto: {
+            /**
+             * @description AuthenticationResponseJSON from navigator.credentials.get(), as toJSON() gives it
+             * @example {
+             *       "id": "AQIDBA",
+             *       "rawId": "AQIDBA",
+             *       "type": "public-key",
+             *       "response": {
+             *         "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0"
+             *       }
+             *     }
+             */
+            webauthn: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.
+             * @example q3V9…(43 characters)
+             */
+            deviceToken?: string;
+        };
+        WebauthnRegisterDto: {
+            /**
+             * @description RegistrationResponseJSON: the PublicKeyCredential from navigator.credentials.create(), as toJSON() gives it
+             * @example {
+             *       "id": "AQIDBA",
+             *       "rawId": "AQIDBA",
+             *       "type": "public-key",
+             *       "response": {
+             *         "attestationObject": "o2NmbXRkbm9uZQ",
+             *         "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0"
+             *       }
+             *     }
+             */
+            response: {
+                [key: string]: unknown;
+            };
+            /** @example Laptop */
+            name?: string;
+        };
+        FactorView: {
+            /**
+             * Format: uuid
+             * @example 2a0d8a4e-3f4b-4b8e-9a53-6a1f0f1f5e11
+             */
+            id: string;
+            /**
+             * @example totp
+             * @enum {string}
+             */
+            kind: "totp" | "webauthn";
+            /** @example Phone */
+            name: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T09:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-30T09:05:00.000Z
+             */
+            lastUsedAt: string | null;
+        };
+        TotpConfirmedView: {
+            factor: components["schemas"]["FactorView"];
+            /**
+             * @description Recovery codes, shown once (only when this is the first factor; otherwise empty)
+             * @example [
+             *       "k7mq-2xvd-9rtp",
+             *       "4hw0-c8ze-pn3b"
+             *     ]
+             */
+            recoveryCodes: string[];
+            /**
+             * @description Other sessions of the account ended
+             * @example 1
+             */
+            sessionsEnded: number;
+        };
+        RenameFactorDto: {
+            /** @example YubiKey 5C */
+            name: string;
+        };
+        MfaStatusView: {
+            /** @example true */
+            mfaEnabled: boolean;
+            factors: components["schemas"]["FactorView"][];
+            /**
+             * @description Recovery codes not yet used
+             * @example 9
+             */
+            recoveryCodesLeft: number;
+        };
+        StartTotpDto: {
+            /** @example Phone */
+            name?: string;
+        };
+        TotpEnrolmentView: {
+            /**
+             * Format: uuid
+             * @example 2a0d8a4e-3f4b-4b8e-9a53-6a1f0f1f5e11
+             */
+            factorId: string;
+            /**
+             * @description The secret in base32, to type in by hand
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description The URI an authenticator app scans
+             * @example otpauth://totp/Security%20Backend:ada%40example.com?issuer=Security%20Backend&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30
+             */
+            otpauthUri: string;
+            /**
+             * @description The URI as a QR code (SVG)
+             * @example <svg xmlns="http://www.w3.org/2000/svg" …</svg>
+             */
+            qrSvg: string;
+        };
+        ConfirmTotpDto: {
+            /** @example 492039 */
+            code: string;
+        };
+        RecoveryCodesView: {
+            /**
+             * @example [
+             *       "k7mq-2xvd-9rtp",
+             *       "4hw0-c8ze-pn3b"
+             *     ]
+             */
+            recoveryCodes: string[];
+        };
+        FactorRemovedView: {
+            /**
+             * @description Whether a second factor remains
+             * @example false
+             */
+            mfaEnabled: boolean;
+            /**
+             * @description Other sessions of the account ended
+             * @example 1
+             */
+            sessionsEnded: number;
+        };
+        MfaResetView: {
+            /** @example 2 */
+            factorsRemoved: number;
+            /** @example 3 */
+            sessionsEnded: number;
         };
         RateLimitDto: {
             /** @example 100 */
@@ -3190,6 +3676,11 @@ export interface components {
              */
             reauthenticate?: string;
             /**
+             * @description MFA_ENROLMENT_REQUIRED: where to enrol a second factor (then confirm it and retry)
+             * @example POST /v1/auth/mfa/totp
+             */
+            enrol?: string;
+            /**
              * @description EMAIL_NOT_VERIFIED: how to have a new verification mail sent (then follow its link and retry)
              * @example POST /v1/auth/email/resend
              */
@@ -3515,7 +4006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3616,7 +4107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +4211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3863,7 +4354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3976,7 +4467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4080,7 +4571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4167,7 +4658,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegistrationView"];
                 };
             };
-            /** @description `PASSWORD_TOO_WEAK` The password does not meet the password policy; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            /** @description `PASSWORD_TOO_WEAK` The password does not meet the password policy; `PASSWORD_BREACHED` The password appears in a list of breached passwords; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4263,13 +4754,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged in: the session token, the user and the password age */
+            /** @description Logged in (the session token, the user and the password age), or a second factor is needed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginView"];
+                    "application/json": components["schemas"]["LoginView"] | components["schemas"]["SecondFactorChallengeView"];
                 };
             };
             /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
@@ -4386,7 +4877,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReauthenticatedView"];
                 };
             };
-            /** @description `CURRENT_PASSWORD_WRONG` The current password is wrong; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            /** @description `CURRENT_PASSWORD_WRONG` The current password is wrong; `VALIDATION_FAILED` The request is invalid; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4395,7 +4886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            /** @description `SECOND_FACTOR_INVALID` The second factor is wrong or already used; `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5058,7 +5549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5154,7 +5645,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordChangedView"];
                 };
             };
-            /** @description `CURRENT_PASSWORD_WRONG` The current password is wrong; `PASSWORD_TOO_WEAK` The password does not meet the password policy; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            /** @description `CURRENT_PASSWORD_WRONG` The current password is wrong; `PASSWORD_TOO_WEAK` The password does not meet the password policy; `PASSWORD_BREACHED` The password appears in a list of breached passwords; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5172,7 +5663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5492,7 +5983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5702,7 +6193,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordResetView"];
                 };
             };
-            /** @description `TOKEN_INVALID` The token is invalid, used or expired; `PASSWORD_TOO_WEAK` The password does not meet the password policy; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            /** @description `TOKEN_INVALID` The token is invalid, used or expired; `PASSWORD_TOO_WEAK` The password does not meet the password policy; `PASSWORD_BREACHED` The password appears in a list of breached passwords; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5835,7 +6326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5939,7 +6430,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6052,7 +6543,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6183,7 +6674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6314,7 +6805,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6445,7 +6936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6580,7 +7071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6715,7 +7206,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6846,7 +7337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6856,6 +7347,1542 @@ export interface operations {
                 };
             };
             /** @description `USER_NOT_FOUND` No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED` The key's rate limit is exhausted; retry after the given time; `QUOTA_EXCEEDED` The key's request quota is used up */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_loginMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginMfaDto"];
+            };
+        };
+        responses: {
+            /** @description Logged in with a second factor (aal2) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `MFA_TOKEN_INVALID` The second-step token is invalid, used or expired; sign in again; `SECOND_FACTOR_INVALID` The second factor is wrong or already used */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS` Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_webauthnOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaTokenDto"];
+            };
+        };
+        responses: {
+            /** @description PublicKeyCredentialRequestOptionsJSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example bmV2ZXItdGhlLXNhbWUtY2hhbGxlbmdlLXR3aWNl */
+                        challenge: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `MFA_TOKEN_INVALID` The second-step token is invalid, used or expired; sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS` Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_passkeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PublicKeyCredentialRequestOptionsJSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example bmV2ZXItdGhlLXNhbWUtY2hhbGxlbmdlLXR3aWNl */
+                        challenge: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PASSKEY_LOGIN_DISABLED` Passwordless sign-in with a passkey is not enabled (PASSKEY_LOGIN) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS` Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_passkeyLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyLoginDto"];
+            };
+        };
+        responses: {
+            /** @description Logged in with a passkey (aal2) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SECOND_FACTOR_INVALID` The second factor is wrong or already used */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PASSKEY_LOGIN_DISABLED` Passwordless sign-in with a passkey is not enabled (PASSKEY_LOGIN) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS` Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_webauthnRegisterOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PublicKeyCredentialCreationOptionsJSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example bmV2ZXItdGhlLXNhbWUtY2hhbGxlbmdlLXR3aWNl */
+                        challenge: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_webauthnRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebauthnRegisterDto"];
+            };
+        };
+        responses: {
+            /** @description The factor, and the recovery codes when it is the first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpConfirmedView"];
+                };
+            };
+            /** @description `WEBAUTHN_REGISTRATION_FAILED` The passkey registration did not verify (challenge, origin or attestation); `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of my factors (its `id` in GET /v1/auth/mfa) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed; whether a factor remains */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorRemovedView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `MFA_FACTOR_NOT_FOUND` No such second factor */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of my factors (its `id` in GET /v1/auth/mfa) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameFactorDto"];
+            };
+        };
+        responses: {
+            /** @description The renamed factor */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `MFA_FACTOR_NOT_FOUND` No such second factor */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My second factors (no secrets) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatusView"];
+                };
+            };
+            /** @description `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_startTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartTotpDto"];
+            };
+        };
+        responses: {
+            /** @description Scan the QR code, then confirm a code */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOTP_ALREADY_ENROLLED` An authenticator app is already enrolled; remove it before enrolling another */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTotpDto"];
+            };
+        };
+        responses: {
+            /** @description The factor, and the recovery codes when it is the first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpConfirmedView"];
+                };
+            };
+            /** @description `TOTP_CODE_WRONG` The code does not match the authenticator being enrolled; `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TOTP_ENROLMENT_NOT_FOUND` No pending authenticator enrolment; start one first */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_regenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes, shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesView"];
+                };
+            };
+            /** @description `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_TIMEOUT` The request took too long to arrive */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `MFA_NOT_ENROLLED` No second factor is enrolled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG` A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `REQUEST_HEADERS_TOO_LARGE` Request headers or URL too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL_ERROR` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `DATABASE_UNAVAILABLE` The database is unavailable; `SERVICE_UNAVAILABLE` The service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Mfa_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was removed and ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaResetView"];
+                };
+            };
+            /** @description `VALIDATION_FAILED` The request is invalid; `MALFORMED_JSON` The request body is not valid JSON; `JSON_TOO_DEEP` The request body is nested too deeply; `JSON_TOO_MANY_KEYS` The request body has too many keys; `FORBIDDEN_PROPERTY` The request body contains a forbidden property; `BAD_REQUEST` Bad request; `CREDENTIALS_IN_URL` Credentials must not be sent in the URL; `AMBIGUOUS_CREDENTIALS` More than one credential was presented */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED` Authentication required; `SESSION_INVALID` The session token is not valid; `SESSION_EXPIRED` The session has expired; `API_KEY_INVALID` The API key is not valid; `API_KEY_REVOKED` The API key has been revoked; `API_KEY_EXPIRED` The API key has expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND` Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6984,7 +9011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7080,7 +9107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `SCOPE_NOT_HELD` A key cannot get a scope its owner does not hold; `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `SCOPE_NOT_HELD` A key cannot get a scope its owner does not hold; `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7199,7 +9226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7312,7 +9339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7414,7 +9441,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7540,7 +9567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7675,7 +9702,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7810,7 +9837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7920,7 +9947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8025,7 +10052,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8265,7 +10292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8388,7 +10415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8511,7 +10538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8634,7 +10661,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8757,7 +10784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8876,7 +10903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8977,7 +11004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9100,7 +11127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9231,7 +11258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9345,7 +11372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9477,7 +11504,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `SESSION_REQUIRED` This action needs a signed-in person, not an API key; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9587,7 +11614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9701,7 +11728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9835,7 +11862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `RECENT_LOGIN_REQUIRED` Confirm your password again to do this; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first; `SECOND_FACTOR_REQUIRED` Prove your second factor again to do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9963,7 +11990,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10068,7 +12095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `CERTIFICATE_PATH_NOT_ALLOWED` Certificate files may only be read from the configured directories; `CERTIFICATE_ENDPOINT_NOT_ALLOWED` This endpoint may not be probed; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `CERTIFICATE_PATH_NOT_ALLOWED` Certificate files may only be read from the configured directories; `CERTIFICATE_ENDPOINT_NOT_ALLOWED` This endpoint may not be probed; `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10208,7 +12235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10319,7 +12346,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10450,7 +12477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first */
+            /** @description `INSUFFICIENT_SCOPES` The credential lacks a required scope; `IP_NOT_ALLOWED` The client address is not in the key's allowlist; `EMAIL_NOT_VERIFIED` Verify your email address first; `MFA_ENROLMENT_REQUIRED` Enrol a second factor first */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,5 @@
 import { AdminUsersService, ImportedUser } from '@app/auth';
+import { MfaService } from '@app/mfa';
 import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
@@ -145,5 +146,27 @@ export class ImportUsersCommand extends UserCommand {
   @Option({ flags: '--file <path>', description: 'JSON lines file' })
   parseFile(v: string): string {
     return v;
+  }
+}
+
+@Command({
+  name: 'users:reset-mfa',
+  description: "Remove a user's second factors and recovery codes and end its sessions (audited, mailed)",
+})
+export class ResetMfaCommand extends UserCommand {
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly mfa: MfaService,
+  ) {
+    super();
+  }
+
+  async run(_: string[], o: EmailOptions): Promise<void> {
+    const id = await this.users.findIdByEmail(need(o.email, '--email'));
+    const result = await this.mfa.reset(undefined, id);
+    print(o.json, `${o.email}: ${result.factorsRemoved} factor(s) removed; ${result.sessionsEnded} session(s) ended`, {
+      id,
+      ...result,
+    });
   }
 }

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  IsOptional,
   ArrayMaxSize,
   IsArray,
   IsEmail,
@@ -80,10 +81,31 @@ export class ChangePasswordDto {
   newPassword!: string;
 }
 
-/** The password, proved again to renew the session's recent authentication (step-up). */
+/**
+ * Exactly one proof, to renew the session's recent authentication (step-up): the password, or a second factor (a
+ * TOTP code or a recovery code), which also makes the session `aal2`.
+ */
 export class ReauthenticateDto {
   @PasswordField({ isNew: false, example: 'correct horse battery staple' })
-  password!: string;
+  @IsOptional()
+  password?: string;
+
+  @ApiProperty({ required: false, example: '492039', pattern: '^[0-9]{6}$', description: 'A current TOTP code' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: 'totp must be 6 digits' })
+  totp?: string;
+
+  @ApiProperty({
+    required: false,
+    example: 'k7mq-2xvd-9rtp',
+    maxLength: 32,
+    description: 'One of the recovery codes (spent by this use)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  recoveryCode?: string;
 }
 
 export class SuggestPasswordDto {

@@ -46,6 +46,30 @@ export class SessionView {
   })
   userAgent!: string | null;
 
+  @ApiProperty({
+    enum: ['aal1', 'aal2'],
+    example: 'aal2',
+    description: 'Authenticator assurance: `aal1` password only, `aal2` password and a second factor',
+  })
+  aal!: 'aal1' | 'aal2';
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'When the session last proved the password or a factor (login or reauthenticate)',
+  })
+  authenticatedAt!: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-23T09:15:00.000Z',
+    description: 'When the session last proved a second factor; null: never',
+  })
+  secondFactorAt!: string | null;
+
   @ApiProperty({ example: true, description: 'Whether this is the session making the request' })
   current!: boolean;
 }

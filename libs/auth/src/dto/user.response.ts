@@ -27,6 +27,17 @@ export class UserView {
   @ApiProperty({ example: true, description: 'Whether the email address has been confirmed' })
   emailVerified!: boolean;
 
+  @ApiProperty({ example: false, description: 'Whether a second factor (TOTP, passkey) is enrolled' })
+  mfaEnabled!: boolean;
+
+  @ApiProperty({
+    enum: ['aal1', 'aal2'],
+    required: false,
+    example: 'aal1',
+    description: '/v1/me from a session: its assurance level (`aal2`: a second factor proven)',
+  })
+  aal?: 'aal1' | 'aal2';
+
   @ApiProperty({
     type: String,
     format: 'date-time',
@@ -73,6 +84,33 @@ export class LoginView {
     description: 'True when the password is at least PASSWORD_MAX_AGE_DAYS old (never when that is 0)',
   })
   passwordNeedsRotation!: boolean;
+}
+
+/**
+ * The answer to a login for an account with a second factor: no session yet. Send the token with a factor to
+ * POST /v1/auth/login/mfa within its lifetime (MFA_TOKEN_TTL_SECONDS); it works once.
+ */
+export class SecondFactorChallengeView {
+  @ApiProperty({ enum: [true], example: true, description: 'A second factor is needed: no session was issued' })
+  mfaRequired!: true;
+
+  @ApiProperty({
+    example: 'mfa_Q2hhbGxlbmdlVG9rZW5FeGFtcGxlRXhhbXBsZUV4YW1w',
+    description: 'Short-lived, single-use token bound to this password step',
+  })
+  mfaToken!: string;
+
+  @ApiProperty({
+    type: String,
+    isArray: true,
+    enum: ['totp', 'recoveryCode', 'webauthn'],
+    example: ['totp', 'recoveryCode'],
+    description: 'The factors this account can prove',
+  })
+  methods!: string[];
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T09:20:00.000Z' })
+  expiresAt!: string;
 }
 
 /** The answer to a registration, the same whether or not the address or username was free. */

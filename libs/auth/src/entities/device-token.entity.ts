@@ -26,6 +26,10 @@ export class DeviceToken {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 
+  /** When a sign-in with this device last proved a second factor (MFA_REMEMBER_DEVICE_DAYS skips the factor step). */
+  @Column({ name: 'second_factor_at', type: 'timestamptz', nullable: true })
+  secondFactorAt!: Date | null;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 }

@@ -20,6 +20,14 @@ export class Session {
   @Column({ name: 'authenticated_at', type: 'timestamptz' })
   authenticatedAt!: Date;
 
+  /** Authenticator assurance: `aal1` (password) or `aal2` (password and a second factor). */
+  @Column({ type: 'varchar', length: 4, default: 'aal1' })
+  aal!: 'aal1' | 'aal2';
+
+  /** When the session last proved a second factor (login with one, or reauthenticate with one); null: never. */
+  @Column({ name: 'second_factor_at', type: 'timestamptz', nullable: true })
+  secondFactorAt!: Date | null;
+
   @Column({ name: 'last_seen_at', type: 'timestamptz' })
   lastSeenAt!: Date;
 

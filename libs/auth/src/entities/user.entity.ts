@@ -23,6 +23,10 @@ export class User {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   scopes!: string[];
 
+  /** A second factor is enrolled (kept by libs/mfa with its factors, in the same transaction). */
+  @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
+  mfaEnabled!: boolean;
+
   @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
   emailVerifiedAt!: Date | null;
 

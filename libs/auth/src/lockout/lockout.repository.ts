@@ -150,6 +150,25 @@ export class LockoutRepository {
     ]);
   }
 
+  /** A sign-in with this device proved a second factor now. */
+  async rememberSecondFactor(em: EntityManager, deviceId: string, now: Date): Promise<void> {
+    await em.query('UPDATE device_tokens SET second_factor_at = $2 WHERE id = $1', [deviceId, now]);
+  }
+
+  /** When a sign-in with this device last proved a second factor (null: never). */
+  async secondFactorAt(deviceId: string): Promise<Date | null> {
+    const rows: { second_factor_at: Date | null }[] = await this.dataSource.query(
+      'SELECT second_factor_at FROM device_tokens WHERE id = $1',
+      [deviceId],
+    );
+    return rows[0]?.second_factor_at ?? null;
+  }
+
+  /** The user's factors changed: no device of theirs skips the factor step any more. */
+  async forgetSecondFactors(em: EntityManager, userId: string): Promise<void> {
+    await em.query('UPDATE device_tokens SET second_factor_at = NULL WHERE user_id = $1', [userId]);
+  }
+
   /** Remembers the network of a successful sign-in; the user's oldest beyond KNOWN_SOURCES_PER_USER are deleted. */
   async rememberNetwork(em: EntityManager, userId: string, network: string, now: Date): Promise<void> {
     await em.query(

@@ -38,6 +38,29 @@ describe('LoginLockout.attemptWithLockout (reuse by other factors)', () => {
     expect([...w.tables.attempts.keys()].filter((k) => k.startsWith(`user:${ada.id}`))).toEqual([]);
   });
 
+  it('a held success stays counted (a password before its second factor) until settled', async () => {
+    const subject = { userId: ada.id };
+    const source = await w.lockout.sourceOf(subject, { ip: '203.0.113.5' });
+    expect(source.trusted).toBe(false);
+    const own = () => w.tables.attempt(`user:${ada.id}`, 'net:203.0.113.0/24');
+    const untrusted = () => w.tables.attempt(`user:${ada.id}`, 'untrusted');
+    // Three right passwords whose factor never came: each holds its attempt, and the source is then refused.
+    for (let i = 0; i < 3; i++)
+      expect(await w.lockout.attemptWithLockout(subject, source, async () => true, { hold: true })).toBe('ok');
+    expect(own()!.failedAttempts).toBe(3);
+    expect(untrusted()!.failedAttempts).toBe(3);
+    const verify = jest.fn(async () => true);
+    expect(await w.lockout.attemptWithLockout(subject, source, verify)).toBe('locked');
+    expect(verify).not.toHaveBeenCalled();
+    // Settling (the factor proven) clears the source's run and gives back its reservation on the account-wide row.
+    const fresh = await w.lockout.sourceOf(subject, { ip: '198.18.7.1' });
+    expect(await w.lockout.attemptWithLockout(subject, fresh, async () => true, { hold: true })).toBe('ok');
+    expect(untrusted()!.failedAttempts).toBe(4);
+    await w.db.transaction((em) => w.lockout.settle(em, subject, fresh));
+    expect(w.tables.attempt(`user:${ada.id}`, 'net:198.18.7.0/24')).toBeUndefined();
+    expect(untrusted()!.failedAttempts).toBe(3);
+  });
+
   it('a signed-in check counts under the session’s device, trusted, whatever its network', async () => {
     const { principal } = await w.signIn(ada);
     const source = await w.lockout.sourceOfSession(principal.sessionId, '203.0.113.9');

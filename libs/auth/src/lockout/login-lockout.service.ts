@@ -130,13 +130,15 @@ export class LoginLockout {
    * Runs `verify` under the lockout: one attempt reserved on the source's row (and, for an untrusted source, on the
    * account-wide row) before it; on failure the locks that are due, with their audit rows and the owner's one notice,
    * in one transaction; on success the source's failure run ends. While locked, `verify` is not called: `whenRefused`
-   * (e.g. a dummy hash of the same cost) runs instead. For reuse by other factors (e.g. TOTP codes).
+   * (e.g. a dummy hash of the same cost) runs instead. For reuse by other factors (e.g. TOTP codes). `hold`: a success
+   * keeps its attempt counted (the password step of an account with a second factor: the run ends, by `settle`, only
+   * once the factor is proven, so a stolen password cannot reset the count between factor guesses).
    */
   async attemptWithLockout(
     subject: LockoutSubject,
     source: AttemptSource,
     verify: () => Promise<boolean>,
-    opts: { whenRefused?: () => Promise<unknown> } = {},
+    opts: { whenRefused?: () => Promise<unknown>; hold?: boolean } = {},
   ): Promise<LockoutVerdict> {
     const own: AttemptRow = { subject: subjectKey(subject), source: sourceKey(source.source) };
     const account: AttemptRow | undefined = source.trusted ? undefined : { subject: own.subject, source: UNTRUSTED };
@@ -148,11 +150,20 @@ export class LoginLockout {
       return 'locked';
     }
     if (await verify()) {
-      await this.repo.transaction((em) => this.succeeded(em, own, account));
+      if (!opts.hold) await this.repo.transaction((em) => this.succeeded(em, own, account));
       return 'ok';
     }
     await this.fail(subject, own, account);
     return 'wrong';
+  }
+
+  /**
+   * Ends a held success (see `attemptWithLockout`'s `hold`), in the caller's transaction: the source's failure run
+   * cleared, the attempt it reserved on the account-wide row (an untrusted source) given back.
+   */
+  settle(em: EntityManager, subject: LockoutSubject, source: AttemptSource): Promise<void> {
+    const own: AttemptRow = { subject: subjectKey(subject), source: sourceKey(source.source) };
+    return this.succeeded(em, own, source.trusted ? undefined : { subject: own.subject, source: UNTRUSTED });
   }
 
   private async succeeded(em: EntityManager, own: AttemptRow, account?: AttemptRow): Promise<void> {
@@ -240,6 +251,27 @@ export class LoginLockout {
     const deviceToken = newOpaqueToken(this.random);
     const deviceId = await this.repo.insertDevice(em, userId, tokenDigest(deviceToken), now, expiresAt);
     return { deviceToken, deviceId };
+  }
+
+  /**
+   * Whether this source is a device of the account that completed a sign-in with a second factor within
+   * MFA_REMEMBER_DEVICE_DAYS (0: never), so its sign-in may skip the factor step.
+   */
+  async remembersSecondFactor(source: AttemptSource): Promise<boolean> {
+    const days = this.config.env.MFA_REMEMBER_DEVICE_DAYS;
+    if (days <= 0 || source.source.kind !== 'device') return false;
+    const at = await this.repo.secondFactorAt(source.source.deviceId);
+    return !!at && at.getTime() > this.clock.now().getTime() - days * DAY_MS;
+  }
+
+  /** A sign-in with this device proved a second factor (in its transaction). */
+  rememberSecondFactor(em: EntityManager, deviceId: string): Promise<void> {
+    return this.repo.rememberSecondFactor(em, deviceId, this.clock.now());
+  }
+
+  /** The user's factors changed (added, removed, reset): every device of theirs asks for a factor again. */
+  forgetSecondFactors(em: EntityManager, userId: string): Promise<void> {
+    return this.repo.forgetSecondFactors(em, userId);
   }
 
   /**

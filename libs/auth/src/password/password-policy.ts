@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type * as Common from '@zxcvbn-ts/language-common';
 import type * as En from '@zxcvbn-ts/language-en';
+import { BreachedPasswords } from './breached-passwords';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -56,6 +57,14 @@ export class PasswordPolicy {
       });
     }
     return this.factory;
+  }
+
+  /** `breached`: the breached-password lists (absent in unit tests that build the policy alone: nothing is breached). */
+  constructor(@Optional() private readonly breached?: BreachedPasswords) {}
+
+  /** Whether the password is in a breached-password list (ASVS 5.0 6.2.12); see BreachedPasswords. */
+  isBreached(password: string): Promise<boolean> {
+    return this.breached ? this.breached.isBreached(password) : Promise.resolve(false);
   }
 
   check(password: string, user: { email?: string; username?: string }): PolicyResult {

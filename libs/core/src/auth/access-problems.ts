@@ -72,6 +72,27 @@ export function emailNotVerified(): CoreException {
   );
 }
 
+/** Where a session enrols its first second factor (named in the MFA_ENROLMENT_REQUIRED problem). */
+export const ENROL_FACTOR = 'POST /v1/auth/mfa/totp';
+
+/** A session of a user who must have a second factor (MFA_REQUIRED_ROLES) and has none, off the enrolment routes. */
+export function mfaEnrolmentRequired(): CoreException {
+  return new CoreException(
+    CoreErrorCode.MFA_ENROLMENT_REQUIRED,
+    `Your role needs a second factor: enrol one (${ENROL_FACTOR}, then its /confirm), then sign in again or reauthenticate with it.`,
+    { enrol: ENROL_FACTOR },
+  );
+}
+
+/** A sensitive action from an aal1 session of a user who has a second factor. */
+export function secondFactorRequired(): CoreException {
+  return new CoreException(
+    CoreErrorCode.SECOND_FACTOR_REQUIRED,
+    `This is a sensitive action: prove your second factor with ${REAUTHENTICATE} {"totp": …} (or a recovery code or passkey), then try again.`,
+    { reauthenticate: REAUTHENTICATE },
+  );
+}
+
 /** The problem for a denial from `evaluateAccess`. */
 export function accessProblem(
   denial: AccessDenial,
@@ -91,6 +112,10 @@ export function accessProblem(
       return recentLoginRequired();
     case 'EMAIL_NOT_VERIFIED':
       return emailNotVerified();
+    case 'MFA_ENROLMENT_REQUIRED':
+      return mfaEnrolmentRequired();
+    case 'SECOND_FACTOR_REQUIRED':
+      return secondFactorRequired();
   }
 }
 

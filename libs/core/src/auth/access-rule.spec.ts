@@ -22,6 +22,57 @@ const key = (...scopes: string[]): Principal => ({
 });
 
 describe('evaluateAccess', () => {
+  describe('second factors (issue 19)', () => {
+    const now = 1_800_000_000_000;
+    const fresh = new Date(now);
+    const admin = (extra: Partial<Principal>): Principal => ({
+      ...session('admin:all'),
+      role: 'admin',
+      authenticatedAt: fresh,
+      ...extra,
+    });
+
+    it('a session that must enrol is refused MFA_ENROLMENT_REQUIRED except on enrolment routes; keys are not asked', () => {
+      const must = admin({ mfaEnrolmentRequired: true, aal: 'aal1' });
+      expect(evaluateAccess(AccessRules.principal(['admin:all']), must)).toEqual({ code: 'MFA_ENROLMENT_REQUIRED' });
+      expect(evaluateAccess(AccessRules.session(), must)).toEqual({ code: 'MFA_ENROLMENT_REQUIRED' });
+      const enrolRule: AccessRule = { ...AccessRules.session(), mfaEnrolment: true };
+      expect(evaluateAccess(enrolRule, must)).toBeUndefined();
+      expect(evaluateAccess({ ...enrolRule, sensitive: true }, must, now)).toBeUndefined();
+      expect(
+        evaluateAccess(AccessRules.principal(), { ...key('admin:all'), mfaEnrolmentRequired: true }),
+      ).toBeUndefined();
+      expect(
+        evaluateAccess(AccessRules.principal(['admin:all']), admin({ mfaEnrolmentRequired: false })),
+      ).toBeUndefined();
+    });
+
+    it('a sensitive rule asks a user with a factor for aal2 after recency; without a factor aal1 is enough', () => {
+      const rule = AccessRules.sensitive();
+      expect(evaluateAccess(rule, admin({ hasSecondFactor: true, aal: 'aal1' }), now)).toEqual({
+        code: 'SECOND_FACTOR_REQUIRED',
+      });
+      expect(evaluateAccess(rule, admin({ hasSecondFactor: true }), now)).toEqual({ code: 'SECOND_FACTOR_REQUIRED' });
+      expect(evaluateAccess(rule, admin({ hasSecondFactor: true, aal: 'aal2' }), now)).toBeUndefined();
+      expect(evaluateAccess(rule, admin({ hasSecondFactor: false, aal: 'aal1' }), now)).toBeUndefined();
+      // Recency first: a stale aal2 session still has to reauthenticate.
+      expect(evaluateAccess(rule, admin({ hasSecondFactor: true, aal: 'aal2' }), now + 1)).toEqual({
+        code: 'RECENT_LOGIN_REQUIRED',
+      });
+      // Not sensitive: aal1 is fine.
+      expect(
+        evaluateAccess(AccessRules.principal(), admin({ hasSecondFactor: true, aal: 'aal1' }), now),
+      ).toBeUndefined();
+    });
+
+    it('the problems name how to go on', () => {
+      const enrol = toProblem(accessProblem({ code: 'MFA_ENROLMENT_REQUIRED' }), 'r').body;
+      expect(enrol).toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED', enrol: 'POST /v1/auth/mfa/totp' });
+      const step = toProblem(accessProblem({ code: 'SECOND_FACTOR_REQUIRED' }), 'r').body;
+      expect(step).toMatchObject({ code: 'SECOND_FACTOR_REQUIRED', reauthenticate: 'POST /v1/auth/reauthenticate' });
+    });
+  });
+
   it('public: admits anyone, with or without a credential of any kind', () => {
     const rule = AccessRules.public();
     expect(evaluateAccess(rule, undefined)).toBeUndefined();

@@ -35,6 +35,11 @@ export interface AccessRule {
    * unless REQUIRE_VERIFIED_EMAIL is off. An API key of an unverified owner is refused even here.
    */
   readonly unverifiedEmail?: boolean;
+  /**
+   * A session that must enrol a second factor first (Principal.mfaEnrolmentRequired) may use the route
+   * (@AllowMfaEnrolment: enrolling, signing out, its sessions, /v1/me). Absent everywhere else: MFA_ENROLMENT_REQUIRED.
+   */
+  readonly mfaEnrolment?: boolean;
 }
 
 /** Whether `evaluateAccess` asks for a verified email address: REQUIRE_VERIFIED_EMAIL, read per instance. */
@@ -80,13 +85,17 @@ export type AccessDenial =
   | { readonly code: 'SESSION_REQUIRED' }
   | { readonly code: 'INSUFFICIENT_SCOPES'; readonly required: readonly string[]; readonly missing: string[] }
   | { readonly code: 'RECENT_LOGIN_REQUIRED' }
-  | { readonly code: 'EMAIL_NOT_VERIFIED' };
+  | { readonly code: 'EMAIL_NOT_VERIFIED' }
+  | { readonly code: 'MFA_ENROLMENT_REQUIRED' }
+  | { readonly code: 'SECOND_FACTOR_REQUIRED' };
 
 const UNAUTHENTICATED: AccessDenial = Object.freeze({ code: 'UNAUTHENTICATED' });
 const API_KEY_REQUIRED: AccessDenial = Object.freeze({ code: 'API_KEY_REQUIRED' });
 const SESSION_REQUIRED: AccessDenial = Object.freeze({ code: 'SESSION_REQUIRED' });
 const RECENT_LOGIN_REQUIRED: AccessDenial = Object.freeze({ code: 'RECENT_LOGIN_REQUIRED' });
 const EMAIL_NOT_VERIFIED: AccessDenial = Object.freeze({ code: 'EMAIL_NOT_VERIFIED' });
+const MFA_ENROLMENT_REQUIRED: AccessDenial = Object.freeze({ code: 'MFA_ENROLMENT_REQUIRED' });
+const SECOND_FACTOR_REQUIRED: AccessDenial = Object.freeze({ code: 'SECOND_FACTOR_REQUIRED' });
 
 /** The one scope comparison: `held` grants `scope` when it names it or holds `admin:all` (which holds every scope). */
 export function holdsScope(held: readonly string[], scope: string): boolean {
@@ -109,8 +118,10 @@ export function holdsScope(held: readonly string[], scope: string): boolean {
  * (REQUIRE_VERIFIED_EMAIL=false; the default is 'required', fail closed) a principal whose user has not verified the
  * address is refused EMAIL_NOT_VERIFIED, except a session on a rule marked `unverifiedEmail`. It applies to admins
  * too (admin:all holds every scope, not a verified address) and to keys (a key acts for its owner as the owner is now).
- * Further assurance checks (`aal2`) slot in here the same way: a check on the principal's facts, a denial code and
- * its problem in access-problems.ts.
+ * Then the second-factor checks (issue 19): a session whose user must enrol a factor (MFA_REQUIRED_ROLES) is refused
+ * MFA_ENROLMENT_REQUIRED except on a rule marked `mfaEnrolment`; and a sensitive rule asks a session whose user has a
+ * factor for `aal2` (SECOND_FACTOR_REQUIRED), after the recency check.
+ * Each is a check on the principal's facts, a denial code and its problem in access-problems.ts.
  * Allocation-free when the caller is admitted (this runs on every request).
  */
 export function evaluateAccess(
@@ -136,8 +147,12 @@ export function evaluateAccess(
     !(rule.unverifiedEmail && caller.kind === 'session')
   )
     return EMAIL_NOT_VERIFIED;
-  if (rule.sensitive && caller.kind === 'session' && !authenticatedSince(caller, freshSinceMs))
-    return RECENT_LOGIN_REQUIRED;
+  if (caller.mfaEnrolmentRequired === true && caller.kind === 'session' && !rule.mfaEnrolment)
+    return MFA_ENROLMENT_REQUIRED;
+  if (rule.sensitive && caller.kind === 'session') {
+    if (!authenticatedSince(caller, freshSinceMs)) return RECENT_LOGIN_REQUIRED;
+    if (caller.hasSecondFactor === true && caller.aal !== 'aal2') return SECOND_FACTOR_REQUIRED;
+  }
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
-import { ALLOWS_UNVERIFIED_EMAIL, PUBLIC_OPERATION } from '../http/api-problems';
+import { ALLOWS_MFA_ENROLMENT, ALLOWS_UNVERIFIED_EMAIL, PUBLIC_OPERATION } from '../http/api-problems';
 import { API_KEY_SECURITY, SESSION_SECURITY } from '../http/openapi';
 import { AccessRules } from './access-rule';
 import type { Scope } from './scopes';
@@ -13,6 +13,8 @@ export const SCOPES_HEADER = 'security:scopesHeader';
 export const SENSITIVE_ACTION = 'security:sensitiveAction';
 /** A session of an account whose email address is not verified may use the route (see AccessRule.unverifiedEmail). */
 export const ALLOW_UNVERIFIED_EMAIL = 'security:allowUnverifiedEmail';
+/** A session that must enrol a second factor first may use the route (see AccessRule.mfaEnrolment). */
+export const ALLOW_MFA_ENROLMENT = 'security:allowMfaEnrolment';
 
 type AccessDecorator = MethodDecorator & ClassDecorator;
 
@@ -90,6 +92,15 @@ export function SensitiveAction(): AccessDecorator {
  */
 export function AllowUnverifiedEmail(): AccessDecorator {
   return applyDecorators(SetMetadata(ALLOW_UNVERIFIED_EMAIL, true), ApiExtension(ALLOWS_UNVERIFIED_EMAIL, true));
+}
+
+/**
+ * One of the few routes a session may use while its user must enrol a second factor (MFA_REQUIRED_ROLES, an admin
+ * without one): enrolling, signing out, its sessions, /v1/me, reauthenticating. Every other route answers such a
+ * session 403 MFA_ENROLMENT_REQUIRED. Marks the operation in the OpenAPI document (x-allows-mfa-enrolment).
+ */
+export function AllowMfaEnrolment(): AccessDecorator {
+  return applyDecorators(SetMetadata(ALLOW_MFA_ENROLMENT, true), ApiExtension(ALLOWS_MFA_ENROLMENT, true));
 }
 
 /** Adds the scopes named in request header `name` to the route's rule (see AccessRule.scopesHeader). */

@@ -4,7 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoreErrorCode, CoreException } from '../errors/core-error-codes';
 import { accessProblem, ambiguousCredentials } from './access-problems';
 import { AccessRule, AccessRules, evaluateAccess } from './access-rule';
-import { ACCESS_RULE, ALLOW_UNVERIFIED_EMAIL, SCOPES_HEADER, SENSITIVE_ACTION } from './access.decorators';
+import {
+  ACCESS_RULE,
+  ALLOW_MFA_ENROLMENT,
+  ALLOW_UNVERIFIED_EMAIL,
+  SCOPES_HEADER,
+  SENSITIVE_ACTION,
+} from './access.decorators';
 import { CredentialResolvers, PresentedCredential } from './credential-resolvers';
 import { Principal, RequestWithPrincipal } from './principal';
 import { StepUpWindow } from './step-up-window';
@@ -92,6 +98,8 @@ export function routeRule(reflector: Reflector, context: ExecutionContext): Acce
       rule = { ...rule, sensitive: true };
     if (reflector.getAllAndOverride<boolean | undefined>(ALLOW_UNVERIFIED_EMAIL, [handler, context.getClass()]))
       rule = { ...rule, unverifiedEmail: true };
+    if (reflector.getAllAndOverride<boolean | undefined>(ALLOW_MFA_ENROLMENT, [handler, context.getClass()]))
+      rule = { ...rule, mfaEnrolment: true };
     rules.set(handler, Object.freeze(rule));
   }
   return rule;

@@ -682,4 +682,88 @@ export class Environment {
   @IsOptional()
   @IsString()
   CERT_EXTRA_CA_FILE?: string;
+
+  // Second factors and breached passwords (issue 19, libs/mfa and libs/auth/src/password).
+
+  @Env({
+    description:
+      'Roles that must have a second factor, comma-separated (`admin`, `user`; empty: none). A session of such a user without one may only enrol a factor, sign out, list its sessions and read /v1/me (403 MFA_ENROLMENT_REQUIRED elsewhere).',
+    default: 'admin',
+  })
+  @IsString()
+  @Matches(/^(admin|user|admin,user|user,admin)?$/, {
+    message: 'MFA_REQUIRED_ROLES must list roles, comma-separated without spaces: admin, user',
+  })
+  MFA_REQUIRED_ROLES = 'admin';
+
+  @Env({
+    description:
+      'Lifetime (seconds) of the `mfaToken` a login answers for an account with a second factor: the second step must follow within it (single use).',
+    default: '300',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(1800)
+  MFA_TOKEN_TTL_SECONDS = 300;
+
+  @Env({
+    description:
+      'Days a device token that completed a sign-in with a second factor skips the factor step at the next sign-ins (the password step still counts under the lockout; the session is `aal1`, so sensitive actions still need a factor). 0: off. Never for roles in MFA_REQUIRED_ROLES.',
+    default: '30',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  MFA_REMEMBER_DEVICE_DAYS = 30;
+
+  @Env({
+    description:
+      'Passwordless sign-in with a passkey (a discoverable WebAuthn credential): `POST /v1/auth/passkey/options` and `/v1/auth/passkey/login` answer; off, they answer 404 and passkeys serve as second factors only. RP ID and origin come from `PUBLIC_URL`.',
+    default: 'false',
+  })
+  @Transform((p) => toBool(p) ?? false)
+  @IsBoolean()
+  PASSKEY_LOGIN = false;
+
+  @Env({
+    description: 'Issuer shown by authenticator apps for TOTP factors (the `issuer` of the otpauth:// URI).',
+    default: 'Security Backend',
+  })
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[^:]+$/, { message: 'MFA_TOTP_ISSUER must not contain a colon' })
+  MFA_TOTP_ISSUER = 'Security Backend';
+
+  @Env({
+    description:
+      'Base URL of a Pwned Passwords compatible range API (k-anonymity: only the first 5 hex characters of the SHA-1 leave the service, with `Add-Padding: true`), e.g. `https://api.pwnedpasswords.com`. Unset: no online check. On a timeout or error the check is skipped and a warning logged (it never blocks a sign-up).',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'PWNED_PASSWORDS_URL must be an http(s) URL' },
+  )
+  PWNED_PASSWORDS_URL?: string;
+
+  @Env({ description: 'Timeout of one Pwned Passwords range lookup (ms).', default: '1000' })
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  PWNED_PASSWORDS_TIMEOUT_MS = 1000;
+
+  @Env({
+    description:
+      'Offline breached-password list for air-gapped installs: a file of SHA-1 hashes (40 hex characters a line, optionally `:count` after, sorted ascending as the Pwned Passwords downloads are), binary-searched on disk. Unset: none.',
+    default: '',
+  })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  BREACHED_PASSWORDS_FILE?: string;
 }

@@ -34,6 +34,10 @@ export enum CoreErrorCode {
   RECENT_LOGIN_REQUIRED = 'RECENT_LOGIN_REQUIRED',
   /** The account's email address is not verified yet and the route is not one an unverified account may use. */
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
+  /** A session of a user whose role must have a second factor (MFA_REQUIRED_ROLES) and has none: it may only enrol one. */
+  MFA_ENROLMENT_REQUIRED = 'MFA_ENROLMENT_REQUIRED',
+  /** A sensitive action from an aal1 session of a user who has a second factor: prove it first (evaluateAccess). */
+  SECOND_FACTOR_REQUIRED = 'SECOND_FACTOR_REQUIRED',
   /** A list cursor this list did not issue: unreadable, tampered, another list's or filter's (CursorCodec). */
   INVALID_CURSOR = 'INVALID_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
@@ -71,6 +75,8 @@ export const CORE_ERRORS = registerErrorCodes<CoreErrorCode>({
   CURRENT_PASSWORD_WRONG: { status: 400, title: 'The current password is wrong' },
   RECENT_LOGIN_REQUIRED: { status: 403, title: 'Confirm your password again to do this' },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
+  MFA_ENROLMENT_REQUIRED: { status: 403, title: 'Enrol a second factor first' },
+  SECOND_FACTOR_REQUIRED: { status: 403, title: 'Prove your second factor again to do this' },
   INVALID_CURSOR: { status: 400, title: 'The list cursor is invalid' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },

@@ -8,6 +8,8 @@ import { MAX_LISTED_ERRORS } from './validation';
  * verified may use it (addCommonProblems then leaves EMAIL_NOT_VERIFIED off a people-only operation).
  */
 export const ALLOWS_UNVERIFIED_EMAIL = 'x-allows-unverified-email';
+/** The OpenAPI extension @AllowMfaEnrolment sets: a session that must enrol a second factor may use the operation. */
+export const ALLOWS_MFA_ENROLMENT = 'x-allows-mfa-enrolment';
 
 /** The OpenAPI extension @Public sets; the document turns it into `security: []` (public, on purpose). */
 export const PUBLIC_OPERATION = 'x-public';
@@ -95,6 +97,11 @@ export function addCommonProblems(document: OpenAPIObject): void {
         description: 'RECENT_LOGIN_REQUIRED: how to renew the recent authentication (then retry)',
         example: 'POST /v1/auth/reauthenticate',
       },
+      enrol: {
+        type: 'string',
+        description: 'MFA_ENROLMENT_REQUIRED: where to enrol a second factor (then confirm it and retry)',
+        example: 'POST /v1/auth/mfa/totp',
+      },
       resendVerification: {
         type: 'string',
         description: 'EMAIL_NOT_VERIFIED: how to have a new verification mail sent (then follow its link and retry)',
@@ -168,10 +175,19 @@ export function addCommonProblems(document: OpenAPIObject): void {
         // Every authenticated operation needs a verified address (REQUIRE_VERIFIED_EMAIL), except those marked
         // @AllowUnverifiedEmail, which still refuse a key whose owner is unverified.
         const emailGate = !(op as unknown as Record<string, unknown>)[ALLOWS_UNVERIFIED_EMAIL] || takesKeys;
+        const takesSessions = op.security.some((s) => 'session' in s);
+        // A session that must enrol a second factor is refused everywhere but the operations marked for it.
+        const mfaGate = takesSessions && !(op as unknown as Record<string, unknown>)[ALLOWS_MFA_ENROLMENT];
+        // A sensitive operation (it lists RECENT_LOGIN_REQUIRED) also asks a user with a factor for aal2.
+        const sensitive = (op.responses['403'] as { description?: string } | undefined)?.description?.includes(
+          '`RECENT_LOGIN_REQUIRED`',
+        );
         add(403, [
           'INSUFFICIENT_SCOPES',
           ...(takesKeys ? ['IP_NOT_ALLOWED'] : ['SESSION_REQUIRED']),
           ...(emailGate ? ['EMAIL_NOT_VERIFIED'] : []),
+          ...(mfaGate ? ['MFA_ENROLMENT_REQUIRED'] : []),
+          ...(sensitive ? ['SECOND_FACTOR_REQUIRED'] : []),
         ]);
         if (op.security.some((s) => 'apiKey' in s)) add(429, ['RATE_LIMITED', 'QUOTA_EXCEEDED']);
       }

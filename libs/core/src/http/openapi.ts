@@ -17,6 +17,11 @@ export const API_TAGS: ReadonlyArray<{ name: string; description: string }> = [
       'Registration, login, sessions, password change and reset, email verification; user administration (libs/auth)',
   },
   {
+    name: 'mfa',
+    description:
+      'Second factors: authenticator apps (TOTP), recovery codes, the second step of a login, assurance levels; the admin reset (libs/mfa)',
+  },
+  {
     name: 'api-keys',
     description:
       'Issue, list, rotate and revoke API keys; verify a key, usage statistics, the hygiene report (libs/api-keys)',
