@@ -68,11 +68,13 @@ describe('systemd layout: nginx → the app’s Unix socket', () => {
   let db: TestDatabase;
   let app: Spawned;
   let front: RunningTlsFront;
+  let secrets: { peppers: string; keys: string };
 
   beforeAll(async () => {
     if (!available) return;
     assertBuilt();
     db = await createTestDatabase();
+    secrets = { peppers: `1:${randomBytes(32).toString('base64')}`, keys: `v1:${randomBytes(32).toString('base64')}` };
     // /run/security-backend as the unit makes it (RuntimeDirectoryMode=0755): traversable, the socket decides.
     mkdirSync(runDir, { mode: 0o755 });
     chmodSync(work, 0o755);
@@ -85,8 +87,8 @@ describe('systemd layout: nginx → the app’s Unix socket', () => {
       SOCKET_PATH: socket,
       SOCKET_MODE: '0660',
       ...(asRoot ? { SOCKET_GROUP: NGINX_WORKER_GROUP } : {}),
-      API_KEY_PEPPERS: `1:${randomBytes(32).toString('base64')}`,
-      ENCRYPTION_KEYS: `v1:${randomBytes(32).toString('base64')}`,
+      API_KEY_PEPPERS: secrets.peppers,
+      ENCRYPTION_KEYS: secrets.keys,
       SMTP_URL: `smtp://127.0.0.1:${await freePortForTests()}`,
       PUBLIC_URL: 'https://localhost',
       // Nothing over TCP is trusted in this layout.
@@ -247,7 +249,9 @@ const report = {};
     const envFile = join(work, 'env');
     writeFileSync(
       envFile,
-      `DATABASE_URL=${db.appUrl}\nMIGRATIONS_DATABASE_URL=${db.ownerUrl}\nDATA_DIR=${join(work, 'cli-state')}\n`,
+      // The service's own secrets: the CLI on the service's database must hold the same ones (it refuses others).
+      `DATABASE_URL=${db.appUrl}\nMIGRATIONS_DATABASE_URL=${db.ownerUrl}\nDATA_DIR=${join(work, 'cli-state')}\n` +
+        `API_KEY_PEPPERS=${secrets.peppers}\nENCRYPTION_KEYS=${secrets.keys}\n`,
       {
         mode: 0o600,
       },
