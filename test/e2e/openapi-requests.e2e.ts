@@ -75,12 +75,23 @@ function valueOf(schema: Schema, where: string, useExamples: boolean, all: boole
   }
 }
 
+/**
+ * Properties marked `x-exactly-one-of: <group>` exclude each other, and one of the group is needed: a body holds the
+ * group's first member only (as a client sends one factor, not all).
+ */
 function bodyOf(schema: Schema, where: string, useExamples: boolean, all: boolean): Record<string, unknown> {
   const s = resolve(schema);
   const body: Record<string, unknown> = {};
+  const groupsTaken = new Set<string>();
   for (const [name, prop] of Object.entries(s.properties ?? {})) {
-    const wanted = all ? resolve(prop).example !== undefined || s.required?.includes(name) : s.required?.includes(name);
-    if (wanted) body[name] = valueOf(prop, `${where}.${name}`, useExamples, all);
+    const group = (prop as { 'x-exactly-one-of'?: string })['x-exactly-one-of'];
+    if (group && groupsTaken.has(group)) continue;
+    const wanted =
+      group !== undefined ||
+      (all ? resolve(prop).example !== undefined || s.required?.includes(name) : s.required?.includes(name));
+    if (!wanted) continue;
+    if (group) groupsTaken.add(group);
+    body[name] = valueOf(prop, `${where}.${name}`, useExamples, all);
   }
   return body;
 }

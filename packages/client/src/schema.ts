@@ -1625,7 +1625,7 @@ export interface components {
         };
         ReauthenticateDto: {
             /** @example correct horse battery staple */
-            password: string;
+            password?: string;
             /**
              * @description A current TOTP code
              * @example 492039
@@ -2106,7 +2106,7 @@ export interface components {
             };
             /**
              * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.
-             * @example q3V9…(43 characters)
+             * @example q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA
              */
             deviceToken?: string;
         };
@@ -2131,7 +2131,7 @@ export interface components {
             };
             /**
              * @description The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.
-             * @example q3V9…(43 characters)
+             * @example q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA
              */
             deviceToken?: string;
         };

@@ -85,12 +85,25 @@ export class ChangePasswordDto {
  * Exactly one proof, to renew the session's recent authentication (step-up): the password, or a second factor (a
  * TOTP code or a recovery code), which also makes the session `aal2`.
  */
+/**
+ * Marks the alternatives of a body that takes exactly one of them (`x-exactly-one-of` names the group), so a reader or
+ * a generator sees that they exclude each other; the service answers 400 VALIDATION_FAILED for none or several.
+ */
+const EXACTLY_ONE_OF_PROOF = { 'x-exactly-one-of': 'proof' } as Record<string, string>;
+
 export class ReauthenticateDto {
+  @ApiProperty({ required: false, ...EXACTLY_ONE_OF_PROOF })
   @PasswordField({ isNew: false, example: 'correct horse battery staple' })
   @IsOptional()
   password?: string;
 
-  @ApiProperty({ required: false, example: '492039', pattern: '^[0-9]{6}$', description: 'A current TOTP code' })
+  @ApiProperty({
+    required: false,
+    example: '492039',
+    pattern: '^[0-9]{6}$',
+    description: 'A current TOTP code',
+    ...EXACTLY_ONE_OF_PROOF,
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[0-9]{6}$/, { message: 'totp must be 6 digits' })
@@ -101,6 +114,7 @@ export class ReauthenticateDto {
     example: 'k7mq-2xvd-9rtp',
     maxLength: 32,
     description: 'One of the recovery codes (spent by this use)',
+    ...EXACTLY_ONE_OF_PROOF,
   })
   @IsOptional()
   @IsString()

@@ -20,6 +20,9 @@ export class StartTotpDto {
   name?: string;
 }
 
+/** The factors of a login's second step exclude each other (`x-exactly-one-of`, read by readers and generators). */
+const EXACTLY_ONE_FACTOR = { 'x-exactly-one-of': 'factor' } as Record<string, string>;
+
 /** The second step of a login: its token and exactly one factor. */
 export class LoginMfaDto {
   @ApiProperty({ example: 'mfa_Q2hhbGxlbmdlVG9rZW5FeGFtcGxlRXhhbXBsZUV4YW1w', maxLength: 64 })
@@ -27,13 +30,25 @@ export class LoginMfaDto {
   @MaxLength(64)
   mfaToken!: string;
 
-  @ApiProperty({ required: false, example: '492039', pattern: '^[0-9]{6}$', description: 'A current TOTP code' })
+  @ApiProperty({
+    required: false,
+    example: '492039',
+    pattern: '^[0-9]{6}$',
+    description: 'A current TOTP code',
+    ...EXACTLY_ONE_FACTOR,
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[0-9]{6}$/, { message: 'totp must be 6 digits' })
   totp?: string;
 
-  @ApiProperty({ required: false, example: 'k7mq-2xvd-9rtp', maxLength: 32, description: 'One recovery code' })
+  @ApiProperty({
+    required: false,
+    example: 'k7mq-2xvd-9rtp',
+    maxLength: 32,
+    description: 'One recovery code',
+    ...EXACTLY_ONE_FACTOR,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(32)
@@ -51,6 +66,7 @@ export class LoginMfaDto {
     },
     description:
       'A passkey assertion (AuthenticationResponseJSON) over the challenge of POST /v1/auth/login/mfa/webauthn/options',
+    ...EXACTLY_ONE_FACTOR,
   })
   @IsOptional()
   @IsObject()
@@ -58,7 +74,7 @@ export class LoginMfaDto {
 
   @ApiProperty({
     required: false,
-    example: 'q3V9…(43 characters)',
+    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
     description:
       'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.',
   })
@@ -129,7 +145,7 @@ export class PasskeyLoginDto {
 
   @ApiProperty({
     required: false,
-    example: 'q3V9…(43 characters)',
+    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
     description:
       'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.',
   })
