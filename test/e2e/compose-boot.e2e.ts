@@ -219,13 +219,20 @@ describe('docker/compose.yaml app services boot in production with exactly their
             req.end();
           });
         expect((await via(front)).status).toBe(200);
-        expect(front.accessLog()).toMatch(/"upstream":"127\.0\.0\.1:\d+","upstreamStatus":"200"/);
+        // nginx writes its access line after the answer has left: wait for it rather than race it.
+        const upstreamLine = /"upstream":"127\.0\.0\.1:\d+","upstreamStatus":"200"/;
+        await waitFor(async () => (upstreamLine.test(front.accessLog()) ? true : undefined), 5000, 50).catch(() => {});
+        expect(front.accessLog()).toMatch(upstreamLine);
         const refused = await via(wrongCa);
         expect(refused.status).toBe(502);
         expect(JSON.parse(refused.body)).toMatchObject({ status: 502, code: 'SERVICE_UNAVAILABLE' });
-        expect(readFileSync(join(wrongCa.dir, 'logs', 'error.log'), 'utf8')).toContain(
-          'upstream SSL certificate verify error',
-        );
+        const errorLog = () => readFileSync(join(wrongCa.dir, 'logs', 'error.log'), 'utf8');
+        await waitFor(
+          async () => (errorLog().includes('upstream SSL certificate verify error') ? true : undefined),
+          5000,
+          50,
+        ).catch(() => {});
+        expect(errorLog()).toContain('upstream SSL certificate verify error');
       } finally {
         await front.stop();
         await wrongCa.stop();

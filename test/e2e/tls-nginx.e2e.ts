@@ -230,6 +230,10 @@ describe('TLS termination by nginx (Mozilla intermediate, HSTS, no plaintext API
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.parse(res.body)).toMatchObject({ requestId: id });
     expect(t.logs.text).toContain(id);
+    // nginx writes its access line after the answer has left: wait for it rather than race it.
+    await waitFor(async () => (front.accessLog().includes(`"requestId":"${id}"`) ? true : undefined), 5000, 50).catch(
+      () => {},
+    );
     expect(front.accessLog()).toContain(`"requestId":"${id}"`);
     expect(t.logs.text).not.toContain('client-chosen-id');
   });
