@@ -54,13 +54,7 @@ import { EmailChangeRequestedView } from './dto/admin-user.response';
 import { ChangeEmailDto } from './dto/admin-users.dto';
 import { EmailChangeService } from './email-change.service';
 import { AuthErrorCode } from './auth-error-codes';
-import { deviceTokenInCookies } from './lockout/device-cookie';
-
-const client = (req: FastifyRequest) => ({
-  ip: req.ip,
-  userAgent: req.headers['user-agent'],
-  deviceToken: deviceTokenInCookies(req.headers.cookie),
-});
+import { signInClient } from './lockout/device-cookie';
 
 @ApiTags('auth')
 @ApiExtraModels(SignInSourcesView, LoginView, SecondFactorChallengeView)
@@ -108,7 +102,7 @@ export class AuthController {
     schema: { oneOf: [{ $ref: getSchemaPath(LoginView) }, { $ref: getSchemaPath(SecondFactorChallengeView) }] },
   })
   async login(@Body() dto: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.auth.withDeviceCookie(await this.auth.login(dto, client(req)), reply);
+    return this.auth.withDeviceCookie(await this.auth.login(dto, signInClient(req)), reply);
   }
 
   @Post('auth/reauthenticate')

@@ -27,7 +27,7 @@ export { PasswordHasher } from './password/password-hasher';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';
 export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
 export { networkOf } from './lockout/source-key';
-export { deviceTokenInCookies } from './lockout/device-cookie';
+export { signInClient } from './lockout/device-cookie';
 
 export { SecondFactorGates } from './second-factor-gates';
 export type { PasswordStep, SecondFactorChallenge, SecondFactorGate, SecondFactorProof } from './second-factor-gates';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res }
 import { Throttle } from '@nestjs/throttler';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthErrorCode, deviceTokenInCookies, LoginView } from '@app/auth';
+import { AuthErrorCode, LoginView, signInClient } from '@app/auth';
 import {
   AllowMfaEnrolment,
   ApiIdParam,
@@ -47,13 +47,6 @@ const WEBAUTHN_OPTIONS = {
   properties: { challenge: { type: 'string' as const, example: 'bmV2ZXItdGhlLXNhbWUtY2hhbGxlbmdlLXR3aWNl' } },
 };
 
-/** The client of a sign-in step: its address, agent and device token (the body's, else the `__Host-device` cookie). */
-const client = (req: FastifyRequest, deviceToken?: string) => ({
-  ip: req.ip,
-  userAgent: req.headers['user-agent'],
-  deviceToken: deviceToken ?? deviceTokenInCookies(req.headers.cookie),
-});
-
 @ApiTags('mfa')
 @Controller()
 export class MfaController {
@@ -86,7 +79,7 @@ export class MfaController {
   ) {
     const proof = { totp: dto.totp, recoveryCode: dto.recoveryCode, webauthn: dto.webauthn };
     return this.mfaLogin.withDeviceCookie(
-      await this.mfaLogin.complete(dto.mfaToken, proof, client(req, dto.deviceToken)),
+      await this.mfaLogin.complete(dto.mfaToken, proof, signInClient(req, dto.deviceToken)),
       reply,
     );
   }
@@ -136,7 +129,7 @@ export class MfaController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const view = await this.mfaLogin.passkeyLogin(dto.webauthn, client(req, dto.deviceToken));
+    const view = await this.mfaLogin.passkeyLogin(dto.webauthn, signInClient(req, dto.deviceToken));
     return this.mfaLogin.withDeviceCookie(view, reply);
   }
 

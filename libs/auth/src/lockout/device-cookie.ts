@@ -1,3 +1,6 @@
+import type { FastifyRequest } from 'fastify';
+import { OPAQUE_TOKEN } from '../tokens';
+
 /**
  * The device token as a browser keeps it: a `__Host-` cookie (Secure, no Domain, Path=/: only ever sent back to this
  * origin), HttpOnly (no script reads it) and SameSite=Strict (no other site's request carries it).
@@ -11,7 +14,7 @@ export function deviceTokenInCookies(header: string | undefined): string | undef
     const eq = part.indexOf('=');
     if (eq < 0 || part.slice(0, eq).trim() !== DEVICE_COOKIE) continue;
     const value = part.slice(eq + 1).trim();
-    if (/^[A-Za-z0-9_-]{43}$/.test(value)) return value;
+    if (OPAQUE_TOKEN.test(value)) return value;
   }
   return undefined;
 }
@@ -19,4 +22,19 @@ export function deviceTokenInCookies(header: string | undefined): string | undef
 /** The `Set-Cookie` value that stores a device token for `days`. */
 export function deviceCookie(token: string, days: number): string {
   return `${DEVICE_COOKIE}=${token}; Max-Age=${days * 86_400}; Path=/; Secure; HttpOnly; SameSite=Strict`;
+}
+
+/**
+ * The client of a sign-in step: its trusted address, its agent and its device token (the body's `deviceToken` when
+ * given, else the `__Host-device` cookie).
+ */
+export function signInClient(
+  req: FastifyRequest,
+  bodyDeviceToken?: string,
+): { ip: string; userAgent?: string; deviceToken?: string } {
+  return {
+    ip: req.ip,
+    userAgent: req.headers['user-agent'],
+    deviceToken: bodyDeviceToken ?? deviceTokenInCookies(req.headers.cookie),
+  };
 }
