@@ -1,3 +1,4 @@
+import { GcraThrottlerStorage } from '@app/core';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { startTestApp, TestApp } from '../support/app';
 import { bearer, registerAndLogin } from '../support/auth-helpers';
@@ -16,11 +17,12 @@ describe('per-key rate limits on the throttler guard (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: { API_KEY_JOBS_INTERVAL_MS: '0' } });
-    const storage = t.app.get<ThrottlerStorage>(ThrottlerStorage);
-    const increment = storage.increment.bind(storage);
-    storage.increment = (key, ...rest) => {
+    // The GCRA storage's synchronous entry, which the key guard uses with in-process buckets (`increment` with Redis).
+    const storage = t.app.get<ThrottlerStorage>(ThrottlerStorage) as GcraThrottlerStorage;
+    const incrementNow = storage.incrementNow.bind(storage);
+    storage.incrementNow = (key, ...rest) => {
       increments.push(key);
-      return increment(key, ...rest);
+      return incrementNow(key, ...rest);
     };
   });
   afterAll(async () => t?.stop());

@@ -24,6 +24,23 @@ export function rateLimitHeaders(v: Verification): Record<string, string> {
   return headers;
 }
 
+/**
+ * The headers of an admitted key's answer (rate limit, grace period), set one by one: this runs on every request of
+ * a limited key, where building and spreading header objects shows in the profile.
+ */
+export function setKeyHeaders(v: Verification, reply: FastifyReply): void {
+  const r = v.ratelimit;
+  if (r) {
+    reply.header('ratelimit-limit', String(r.limit));
+    reply.header('ratelimit-remaining', String(r.remaining));
+    reply.header('ratelimit-reset', String(Math.ceil(r.resetMs / 1000)));
+  }
+  if (v.graceEndsAt) {
+    reply.header('x-api-key-status', 'grace-period');
+    reply.header('sunset', v.graceEndsAt.toUTCString());
+  }
+}
+
 /** RFC 8594: a key in its rotation grace period still works and says when it stops. */
 export function graceHeaders(v: Verification): Record<string, string> {
   return v.graceEndsAt ? { 'x-api-key-status': 'grace-period', sunset: v.graceEndsAt.toUTCString() } : {};
@@ -65,12 +82,26 @@ function principalOfKey(v: Verification): Principal {
   return v.key!.principal as Principal;
 }
 
+const PENDING_CHARGE = Symbol('apiKey.pendingCharge');
+type WithPendingCharge = { [PENDING_CHARGE]?: Verification };
+
 /**
- * Verifications whose rate limit and quota are still to be spent, by request: the KeyThrottlerGuard, which runs after
- * the access guard, takes them from here. A request the access guard refuses after the key resolved (its rule)
- * leaves its entry to be collected with the request: nothing spent.
+ * A verification whose rate limit and quota are still to be spent, kept on its request: the KeyThrottlerGuard, which
+ * runs after the access guard, takes it (`takePendingCharge`). A request the access guard refuses after the key
+ * resolved (its rule) leaves it to be collected with the request: nothing spent. A property rather than a WeakMap
+ * keyed by request: an ephemeron entry per request showed in the profile of a rate-limited key.
  */
-export const deferredCharges = new WeakMap<object, Verification>();
+export function deferCharge(request: object, v: Verification): void {
+  (request as WithPendingCharge)[PENDING_CHARGE] = v;
+}
+
+/** The request's pending verification, once (the property is cleared). */
+export function takePendingCharge(request: object): Verification | undefined {
+  const r = request as WithPendingCharge;
+  const v = r[PENDING_CHARGE];
+  if (v) r[PENDING_CHARGE] = undefined;
+  return v;
+}
 
 /** API keys (`sk_…` bearer tokens and the `X-API-Key` header) for the global guard. */
 @Injectable()
@@ -105,10 +136,10 @@ export class ApiKeyCredentialResolver implements CredentialResolver, OnModuleIni
   private accept(v: Verification, request: FastifyRequest, reply: FastifyReply): Principal {
     if (v.code !== 'VALID') throw refusal(v);
     if (v.deferred) {
-      deferredCharges.set(request, v);
+      deferCharge(request, v);
       return principalOfKey(v);
     }
-    if (v.ratelimit || v.graceEndsAt) reply.headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
+    setKeyHeaders(v, reply);
     return principalOfKey(v);
   }
 }

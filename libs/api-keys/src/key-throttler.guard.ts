@@ -6,18 +6,16 @@ import {
   ThrottlerGuard,
   type ThrottlerModuleOptions,
   type ThrottlerOptions,
-  type ThrottlerRequest,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import type { RateLimitDecision } from '@app/core';
+import { GcraThrottlerStorage, type RateLimitDecision } from '@app/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { deferredCharges, graceHeaders, rateLimitHeaders, refusal } from './api-key-credential.resolver';
+import { refusal, setKeyHeaders, takePendingCharge } from './api-key-credential.resolver';
 import { keyBucket, KeyVerifier, Verification } from './key-verifier';
 
 /** The throttler a key's own rate limit goes through (limit, window and tracker are the key's). */
 export const KEY_THROTTLER = 'apiKey';
 
-const ADMITTED = Promise.resolve(true);
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** The storage's answer as the verifier and the answers speak it (the GCRA storage's seconds, in milliseconds). */
@@ -41,7 +39,9 @@ function decisionOf(record: StorageRecord, limit: number): RateLimitDecision {
  * - then the quota (a request refused by the rate limit spends none), then the outcome is recorded;
  * - the answer is the key's: 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-Limit/Remaining/Reset` on every
  *   answer of a limited key, `Sunset` during a rotation's grace period.
- * Requests without such a key pay one WeakMap lookup.
+ * Requests without such a key pay one property read. The guard answers synchronously (no promise) whenever the
+ * storage and the verifier do: in-process buckets and a key without a quota, the common case it runs for on every
+ * request; with Redis or a quota it waits for them.
  */
 @Injectable()
 export class KeyThrottlerGuard extends ThrottlerGuard {
@@ -62,44 +62,48 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
   }
 
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return ADMITTED;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const deferred = deferredCharges.get(request);
-    if (!deferred) return ADMITTED;
-    const limit = deferred.key!.rateLimit;
-    if (!limit) return this.settle(deferred, context, undefined);
-    return this.handleRequest({
-      context,
-      limit: limit.limit,
-      ttl: limit.windowSeconds * 1000,
-      blockDuration: 0,
-      throttler: this.throttler,
-      getTracker: () => deferred.key!.id,
-      generateKey: (_context, tracker) => keyBucket(tracker),
-    });
+    // A boolean when synchronous: Nest's guard runner takes it as it is (the package types this as a promise).
+    return this.decide(context) as Promise<boolean>;
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
-    const { req } = this.getRequestResponse(context);
-    const key = generateKey(context, await getTracker(req, context), throttler.name!);
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name!);
-    return this.settle(deferredCharges.get(req)!, context, decisionOf(record, limit));
+  private decide(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const deferred = takePendingCharge(request);
+    if (!deferred) return true;
+    const reply = http.getResponse<FastifyReply>();
+    const limit = deferred.key!.rateLimit;
+    if (!limit) return this.settle(deferred, request, reply, undefined);
+    const record = this.increment(keyBucket(deferred.key!.id), limit.windowSeconds * 1000, limit.limit);
+    return record instanceof Promise
+      ? record.then((r) => this.settle(deferred, request, reply, decisionOf(r, limit.limit)))
+      : this.settle(deferred, request, reply, decisionOf(record, limit.limit));
+  }
+
+  /** One hit on the key's bucket in the throttler storage (synchronous from the in-process GCRA storage). */
+  private increment(bucket: string, ttl: number, limit: number): StorageRecord | Promise<StorageRecord> {
+    const storage = this.storageService;
+    return storage instanceof GcraThrottlerStorage
+      ? storage.incrementNow(bucket, ttl, limit)
+      : storage.increment(bucket, ttl, limit, 0, KEY_THROTTLER);
   }
 
   /** Quota and record (the verifier), then the key's answer. */
-  private async settle(
+  private settle(
     deferred: Verification,
-    context: ExecutionContext,
+    request: FastifyRequest,
+    reply: FastifyReply,
     ratelimit: RateLimitDecision | undefined,
-  ): Promise<boolean> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    deferredCharges.delete(request);
-    const v = await this.verifier.charge(deferred, request.ip, ratelimit);
-    if (v.code !== 'VALID') throw refusal(v);
-    if (v.ratelimit || v.graceEndsAt)
-      http.getResponse<FastifyReply>().headers({ ...rateLimitHeaders(v), ...graceHeaders(v) });
-    return true;
+  ): boolean | Promise<boolean> {
+    const v = this.verifier.charge(deferred, request.ip, ratelimit);
+    return v instanceof Promise ? v.then((r) => answer(r, reply)) : answer(v, reply);
   }
+}
+
+/** The key's refusal, or its headers on the way through. */
+function answer(v: Verification, reply: FastifyReply): true {
+  if (v.code !== 'VALID') throw refusal(v);
+  setKeyHeaders(v, reply);
+  return true;
 }

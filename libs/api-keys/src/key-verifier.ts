@@ -147,11 +147,11 @@ export class KeyVerifier {
     ratelimit: RateLimitDecision | undefined,
   ): Verification | Promise<Verification> {
     const key = deferred.key!;
-    const done = { ...deferred, deferred: false };
+    const graceEndsAt = deferred.graceEndsAt;
     if (ratelimit && !ratelimit.allowed)
-      return this.finish(key, outcome('RATE_LIMITED', key, done.graceEndsAt, ratelimit), ip);
-    if (!key.hasQuota) return this.finish(key, outcome('VALID', key, done.graceEndsAt, ratelimit), ip);
-    return this.spendQuota(key, done.graceEndsAt, ratelimit, 1).then((r) => this.finish(key, r, ip));
+      return this.finish(key, outcome('RATE_LIMITED', key, graceEndsAt, ratelimit), ip);
+    if (!key.hasQuota) return this.finish(key, outcome('VALID', key, graceEndsAt, ratelimit), ip);
+    return this.spendQuota(key, graceEndsAt, ratelimit, 1).then((r) => this.finish(key, r, ip));
   }
 
   private decide(
@@ -209,7 +209,11 @@ export class KeyVerifier {
     if (denial?.code === 'INSUFFICIENT_SCOPES' || denial?.code === 'EMAIL_NOT_VERIFIED')
       return outcome(denial.code, key, graceEndsAt, undefined, undefined, denial);
     if (!key.rateLimit && !key.hasQuota) return outcome('VALID', key, graceEndsAt);
-    if (defer) return { ...outcome('VALID', key, graceEndsAt), deferred: true };
+    if (defer) {
+      const pending = outcome('VALID', key, graceEndsAt);
+      pending.deferred = true;
+      return pending;
+    }
     return this.checkLimits(key, graceEndsAt, cost);
   }
 

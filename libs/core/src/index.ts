@@ -101,6 +101,7 @@ export { NO_CONTROL_CHARACTERS } from './http/validation';
 
 // Rate limits: the GCRA limiter (memory or Redis), shared by the per-key limits and the per-address throttling
 export { RateLimiter } from './rate-limit/rate-limiter';
+export { GcraThrottlerStorage } from './rate-limit/gcra-throttler.storage';
 export type { RateLimitDecision } from './rate-limit/gcra';
 
 // Metrics, secrets, time, jobs

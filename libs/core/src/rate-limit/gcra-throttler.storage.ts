@@ -1,4 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { RateLimitDecision } from './gcra';
 import { RateLimiter } from './rate-limiter';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -14,13 +15,22 @@ export class GcraThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly limiter: RateLimiter) {}
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
-    const decision = await this.limiter.hit(key, limit, ttl / 1000);
-    return {
-      // Hits so far as the package counts them: the used part of the burst (limit - remaining), past it when refused.
-      totalHits: decision.allowed ? limit - decision.remaining : limit + 1,
-      timeToExpire: Math.ceil(decision.resetMs / 1000),
-      isBlocked: !decision.allowed,
-      timeToBlockExpire: decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-    };
+    return this.incrementNow(key, ttl, limit);
   }
+
+  /** `increment`, synchronous when the limiter's buckets are in process (see `RateLimiter.hitNow`). */
+  incrementNow(key: string, ttl: number, limit: number): ThrottlerStorageRecord | Promise<ThrottlerStorageRecord> {
+    const decision = this.limiter.hitNow(key, limit, ttl / 1000);
+    return decision instanceof Promise ? decision.then((d) => recordOf(d, limit)) : recordOf(decision, limit);
+  }
+}
+
+function recordOf(decision: RateLimitDecision, limit: number): ThrottlerStorageRecord {
+  return {
+    // Hits so far as the package counts them: the used part of the burst (limit - remaining), past it when refused.
+    totalHits: decision.allowed ? limit - decision.remaining : limit + 1,
+    timeToExpire: Math.ceil(decision.resetMs / 1000),
+    isBlocked: !decision.allowed,
+    timeToBlockExpire: decision.allowed ? 0 : Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+  };
 }

@@ -40,8 +40,8 @@ describe('IpThrottlerGuard', () => {
     clock = new ManualClock();
     limiter = new RateLimiter(loadConfig({}), clock);
     hits = 0;
-    const hit = limiter.hit.bind(limiter);
-    limiter.hit = (...args) => (hits++, hit(...args));
+    const hit = limiter.hitNow.bind(limiter);
+    limiter.hitNow = (...args) => (hits++, hit(...args));
     // As ThrottlerModule wires it: the storage comes from the options (ThrottlerStorageProvider).
     const options = ipThrottlerOptions(loadConfig({}), limiter) as Exclude<ThrottlerModuleOptions, unknown[]>;
     guard = new IpThrottlerGuard(options, options.storage!, new Reflector());

@@ -55,7 +55,12 @@ export function ipThrottlerOptions(config: AppConfig, limiter: RateLimiter): Thr
 }
 
 const named = new WeakMap<object, boolean>();
-const ADMITTED = Promise.resolve(true);
+
+/**
+ * A plain `true` where the package types `canActivate` as a promise: Nest's guard runner (like `CanActivate`) takes a
+ * boolean as it is, while a promise costs it an `await` on every request.
+ */
+const ADMIT = true as unknown as Promise<boolean>;
 
 /** Whether the route (method or controller) names `name` with `@Throttle` and does not skip it. */
 function routeNames(context: ExecutionContext, name: string): boolean {
@@ -68,7 +73,8 @@ function routeNames(context: ExecutionContext, name: string): boolean {
  * The per-address limits, registered globally beside the AccessGuard and run before it: `@nestjs/throttler`'s guard,
  * with
  * - opt-in throttlers: a route is limited only by the throttlers it names (the package applies every throttler to
- *   every route); routes naming none (most, and every authenticated one but resend) pay one WeakMap lookup;
+ *   every route); routes naming none (most, and every authenticated one but resend) pay one WeakMap lookup and get a plain
+ *   `true` (a promise would cost Nest an `await` on every request);
  * - the tracker the package's own: the trusted client address, `request.ip`, which honours `TRUSTED_PROXIES` only
  *   (never a raw X-Forwarded-For), IPv6 grouped by /64;
  * - a bucket per throttler and address (not per handler), in the GCRA storage;
@@ -79,14 +85,14 @@ function routeNames(context: ExecutionContext, name: string): boolean {
 @Injectable()
 export class IpThrottlerGuard extends ThrottlerGuard {
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return ADMITTED;
+    if (context.getType() !== 'http') return ADMIT;
     const handler = context.getHandler();
     let limited = named.get(handler);
     if (limited === undefined) {
       limited = IP_THROTTLERS.some((name) => routeNames(context, name));
       named.set(handler, limited);
     }
-    return limited ? super.canActivate(context) : ADMITTED;
+    return limited ? super.canActivate(context) : ADMIT;
   }
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {

@@ -101,16 +101,21 @@ export class RateLimiter implements OnApplicationShutdown {
   }
 
   async hit(bucket: string, limit: number, windowSeconds: number): Promise<RateLimitDecision> {
+    return this.hitNow(bucket, limit, windowSeconds);
+  }
+
+  /**
+   * `hit`, answered synchronously when the buckets are in process (no Redis): the per-key limit runs on every request
+   * of a limited key, and a promise there costs more than the GCRA arithmetic itself.
+   */
+  hitNow(bucket: string, limit: number, windowSeconds: number): RateLimitDecision | Promise<RateLimitDecision> {
     const now = this.clock.nowMs();
-    if (this.shared) {
-      try {
-        return await this.shared.hit(bucket, limit, windowSeconds * 1000, now);
-      } catch (err) {
-        this.fallbacks++;
-        this.warn(err);
-      }
-    }
-    return this.memory.hitSync(bucket, limit, windowSeconds * 1000, now);
+    if (!this.shared) return this.memory.hitSync(bucket, limit, windowSeconds * 1000, now);
+    return this.shared.hit(bucket, limit, windowSeconds * 1000, now).catch((err: unknown) => {
+      this.fallbacks++;
+      this.warn(err);
+      return this.memory.hitSync(bucket, limit, windowSeconds * 1000, now);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
