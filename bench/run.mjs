@@ -296,6 +296,24 @@ const SCENARIOS = [
     },
   },
   {
+    id: 'floor',
+    name: "bare Fastify with the service's per-request behaviours (the floor)",
+    baseline: 'bare Fastify hello world (same core, same Node)',
+    target: { reference: true },
+    run() {
+      return ab(this.name, helloGet('fastify'), helloGet('floor'));
+    },
+  },
+  {
+    id: 'public-vs-floor',
+    name: 'public GET vs the floor (what Nest, the guards and the handler add)',
+    baseline: "bare Fastify with the service's per-request behaviours",
+    target: { reference: true },
+    run() {
+      return ab(this.name, helloGet('floor'), publicGet);
+    },
+  },
+  {
     id: 'public-get',
     name: 'public GET, every production behaviour on',
     baseline: 'bare Fastify hello world (same core, same Node)',
@@ -630,7 +648,11 @@ const date = new Date().toISOString().slice(0, 10);
 const dir = smoke ? mkdtempSync(join(tmpdir(), 'sb-bench-smoke-')) : join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const cpuProfDir = profile ? mkdtempSync(join(tmpdir(), 'sb-bench-prof-')) : undefined;
-hello = { fastify: await startHello('fastify', 1), nest: await startHello('nest', 1) };
+hello = {
+  fastify: await startHello('fastify', 1),
+  nest: await startHello('nest', 1),
+  floor: await startHello('fastify-prod', 1),
+};
 service = await startService(serviceEnv, 1, { cpuProfDir });
 try {
   ctx = await seed();
