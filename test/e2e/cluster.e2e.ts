@@ -217,7 +217,11 @@ describe('cluster: three instances behind nginx (real processes, PostgreSQL, Red
     };
     expect(periods.size).toBeGreaterThanOrEqual(4);
     expect(successes.length).toBe(periods.size);
-    expect(runs.filter((r) => r.outcome !== 'success')).toEqual([]); // no failed, abandoned or duplicate attempt either
+    // The newest period's run may still be in flight when the rows are read (seen in CI under load): `running` is
+    // allowed for that period only; anywhere else it would be a stuck or abandoned run.
+    const newest = runs.reduce((latest, r) => (r.period > latest ? r.period : latest), '');
+    const settled = runs.filter((r) => !(r.outcome === 'running' && r.period === newest));
+    expect(settled.filter((r) => r.outcome !== 'success')).toEqual([]); // no failed, abandoned or duplicate attempt either
     // Consecutive periods: none was missed between the first and the last.
     const times = [...periods].map((p) => Date.parse(p)).sort((a, b) => a - b);
     expect((times[times.length - 1] - times[0]) / JOB_EVERY_MS + 1).toBe(times.length);
