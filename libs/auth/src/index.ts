@@ -22,6 +22,7 @@ export type { ImportedUser } from './admin-users.service';
 export { UserAdministrationService } from './user-administration.service';
 export { EmailChangeService } from './email-change.service';
 export { ChangeEmailDto, ListUsersQueryDto } from './dto/admin-users.dto';
+export { DeviceTokenField } from './dto/auth.dto';
 export type { AdminUserDetailView, AdminUserView } from './dto/admin-user.response';
 export { PasswordHasher } from './password/password-hasher';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';

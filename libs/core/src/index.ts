@@ -97,7 +97,7 @@ export { API_KEY_SECURITY, API_TAGS, buildOpenApiDocument } from './http/openapi
 export { ApiIdParam } from './http/api-id-param';
 export { UuidPipe } from './http/uuid-pipe';
 export { currentRequest, runWithRequestContext } from './http/request-context';
-export { NO_CONTROL_CHARACTERS } from './http/validation';
+export { exactlyOneOf, NO_CONTROL_CHARACTERS } from './http/validation';
 
 // Rate limits: the GCRA limiter (memory or Redis), shared by the per-key limits and the per-address throttling
 export { RateLimiter } from './rate-limit/rate-limiter';

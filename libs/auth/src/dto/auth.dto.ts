@@ -16,7 +16,8 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { ALL_SCOPES, NO_CONTROL_CHARACTERS } from '@app/core';
+import { ALL_SCOPES, exactlyOneOf, NO_CONTROL_CHARACTERS } from '@app/core';
+import { OPAQUE_TOKEN } from '../tokens';
 
 // Control characters (NUL included) are refused in credentials: they are never typed and break other systems.
 const NO_CONTROL = NO_CONTROL_CHARACTERS;
@@ -27,6 +28,19 @@ function PasswordField(opts: { isNew: boolean; example?: string }): PropertyDeco
   const decorators = [ApiProperty({ maxLength: 128, example: opts.example }), IsString(), MinLength(1), MaxLength(128)];
   if (opts.isNew) decorators.push(Matches(NO_CONTROL, { message: '$property must not contain control characters' }));
   return applyDecorators(...decorators);
+}
+
+/**
+ * The optional `deviceToken` of a sign-in body (password login, second step, passkey): an opaque token an earlier
+ * sign-in of the account answered; `description` says what this request does with it.
+ */
+export function DeviceTokenField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ required: false, example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA', description }),
+    ValidateIf((_o, v) => v !== undefined),
+    IsString(),
+    Matches(OPAQUE_TOKEN, { message: 'deviceToken is malformed' }),
+  );
 }
 
 export class RegisterDto {
@@ -61,15 +75,9 @@ export class LoginDto {
   @PasswordField({ isNew: false, example: 'correct horse battery staple' })
   password!: string;
 
-  @ApiProperty({
-    required: false,
-    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
-    description:
-      'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.',
-  })
-  @ValidateIf((_o, v) => v !== undefined)
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'deviceToken is malformed' })
+  @DeviceTokenField(
+    'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead). A valid one counts failures under this device, which failures from elsewhere never lock out.',
+  )
   deviceToken?: string;
 }
 
@@ -85,11 +93,7 @@ export class ChangePasswordDto {
  * Exactly one proof, to renew the session's recent authentication (step-up): the password, or a second factor (a
  * TOTP code or a recovery code), which also makes the session `aal2`.
  */
-/**
- * Marks the alternatives of a body that takes exactly one of them (`x-exactly-one-of` names the group), so a reader or
- * a generator sees that they exclude each other; the service answers 400 VALIDATION_FAILED for none or several.
- */
-const EXACTLY_ONE_OF_PROOF = { 'x-exactly-one-of': 'proof' } as Record<string, string>;
+const EXACTLY_ONE_OF_PROOF = exactlyOneOf('proof');
 
 export class ReauthenticateDto {
   @ApiProperty({ required: false, ...EXACTLY_ONE_OF_PROOF })
@@ -134,11 +138,11 @@ export class SuggestPasswordDto {
 export class TokenDto {
   @ApiProperty({
     example: 'k2N0a8Xv1pQm7ZrT4yW9bL3cH6jF0sD5gE2uN8oA1iK',
-    pattern: '^[A-Za-z0-9_-]{43}$',
+    pattern: OPAQUE_TOKEN.source,
     description: 'The token from the mail link',
   })
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'token is malformed' })
+  @Matches(OPAQUE_TOKEN, { message: 'token is malformed' })
   token!: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { NO_CONTROL_CHARACTERS } from '@app/core';
+import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { DeviceTokenField } from '@app/auth';
+import { exactlyOneOf, NO_CONTROL_CHARACTERS } from '@app/core';
 
 /** The first code an authenticator shows, proving it holds the secret being enrolled. */
 export class ConfirmTotpDto {
@@ -20,8 +21,19 @@ export class StartTotpDto {
   name?: string;
 }
 
-/** The factors of a login's second step exclude each other (`x-exactly-one-of`, read by readers and generators). */
-const EXACTLY_ONE_FACTOR = { 'x-exactly-one-of': 'factor' } as Record<string, string>;
+/** The factors of a login's second step exclude each other. */
+const EXACTLY_ONE_FACTOR = exactlyOneOf('factor');
+
+/** The shape of a WebAuthn assertion as the browser's `credential.toJSON()` gives it (an example, not a valid one). */
+const ASSERTION_EXAMPLE = {
+  id: 'AQIDBA',
+  rawId: 'AQIDBA',
+  type: 'public-key',
+  response: { clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0' },
+};
+
+const RENEWED_DEVICE_TOKEN =
+  'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.';
 
 /** The second step of a login: its token and exactly one factor. */
 export class LoginMfaDto {
@@ -58,12 +70,7 @@ export class LoginMfaDto {
     required: false,
     type: Object,
     additionalProperties: true,
-    example: {
-      id: 'AQIDBA',
-      rawId: 'AQIDBA',
-      type: 'public-key',
-      response: { clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0' },
-    },
+    example: ASSERTION_EXAMPLE,
     description:
       'A passkey assertion (AuthenticationResponseJSON) over the challenge of POST /v1/auth/login/mfa/webauthn/options',
     ...EXACTLY_ONE_FACTOR,
@@ -72,15 +79,7 @@ export class LoginMfaDto {
   @IsObject()
   webauthn?: Record<string, unknown>;
 
-  @ApiProperty({
-    required: false,
-    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
-    description:
-      'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.',
-  })
-  @ValidateIf((_o, v) => v !== undefined)
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'deviceToken is malformed' })
+  @DeviceTokenField(RENEWED_DEVICE_TOKEN)
   deviceToken?: string;
 }
 
@@ -132,25 +131,12 @@ export class PasskeyLoginDto {
   @ApiProperty({
     type: Object,
     additionalProperties: true,
-    example: {
-      id: 'AQIDBA',
-      rawId: 'AQIDBA',
-      type: 'public-key',
-      response: { clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0' },
-    },
+    example: ASSERTION_EXAMPLE,
     description: 'AuthenticationResponseJSON from navigator.credentials.get(), as toJSON() gives it',
   })
   @IsObject()
   webauthn!: Record<string, unknown>;
 
-  @ApiProperty({
-    required: false,
-    example: 'q3V9mZk2Yw8rT1xLpA0cE7sHnG5uJdRbFiOaKvWy4QA',
-    description:
-      'The device token an earlier sign-in of this account answered (API clients; browsers send the `__Host-device` cookie instead): renewed rather than a new one issued.',
-  })
-  @ValidateIf((_o, v) => v !== undefined)
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'deviceToken is malformed' })
+  @DeviceTokenField(RENEWED_DEVICE_TOKEN)
   deviceToken?: string;
 }
