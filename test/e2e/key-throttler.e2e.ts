@@ -1,9 +1,9 @@
 import { GcraThrottlerStorage } from '@app/core';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { startTestApp, TestApp } from '../support/app';
-import { bearer, registerAndLogin } from '../support/auth-helpers';
+import { bearer, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { adminQuery } from '../support/database';
-import { createKey, problem, withKey } from '../support/key-helpers';
+import { createKey, problem, userWithScopes, withKey } from '../support/key-helpers';
 
 /**
  * A key's own rate limit is spent by `@nestjs/throttler`'s guard on its ThrottlerStorage (the GCRA limiter), after the
@@ -80,5 +80,25 @@ describe('per-key rate limits on the throttler guard (real PostgreSQL)', () => {
     increments.length = 0;
     expect((await t.request('/v1/me', withKey(key.key))).status).toBe(200);
     expect(increments).toEqual([]);
+  });
+
+  it('a key minted by rotation shares its predecessor’s limit: rotating never doubles the rate, here or at /keys/verify', async () => {
+    const { token } = await registerAndLogin(t);
+    const old = await createKey(t, token, { rateLimit: { limit: 2, windowSeconds: 60 } });
+    const rotated = await t.request(`/v1/api-keys/${old.id}/rotate`, jsonPost({ gracePeriodHours: 1 }, bearer(token)));
+    expect(rotated.status).toBe(201);
+    const successor = (await rotated.json()) as { key: string; id: string };
+    const use = async (k: string) => (await t.request('/v1/me', withKey(k))).status;
+    increments.length = 0;
+    // During the grace period both keys work, and together they get one key's limit, whichever is used.
+    expect([await use(successor.key), await use(old.key), await use(successor.key), await use(old.key)]).toEqual([
+      200, 200, 429, 429,
+    ]);
+    expect(increments).toEqual(Array(4).fill(`key:${successor.id}`));
+    // A verifying service spends the same bucket: the old key is refused there as well.
+    const verifier = await userWithScopes(t, ['keys:verify']);
+    const callerKey = await createKey(t, verifier.token, { scopes: ['keys:verify'] });
+    const checked = await t.request('/v1/keys/verify', jsonPost({ key: old.key }, { 'x-api-key': callerKey.key }));
+    expect(await checked.json()).toMatchObject({ valid: false, code: 'RATE_LIMITED' });
   });
 });

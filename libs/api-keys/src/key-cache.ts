@@ -24,7 +24,10 @@ export interface KnownKey {
   allowlist: BlockList | null;
   rateLimit: { limit: number; windowSeconds: number } | null;
   hasQuota: boolean;
-  /** The row whose quota a use spends: the successor's while a rotated key is in its grace period. */
+  /**
+   * The row whose quota and rate-limit bucket a use spends: the successor's while a rotated key is in its grace
+   * period, so rotating a key never doubles what its holder may spend.
+   */
   quotaKeyId: string;
   /** The principal a valid use acts as (immutable, built once per load). */
   principal: Readonly<Principal>;

@@ -35,7 +35,8 @@ function decisionOf(record: StorageRecord, limit: number): RateLimitDecision {
  * otherwise). Registered globally by ApiKeysModule, so it runs after core's guards: after the AccessGuard has refused
  * two credentials (AMBIGUOUS_CREDENTIALS) before any lookup, verified the key and applied the route's rule. Only a
  * request that guard admitted with a key holding a rate limit or a quota spends anything:
- * - the limit and the tracker are the key's (`limit` per `windowSeconds`, one bucket per key id, `keyBucket`);
+ * - the limit and the tracker are the key's (`limit` per `windowSeconds`, one bucket per key, the successor's for a
+ *   rotated key in its grace period: `keyBucket`);
  * - then the quota (a request refused by the rate limit spends none), then the outcome is recorded;
  * - the answer is the key's: 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-Limit/Remaining/Reset` on every
  *   answer of a limited key, `Sunset` during a rotation's grace period.
@@ -75,7 +76,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const reply = http.getResponse<FastifyReply>();
     const limit = deferred.key!.rateLimit;
     if (!limit) return this.settle(deferred, request, reply, undefined);
-    const record = this.increment(keyBucket(deferred.key!.id), limit.windowSeconds * 1000, limit.limit);
+    const record = this.increment(keyBucket(deferred.key!), limit.windowSeconds * 1000, limit.limit);
     return record instanceof Promise
       ? record.then((r) => this.settle(deferred, request, reply, decisionOf(r, limit.limit)))
       : this.settle(deferred, request, reply, decisionOf(record, limit.limit));

@@ -51,9 +51,12 @@ export interface Verification {
   deferred: boolean;
 }
 
-/** The throttler bucket of a key's own rate limit: one per key, shared by the guard and POST /v1/keys/verify. */
-export function keyBucket(id: string): string {
-  return `key:${id}`;
+/**
+ * The throttler bucket of a key's own rate limit, shared by the guard and POST /v1/keys/verify: one per key, and the
+ * successor's for a rotated key in its grace period (`quotaKeyId`), so the old and the new key share one limit.
+ */
+export function keyBucket(key: { quotaKeyId: string }): string {
+  return `key:${key.quotaKeyId}`;
 }
 
 /** How a use is counted: the quota units it spends, and who reported the client address. */
@@ -221,7 +224,7 @@ export class KeyVerifier {
   private async checkLimits(key: KnownKey, graceEndsAt: Date | undefined, cost: number): Promise<Verification> {
     let ratelimit: RateLimitDecision | undefined;
     if (key.rateLimit) {
-      ratelimit = await this.limiter.hit(keyBucket(key.id), key.rateLimit.limit, key.rateLimit.windowSeconds);
+      ratelimit = await this.limiter.hit(keyBucket(key), key.rateLimit.limit, key.rateLimit.windowSeconds);
       if (!ratelimit.allowed) return outcome('RATE_LIMITED', key, graceEndsAt, ratelimit);
     }
     return key.hasQuota
