@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { AppConfig, Clock, CredentialRevocation, Principal, StepUpWindow, USER_CHANGES_TOPIC } from '@app/core';
+import { SystemRandomSource } from '@app/crypto';
 import { AccountService } from '../../libs/auth/src/account.service';
 import { AdminUsersService } from '../../libs/auth/src/admin-users.service';
 import { EmailChangeService } from '../../libs/auth/src/email-change.service';
@@ -20,6 +21,7 @@ import type { EmailToken, EmailTokenPurpose } from '../../libs/auth/src/entities
 import { Session } from '../../libs/auth/src/entities/session.entity';
 import { User } from '../../libs/auth/src/entities/user.entity';
 import { PasswordHasher } from '../../libs/auth/src/password/password-hasher';
+import { HashThreads } from '../../libs/auth/src/password/hash-threads';
 import { PasswordPolicy } from '../../libs/auth/src/password/password-policy';
 import { PrincipalCache, SESSION_TOPIC } from '../../libs/auth/src/principal-cache';
 import { SessionActivity } from '../../libs/auth/src/session-activity';
@@ -611,7 +613,8 @@ export async function authWorld(env: Record<string, string> = {}) {
   const sessionsRepo = new InMemorySessionsRepository(db, tables);
   const { audit, auditRepo } = fakeAudit(db, clock);
   const { notifications, outbox, mailer } = fakeNotifications(db, clock, config);
-  const hasher = new PasswordHasher(config);
+  // Salts from the system's CSPRNG: the shared sequence counts the draws of tokens and codes.
+  const hasher = new PasswordHasher(config, new HashThreads(config), new SystemRandomSource());
   await hasher.onModuleInit();
   const policy = passwordPolicy();
   const changes = new FakeChangeFeed();

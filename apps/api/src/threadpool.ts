@@ -1,2 +1,3 @@
-// Imported first by main.ts: the libuv pool (where Argon2 runs) is sized before anything can start using it.
+// Imported first by main.ts: the libuv pool (file, DNS and asynchronous crypto work; password hashing has threads of
+// its own) is sized before anything can start using it.
 process.env.UV_THREADPOOL_SIZE ||= '4';

@@ -1,11 +1,12 @@
-import { PasswordHasher } from '@app/auth';
-import { AppConfig, loadConfig, SecretStore } from '@app/core';
+import { HashThreads, PasswordHasher } from '@app/auth';
+import { SystemRandomSource } from '@app/crypto';
+import { loadConfig, SecretStore } from '@app/core';
 import { KeyHasher, parsePeppers } from './key-hasher';
 
 function hasherWith(scheme: 'hmac-sha256' | 'argon2id', peppers: string): KeyHasher {
   const config = loadConfig({ API_KEY_HASH: scheme, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' });
   const secrets = { require: () => peppers } as unknown as SecretStore;
-  return new KeyHasher(config, secrets, new PasswordHasher(config as AppConfig));
+  return new KeyHasher(config, secrets, new PasswordHasher(config, new HashThreads(config), new SystemRandomSource()));
 }
 
 const KEY = 'sk_live_AAAAAAAAAAAA_' + 'b'.repeat(49);

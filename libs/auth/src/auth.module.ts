@@ -17,6 +17,7 @@ import { AuthService } from './auth.service';
 import { LockoutRepository } from './lockout/lockout.repository';
 import { LoginFlow } from './login-flow.service';
 import { LoginLockout } from './lockout/login-lockout.service';
+import { HashThreads } from './password/hash-threads';
 import { PasswordHasher } from './password/password-hasher';
 import { BreachedPasswords, PwnedRangeClient } from './password/breached-passwords';
 import { PasswordPolicy } from './password/password-policy';
@@ -41,6 +42,7 @@ import { UserViews } from './user-views';
     PrincipalCache,
     SessionActivity,
     UserViews,
+    HashThreads,
     PasswordHasher,
     PwnedRangeClient,
     BreachedPasswords,

@@ -25,6 +25,7 @@ export { ChangeEmailDto, ListUsersQueryDto } from './dto/admin-users.dto';
 export { DeviceTokenField } from './dto/auth.dto';
 export type { AdminUserDetailView, AdminUserView } from './dto/admin-user.response';
 export { PasswordHasher } from './password/password-hasher';
+export { HashThreads } from './password/hash-threads';
 export { LoginLockout, addressHash } from './lockout/login-lockout.service';
 export type { AttemptSource, LockoutSubject, LockoutVerdict } from './lockout/login-lockout.service';
 export { networkOf } from './lockout/source-key';

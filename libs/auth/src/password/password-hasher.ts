@@ -1,9 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { availableParallelism } from 'node:os';
 import bcrypt from 'bcryptjs';
+import { timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '@app/core';
-import { Semaphore } from './semaphore';
+import { RandomSource } from '@app/crypto';
+import { Argon2Input, formatArgon2Phc, parseArgon2Phc } from './argon2-phc';
+import { HashThreads } from './hash-threads';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -13,36 +15,34 @@ export interface Argon2Params {
 
 export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
-/**
- * Hashes allowed at once: as configured, or (0) one per core this process may use but one, kept below the libuv pool
- * size so file and DNS work still get a thread; at least 1. On one core that is 1: the hashing thread and the event
- * loop share the core, so a login flood leaves the API about half of it.
- */
-export function hashConcurrency(configured: number, threadPool: number, cores = availableParallelism()): number {
-  if (configured > 0) return configured;
-  return Math.max(1, Math.min(cores - 1, threadPool - 1));
-}
+/** Salt and tag lengths of new hashes (bytes), as node-argon2 and the reference library make them. */
+const SALT_BYTES = 16;
+const TAG_BYTES = 32;
 
 /**
- * Argon2id password hashing (PHC strings), off the event loop on the libuv pool, with a semaphore so a login flood
- * queues here instead of starving the pool. Verifies legacy bcrypt ($2a$/$2b$/$2y$) and Argon2 hashes as they are
- * and tells the caller when a hash should be upgraded to the current parameters.
+ * Argon2id password hashing (PHC strings) with Node's built-in Argon2 on hashing threads of lower CPU priority
+ * (HashThreads), which also cap how many hashes run at once, so a login flood queues there instead of taking the
+ * event loop's core. Verifies legacy bcrypt ($2a$/$2b$/$2y$) hashes, and Argon2 strings the built-in cannot read
+ * (version 1.0, a `keyid` or `data` parameter) with node-argon2, as they are, and tells the caller when a hash should
+ * be upgraded to the current parameters.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   readonly params: Argon2Params;
-  private readonly gate: Semaphore;
   private dummyHash?: Promise<string>;
   /** Number of verifications actually run (for tests and metrics). */
   verifications = 0;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly threads: HashThreads,
+    private readonly random: RandomSource,
+  ) {
     this.params = {
       memoryCost: config.env.ARGON2_MEMORY_KIB,
       timeCost: config.env.ARGON2_TIME_COST,
       parallelism: config.env.ARGON2_PARALLELISM,
     };
-    this.gate = new Semaphore(hashConcurrency(config.env.HASH_CONCURRENCY, config.env.UV_THREADPOOL_SIZE));
   }
 
   /**
@@ -55,33 +55,44 @@ export class PasswordHasher implements OnModuleInit {
 
   /** The dummy hash, made once (made again by the next caller if making it failed). */
   private dummy(): Promise<string> {
-    return (this.dummyHash ??= this.hash(`dummy-${Math.random()}-${Date.now()}`).catch((err: unknown) => {
+    return (this.dummyHash ??= this.hash(this.random.bytes(24).toString('base64url')).catch((err: unknown) => {
       this.dummyHash = undefined;
       throw err;
     }));
   }
 
-  hash(password: string): Promise<string> {
-    return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
+  async hash(password: string): Promise<string> {
+    const input: Argon2Input = {
+      algorithm: 'argon2id',
+      memory: this.params.memoryCost,
+      passes: this.params.timeCost,
+      parallelism: this.params.parallelism,
+      nonce: this.random.bytes(SALT_BYTES),
+      tagLength: TAG_BYTES,
+    };
+    return formatArgon2Phc(input, await this.threads.argon2(password, input));
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
     this.verifications++;
-    return this.gate.run(async () => {
-      try {
-        if (/^\$2[aby]\$\d\d\$/.test(hash)) return await bcrypt.compare(password, hash);
-        if (hash.startsWith('$argon2')) return await argon2.verify(hash, password);
-      } catch {
-        // A malformed (e.g. imported) hash never verifies; it must not leave a reserved attempt dangling.
-      }
-      return false;
-    });
+    return this.check(hash, password);
   }
 
   /** Spends the time of one verification and always fails. */
   async verifyDummy(password: string): Promise<false> {
-    const dummy = await this.dummy();
-    await this.gate.run(() => argon2.verify(dummy, password).catch(() => false));
+    await this.check(await this.dummy(), password);
+    return false;
+  }
+
+  private async check(hash: string, password: string): Promise<boolean> {
+    try {
+      const phc = parseArgon2Phc(hash);
+      if (phc) return timingSafeEqual(await this.threads.argon2(password, phc), phc.tag);
+      if (/^\$2[aby]\$\d\d\$/.test(hash)) return await bcrypt.compare(password, hash);
+      if (hash.startsWith('$argon2')) return await argon2.verify(hash, password);
+    } catch {
+      // A malformed (e.g. imported) hash never verifies; it must not leave a reserved attempt dangling.
+    }
     return false;
   }
 
@@ -92,6 +103,6 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   get pool(): { inUse: number; queued: number; capacity: number } {
-    return { inUse: this.gate.inUse, queued: this.gate.queued, capacity: this.gate.capacity };
+    return { inUse: this.threads.inUse, queued: this.threads.queued, capacity: this.threads.capacity };
   }
 }

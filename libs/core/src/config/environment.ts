@@ -244,7 +244,8 @@ export class Environment {
   ARGON2_PARALLELISM = 1;
 
   @Env({
-    description: 'Size of the libuv thread pool (set before start-up; password hashing runs there).',
+    description:
+      'Size of the libuv thread pool (set before start-up): file, DNS and asynchronous crypto work. Password hashing has threads of its own (HASH_CONCURRENCY).',
     default: '4',
   })
   @Transform(toInt)
@@ -255,7 +256,7 @@ export class Environment {
 
   @Env({
     description:
-      'Concurrent password hashes allowed; the rest wait. 0 (the default) chooses the cores this process may use (`os.availableParallelism()`, which honours CPU affinity) minus one, so the event loop keeps a core during a login flood, and at most the thread pool size minus one, so file and DNS work is never starved; at least 1.',
+      'Password hashing threads, so hashes computed at once; the rest wait in order. 0 (the default) chooses the cores this process may use (`os.availableParallelism()`, which honours CPU affinity) minus one, so the event loop keeps a core during a login flood; at least 1.',
     default: '0',
   })
   @Transform(toInt)
@@ -263,6 +264,17 @@ export class Environment {
   @Min(0)
   @Max(64)
   HASH_CONCURRENCY = 0;
+
+  @Env({
+    description:
+      "Niceness (0–19) of the password hashing threads (Linux): above the event loop's 0, so where the cores are all busy, as in a login flood on a small machine, the scheduler gives the event loop the larger share and the API keeps answering while logins wait. 0 gives the hashes the same priority as requests.",
+    default: '10',
+  })
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(19)
+  HASH_THREAD_NICE = 10;
 
   @Env({
     description:
