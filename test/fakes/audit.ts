@@ -36,8 +36,8 @@ export class InMemoryAuditRepository implements PublicPart<AuditRepository>, Tra
     });
   }
 
-  async lastHash(): Promise<string | undefined> {
-    return this.rows[this.rows.length - 1]?.hash;
+  async chainHead(): Promise<{ lastHash?: string; nextId: string }> {
+    return { lastHash: this.rows[this.rows.length - 1]?.hash, nextId: await this.nextId() };
   }
 
   async nextId(): Promise<string> {

@@ -73,14 +73,15 @@ export class AuditRepository {
     return manager ? run(manager) : this.dataSource.transaction(run);
   }
 
-  async lastHash(em: EntityManager): Promise<string | undefined> {
-    const rows: { hash: string }[] = await em.query('SELECT "hash" FROM "audit_events" ORDER BY "id" DESC LIMIT 1');
-    return rows[0]?.hash;
-  }
-
-  async nextId(em: EntityManager): Promise<string> {
-    const rows: { id: string }[] = await em.query(`SELECT nextval('audit_events_id_seq')::text AS id`);
-    return rows[0].id;
+  /**
+   * The chain's head and the next event's id, in one statement. Under the chain lock (a statement after the one that
+   * took it, so its snapshot sees every event committed before the lock was granted).
+   */
+  async chainHead(em: EntityManager): Promise<{ lastHash?: string; nextId: string }> {
+    const rows: { hash: string | null; id: string }[] = await em.query(
+      `SELECT (SELECT "hash" FROM "audit_events" ORDER BY "id" DESC LIMIT 1) AS hash, nextval('audit_events_id_seq')::text AS id`,
+    );
+    return { lastHash: rows[0].hash ?? undefined, nextId: rows[0].id };
   }
 
   insert(em: EntityManager, row: AuditEvent): Promise<unknown> {

@@ -76,9 +76,10 @@ export class AuditService extends AuditTrail {
   record(entry: AuditEntry, manager?: EntityManager): Promise<AuditEvent> {
     const ctx = currentRequest();
     return this.repo.withChainLock(manager, async (em) => {
-      const prevHash = (await this.repo.lastHash(em)) ?? GENESIS_HASH;
+      const head = await this.repo.chainHead(em);
+      const prevHash = head.lastHash ?? GENESIS_HASH;
       const row = Object.assign(new AuditEvent(), {
-        id: await this.repo.nextId(em),
+        id: head.nextId,
         occurredAt: this.clock.now(),
         actorType: entry.actorType ?? (entry.actorId ? 'user' : 'anonymous'),
         actorId: entry.actorId ?? null,

@@ -43,8 +43,9 @@ export class LoginFlow {
    * reservation per (account, source) — and per account for untrusted sources — before the Argon2 verify (so parallel
    * guesses past the limit are refused unverified), dummy verification for unknown users, and one 401 body for every
    * failure (unknown email, wrong password, locked, disabled). A success answers a device token (kept by the client);
-   * for an account with a second factor it answers a challenge instead, and the password's attempt stays counted on
-   * its source until the factor is proven (the factor's guesses count on the same source: see SecondFactorLogin).
+   * its attempt is settled in the transaction that issues the session. For an account with a second factor it answers
+   * a challenge instead, and the password's attempt stays counted on its source until the factor is proven (the
+   * factor's guesses count on the same source: see SecondFactorLogin).
    */
   async login(
     input: { email: string; password: string; deviceToken?: string },
@@ -64,7 +65,9 @@ export class LoginFlow {
       subject,
       source,
       () => (live ? this.hasher.verify(live.passwordHash, input.password) : this.hasher.verifyDummy(input.password)),
-      { whenRefused: () => this.hasher.verifyDummy(input.password), hold: live?.mfaEnabled === true },
+      // Held: the attempt stays counted until the session is issued (settled in its transaction), or for an account
+      // with a second factor until the factor is proven.
+      { whenRefused: () => this.hasher.verifyDummy(input.password), hold: true },
     );
     if (!live) return this.fail(ip, now, user ? 'disabled' : 'unknown_user', user?.id);
     if (verdict !== 'ok') return this.fail(ip, now, verdict === 'locked' ? 'locked' : 'wrong_password', live.id);
@@ -76,34 +79,36 @@ export class LoginFlow {
       return this.completeLogin(
         live,
         { ...client, deviceToken: presented },
-        {
-          rehash,
-          aal: 'aal1',
-          method: 'remembered_device',
-          source,
-        },
+        { rehash, aal: 'aal1', method: 'remembered_device', source, here: source },
       );
     const challenge = await this.secondFactor.challenge(live, { ...client, source });
     if (challenge) return challenge;
-    return this.completeLogin(live, { ...client, deviceToken: presented }, { rehash, aal: 'aal1' });
+    return this.completeLogin(
+      live,
+      { ...client, deviceToken: presented },
+      { rehash, aal: 'aal1', source, here: source },
+    );
   }
 
   /**
    * Issues the session of a login whose every step is proven: the password (and, for `aal2`, a second factor, from
    * libs/mfa through SecondFactorLogin), in one transaction: the held password attempt settled (`source`, the
    * password step's), the rehash when due, the device token (the presented one renewed when it is this account's,
-   * else a new one) and the network remembered, the session, the audit row.
+   * else a new one) and the network remembered, the session, the audit row. `here`: the source of this very client,
+   * when the caller has just worked it out (the password step of the same request); else it is looked up.
    */
   async completeLogin(
     user: User,
     client: ClientInfo,
-    opts: { rehash?: string; aal: Aal; method?: string; source?: AttemptSource },
+    opts: { rehash?: string; aal: Aal; method?: string; source?: AttemptSource; here?: AttemptSource },
   ): Promise<LoginView> {
     const env = this.config.env;
     const now = this.clock.now();
     const ip = client.ip ?? 'unknown';
     // The device and network of this request (for a factor step, the client that finished the sign-in).
-    const here = await this.lockout.sourceOf({ userId: user.id }, { ip: client.ip, deviceToken: client.deviceToken });
+    const here =
+      opts.here ??
+      (await this.lockout.sourceOf({ userId: user.id }, { ip: client.ip, deviceToken: client.deviceToken }));
     const issued = await this.repo.transaction(async (em) => {
       // A password change or reset that committed while this login verified the old password wins.
       if ((await this.repo.lockPasswordHash(em, user.id)) !== user.passwordHash) return undefined;

@@ -129,14 +129,15 @@ export class LockoutRepository {
     now: Date,
     expiresAt: Date,
   ): Promise<string> {
+    // One statement: the user's other devices beyond the newest (cap − 1) live ones are dropped (revoked ones too),
+    // and the new one is added; the DELETE and the INSERT see the same snapshot, so the new row is never dropped.
     const rows: { id: string }[] = await em.query(
-      `INSERT INTO device_tokens (user_id, token_hash, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4) RETURNING id`,
-      [userId, tokenHash, now, expiresAt],
-    );
-    await em.query(
-      `DELETE FROM device_tokens WHERE user_id = $1 AND id NOT IN (
-         SELECT id FROM device_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_used_at DESC, id LIMIT $2)`,
-      [userId, DEVICE_TOKENS_PER_USER],
+      `WITH dropped AS (
+         DELETE FROM device_tokens WHERE user_id = $1 AND id NOT IN (
+           SELECT id FROM device_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_used_at DESC, id LIMIT $5))
+       INSERT INTO device_tokens (user_id, token_hash, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4)
+       RETURNING id`,
+      [userId, tokenHash, now, expiresAt, DEVICE_TOKENS_PER_USER - 1],
     );
     return rows[0].id;
   }
@@ -171,11 +172,14 @@ export class LockoutRepository {
 
   /** Remembers the network of a successful sign-in; the user's oldest beyond KNOWN_SOURCES_PER_USER are deleted. */
   async rememberNetwork(em: EntityManager, userId: string, network: string, now: Date): Promise<void> {
-    await em.query(
+    // `xmax = 0`: the row was inserted, not updated; only a new network can push the user past the cap.
+    const result: unknown = await em.query(
       `INSERT INTO known_sources (user_id, network, last_success_at) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id, network) DO UPDATE SET last_success_at = GREATEST(known_sources.last_success_at, $3)`,
+       ON CONFLICT (user_id, network) DO UPDATE SET last_success_at = GREATEST(known_sources.last_success_at, $3)
+       RETURNING (xmax = 0) AS inserted`,
       [userId, network, now],
     );
+    if (!returnedRows<{ inserted: boolean }>(result)[0]?.inserted) return;
     await em.query(
       `DELETE FROM known_sources WHERE user_id = $1 AND network NOT IN (
          SELECT network FROM known_sources WHERE user_id = $1 ORDER BY last_success_at DESC, network LIMIT $2)`,

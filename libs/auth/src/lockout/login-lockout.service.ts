@@ -131,8 +131,9 @@ export class LoginLockout {
    * account-wide row) before it; on failure the locks that are due, with their audit rows and the owner's one notice,
    * in one transaction; on success the source's failure run ends. While locked, `verify` is not called: `whenRefused`
    * (e.g. a dummy hash of the same cost) runs instead. For reuse by other factors (e.g. TOTP codes). `hold`: a success
-   * keeps its attempt counted (the password step of an account with a second factor: the run ends, by `settle`, only
-   * once the factor is proven, so a stolen password cannot reset the count between factor guesses).
+   * keeps its attempt counted until the caller ends the run with `settle` in the transaction that acts on it (the
+   * login's password step: settled with the session it issues, or for an account with a second factor only once the
+   * factor is proven, so a stolen password cannot reset the count between factor guesses).
    */
   async attemptWithLockout(
     subject: LockoutSubject,
