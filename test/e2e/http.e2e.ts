@@ -214,6 +214,10 @@ describe('HTTP pipeline (e2e over HTTP)', () => {
     const text = await res.text();
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
     expect(text).toContain('process_cpu_user_seconds_total');
+    // The password hashing threads (issue 22): how many, how many busy, how many hashes wait.
+    expect(Number(/^password_hash_threads (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^password_hashes_running \d+$/m);
+    expect(text).toMatch(/^password_hashes_waiting 0$/m);
   });
 });
 

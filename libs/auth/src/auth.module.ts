@@ -18,6 +18,7 @@ import { LockoutRepository } from './lockout/lockout.repository';
 import { LoginFlow } from './login-flow.service';
 import { LoginLockout } from './lockout/login-lockout.service';
 import { HashThreads } from './password/hash-threads';
+import { HashingMetrics } from './password/hashing-metrics';
 import { PasswordHasher } from './password/password-hasher';
 import { BreachedPasswords, PwnedRangeClient } from './password/breached-passwords';
 import { PasswordPolicy } from './password/password-policy';
@@ -43,6 +44,7 @@ import { UserViews } from './user-views';
     SessionActivity,
     UserViews,
     HashThreads,
+    HashingMetrics,
     PasswordHasher,
     PwnedRangeClient,
     BreachedPasswords,
