@@ -31,9 +31,10 @@ if (kind === 'fastify') {
   process.stdout.write(`ready ${app.getHttpServer().address().port}\n`);
 } else if (kind === 'fastify-prod') {
   // The floor for the public GET: bare Fastify with the service's own per-request behaviours, taken from its build
-  // (dist/) and registered as boot-http registers them: the security headers, the credentials-in-URL check, the request
-  // id, the access line (the service's logger options, batched to a file as the service's stdout is) with its metrics
-  // observation, and the request context, answering GET /v1/scopes with the same catalogue. No Nest, no guards.
+  // (dist/) and registered by the function boot-http registers them with (registerRequestPath: the security headers,
+  // the credentials-in-URL check, the body parser, the access line with its metrics observation, the request context),
+  // plus the request id and the service's logger options, batched to a file as the service's stdout is; answering
+  // GET /v1/scopes with the same catalogue. No Nest, no guards.
   const { createRequire } = await import('node:module');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -43,10 +44,7 @@ if (kind === 'fastify') {
   const { loadConfig } = require('../dist/libs/core/src/config/load-config.js');
   const { loggerOptions } = require('../dist/libs/core/src/logging/logger-options.js');
   const { BatchedDestination } = require('../dist/libs/core/src/logging/log-output.js');
-  const { registerSecurityHeaders } = require('../dist/libs/core/src/http/security-headers.js');
-  const { refuseCredentialsInUrl } = require('../dist/libs/core/src/http/credentials-in-url.js');
-  const { registerAccessLog } = require('../dist/libs/core/src/http/access-log.js');
-  const { registerRequestContext } = require('../dist/libs/core/src/http/request-context.js');
+  const { registerRequestPath } = require('../dist/libs/core/src/http/request-path.js');
   const { requestIdFor } = require('../dist/libs/core/src/http/request-id.js');
   const { MetricsService } = require('../dist/libs/core/src/metrics/metrics.service.js');
   const { SCOPE_CATALOGUE } = require('../dist/libs/core/src/auth/scopes.js');
@@ -55,12 +53,8 @@ if (kind === 'fastify') {
   const out = new BatchedDestination(pino.destination({ dest: logFile, sync: true }));
   process.on('exit', () => rmSync(logFile, { force: true })); // after the destination's own exit flush
   const [options] = loggerOptions(loadConfig({ NODE_ENV: 'production' }), out).pinoHttp;
-  const logger = pino(options, out).child({ context: 'http' }, { formatters: { log: (line) => line } });
   const app = Fastify({ logger: false, genReqId: (req) => requestIdFor(req, () => false) });
-  registerSecurityHeaders(app);
-  refuseCredentialsInUrl(app);
-  registerAccessLog(app, logger, new MetricsService());
-  registerRequestContext(app);
+  registerRequestPath(app, pino(options, out), new MetricsService());
   const items = Object.entries(SCOPE_CATALOGUE).map(([scope, description]) => ({ scope, description }));
   const answer = () => ({ items, held: null, nextCursor: null });
   app.get('/hello', async () => answer());

@@ -7,14 +7,10 @@ import { AppConfig, loadConfig } from '../config/load-config';
 import type { CoreRuntime } from '../core.module';
 import { prepareDatabase, DatabaseTargets } from '../database/prepare-database';
 import type { SchemaParts } from '../database/schema-parts';
-import { registerAccessLog } from '../http/access-log';
 import { logStream } from '../logging/log-output';
-import { refuseCredentialsInUrl } from '../http/credentials-in-url';
-import { registerJsonBodyParser } from '../http/json-body-parser';
 import { createFastifyAdapter } from '../http/fastify-adapter';
 import { buildOpenApiDocument, serveSwaggerUi } from '../http/openapi';
-import { registerRequestContext } from '../http/request-context';
-import { registerSecurityHeaders } from '../http/security-headers';
+import { registerRequestPath } from '../http/request-path';
 import { MetricsService } from '../metrics/metrics.service';
 import { SecretStore } from '../secrets/secret-store';
 import { filePermissionProblems } from '../secrets/self-check';
@@ -141,19 +137,7 @@ export async function bootHttpApp(
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Fastify hooks, not Nest middleware (which runs through @fastify/middie): headers, the credentials-in-URL refusal,
-  // the body parser, the access log, and the request context for audit rows and log lines.
-  // The access line's fields are fixed and none is sensitive (the URL is masked by `safeUrl`): its logger skips the
-  // deep redaction pass the application's lines get.
-  const requestLogger = (await app.resolve(PinoLogger)).logger.child(
-    { context: 'http' },
-    { formatters: { log: (line: object) => line } },
-  );
-  registerSecurityHeaders(fastify);
-  refuseCredentialsInUrl(fastify);
-  registerJsonBodyParser(fastify);
-  registerAccessLog(fastify, requestLogger, app.get(MetricsService));
-  registerRequestContext(fastify);
+  registerRequestPath(fastify, (await app.resolve(PinoLogger)).logger, app.get(MetricsService));
 
   // The document is only needed to serve Swagger UI: with docs off (production default) start-up skips building it.
   if (config.docsEnabled) serveSwaggerUi(app, buildOpenApiDocument(app, opts.version ?? '0.1.0'));
