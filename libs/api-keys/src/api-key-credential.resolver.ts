@@ -12,43 +12,30 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyErrorCode, ApiKeyException } from './api-key-error-codes';
 import { KeyVerifier, Verification } from './key-verifier';
 
-/** `RateLimit-*` (IETF draft) on every limited answer; `Retry-After` when refused. */
-export function rateLimitHeaders(v: Verification): Record<string, string> {
-  if (!v.ratelimit) return {};
-  const headers: Record<string, string> = {
-    'ratelimit-limit': String(v.ratelimit.limit),
-    'ratelimit-remaining': String(v.ratelimit.remaining),
-    'ratelimit-reset': String(Math.ceil(v.ratelimit.resetMs / 1000)),
-  };
-  if (!v.ratelimit.allowed) headers['retry-after'] = String(Math.max(1, Math.ceil(v.ratelimit.retryAfterMs / 1000)));
-  return headers;
-}
-
 /**
- * The headers of an admitted key's answer (rate limit, grace period), set one by one: this runs on every request of
- * a limited key, where building and spreading header objects shows in the profile.
+ * A key's own headers, set one by one on `target` (a reply, or a record for a refusal): `RateLimit-*` (IETF draft)
+ * on every answer of a limited key and `Retry-After` when refused; `X-API-Key-Status` and `Sunset` (RFC 8594) while
+ * a rotated key is in its grace period. One by one because this runs on every request of a limited key, where
+ * building and spreading header objects showed in the profile.
  */
-export function setKeyHeaders(v: Verification, reply: FastifyReply): void {
+export function setKeyHeaders(v: Verification, target: { header(name: string, value: string): unknown }): void {
   const r = v.ratelimit;
   if (r) {
-    reply.header('ratelimit-limit', String(r.limit));
-    reply.header('ratelimit-remaining', String(r.remaining));
-    reply.header('ratelimit-reset', String(Math.ceil(r.resetMs / 1000)));
+    target.header('ratelimit-limit', String(r.limit));
+    target.header('ratelimit-remaining', String(r.remaining));
+    target.header('ratelimit-reset', String(Math.ceil(r.resetMs / 1000)));
+    if (!r.allowed) target.header('retry-after', String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))));
   }
   if (v.graceEndsAt) {
-    reply.header('x-api-key-status', 'grace-period');
-    reply.header('sunset', v.graceEndsAt.toUTCString());
+    target.header('x-api-key-status', 'grace-period');
+    target.header('sunset', v.graceEndsAt.toUTCString());
   }
-}
-
-/** RFC 8594: a key in its rotation grace period still works and says when it stops. */
-export function graceHeaders(v: Verification): Record<string, string> {
-  return v.graceEndsAt ? { 'x-api-key-status': 'grace-period', sunset: v.graceEndsAt.toUTCString() } : {};
 }
 
 /** The refusal for a verification that is not VALID. */
 export function refusal(v: Verification): DomainException {
-  const headers = { ...rateLimitHeaders(v), ...graceHeaders(v) };
+  const headers: Record<string, string> = {};
+  setKeyHeaders(v, { header: (name, value) => (headers[name] = value) });
   switch (v.code) {
     case 'NOT_FOUND':
       return new ApiKeyException(ApiKeyErrorCode.API_KEY_INVALID, 'The API key is not valid.');
