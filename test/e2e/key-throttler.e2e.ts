@@ -17,12 +17,12 @@ describe('per-key rate limits on the throttler guard (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: { API_KEY_JOBS_INTERVAL_MS: '0' } });
-    // The GCRA storage's synchronous entry, which the key guard uses with in-process buckets (`increment` with Redis).
+    // The GCRA storage's entry the key guard spends through (synchronous with in-process buckets, a promise with Redis).
     const storage = t.app.get<ThrottlerStorage>(ThrottlerStorage) as GcraThrottlerStorage;
-    const incrementNow = storage.incrementNow.bind(storage);
-    storage.incrementNow = (key, ...rest) => {
+    const hitNow = storage.hitNow.bind(storage);
+    storage.hitNow = (key, ...rest) => {
       increments.push(key);
-      return incrementNow(key, ...rest);
+      return hitNow(key, ...rest);
     };
   });
   afterAll(async () => t?.stop());

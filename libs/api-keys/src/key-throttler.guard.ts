@@ -18,7 +18,7 @@ export const KEY_THROTTLER = 'apiKey';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
-/** The storage's answer as the verifier and the answers speak it (the GCRA storage's seconds, in milliseconds). */
+/** Another storage's answer as the verifier and the answers speak it (its seconds, in milliseconds). */
 function decisionOf(record: StorageRecord, limit: number): RateLimitDecision {
   return {
     allowed: !record.isBlocked,
@@ -76,18 +76,21 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const reply = http.getResponse<FastifyReply>();
     const limit = deferred.key!.rateLimit;
     if (!limit) return this.settle(deferred, request, reply, undefined);
-    const record = this.increment(keyBucket(deferred.key!), limit.windowSeconds * 1000, limit.limit);
-    return record instanceof Promise
-      ? record.then((r) => this.settle(deferred, request, reply, decisionOf(r, limit.limit)))
-      : this.settle(deferred, request, reply, decisionOf(record, limit.limit));
+    const decision = this.hit(keyBucket(deferred.key!), limit.windowSeconds * 1000, limit.limit);
+    return decision instanceof Promise
+      ? decision.then((d) => this.settle(deferred, request, reply, d))
+      : this.settle(deferred, request, reply, decision);
   }
 
-  /** One hit on the key's bucket in the throttler storage (synchronous from the in-process GCRA storage). */
-  private increment(bucket: string, ttl: number, limit: number): StorageRecord | Promise<StorageRecord> {
+  /**
+   * One hit on the key's bucket in the throttler storage: the GCRA storage's own decision (synchronous with in-process
+   * buckets); any other storage through the package's `increment` and its record.
+   */
+  private hit(bucket: string, ttl: number, limit: number): RateLimitDecision | Promise<RateLimitDecision> {
     const storage = this.storageService;
     return storage instanceof GcraThrottlerStorage
-      ? storage.incrementNow(bucket, ttl, limit)
-      : storage.increment(bucket, ttl, limit, 0, KEY_THROTTLER);
+      ? storage.hitNow(bucket, ttl, limit)
+      : storage.increment(bucket, ttl, limit, 0, KEY_THROTTLER).then((r) => decisionOf(r, limit));
   }
 
   /** Quota and record (the verifier), then the key's answer. */

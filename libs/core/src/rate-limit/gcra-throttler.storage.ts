@@ -15,13 +15,15 @@ export class GcraThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly limiter: RateLimiter) {}
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
-    return this.incrementNow(key, ttl, limit);
+    return recordOf(await this.hitNow(key, ttl, limit), limit);
   }
 
-  /** `increment`, synchronous when the limiter's buckets are in process (see `RateLimiter.hitNow`). */
-  incrementNow(key: string, ttl: number, limit: number): ThrottlerStorageRecord | Promise<ThrottlerStorageRecord> {
-    const decision = this.limiter.hitNow(key, limit, ttl / 1000);
-    return decision instanceof Promise ? decision.then((d) => recordOf(d, limit)) : recordOf(decision, limit);
+  /**
+   * One hit, answered as the limiter decides it (what `increment` reports in the package's terms): synchronous when
+   * the buckets are in process (see `RateLimiter.hitNow`). The per-key guard reads this, not the package's record.
+   */
+  hitNow(key: string, ttl: number, limit: number): RateLimitDecision | Promise<RateLimitDecision> {
+    return this.limiter.hitNow(key, limit, ttl / 1000);
   }
 }
 
