@@ -2,7 +2,7 @@ import { ApiKeyJobs, UsageRecorder } from '@app/api-keys';
 import { ChangeFeed } from '@app/core';
 import { NotificationsService, SIGNATURE_HEADER, verifyWebhookSignature } from '@app/notifications';
 import { startTestApp, TestApp } from '../support/app';
-import { bearer, registerAndLogin } from '../support/auth-helpers';
+import { bearer, jsonPost, registerAndLogin } from '../support/auth-helpers';
 import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
 import { HttpReceiver } from '../support/http-receiver';
 import { createKey, problem, SHARED_PEPPER, withKey } from '../support/key-helpers';
@@ -159,6 +159,48 @@ describe('API keys across instances, schemes, shutdown and jobs (real PostgreSQL
       await r1.close();
       await r2.close();
       await broken.close();
+    }
+  });
+
+  it('a key rotated on one instance shares its successor’s limit on the other, through Redis', async () => {
+    if (!requireOrSkip(await isListening(6379), 'Redis on 127.0.0.1:6379')) return;
+    const env = { API_KEY_PEPPERS: SHARED_PEPPER, REDIS_URL: 'redis://127.0.0.1:6379/0' };
+    const r1 = await startTestApp({ db, env });
+    const r2 = await startTestApp({ db, env });
+    try {
+      const { token } = await registerAndLogin(r1);
+      const old = await createKey(r1, token, { rateLimit: { limit: 3, windowSeconds: 60 } });
+      const use = async (app: TestApp, key: string) => app.request('/v1/auth/introspect', withKey(key));
+      expect((await use(r2, old.key)).status).toBe(204); // the old key, cached on r2
+      const rotated = await r1.request(
+        `/v1/api-keys/${old.id}/rotate`,
+        jsonPost({ gracePeriodHours: 1 }, bearer(token)),
+      );
+      expect(rotated.status).toBe(201);
+      const successor = ((await rotated.json()) as { key: string }).key;
+      // r2 hears of the rotation (LISTEN/NOTIFY): its answer for the old key says grace period, and spends one of the
+      // successor's three.
+      const seen = await waitFor(
+        async () => {
+          const r = await use(r2, old.key);
+          return r.headers.get('x-api-key-status') === 'grace-period' ? r.status : undefined;
+        },
+        1000,
+        20,
+      );
+      expect(seen).toBe(204);
+      const statuses = [];
+      for (const [app, key] of [
+        [r1, successor],
+        [r2, old.key],
+        [r1, successor],
+        [r2, old.key],
+      ] as const)
+        statuses.push((await use(app, key)).status);
+      expect(statuses).toEqual([204, 204, 429, 429]);
+    } finally {
+      await r1.close();
+      await r2.close();
     }
   });
 
